@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Single-node KRaft Kafka from Maven Central jars, no tarball, no container.
+# Usage: kafka.sh install|start|stop|status
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+KAFKA_HOME="$COHORT_LOCAL/kafka"
+KAFKA_LIBS="$KAFKA_HOME/libs"
+KAFKA_DATA="$KAFKA_HOME/data"
+KAFKA_PID="$RUN_DIR/kafka.pid"
+KAFKA_LOG="$LOG_DIR/kafka.log"
+POM="$REPO_ROOT/deploy/local/kafka/pom.xml"
+
+install() {
+  # The stamp records which pom produced the folder, so a version bump re-resolves.
+  local stamp="$KAFKA_LIBS/.pom.sha256" want
+  want="$(sha256sum "$POM" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return 0; fi
+  command -v mvn >/dev/null || die "mvn not found (Maven resolves the Kafka jars)"
+  command -v java >/dev/null || die "java not found (Kafka 4 needs Java 17+)"
+  log "resolving Kafka jars with Maven into $KAFKA_LIBS"
+  rm -rf "$KAFKA_LIBS"
+  mvn -q -B -f "$POM" dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$KAFKA_LIBS" >"$LOG_DIR/kafka-maven.log" 2>&1 \
+    || { cat "$LOG_DIR/kafka-maven.log" >&2; die "Maven could not resolve the Kafka jars"; }
+  echo "$want" >"$stamp"
+}
+
+write_config() {
+  mkdir -p "$KAFKA_HOME/config"
+  cat >"$KAFKA_HOME/config/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$KAFKA_DATA
+num.partitions=3
+# Topics are declared and created by the services; a typo must not invent a topic.
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Single node: rebalance at once instead of waiting 3 s for more members.
+group.initial.rebalance.delay.ms=0
+log.retention.hours=24
+PROPS
+  cat >"$KAFKA_HOME/config/log4j2.yaml" <<'YAML'
+Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: org.apache.kafka.controller
+        level: WARN
+      - name: state.change.logger
+        level: WARN
+YAML
+}
+
+java_cmd() {
+  java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$KAFKA_HOME/config/log4j2.yaml" \
+    -cp "$KAFKA_LIBS/*" "$@"
+}
+
+start() {
+  if pid_alive "$KAFKA_PID"; then log "kafka already running (pid $(cat "$KAFKA_PID"))"; return 0; fi
+  install
+  write_config
+  if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
+    log "formatting KRaft storage"
+    java_cmd kafka.tools.StorageTool format --standalone --ignore-formatted \
+      --cluster-id "$(java_cmd kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
+      --config "$KAFKA_HOME/config/server.properties" >>"$KAFKA_LOG" 2>&1 \
+      || { tail -30 "$KAFKA_LOG" >&2; die "kafka storage format failed"; }
+  fi
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  local t0=$SECONDS
+  java_cmd kafka.Kafka "$KAFKA_HOME/config/server.properties" >>"$KAFKA_LOG" 2>&1 </dev/null &
+  echo $! >"$KAFKA_PID"
+  wait_ready 90 || { tail -50 "$KAFKA_LOG" >&2; stop_pid kafka "$KAFKA_PID"; die "kafka did not become ready"; }
+  log "kafka ready in $((SECONDS - t0)) s"
+}
+
+# Ready means the broker answers a metadata request, not merely that the port is open.
+wait_ready() {
+  local secs="$1" i
+  wait_port 127.0.0.1 "$KAFKA_PORT" "$secs" || return 1
+  for i in $(seq 1 "$secs"); do
+    pid_alive "$KAFKA_PID" || return 1
+    if java_cmd org.apache.kafka.tools.BrokerApiVersionsCommand \
+        --bootstrap-server "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 1
+  done
+  return 1
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop_pid kafka "$KAFKA_PID" ;;
+  status)
+    if pid_alive "$KAFKA_PID"; then echo "kafka: running (pid $(cat "$KAFKA_PID"), 127.0.0.1:$KAFKA_PORT)";
+    else echo "kafka: stopped"; fi ;;
+  *) die "usage: kafka.sh install|start|stop|status" ;;
+esac
