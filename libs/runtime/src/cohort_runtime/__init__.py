@@ -1,0 +1,43 @@
+"""The Cohort microservice chassis: the only code services share. No domain logic lives here."""
+
+from cohort_runtime.auth import Authenticator, Principal, current_principal
+from cohort_runtime.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    Unauthenticated,
+)
+from cohort_runtime.inbox import Event, EventRouter
+from cohort_runtime.logs import configure_logging
+from cohort_runtime.outbox import add_event
+from cohort_runtime.service import Resources, ServiceDefinition, ServiceRuntime, Subscription
+from cohort_runtime.settings import ServiceSettings
+from cohort_runtime.telemetry import configure_tracing
+
+__all__ = [
+    "AlreadyExists",
+    "Authenticator",
+    "Event",
+    "EventRouter",
+    "FailedPrecondition",
+    "FieldViolation",
+    "InvalidArgument",
+    "NotFound",
+    "PermissionDenied",
+    "Principal",
+    "Resources",
+    "ServiceDefinition",
+    "ServiceError",
+    "ServiceRuntime",
+    "ServiceSettings",
+    "Subscription",
+    "Unauthenticated",
+    "add_event",
+    "configure_logging",
+    "configure_tracing",
+    "current_principal",
+]

@@ -1,0 +1,1 @@
+"""Cohort intake: the lab-facing service (labs, keys, projects, tasks, delivery)."""

@@ -1,0 +1,1 @@
+"""Cohort payout: the double-entry ledger, earnings and payout runs."""

@@ -1,0 +1,1 @@
+"""Cohort qa: quality checking (checks, gold, reviews, verdicts, aggregation, expert quality)."""

@@ -1,0 +1,1 @@
+"""Cohort tasking: the expert network and routing (profiles, task slots, leases, submissions)."""

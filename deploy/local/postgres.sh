@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# A private PostgreSQL cluster under .local/pg, or an existing server when COHORT_DATABASE_URL is set.
+# Usage: postgres.sh install|start|stop|status|url
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+PG_HOME="$COHORT_LOCAL/pg"
+PG_DATA="$PG_HOME/data"
+PG_SOCK="$PG_HOME/run"
+PG_PASSFILE="$PG_HOME/password"
+# Written by the server process itself, so it lives in the folder that user owns.
+PG_LOG="$PG_HOME/postgres.log"
+PG_USER=cohort
+PG_DB=cohort
+
+pg_bindir() {
+  local d
+  if command -v pg_config >/dev/null 2>&1 && [[ -x "$(pg_config --bindir)/initdb" ]]; then pg_config --bindir; return; fi
+  for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [[ -x "$d/initdb" && -x "$d/pg_ctl" ]] && { echo "$d"; return; }
+  done
+  return 1
+}
+
+install() {
+  pg_bindir >/dev/null && return 0
+  [[ "$(id -u)" == 0 ]] || die "PostgreSQL server binaries are missing; install Debian's 'postgresql' package or set COHORT_DATABASE_URL"
+  log "installing Debian's postgresql package"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOG_DIR/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >>"$LOG_DIR/apt.log" 2>&1 \
+    || { tail -20 "$LOG_DIR/apt.log" >&2; die "apt-get install postgresql failed"; }
+  pg_bindir >/dev/null || die "postgresql installed but initdb not found"
+}
+
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the 'postgres' system user.
+as_owner() {
+  if [[ "$(id -u)" == 0 ]]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PG_HOME" --shell /usr/sbin/nologin postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+password() { cat "$PG_PASSFILE"; }
+
+url() {
+  if [[ -n "${COHORT_DATABASE_URL:-}" ]]; then echo "$COHORT_DATABASE_URL"; return; fi
+  echo "postgresql://$PG_USER:$(password)@127.0.0.1:$PG_PORT/$PG_DB"
+}
+
+start() {
+  if [[ -n "${COHORT_DATABASE_URL:-}" ]]; then log "using the existing PostgreSQL at COHORT_DATABASE_URL"; return 0; fi
+  install
+  local bin; bin="$(pg_bindir)"
+  mkdir -p "$PG_HOME" "$PG_SOCK"
+  if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
+    log "initialising a PostgreSQL cluster in $PG_DATA"
+    umask 077
+    head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$PG_PASSFILE"
+    umask 022
+    [[ "$(id -u)" == 0 ]] && { as_owner true; chown -R postgres "$PG_HOME"; }
+    as_owner "$bin/initdb" -D "$PG_DATA" -U "$PG_USER" --pwfile="$PG_PASSFILE" \
+      --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >>"$PG_LOG" 2>&1 \
+      || { tail -20 "$PG_LOG" >&2; die "initdb failed"; }
+  fi
+  [[ "$(id -u)" == 0 ]] && chown -R postgres "$PG_HOME"
+  if as_owner "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    log "postgres already running"
+  else
+    log "starting postgres on 127.0.0.1:$PG_PORT"
+    as_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCK -c max_connections=300 -c fsync=${COHORT_PG_FSYNC:-on}" \
+      >/dev/null || { tail -30 "$PG_LOG" >&2; die "postgres did not start"; }
+  fi
+  if ! PGPASSWORD="$(password)" "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
+    PGPASSWORD="$(password)" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" "$PG_DB"
+  fi
+}
+
+stop() {
+  [[ -n "${COHORT_DATABASE_URL:-}" ]] && return 0
+  [[ -f "$PG_DATA/postmaster.pid" ]] || return 0
+  local bin; bin="$(pg_bindir)" || return 0
+  log "stopping postgres"
+  as_owner "$bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+status() {
+  if [[ -n "${COHORT_DATABASE_URL:-}" ]]; then echo "postgres: external (COHORT_DATABASE_URL)"; return; fi
+  local bin; bin="$(pg_bindir 2>/dev/null)" || { echo "postgres: not installed"; return; }
+  if [[ -f "$PG_DATA/PG_VERSION" ]] && as_owner "$bin/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    echo "postgres: running (127.0.0.1:$PG_PORT, data $PG_DATA)"
+  else
+    echo "postgres: stopped"
+  fi
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  url) url ;;
+  *) die "usage: postgres.sh install|start|stop|status|url" ;;
+esac

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The whole local platform on one machine, without containers: Kafka, PostgreSQL, four services.
+# Usage: stack.sh up|down|status|env|infra-up|infra-down
+#   up/down       Kafka + PostgreSQL + the four services (make up / make down)
+#   infra-up/down Kafka + PostgreSQL only (what the test suite needs)
+#   env           print the environment (exports) that points a process at the local stack
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+HERE="$REPO_ROOT/deploy/local"
+PY="$REPO_ROOT/.venv/bin/python"
+KEYS="$COHORT_LOCAL/keys"
+SERVICES=(intake tasking qa payout)
+declare -A GRPC_PORT=([intake]=50051 [tasking]=50052 [qa]=50053 [payout]=50054)
+declare -A METRICS_PORT=([intake]=9101 [tasking]=9102 [qa]=9103 [payout]=9104)
+
+print_env() {
+  [[ -x "$PY" ]] || die ".venv missing: run 'make setup' first"
+  "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS"
+  printf 'export COHORT_DATABASE_URL=%q\n' "$(bash "$HERE/postgres.sh" url)"
+  printf 'export COHORT_KAFKA_BOOTSTRAP=%q\n' "${COHORT_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
+  printf 'export COHORT_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/token_public.pem")"
+  printf 'export COHORT_TOKEN_PRIVATE_KEY_FILE=%q\n' "$KEYS/token_private.pem"
+}
+
+infra_up() {
+  bash "$HERE/postgres.sh" start
+  if [[ -n "${COHORT_KAFKA_BOOTSTRAP:-}" ]]; then log "using the existing Kafka at $COHORT_KAFKA_BOOTSTRAP"
+  else bash "$HERE/kafka.sh" start; fi
+}
+
+infra_down() {
+  [[ -n "${COHORT_KAFKA_BOOTSTRAP:-}" ]] || bash "$HERE/kafka.sh" stop
+  bash "$HERE/postgres.sh" stop
+}
+
+services_up() {
+  local svc pidf U
+  eval "$(print_env)"
+  for svc in "${SERVICES[@]}"; do
+    pidf="$RUN_DIR/$svc.pid"
+    if pid_alive "$pidf"; then log "$svc already running (pid $(cat "$pidf"))"; continue; fi
+    U="${svc^^}"
+    log "starting $svc (gRPC 127.0.0.1:${GRPC_PORT[$svc]}, metrics :${METRICS_PORT[$svc]})"
+    env "COHORT_${U}_GRPC_PORT=${GRPC_PORT[$svc]}" "COHORT_${U}_METRICS_PORT=${METRICS_PORT[$svc]}" \
+      nohup "$PY" -m "cohort_$svc" >>"$LOG_DIR/$svc.log" 2>&1 </dev/null &
+    echo $! >"$pidf"
+  done
+  for svc in "${SERVICES[@]}"; do
+    if ! "$PY" -m cohort_runtime.probe "127.0.0.1:${GRPC_PORT[$svc]}" --wait 60; then
+      tail -30 "$LOG_DIR/$svc.log" >&2
+      die "$svc did not become healthy (log: $LOG_DIR/$svc.log)"
+    fi
+    log "$svc serving"
+  done
+}
+
+services_down() {
+  local i
+  for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do stop_pid "${SERVICES[$i]}" "$RUN_DIR/${SERVICES[$i]}.pid"; done
+}
+
+status() {
+  bash "$HERE/postgres.sh" status
+  bash "$HERE/kafka.sh" status
+  local svc
+  for svc in "${SERVICES[@]}"; do
+    if pid_alive "$RUN_DIR/$svc.pid"; then
+      echo "$svc: running (pid $(cat "$RUN_DIR/$svc.pid"), gRPC 127.0.0.1:${GRPC_PORT[$svc]}, metrics http://127.0.0.1:${METRICS_PORT[$svc]}/metrics)"
+    else
+      echo "$svc: stopped"
+    fi
+  done
+}
+
+case "${1:-}" in
+  up) infra_up; services_up ;;
+  down) services_down; infra_down ;;
+  infra-up) infra_up ;;
+  infra-down) infra_down ;;
+  status) status ;;
+  env) print_env ;;
+  *) die "usage: stack.sh up|down|status|env|infra-up|infra-down" ;;
+esac

@@ -1,0 +1,71 @@
+"""Authentication hook of the gRPC edge: who is calling, available to servicers as `current_principal()`.
+
+A service hands the server an `Authenticator`; it sees the method name and the `authorization`
+bearer credential and returns a `Principal`, or raises `Unauthenticated`. Health and reflection
+stay open so probes and grpcurl work without credentials.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import grpc
+
+from cohort_runtime._handler_wrap import GuardInterceptor
+from cohort_runtime.errors import PermissionDenied, Unauthenticated
+
+OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: `kind` is lab, expert, reviewer or operator; `subject` its id."""
+
+    kind: str
+    subject: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def require_role(self, role: str) -> None:
+        if role not in self.roles:
+            raise PermissionDenied(f"this call needs the {role!r} role")
+
+
+Authenticator = Callable[[str, str | None], Awaitable[Principal]]
+"""(full method name, bearer credential or None) -> Principal, or raise Unauthenticated."""
+
+_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("cohort_principal", default=None)
+
+
+def current_principal() -> Principal:
+    principal = _current.get()
+    if principal is None:
+        raise Unauthenticated("no authenticated caller")
+    return principal
+
+
+def bearer_credential(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str | None:
+    for key, value in metadata or ():
+        if key.lower() == "authorization":
+            text = value.decode() if isinstance(value, bytes) else value
+            scheme, _, credential = text.partition(" ")
+            if scheme.lower() != "bearer" or not credential.strip():
+                raise Unauthenticated("authorization metadata must be 'Bearer <credential>'")
+            return credential.strip()
+    return None
+
+
+def auth_interceptor(authenticator: Authenticator) -> grpc.aio.ServerInterceptor:
+    @asynccontextmanager
+    async def authenticate(context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+        credential = bearer_credential(context.invocation_metadata())
+        principal = await authenticator(method, credential)
+        token = _current.set(principal)
+        try:
+            yield
+        finally:
+            _current.reset(token)
+
+    return GuardInterceptor(authenticate, applies_to=lambda m: not m.startswith(OPEN_SERVICES))

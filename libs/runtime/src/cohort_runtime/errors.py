@@ -1,0 +1,131 @@
+"""Errors a service raises, and their mapping to gRPC status codes with google.rpc details.
+
+Each service defines one base exception deriving from `ServiceError` and raises its subclasses;
+the gRPC edge turns them into a status with machine-readable details, never INTERNAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One invalid field of a request: its path (e.g. `spec.overlap`) and what is wrong."""
+
+    field: str
+    description: str
+
+
+class ServiceError(Exception):
+    """Base of every error that a service reports to its callers on purpose."""
+
+    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
+    reason: str = "ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> list[any_pb2.Any]:
+        info = error_details_pb2.ErrorInfo(reason=self.reason, domain="cohort.dev")
+        packed = any_pb2.Any()
+        packed.Pack(info)
+        return [packed]
+
+    def to_status(self) -> status_pb2.Status:
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=self.details())
+
+
+class InvalidArgument(ServiceError):
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    reason = "INVALID_ARGUMENT"
+
+    def __init__(self, violations: Iterable[FieldViolation], message: str | None = None) -> None:
+        self.violations = list(violations)
+        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        super().__init__(message or f"invalid request: {summary}")
+
+    def details(self) -> list[any_pb2.Any]:
+        bad = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in self.violations
+            ]
+        )
+        packed = any_pb2.Any()
+        packed.Pack(bad)
+        return [packed, *super().details()]
+
+
+class NotFound(ServiceError):
+    code = grpc.StatusCode.NOT_FOUND
+    reason = "NOT_FOUND"
+
+    def __init__(self, resource_type: str, name: str) -> None:
+        self.resource_type = resource_type
+        self.name = name
+        super().__init__(f"{resource_type} {name!r} not found")
+
+    def details(self) -> list[any_pb2.Any]:
+        packed = any_pb2.Any()
+        packed.Pack(error_details_pb2.ResourceInfo(resource_type=self.resource_type, resource_name=self.name))
+        return [packed, *super().details()]
+
+
+class AlreadyExists(ServiceError):
+    code = grpc.StatusCode.ALREADY_EXISTS
+    reason = "ALREADY_EXISTS"
+
+
+class FailedPrecondition(ServiceError):
+    code = grpc.StatusCode.FAILED_PRECONDITION
+    reason = "FAILED_PRECONDITION"
+
+    def __init__(self, message: str, subject: str = "", violation_type: str = "STATE") -> None:
+        super().__init__(message)
+        self.subject = subject
+        self.violation_type = violation_type
+
+    def details(self) -> list[any_pb2.Any]:
+        packed = any_pb2.Any()
+        packed.Pack(
+            error_details_pb2.PreconditionFailure(
+                violations=[
+                    error_details_pb2.PreconditionFailure.Violation(
+                        type=self.violation_type, subject=self.subject, description=self.message
+                    )
+                ]
+            )
+        )
+        return [packed, *super().details()]
+
+
+class Unauthenticated(ServiceError):
+    code = grpc.StatusCode.UNAUTHENTICATED
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(ServiceError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+    reason = "PERMISSION_DENIED"
+
+
+class ResourceExhausted(ServiceError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "RESOURCE_EXHAUSTED"
+
+
+class Unavailable(ServiceError):
+    code = grpc.StatusCode.UNAVAILABLE
+    reason = "UNAVAILABLE"
+
+
+def internal_status() -> status_pb2.Status:
+    """What a caller sees for a bug: no message text that could leak internals."""
+    return status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")

@@ -1,0 +1,271 @@
+"""Idempotent inbox consumer: each event's effect happens once, however often Kafka delivers it.
+
+For every record: decode the CloudEvents headers and the protobuf value, then, in one Postgres
+transaction, claim (consumer, ce_id) in the inbox table and run the handler. A redelivered event
+finds its claim and is skipped. Offsets are committed by hand only after the records before them
+are settled, so a consumer that dies between effect and commit re-reads the record and skips it.
+
+A record that cannot be decoded goes straight to `<topic>.dlq`; a handler that keeps failing is
+retried a bounded number of times and then dead-lettered, with the error in headers, so one poison
+record never stalls its partition. A database outage is not the record's fault: it is retried
+without limit and never dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from google.protobuf.message import DecodeError, Message
+from opentelemetry import propagate, trace
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from cohort_runtime.cloudevents import EventAttributes, MalformedEvent
+from cohort_runtime.kafka import dlq_topic
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
+
+M = TypeVar("M", bound=Message)
+
+# Errors that say the database is unreachable rather than that the record is bad.
+_INFRASTRUCTURE_ERRORS = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+@dataclass(frozen=True)
+class Event(Generic[M]):
+    """A consumed event: its CloudEvents attributes, the decoded message and where it came from."""
+
+    id: str
+    type: str
+    source: str
+    time: dt.datetime
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    message: M
+
+
+Handler = Callable[[asyncpg.Connection, Event[Any]], Awaitable[None]]
+
+
+class EventRouter:
+    """Maps ce_type (the message's full proto name) to its message class and handler."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, tuple[type[Message], Handler]] = {}
+
+    def on(self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]) -> None:
+        name = message_type.DESCRIPTOR.full_name
+        if name in self._routes:
+            raise ValueError(f"two handlers for {name}")
+        self._routes[name] = (message_type, handler)
+
+    def route(self, event_type: str) -> tuple[type[Message], Handler] | None:
+        return self._routes.get(event_type)
+
+
+class InboxMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.processed = Counter(
+            "cohort_inbox_processed_total", "Events whose effect was applied.", ["topic", "event_type"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "cohort_inbox_duplicates_total", "Redelivered events skipped by the inbox.", ["topic"],
+            registry=registry,
+        )
+        self.ignored = Counter(
+            "cohort_inbox_ignored_total", "Events of a type this consumer does not handle.", ["topic"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            "cohort_inbox_retries_total", "Handler attempts that failed and were retried.", ["topic"],
+            registry=registry,
+        )
+        self.dead_lettered = Counter(
+            "cohort_dlq_records_total", "Records sent to a dead-letter topic.", ["topic", "reason"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "cohort_kafka_consumer_lag", "Records between the committed position and the high watermark.",
+            ["topic", "partition"], registry=registry,
+        )
+
+
+class _PoisonRecord(Exception):
+    def __init__(self, reason: str, error: BaseException, attempts: int) -> None:
+        super().__init__(str(error))
+        self.reason = reason
+        self.error = error
+        self.attempts = attempts
+
+
+class InboxConsumer:
+    """Consumes `topics` in consumer group `consumer`, applying routed handlers exactly once."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        bootstrap: str,
+        consumer: str,
+        topics: list[str],
+        router: EventRouter,
+        dlq_producer: AIOKafkaProducer,
+        metrics: InboxMetrics,
+        max_attempts: int = 5,
+        retry_base_seconds: float = 0.1,
+    ) -> None:
+        self._pool = pool
+        self._name = consumer
+        self._topics = topics
+        self._router = router
+        self._dlq = dlq_producer
+        self._metrics = metrics
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base_seconds
+        self._stopping = asyncio.Event()
+        self._kafka = AIOKafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap,
+            group_id=consumer,
+            client_id=consumer,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            isolation_level="read_committed",
+        )
+
+    async def start(self) -> None:
+        await self._kafka.start()
+
+    async def stop(self) -> None:
+        """Ask the loop to finish the batch in hand, commit it and leave the group."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                batches = await self._kafka.getmany(timeout_ms=300, max_records=200)
+                for tp, records in batches.items():
+                    # Each partition's records in order; the commit follows the last settled one.
+                    for record in records:
+                        await self._settle(record)
+                    await self._kafka.commit({tp: records[-1].offset + 1})
+                    self._observe_lag(tp, records[-1].offset + 1)
+        finally:
+            await self._kafka.stop()
+
+    async def _settle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            await self._process(record)
+        except _PoisonRecord as poison:
+            await self._dead_letter(record, poison)
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        headers = list(record.headers or ())
+        try:
+            attrs = EventAttributes.from_headers(headers)
+        except MalformedEvent as exc:
+            raise _PoisonRecord("malformed", exc, 1) from exc
+        route = self._router.route(attrs.type)
+        if route is None:
+            self._metrics.ignored.labels(record.topic).inc()
+            return
+        message_type, handler = route
+        try:
+            message = message_type.FromString(record.value or b"")
+        except DecodeError as exc:
+            raise _PoisonRecord("undecodable", exc, 1) from exc
+        event = Event(
+            id=attrs.id, type=attrs.type, source=attrs.source, time=attrs.time, topic=record.topic,
+            partition=record.partition, offset=record.offset, key=record.key, message=message,
+        )
+        parent = propagate.extract({k: v.decode(errors="replace") for k, v in headers})
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with _tracer.start_as_current_span(
+                    f"{record.topic} process", context=parent, kind=trace.SpanKind.CONSUMER
+                ):
+                    await self._apply_once(event, handler)
+                return
+            except _INFRASTRUCTURE_ERRORS:
+                log.warning("database unavailable while handling %s; retrying", attrs.id, exc_info=True)
+                await asyncio.sleep(1.0)
+                attempt -= 1  # an outage says nothing about the record
+            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                if attempt >= self._max_attempts:
+                    raise _PoisonRecord("handler_failed", exc, attempt) from exc
+                self._metrics.retries.labels(record.topic).inc()
+                log.warning("handler for %s failed (attempt %d/%d)", attrs.id, attempt, self._max_attempts,
+                            exc_info=True)
+                await asyncio.sleep(min(self._retry_base * 2 ** (attempt - 1), 5.0))
+
+    async def _apply_once(self, event: Event[Any], handler: Handler) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await conn.fetchval(
+                """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
+                   VALUES ($1, $2, $3, $4, $5, $6, 'processed')
+                   ON CONFLICT (consumer, event_id) DO NOTHING
+                   RETURNING true""",
+                self._name, event.id, event.type, event.topic, event.partition, event.offset,
+            )
+            if not claimed:
+                self._metrics.duplicates.labels(event.topic).inc()
+                return
+            await handler(conn, event)
+        self._metrics.processed.labels(event.topic, event.type).inc()
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], poison: _PoisonRecord) -> None:
+        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq_")]
+        headers += [
+            ("dlq_reason", poison.reason.encode()),
+            ("dlq_error", str(poison.error)[:2000].encode()),
+            ("dlq_error_type", type(poison.error).__name__.encode()),
+            ("dlq_consumer", self._name.encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_attempts", str(poison.attempts).encode()),
+        ]
+        await self._dlq.send_and_wait(dlq_topic(record.topic), record.value, key=record.key, headers=headers)
+        self._metrics.dead_lettered.labels(record.topic, poison.reason).inc()
+        log.error("dead-lettered %s[%d]@%d: %s (%s)", record.topic, record.partition, record.offset,
+                  poison.reason, poison.error)
+        event_id = dict(headers).get("ce_id")
+        if event_id:
+            # Recorded so a redelivery of the same poison record is not dead-lettered twice.
+            async with self._pool.acquire() as conn:
+                await conn.execute(
+                    """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
+                       VALUES ($1, $2, $3, $4, $5, $6, 'dead_lettered')
+                       ON CONFLICT (consumer, event_id) DO NOTHING""",
+                    self._name, event_id.decode(errors="replace"),
+                    dict(headers).get("ce_type", b"").decode(errors="replace"),
+                    record.topic, record.partition, record.offset,
+                )
+
+    def _observe_lag(self, tp: TopicPartition, committed: int) -> None:
+        highwater = self._kafka.highwater(tp)
+        if highwater is not None:
+            self._metrics.lag.labels(tp.topic, str(tp.partition)).set(max(highwater - committed, 0))
+
+    @property
+    def name(self) -> str:
+        return self._name
+

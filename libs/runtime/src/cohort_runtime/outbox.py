@@ -1,0 +1,221 @@
+"""Transactional outbox: events are rows written in the caller's transaction, published by a relay.
+
+Ordering and completeness: identity ids are handed out before commit, so a row with a smaller id
+can commit after one with a larger id; a relay that remembered "the last id sent" would skip it.
+This relay keeps no high-water mark. It reads unpublished rows only from transactions older than
+the oldest transaction still running (`txid < pg_snapshot_xmin(pg_current_snapshot())`), in
+(txid, id) order, and marks each row published after the broker acknowledged it. A row therefore
+becomes visible to the relay exactly once its transaction and every older one have finished, and
+stays eligible until it is sent. Within one aggregate, txid order is the order of changes when each
+transaction locks the aggregate row before its first write (which assigns the txid).
+
+Delivery is at least once: a relay that dies after the broker acked and before it marked the rows
+re-sends them, and consumers drop the copy through their inbox (same ce_id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from google.protobuf.message import Message
+from opentelemetry import context as otel_context
+from opentelemetry import propagate
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from cohort_runtime.cloudevents import EventAttributes
+from cohort_runtime.telemetry import inject_context
+
+log = logging.getLogger(__name__)
+
+
+def _channel(schema: str) -> str:
+    return f"cohort_outbox_{schema}"
+
+
+async def add_event(conn: asyncpg.Connection, *, topic: str, key: str | None, message: Message) -> uuid.UUID:
+    """Record `message` for publication; call inside the transaction that makes the change."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox events must be added inside the state change's transaction")
+    event_id = uuid.uuid4()
+    await conn.execute(
+        """INSERT INTO outbox (event_id, event_type, topic, key, payload, trace_context)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb)""",
+        event_id,
+        message.DESCRIPTOR.full_name,
+        topic,
+        key.encode() if key is not None else None,
+        message.SerializeToString(),
+        json.dumps(inject_context()),
+    )
+    # Delivered at commit, and only then: a hint that wakes the relay early; polling stays the rule.
+    await conn.execute("SELECT pg_notify('cohort_outbox_' || current_schema(), '')")
+    return event_id
+
+
+class OutboxMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.published = Counter(
+            "cohort_outbox_published_total", "Outbox events published to Kafka.", ["topic"], registry=registry
+        )
+        self.failures = Counter(
+            "cohort_outbox_publish_failures_total", "Relay batches that failed to publish.", registry=registry
+        )
+        self.backlog = Gauge("cohort_outbox_backlog", "Outbox rows not yet published.", registry=registry)
+        self.oldest_age = Gauge(
+            "cohort_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox row (0 when empty).",
+            registry=registry,
+        )
+
+
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    event_id: uuid.UUID
+    event_type: str
+    topic: str
+    key: bytes | None
+    payload: bytes
+    trace_context: dict[str, str]
+    created_at: dt.datetime
+
+
+_SELECT_READY = """
+    SELECT id, event_id, event_type, topic, key, payload, trace_context, created_at
+    FROM outbox
+    WHERE published_at IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY txid, id
+    LIMIT $1
+"""
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows of one schema, in order; one active relay per schema."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        *,
+        schema: str,
+        source: str,
+        metrics: OutboxMetrics,
+        poll_seconds: float = 0.5,
+        batch_size: int = 500,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._source = source
+        self._metrics = metrics
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._lock_key = f"cohort.outbox.{schema}"
+
+    async def run(self) -> None:
+        """Publish until `stop()`; LISTEN only shortens the wait between polls."""
+        listener = await self._pool.acquire()
+        try:
+            await listener.add_listener(_channel(self._schema), self._on_notify)
+            backoff = self._poll
+            while not self._stopping.is_set():
+                try:
+                    sent = await self.publish_pending()
+                    await self._observe_backlog()
+                    backoff = self._poll
+                except (KafkaError, asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
+                    self._metrics.failures.inc()
+                    log.warning("outbox relay batch failed; retrying in %.1fs", backoff, exc_info=True)
+                    sent = 0
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+                    continue
+                if sent < self._batch:
+                    await self._sleep(self._poll)
+        finally:
+            with contextlib.suppress(asyncpg.InterfaceError, OSError):
+                await listener.remove_listener(_channel(self._schema), self._on_notify)
+            await self._pool.release(listener)
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of ready rows; returns how many were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            # A second replica's relay skips this round instead of interleaving sends.
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", self._lock_key):
+                return 0
+            records = await conn.fetch(_SELECT_READY, self._batch)
+            if not records:
+                return 0
+            rows = [
+                _Row(
+                    id=r["id"],
+                    event_id=r["event_id"],
+                    event_type=r["event_type"],
+                    topic=r["topic"],
+                    key=r["key"],
+                    payload=r["payload"],
+                    trace_context=json.loads(r["trace_context"]),
+                    created_at=r["created_at"],
+                )
+                for r in records
+            ]
+            futures = [await self._send(row) for row in rows]
+            # Every send must be acknowledged before any row is marked: a failure rolls all back.
+            await asyncio.gather(*futures)
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.id for r in rows]
+            )
+        for row in rows:
+            self._metrics.published.labels(row.topic).inc()
+        return len(rows)
+
+    async def _send(self, row: _Row) -> asyncio.Future[object]:
+        headers = EventAttributes(
+            id=str(row.event_id), type=row.event_type, source=self._source, time=row.created_at
+        ).to_headers()
+        # The send continues the trace of the transaction that wrote the row. With the aiokafka
+        # instrumentation active it injects traceparent itself; without it we do.
+        token = otel_context.attach(propagate.extract(row.trace_context))
+        try:
+            if not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
+                headers += [(k, v.encode()) for k, v in row.trace_context.items()]
+            future: asyncio.Future[object] = await self._producer.send(
+                row.topic, row.payload, key=row.key, headers=headers
+            )
+            return future
+        finally:
+            otel_context.detach(token)
+
+    async def _observe_backlog(self) -> None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                """SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age
+                   FROM outbox WHERE published_at IS NULL"""
+            )
+        if row is not None:
+            self._metrics.backlog.set(row["n"])
+            self._metrics.oldest_age.set(float(row["age"]))
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wake.set()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        self._wake.clear()

@@ -1,0 +1,216 @@
+"""The life of one service process: start every part in order, stop them gracefully in reverse.
+
+Start: Postgres pool, migrations, declared topics, producer, `/metrics`, gRPC server (health,
+reflection, interceptors), outbox relay, inbox consumers. Stop (SIGTERM): health NOT_SERVING so
+load balancers drain us, `server.stop(grace)` lets in-flight RPCs finish, consumers finish their
+batch and commit, the relay stops, the producer flushes, the pool closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import grpc
+from aiokafka import AIOKafkaProducer
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry, start_http_server
+
+from cohort_runtime.auth import Authenticator, auth_interceptor
+from cohort_runtime.db import create_pool
+from cohort_runtime.grpc_errors import error_interceptor
+from cohort_runtime.grpc_metrics import GrpcServerMetrics
+from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
+from cohort_runtime.kafka import dlq_topic, ensure_topics, make_producer
+from cohort_runtime.migrations import Migration, migrate, migrations_in, runtime_migrations
+from cohort_runtime.outbox import OutboxMetrics, OutboxRelay
+from cohort_runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer of a service: its group suffix, the topics it reads and its handlers."""
+
+    name: str
+    topics: list[str]
+    router: EventRouter
+
+
+@dataclass
+class Resources:
+    """What a service's gRPC servicers and handlers are built from."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    registry: CollectorRegistry
+
+
+ServicerFactory = Callable[[grpc.aio.Server, Resources], list[str]]
+"""Adds the service's servicers to the server; returns their full service names."""
+
+
+@dataclass
+class ServiceDefinition:
+    settings: ServiceSettings
+    add_servicers: ServicerFactory
+    authenticator: Authenticator | None = None
+    publishes: list[str] = field(default_factory=list)
+    subscriptions: Callable[[Resources], list[Subscription]] = lambda _r: []
+    background: Callable[[Resources], list[Callable[[], Awaitable[None]]]] = lambda _r: []
+
+
+class ServiceRuntime:
+    """Runs one service; use `async with ServiceRuntime(definition) as rt:` or `serve_forever()`."""
+
+    def __init__(self, definition: ServiceDefinition) -> None:
+        self.definition = definition
+        self.settings = definition.settings
+        self.registry = CollectorRegistry()
+        self.grpc_port = 0
+        self.metrics_port = 0
+        self._pool: asyncpg.Pool | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = HealthServicer()
+        self._service_names: list[str] = []
+        self._relay: OutboxRelay | None = None
+        self._consumers: list[InboxConsumer] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._metrics_httpd: Any = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("service not started")
+        return self._pool
+
+    def migrations(self) -> list[Migration]:
+        return [*runtime_migrations(), *migrations_in(self.settings.service_name, self.settings.migrations_dir)]
+
+    async def start(self) -> None:
+        s = self.settings
+        self._pool = await create_pool(
+            s.database_url.get_secret_value(), s.db_schema, application_name=s.service_name,
+            min_size=s.db_pool_min, max_size=s.db_pool_max,
+        )
+        async with self._pool.acquire() as conn:
+            await migrate(conn, s.db_schema, self.migrations())
+        resources = Resources(settings=s, pool=self._pool, registry=self.registry)
+        subscriptions = self.definition.subscriptions(resources)
+        consumed = [t for sub in subscriptions for t in sub.topics]
+        await ensure_topics(
+            s.kafka_bootstrap,
+            [*self.definition.publishes, *consumed, *(dlq_topic(t) for t in consumed)],
+            partitions=s.kafka_partitions, replication=s.kafka_replication, client_id=s.service_name,
+        )
+        self._producer = make_producer(s.kafka_bootstrap, s.service_name)
+        await self._producer.start()
+
+        self._metrics_httpd, _thread = start_http_server(s.metrics_port, s.metrics_host, registry=self.registry)
+        self.metrics_port = self._metrics_httpd.server_port
+
+        await self._start_grpc(resources)
+
+        self._relay = OutboxRelay(
+            self._pool, self._producer, schema=s.db_schema, source=f"/cohort/{s.service_name}",
+            metrics=OutboxMetrics(self.registry), poll_seconds=s.outbox_poll_seconds,
+        )
+        self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{s.service_name}-outbox-relay"))
+        inbox_metrics = InboxMetrics(self.registry)
+        for sub in subscriptions:
+            consumer = InboxConsumer(
+                self._pool, bootstrap=s.kafka_bootstrap, consumer=f"{s.service_name}.{sub.name}",
+                topics=sub.topics, router=sub.router, dlq_producer=self._producer, metrics=inbox_metrics,
+                max_attempts=s.inbox_max_attempts,
+            )
+            await consumer.start()
+            self._consumers.append(consumer)
+            self._tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
+        for job in self.definition.background(resources):
+            self._tasks.append(asyncio.create_task(job(), name=f"{s.service_name}-background"))
+        for task in self._tasks:
+            task.add_done_callback(self._on_task_done)
+        for name in ["", *self._service_names]:
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("%s serving gRPC on %s:%d, metrics on %s:%d", s.service_name, s.grpc_host, self.grpc_port,
+                 s.metrics_host, self.metrics_port)
+
+    async def _start_grpc(self, resources: Resources) -> None:
+        s = self.settings
+        metrics = GrpcServerMetrics(self.registry)
+        # Order matters: metrics sees the final status code, errors maps what auth and servicers raise.
+        interceptors = [metrics.interceptor(), error_interceptor()]
+        if self.definition.authenticator is not None:
+            interceptors.append(auth_interceptor(self.definition.authenticator))
+        self._server = grpc.aio.server(interceptors=interceptors)
+        self._service_names = self.definition.add_servicers(self._server, resources)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME],
+            self._server,
+        )
+        self.grpc_port = self._server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
+        await self._server.start()
+
+    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        # A dead relay or consumer would silently stop the pipeline: report not serving instead.
+        log.error("background task %s died", task.get_name(), exc_info=task.exception())
+        asyncio.get_running_loop().create_task(
+            self._health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
+        )
+
+    async def stop(self) -> None:
+        s = self.settings
+        await self._health.enter_graceful_shutdown()
+        if self._server is not None:
+            await self._server.stop(s.shutdown_grace_seconds)
+        for consumer in self._consumers:
+            await consumer.stop()
+        if self._relay is not None:
+            await self._relay.stop()
+        done, pending = await asyncio.wait(self._tasks, timeout=s.shutdown_grace_seconds) if self._tasks else ((), ())
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        if self._producer is not None:
+            await self._producer.stop()  # flushes what is buffered
+        if self._pool is not None:
+            await self._pool.close()
+        if self._metrics_httpd is not None:
+            self._metrics_httpd.shutdown()
+            self._metrics_httpd.server_close()
+        log.info("%s stopped", s.service_name)
+
+    async def __aenter__(self) -> ServiceRuntime:
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def serve_forever(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop gracefully."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with self:
+            await stop.wait()
+            log.info("%s received a stop signal; draining", self.settings.service_name)

@@ -1,0 +1,39 @@
+"""Settings every service shares, read from the environment under a per-service prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings; a service subclasses it and sets `env_prefix` (e.g. COHORT_INTAKE_).
+
+    Values that are the same for the whole platform (database URL, Kafka address, the token
+    public key) may also come from the shared COHORT_* name, so a local stack sets them once.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    service_name: str
+    database_url: SecretStr = Field(validation_alias="COHORT_DATABASE_URL")
+    db_schema: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    db_pool_min: int = Field(default=1, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    migrations_dir: Path
+    kafka_bootstrap: str = Field(default="127.0.0.1:19092", validation_alias="COHORT_KAFKA_BOOTSTRAP")
+    kafka_partitions: int = Field(default=3, ge=1)
+    kafka_replication: int = Field(default=1, ge=1)
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=0, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0)
+    log_level: str = "INFO"
+    otlp_endpoint: str | None = Field(default=None, validation_alias="COHORT_OTLP_ENDPOINT")
+    # Ed25519 public key (PEM) that verifies expert, reviewer and operator tokens.
+    token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_TOKEN_PUBLIC_KEY")
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    inbox_max_attempts: int = Field(default=5, ge=1)

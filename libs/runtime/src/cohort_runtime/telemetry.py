@@ -1,0 +1,46 @@
+"""OpenTelemetry tracing: provider, optional OTLP export, and library instrumentation."""
+
+from __future__ import annotations
+
+from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAioInstrumentorServer
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+_configured = False
+
+
+def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
+    """Install a tracer provider for `service`; spans leave the process only with an OTLP endpoint.
+
+    The provider and the library patches are process-wide, so only the first call takes effect
+    (tests run several services in one process).
+    """
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
+    trace.set_tracer_provider(provider)
+    GrpcAioInstrumentorServer().instrument()
+    GrpcAioInstrumentorClient().instrument()
+    AsyncPGInstrumentor().instrument()
+    AIOKafkaInstrumentor().instrument()
+    _configured = True
+
+
+def inject_context() -> dict[str, str]:
+    """The current trace context as W3C headers (traceparent, tracestate)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)

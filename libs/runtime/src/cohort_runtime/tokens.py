@@ -1,0 +1,96 @@
+"""Platform tokens for experts, reviewers and operators: Ed25519-signed JWTs.
+
+Services only verify (with the public key from the environment). Issuing needs the private key
+and is an operator capability, used by the CLI and by tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cohort_runtime.auth import Principal
+from cohort_runtime.errors import Unauthenticated
+
+ISSUER = "cohort-identity"
+AUDIENCE = "cohort"
+KINDS = frozenset({"expert", "operator"})
+
+
+def generate_keypair() -> tuple[str, str]:
+    """A new (private PEM, public PEM) Ed25519 pair."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private, public
+
+
+def issue_token(
+    private_pem: str,
+    *,
+    kind: str,
+    subject: str,
+    roles: Iterable[str] = (),
+    ttl: dt.timedelta = dt.timedelta(hours=1),
+) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown principal kind {kind!r}")
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": subject,
+        "kind": kind,
+        "roles": sorted(set(roles)),
+        "iat": now,
+        "exp": now + ttl,
+        "jti": str(uuid.uuid4()),
+    }
+    return jwt.encode(claims, private_pem, algorithm="EdDSA")
+
+
+class TokenVerifier:
+    """Verifies platform tokens with the public key; only EdDSA is accepted (no alg confusion)."""
+
+    def __init__(self, public_pem: str) -> None:
+        self._key = serialization.load_pem_public_key(public_pem.encode())
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=["EdDSA"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        kind = claims.get("kind")
+        if kind not in KINDS:
+            raise Unauthenticated("invalid token: unknown principal kind")
+        return Principal(kind=kind, subject=str(claims["sub"]), roles=frozenset(claims.get("roles", ())))
+
+
+def token_authenticator(public_pem: str | None) -> Callable[[str, str | None], Awaitable[Principal]]:
+    """An Authenticator accepting platform tokens only. Without a key, every call is refused."""
+    verifier = TokenVerifier(public_pem) if public_pem else None
+
+    async def authenticate(_method: str, credential: str | None) -> Principal:
+        if credential is None:
+            raise Unauthenticated("missing authorization metadata (Bearer token)")
+        if verifier is None:
+            raise Unauthenticated("this service has no token public key configured")
+        return verifier.verify(credential)
+
+    return authenticate

@@ -1,0 +1,1 @@
+"""Intake's gRPC edge: proto <-> domain mapping, authentication and error statuses."""

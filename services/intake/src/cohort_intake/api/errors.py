@@ -1,0 +1,27 @@
+"""Maps intake's domain errors to the chassis's gRPC-aware errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cohort_intake.domain.errors import IdempotencyConflict, IntakeError, InvalidInput, NotFoundError
+from cohort_runtime import AlreadyExists, FieldViolation, InvalidArgument, NotFound, ServiceError
+
+
+def to_service_error(exc: IntakeError) -> ServiceError:
+    if isinstance(exc, InvalidInput):
+        return InvalidArgument([FieldViolation(v.field, v.description) for v in exc.violations])
+    if isinstance(exc, NotFoundError):
+        return NotFound(exc.kind, exc.identifier)
+    if isinstance(exc, IdempotencyConflict):
+        return AlreadyExists(str(exc))
+    return ServiceError(str(exc))
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except IntakeError as exc:
+        raise to_service_error(exc) from exc

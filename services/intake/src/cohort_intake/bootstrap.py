@@ -1,0 +1,34 @@
+"""Wires intake: settings, servicers, topics, and the chassis runtime."""
+
+from __future__ import annotations
+
+import grpc
+
+from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
+from cohort_intake.api.labs import LabAdminServicer
+from cohort_intake.config import IntakeSettings
+from cohort_intake.messaging.topics import PUBLISHED
+from cohort_runtime import Resources, ServiceDefinition, ServiceRuntime, configure_logging, configure_tracing
+from cohort_runtime.tokens import token_authenticator
+
+
+def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
+    labs_pb2_grpc.add_LabAdminServiceServicer_to_server(LabAdminServicer(resources.pool), server)
+    return [labs_pb2.DESCRIPTOR.services_by_name["LabAdminService"].full_name]
+
+
+def definition(settings: IntakeSettings) -> ServiceDefinition:
+    key = settings.token_public_key.get_secret_value() if settings.token_public_key else None
+    return ServiceDefinition(
+        settings=settings,
+        add_servicers=_add_servicers,
+        authenticator=token_authenticator(key),
+        publishes=PUBLISHED,
+    )
+
+
+async def main(settings: IntakeSettings | None = None) -> None:
+    settings = settings or IntakeSettings()  # type: ignore[call-arg]
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings.service_name, settings.otlp_endpoint)
+    await ServiceRuntime(definition(settings)).serve_forever()

@@ -1,0 +1,1 @@
+"""Intake's persistence: SQL over asyncpg, always parameterised."""

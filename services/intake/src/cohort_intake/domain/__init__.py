@@ -1,0 +1,1 @@
+"""Intake's domain model and rules: no gRPC, database or Kafka imports."""

@@ -1,0 +1,1 @@
+"""Payout's api layer (filled in by the payout service issue)."""

@@ -1,0 +1,1 @@
+"""Payout's app layer (filled in by the payout service issue)."""

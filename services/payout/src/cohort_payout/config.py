@@ -1,0 +1,21 @@
+"""Payout settings, from COHORT_PAYOUT_* (and the platform-wide COHORT_* names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from cohort_runtime import ServiceSettings
+
+_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class PayoutSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="COHORT_PAYOUT_", frozen=True, extra="ignore")
+
+    service_name: str = "payout"
+    db_schema: str = "payout"
+    migrations_dir: Path = _MIGRATIONS
+    grpc_port: int = 50054
+    metrics_port: int = 9104

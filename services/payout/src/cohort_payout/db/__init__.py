@@ -1,0 +1,1 @@
+"""Payout's db layer (filled in by the payout service issue)."""

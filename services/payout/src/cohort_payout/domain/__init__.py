@@ -1,0 +1,1 @@
+"""Payout's domain layer (filled in by the payout service issue)."""

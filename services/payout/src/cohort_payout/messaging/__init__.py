@@ -1,0 +1,1 @@
+"""Payout's messaging layer (filled in by the payout service issue)."""

@@ -1,0 +1,1 @@
+"""QA's api layer (filled in by the qa service issue)."""

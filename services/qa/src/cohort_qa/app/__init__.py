@@ -1,0 +1,1 @@
+"""QA's app layer (filled in by the qa service issue)."""

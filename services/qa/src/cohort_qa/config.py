@@ -1,0 +1,21 @@
+"""QA settings, from COHORT_QA_* (and the platform-wide COHORT_* names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from cohort_runtime import ServiceSettings
+
+_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class QASettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="COHORT_QA_", frozen=True, extra="ignore")
+
+    service_name: str = "qa"
+    db_schema: str = "qa"
+    migrations_dir: Path = _MIGRATIONS
+    grpc_port: int = 50053
+    metrics_port: int = 9103

@@ -1,0 +1,1 @@
+"""QA's db layer (filled in by the qa service issue)."""

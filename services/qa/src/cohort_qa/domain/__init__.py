@@ -1,0 +1,1 @@
+"""QA's domain layer (filled in by the qa service issue)."""

@@ -1,0 +1,1 @@
+"""QA's messaging layer (filled in by the qa service issue)."""

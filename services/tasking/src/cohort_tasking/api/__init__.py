@@ -1,0 +1,1 @@
+"""Tasking's gRPC edge (the expert-facing API arrives with the tasking issue)."""

@@ -1,0 +1,1 @@
+"""Tasking's use cases: each one transaction holding the state change and its outbox events."""

@@ -1,0 +1,21 @@
+"""Tasking settings, from COHORT_TASKING_* (and the platform-wide COHORT_* names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from cohort_runtime import ServiceSettings
+
+_MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+class TaskingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="COHORT_TASKING_", frozen=True, extra="ignore")
+
+    service_name: str = "tasking"
+    db_schema: str = "tasking"
+    migrations_dir: Path = _MIGRATIONS
+    grpc_port: int = 50052
+    metrics_port: int = 9102

@@ -1,0 +1,1 @@
+"""Tasking's persistence: SQL over asyncpg, always parameterised."""

@@ -1,0 +1,1 @@
+"""Tasking's domain model and rules: no gRPC, database or Kafka imports."""
