@@ -1,5 +1,6 @@
 """The Cohort microservice chassis: the only code services share. No domain logic lives here."""
 
+from cohort_runtime._handler_wrap import Context as GrpcContext
 from cohort_runtime.auth import Authenticator, Principal, current_principal
 from cohort_runtime.errors import (
     AlreadyExists,
@@ -25,6 +26,7 @@ __all__ = [
     "EventRouter",
     "FailedPrecondition",
     "FieldViolation",
+    "GrpcContext",
     "InvalidArgument",
     "NotFound",
     "PermissionDenied",

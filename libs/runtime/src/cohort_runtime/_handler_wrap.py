@@ -10,20 +10,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
-Guard = Callable[[grpc.aio.ServicerContext, str], AbstractAsyncContextManager[None]]
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+Guard: TypeAlias = Callable[[Context, str], AbstractAsyncContextManager[None]]
 
 
-def wrap_handler(handler: grpc.RpcMethodHandler | None, method: str, guard: Guard) -> Any:
+def wrap_handler(handler: Handler | None, method: str, guard: Guard) -> Any:
     if handler is None:
         return None
     if handler.unary_unary:
         inner_uu: Callable[..., Awaitable[Any]] = handler.unary_unary
 
-        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def unary_unary(request: Any, context: Context) -> Any:
             async with guard(context, method):
                 return await inner_uu(request, context)
 
@@ -33,7 +35,7 @@ def wrap_handler(handler: grpc.RpcMethodHandler | None, method: str, guard: Guar
     if handler.stream_unary:
         inner_su: Callable[..., Awaitable[Any]] = handler.stream_unary
 
-        async def stream_unary(requests: Any, context: grpc.aio.ServicerContext) -> Any:
+        async def stream_unary(requests: Any, context: Context) -> Any:
             async with guard(context, method):
                 return await inner_su(requests, context)
 
@@ -41,9 +43,9 @@ def wrap_handler(handler: grpc.RpcMethodHandler | None, method: str, guard: Guar
             stream_unary, handler.request_deserializer, handler.response_serializer
         )
     if handler.unary_stream:
-        inner_us: Callable[..., AsyncIterator[Any]] = handler.unary_stream
+        inner_us: Callable[..., AsyncIterator[Any]] = handler.unary_stream  # type: ignore[assignment]
 
-        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        async def unary_stream(request: Any, context: Context) -> AsyncIterator[Any]:
             async with guard(context, method):
                 async for item in inner_us(request, context):
                     yield item
@@ -51,9 +53,9 @@ def wrap_handler(handler: grpc.RpcMethodHandler | None, method: str, guard: Guar
         return grpc.unary_stream_rpc_method_handler(
             unary_stream, handler.request_deserializer, handler.response_serializer
         )
-    inner_ss: Callable[..., AsyncIterator[Any]] = handler.stream_stream
+    inner_ss: Callable[..., AsyncIterator[Any]] = handler.stream_stream  # type: ignore[assignment]
 
-    async def stream_stream(requests: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    async def stream_stream(requests: Any, context: Context) -> AsyncIterator[Any]:
         async with guard(context, method):
             async for item in inner_ss(requests, context):
                 yield item
@@ -72,12 +74,12 @@ class GuardInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Handler | None:
         handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method  # type: ignore[attr-defined]
+        method: str = handler_call_details.method
         if not self._applies_to(method):
             return handler
-        wrapped: grpc.RpcMethodHandler = wrap_handler(handler, method, self._guard)
+        wrapped: Handler | None = wrap_handler(handler, method, self._guard)
         return wrapped

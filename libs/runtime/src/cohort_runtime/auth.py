@@ -8,13 +8,13 @@ stay open so probes and grpcurl work without credentials.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import grpc
 
-from cohort_runtime._handler_wrap import GuardInterceptor
+from cohort_runtime._handler_wrap import Context, GuardInterceptor
 from cohort_runtime.errors import PermissionDenied, Unauthenticated
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -46,7 +46,7 @@ def current_principal() -> Principal:
     return principal
 
 
-def bearer_credential(metadata: tuple[tuple[str, str | bytes], ...] | None) -> str | None:
+def bearer_credential(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
     for key, value in metadata or ():
         if key.lower() == "authorization":
             text = value.decode() if isinstance(value, bytes) else value
@@ -59,7 +59,7 @@ def bearer_credential(metadata: tuple[tuple[str, str | bytes], ...] | None) -> s
 
 def auth_interceptor(authenticator: Authenticator) -> grpc.aio.ServerInterceptor:
     @asynccontextmanager
-    async def authenticate(context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+    async def authenticate(context: Context, method: str) -> AsyncIterator[None]:
         credential = bearer_credential(context.invocation_metadata())
         principal = await authenticator(method, credential)
         token = _current.set(principal)

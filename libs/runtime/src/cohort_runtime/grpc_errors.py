@@ -10,21 +10,21 @@ from contextlib import asynccontextmanager
 import grpc
 from grpc_status import rpc_status
 
-from cohort_runtime._handler_wrap import GuardInterceptor
+from cohort_runtime._handler_wrap import Context, GuardInterceptor
 from cohort_runtime.errors import ServiceError, internal_status
 
 log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def _map_errors(context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+async def _map_errors(context: Context, method: str) -> AsyncIterator[None]:
     try:
         yield
     except ServiceError as exc:
         await context.abort_with_status(rpc_status.to_status(exc.to_status()))
     except (grpc.aio.AbortError, asyncio.CancelledError):
         raise
-    except Exception:  # noqa: BLE001 - the top-level boundary: log the bug, hide its text from callers
+    except Exception:
         log.exception("unhandled error in %s", method)
         await context.abort_with_status(rpc_status.to_status(internal_status()))
 

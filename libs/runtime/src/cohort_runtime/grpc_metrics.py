@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from cohort_runtime._handler_wrap import GuardInterceptor
+from cohort_runtime._handler_wrap import Context, GuardInterceptor
 
 _LABELS = ("grpc_service", "grpc_method")
 
@@ -38,7 +38,7 @@ class GrpcServerMetrics:
         return GuardInterceptor(self._observe)
 
     @asynccontextmanager
-    async def _observe(self, context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[None]:
+    async def _observe(self, context: Context, method: str) -> AsyncIterator[None]:
         service, _, name = method.lstrip("/").rpartition("/")
         labels = (service, name)
         self.started.labels(*labels).inc()

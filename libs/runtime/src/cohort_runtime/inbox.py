@@ -68,7 +68,9 @@ class EventRouter:
     def __init__(self) -> None:
         self._routes: dict[str, tuple[type[Message], Handler]] = {}
 
-    def on(self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]) -> None:
+    def on(
+        self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]
+    ) -> None:
         name = message_type.DESCRIPTOR.full_name
         if name in self._routes:
             raise ValueError(f"two handlers for {name}")
@@ -81,28 +83,40 @@ class EventRouter:
 class InboxMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.processed = Counter(
-            "cohort_inbox_processed_total", "Events whose effect was applied.", ["topic", "event_type"],
+            "cohort_inbox_processed_total",
+            "Events whose effect was applied.",
+            ["topic", "event_type"],
             registry=registry,
         )
         self.duplicates = Counter(
-            "cohort_inbox_duplicates_total", "Redelivered events skipped by the inbox.", ["topic"],
+            "cohort_inbox_duplicates_total",
+            "Redelivered events skipped by the inbox.",
+            ["topic"],
             registry=registry,
         )
         self.ignored = Counter(
-            "cohort_inbox_ignored_total", "Events of a type this consumer does not handle.", ["topic"],
+            "cohort_inbox_ignored_total",
+            "Events of a type this consumer does not handle.",
+            ["topic"],
             registry=registry,
         )
         self.retries = Counter(
-            "cohort_inbox_retries_total", "Handler attempts that failed and were retried.", ["topic"],
+            "cohort_inbox_retries_total",
+            "Handler attempts that failed and were retried.",
+            ["topic"],
             registry=registry,
         )
         self.dead_lettered = Counter(
-            "cohort_dlq_records_total", "Records sent to a dead-letter topic.", ["topic", "reason"],
+            "cohort_dlq_records_total",
+            "Records sent to a dead-letter topic.",
+            ["topic", "reason"],
             registry=registry,
         )
         self.lag = Gauge(
-            "cohort_kafka_consumer_lag", "Records between the committed position and the high watermark.",
-            ["topic", "partition"], registry=registry,
+            "cohort_kafka_consumer_lag",
+            "Records between the committed position and the high watermark.",
+            ["topic", "partition"],
+            registry=registry,
         )
 
 
@@ -191,8 +205,15 @@ class InboxConsumer:
         except DecodeError as exc:
             raise _PoisonRecord("undecodable", exc, 1) from exc
         event = Event(
-            id=attrs.id, type=attrs.type, source=attrs.source, time=attrs.time, topic=record.topic,
-            partition=record.partition, offset=record.offset, key=record.key, message=message,
+            id=attrs.id,
+            type=attrs.type,
+            source=attrs.source,
+            time=attrs.time,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            message=message,
         )
         parent = propagate.extract({k: v.decode(errors="replace") for k, v in headers})
         attempt = 0
@@ -208,12 +229,17 @@ class InboxConsumer:
                 log.warning("database unavailable while handling %s; retrying", attrs.id, exc_info=True)
                 await asyncio.sleep(1.0)
                 attempt -= 1  # an outage says nothing about the record
-            except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            except Exception as exc:
                 if attempt >= self._max_attempts:
                     raise _PoisonRecord("handler_failed", exc, attempt) from exc
                 self._metrics.retries.labels(record.topic).inc()
-                log.warning("handler for %s failed (attempt %d/%d)", attrs.id, attempt, self._max_attempts,
-                            exc_info=True)
+                log.warning(
+                    "handler for %s failed (attempt %d/%d)",
+                    attrs.id,
+                    attempt,
+                    self._max_attempts,
+                    exc_info=True,
+                )
                 await asyncio.sleep(min(self._retry_base * 2 ** (attempt - 1), 5.0))
 
     async def _apply_once(self, event: Event[Any], handler: Handler) -> None:
@@ -223,7 +249,12 @@ class InboxConsumer:
                    VALUES ($1, $2, $3, $4, $5, $6, 'processed')
                    ON CONFLICT (consumer, event_id) DO NOTHING
                    RETURNING true""",
-                self._name, event.id, event.type, event.topic, event.partition, event.offset,
+                self._name,
+                event.id,
+                event.type,
+                event.topic,
+                event.partition,
+                event.offset,
             )
             if not claimed:
                 self._metrics.duplicates.labels(event.topic).inc()
@@ -245,8 +276,14 @@ class InboxConsumer:
         ]
         await self._dlq.send_and_wait(dlq_topic(record.topic), record.value, key=record.key, headers=headers)
         self._metrics.dead_lettered.labels(record.topic, poison.reason).inc()
-        log.error("dead-lettered %s[%d]@%d: %s (%s)", record.topic, record.partition, record.offset,
-                  poison.reason, poison.error)
+        log.error(
+            "dead-lettered %s[%d]@%d: %s (%s)",
+            record.topic,
+            record.partition,
+            record.offset,
+            poison.reason,
+            poison.error,
+        )
         event_id = dict(headers).get("ce_id")
         if event_id:
             # Recorded so a redelivery of the same poison record is not dead-lettered twice.
@@ -255,9 +292,12 @@ class InboxConsumer:
                     """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
                        VALUES ($1, $2, $3, $4, $5, $6, 'dead_lettered')
                        ON CONFLICT (consumer, event_id) DO NOTHING""",
-                    self._name, event_id.decode(errors="replace"),
+                    self._name,
+                    event_id.decode(errors="replace"),
                     dict(headers).get("ce_type", b"").decode(errors="replace"),
-                    record.topic, record.partition, record.offset,
+                    record.topic,
+                    record.partition,
+                    record.offset,
                 )
 
     def _observe_lag(self, tp: TopicPartition, committed: int) -> None:
@@ -268,4 +308,3 @@ class InboxConsumer:
     @property
     def name(self) -> str:
         return self._name
-

@@ -89,7 +89,7 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
                     applied_at timestamptz NOT NULL DEFAULT now(),
                     PRIMARY KEY (component, version))"""
         )
-        rows = await conn.fetch(f"SELECT component, version, name, checksum FROM {schema}.schema_migrations")
+        rows = await conn.fetch(f"SELECT component, version, name, checksum FROM {schema}.schema_migrations")  # noqa: S608 - schema matched _SCHEMA
         applied = {(r["component"], r["version"]): r for r in rows}
         known = {(m.component, m.version) for m in migrations}
         components = {m.component for m in migrations}
@@ -114,7 +114,7 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
                 await conn.execute(f"SET LOCAL search_path TO {schema}")
                 await conn.execute(m.sql)
                 await conn.execute(
-                    f"INSERT INTO {schema}.schema_migrations (component, version, name, checksum) "
+                    f"INSERT INTO {schema}.schema_migrations (component, version, name, checksum) "  # noqa: S608 - schema matched _SCHEMA
                     "VALUES ($1, $2, $3, $4)",
                     m.component,
                     m.version,

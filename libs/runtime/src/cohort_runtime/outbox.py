@@ -112,6 +112,7 @@ class OutboxRelay:
         metrics: OutboxMetrics,
         poll_seconds: float = 0.5,
         batch_size: int = 500,
+        publish_timeout_seconds: float = 30.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -120,6 +121,7 @@ class OutboxRelay:
         self._metrics = metrics
         self._poll = poll_seconds
         self._batch = batch_size
+        self._publish_timeout = publish_timeout_seconds
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_key = f"cohort.outbox.{schema}"
@@ -157,7 +159,9 @@ class OutboxRelay:
         """Publish one batch of ready rows; returns how many were published."""
         async with self._pool.acquire() as conn, conn.transaction():
             # A second replica's relay skips this round instead of interleaving sends.
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", self._lock_key):
+            if not await conn.fetchval(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", self._lock_key
+            ):
                 return 0
             records = await conn.fetch(_SELECT_READY, self._batch)
             if not records:
@@ -175,9 +179,11 @@ class OutboxRelay:
                 )
                 for r in records
             ]
-            futures = [await self._send(row) for row in rows]
             # Every send must be acknowledged before any row is marked: a failure rolls all back.
-            await asyncio.gather(*futures)
+            # The bound matters: a wedged or closed producer waits forever rather than failing.
+            async with asyncio.timeout(self._publish_timeout):
+                futures = [await self._send(row) for row in rows]
+                await asyncio.gather(*futures)
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.id for r in rows]
             )

@@ -15,10 +15,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 async def serving(target: str) -> bool:
     async with grpc.aio.insecure_channel(target) as channel:
         try:
-            reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+            stub = health_pb2_grpc.HealthStub(channel)
+            # The stubs type HealthStub for sync channels; on an aio channel Check is awaitable.
+            reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=1.0)  # type: ignore[attr-defined]
         except grpc.aio.AioRpcError:
             return False
-    return reply.status == health_pb2.HealthCheckResponse.SERVING
+    serving_now: bool = reply.status == health_pb2.HealthCheckResponse.SERVING
+    return serving_now
 
 
 async def wait_serving(target: str, seconds: float) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,7 +65,7 @@ class ServiceDefinition:
     authenticator: Authenticator | None = None
     publishes: list[str] = field(default_factory=list)
     subscriptions: Callable[[Resources], list[Subscription]] = lambda _r: []
-    background: Callable[[Resources], list[Callable[[], Awaitable[None]]]] = lambda _r: []
+    background: Callable[[Resources], list[Callable[[], Coroutine[Any, Any, None]]]] = lambda _r: []
 
 
 class ServiceRuntime:
@@ -94,13 +94,19 @@ class ServiceRuntime:
         return self._pool
 
     def migrations(self) -> list[Migration]:
-        return [*runtime_migrations(), *migrations_in(self.settings.service_name, self.settings.migrations_dir)]
+        return [
+            *runtime_migrations(),
+            *migrations_in(self.settings.service_name, self.settings.migrations_dir),
+        ]
 
     async def start(self) -> None:
         s = self.settings
         self._pool = await create_pool(
-            s.database_url.get_secret_value(), s.db_schema, application_name=s.service_name,
-            min_size=s.db_pool_min, max_size=s.db_pool_max,
+            s.database_url.get_secret_value(),
+            s.db_schema,
+            application_name=s.service_name,
+            min_size=s.db_pool_min,
+            max_size=s.db_pool_max,
         )
         async with self._pool.acquire() as conn:
             await migrate(conn, s.db_schema, self.migrations())
@@ -110,26 +116,39 @@ class ServiceRuntime:
         await ensure_topics(
             s.kafka_bootstrap,
             [*self.definition.publishes, *consumed, *(dlq_topic(t) for t in consumed)],
-            partitions=s.kafka_partitions, replication=s.kafka_replication, client_id=s.service_name,
+            partitions=s.kafka_partitions,
+            replication=s.kafka_replication,
+            client_id=s.service_name,
         )
         self._producer = make_producer(s.kafka_bootstrap, s.service_name)
         await self._producer.start()
 
-        self._metrics_httpd, _thread = start_http_server(s.metrics_port, s.metrics_host, registry=self.registry)
+        self._metrics_httpd, _thread = start_http_server(
+            s.metrics_port, s.metrics_host, registry=self.registry
+        )
         self.metrics_port = self._metrics_httpd.server_port
 
         await self._start_grpc(resources)
 
         self._relay = OutboxRelay(
-            self._pool, self._producer, schema=s.db_schema, source=f"/cohort/{s.service_name}",
-            metrics=OutboxMetrics(self.registry), poll_seconds=s.outbox_poll_seconds,
+            self._pool,
+            self._producer,
+            schema=s.db_schema,
+            source=f"/cohort/{s.service_name}",
+            metrics=OutboxMetrics(self.registry),
+            poll_seconds=s.outbox_poll_seconds,
         )
         self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{s.service_name}-outbox-relay"))
         inbox_metrics = InboxMetrics(self.registry)
         for sub in subscriptions:
             consumer = InboxConsumer(
-                self._pool, bootstrap=s.kafka_bootstrap, consumer=f"{s.service_name}.{sub.name}",
-                topics=sub.topics, router=sub.router, dlq_producer=self._producer, metrics=inbox_metrics,
+                self._pool,
+                bootstrap=s.kafka_bootstrap,
+                consumer=f"{s.kafka_group_prefix or s.service_name}.{sub.name}",
+                topics=sub.topics,
+                router=sub.router,
+                dlq_producer=self._producer,
+                metrics=inbox_metrics,
                 max_attempts=s.inbox_max_attempts,
             )
             await consumer.start()
@@ -141,8 +160,14 @@ class ServiceRuntime:
             task.add_done_callback(self._on_task_done)
         for name in ["", *self._service_names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        log.info("%s serving gRPC on %s:%d, metrics on %s:%d", s.service_name, s.grpc_host, self.grpc_port,
-                 s.metrics_host, self.metrics_port)
+        log.info(
+            "%s serving gRPC on %s:%d, metrics on %s:%d",
+            s.service_name,
+            s.grpc_host,
+            self.grpc_port,
+            s.metrics_host,
+            self.metrics_port,
+        )
 
     async def _start_grpc(self, resources: Resources) -> None:
         s = self.settings
@@ -155,8 +180,11 @@ class ServiceRuntime:
         self._service_names = self.definition.add_servicers(self._server, resources)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
         reflection.enable_server_reflection(
-            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME],
+            [
+                *self._service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             self._server,
         )
         self.grpc_port = self._server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
@@ -180,7 +208,9 @@ class ServiceRuntime:
             await consumer.stop()
         if self._relay is not None:
             await self._relay.stop()
-        done, pending = await asyncio.wait(self._tasks, timeout=s.shutdown_grace_seconds) if self._tasks else ((), ())
+        pending: set[asyncio.Task[Any]] = set()
+        if self._tasks:
+            _done, pending = await asyncio.wait(self._tasks, timeout=s.shutdown_grace_seconds)
         for task in pending:
             task.cancel()
         if pending:

@@ -15,7 +15,7 @@ class ServiceSettings(BaseSettings):
     public key) may also come from the shared COHORT_* name, so a local stack sets them once.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     service_name: str
     database_url: SecretStr = Field(validation_alias="COHORT_DATABASE_URL")
@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=1)
     migrations_dir: Path
     kafka_bootstrap: str = Field(default="127.0.0.1:19092", validation_alias="COHORT_KAFKA_BOOTSTRAP")
+    # Consumer groups are "<prefix>.<subscription>"; the prefix defaults to the service name.
+    kafka_group_prefix: str | None = None
     kafka_partitions: int = Field(default=3, ge=1)
     kafka_replication: int = Field(default=1, ge=1)
     grpc_host: str = "127.0.0.1"

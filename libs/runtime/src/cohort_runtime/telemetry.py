@@ -28,9 +28,9 @@ def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
     trace.set_tracer_provider(provider)
-    GrpcAioInstrumentorServer().instrument()
-    GrpcAioInstrumentorClient().instrument()
-    AsyncPGInstrumentor().instrument()
+    GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
+    GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     AIOKafkaInstrumentor().instrument()
     _configured = True
 

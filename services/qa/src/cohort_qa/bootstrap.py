@@ -15,7 +15,9 @@ def _add_servicers(_server: grpc.aio.Server, _resources: Resources) -> list[str]
 
 def definition(settings: QASettings) -> ServiceDefinition:
     key = settings.token_public_key.get_secret_value() if settings.token_public_key else None
-    return ServiceDefinition(settings=settings, add_servicers=_add_servicers, authenticator=token_authenticator(key))
+    return ServiceDefinition(
+        settings=settings, add_servicers=_add_servicers, authenticator=token_authenticator(key)
+    )
 
 
 async def main(settings: QASettings | None = None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncpg
-import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.intake.v1 import labs_pb2 as pb
@@ -11,7 +10,7 @@ from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
 from cohort_intake.api.errors import domain_errors
 from cohort_intake.app import labs as app
 from cohort_intake.domain.labs import Lab, NewLab, parse_lab_id
-from cohort_runtime import PermissionDenied, current_principal
+from cohort_runtime import GrpcContext, PermissionDenied, current_principal
 
 
 def _require_operator() -> None:
@@ -30,17 +29,13 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def CreateLab(  # noqa: N802 - gRPC method name
-        self, request: pb.CreateLabRequest, context: grpc.aio.ServicerContext
-    ) -> pb.CreateLabResponse:
+    async def CreateLab(self, request: pb.CreateLabRequest, context: GrpcContext) -> pb.CreateLabResponse:
         _require_operator()
         with domain_errors():
             lab = await app.create_lab(self._pool, NewLab.parse(request.request_id, request.display_name))
         return pb.CreateLabResponse(lab=lab_to_proto(lab))
 
-    async def GetLab(  # noqa: N802 - gRPC method name
-        self, request: pb.GetLabRequest, context: grpc.aio.ServicerContext
-    ) -> pb.GetLabResponse:
+    async def GetLab(self, request: pb.GetLabRequest, context: GrpcContext) -> pb.GetLabResponse:
         _require_operator()
         with domain_errors():
             lab = await app.get_lab(self._pool, parse_lab_id(request.lab_id))

@@ -17,7 +17,11 @@ async def insert(conn: asyncpg.Connection, lab: Lab, request_id: uuid.UUID, fing
     await conn.execute(
         """INSERT INTO labs (lab_id, display_name, create_time, request_id, request_fingerprint)
            VALUES ($1, $2, $3, $4, $5)""",
-        lab.lab_id, lab.display_name, lab.create_time, request_id, fingerprint,
+        lab.lab_id,
+        lab.display_name,
+        lab.create_time,
+        request_id,
+        fingerprint,
     )
 
 

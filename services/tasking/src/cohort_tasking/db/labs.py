@@ -13,10 +13,14 @@ async def upsert(conn: asyncpg.Connection, lab: KnownLab) -> None:
     await conn.execute(
         """INSERT INTO known_labs (lab_id, display_name, create_time) VALUES ($1, $2, $3)
            ON CONFLICT (lab_id) DO UPDATE SET display_name = EXCLUDED.display_name""",
-        lab.lab_id, lab.display_name, lab.create_time,
+        lab.lab_id,
+        lab.display_name,
+        lab.create_time,
     )
 
 
 async def get(conn: asyncpg.Connection, lab_id: uuid.UUID) -> KnownLab | None:
-    row = await conn.fetchrow("SELECT lab_id, display_name, create_time FROM known_labs WHERE lab_id = $1", lab_id)
+    row = await conn.fetchrow(
+        "SELECT lab_id, display_name, create_time FROM known_labs WHERE lab_id = $1", lab_id
+    )
     return KnownLab(row["lab_id"], row["display_name"], row["create_time"]) if row else None

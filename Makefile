@@ -1,0 +1,72 @@
+# Cohort — the front door. Every target works on a fresh machine (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .local/tools/uv/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+BUF := tools/node_modules/.bin/buf
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: help setup deps proto lint proto-check test unit integration up down status demo clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv .local/tools/uv
+	.local/tools/uv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/python: $(UV) uv.lock pyproject.toml libs/*/pyproject.toml services/*/pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+$(BUF): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: $(BIN)/python $(BUF) ## Python deps (.venv, from uv.lock) and buf (npm, pinned)
+
+setup: deps ## everything: deps, the Kafka jars (Maven) and PostgreSQL (apt, when missing)
+	bash deploy/local/kafka.sh install
+	bash deploy/local/postgres.sh install
+
+proto: deps ## regenerate libs/proto from proto/
+	$(BIN)/python scripts/gen_protos.py
+
+proto-check: deps
+	cd proto && ../$(BUF) lint
+	$(BIN)/python scripts/gen_protos.py --check
+	@if git rev-parse -q --verify main >/dev/null && git cat-file -e main:proto/buf.yaml 2>/dev/null; then \
+	  echo "buf breaking against main"; \
+	  $(BUF) breaking proto --against '.git#branch=main,subdir=proto'; \
+	else echo "buf breaking: main has no protos yet, skipped"; fi
+
+lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generated-code freshness
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs/runtime/src services/*/src scripts
+
+test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
+	bash scripts/run_tests.sh
+
+unit: deps ## unit tests only (no servers)
+	$(BIN)/pytest -q -m "not integration"
+
+up: setup ## run Kafka, PostgreSQL and the four services locally (state in .local/)
+	bash deploy/local/stack.sh up
+
+down: ## stop what `make up` started
+	bash deploy/local/stack.sh down
+
+status: ## what of the local stack is running
+	@bash deploy/local/stack.sh status
+
+demo: up ## the platform's main job on the local stack (today: the walking skeleton's event path)
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python scripts/demo.py
+
+clean: down ## stop everything and delete .local/ (Kafka data, the PostgreSQL cluster, logs, keys)
+	rm -rf .local

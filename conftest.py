@@ -1,0 +1,92 @@
+"""Fixtures shared by every test suite in the repository.
+
+Integration tests run against the real PostgreSQL and Kafka named by COHORT_DATABASE_URL and
+COHORT_KAFKA_BOOTSTRAP (`make test` starts a local pair and sets both). Each test gets its own
+schema and uniquely named topics, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from cohort_runtime.kafka import ensure_topics
+from cohort_runtime.tokens import generate_keypair
+
+INTEGRATION_DIRS = ("integration", "tests")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        parts = Path(item.fspath).relative_to(root).parts
+        if "integration" in parts or parts[0] == "tests":
+            item.add_marker(pytest.mark.integration)
+
+
+def _require(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(
+            f"{name} is not set: run the suite with `make test`, or start `make up` and "
+            f'`eval "$(deploy/local/stack.sh env)"`',
+            pytrace=False,
+        )
+    return value
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return _require("COHORT_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> str:
+    return _require("COHORT_KAFKA_BOOTSTRAP")
+
+
+@pytest.fixture
+def unique() -> Callable[[str], str]:
+    """unique('prefix') -> a name no other test uses (schemas, topics, groups)."""
+    return lambda prefix: f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def schema(database_url: str, unique: Callable[[str], str]) -> AsyncIterator[str]:
+    """A schema name of this test's own; dropped afterwards."""
+    name = unique("t")
+    yield name
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def topics(kafka_bootstrap: str, unique: Callable[[str], str]) -> Callable[..., object]:
+    """await topics(n) -> n new topic names, created (with their .dlq) on the broker."""
+
+    async def make(n: int = 1, partitions: int = 1) -> list[str]:
+        names = [unique("test.topic").replace("_", "-") for _ in range(n)]
+        await ensure_topics(
+            kafka_bootstrap,
+            [*names, *(f"{t}.dlq" for t in names)],
+            partitions=partitions,
+            replication=1,
+            client_id="tests",
+        )
+        return names
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def token_keys() -> tuple[str, str]:
+    """(private PEM, public PEM) for signing test tokens."""
+    return generate_keypair()

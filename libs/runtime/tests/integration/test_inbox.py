@@ -1,0 +1,191 @@
+"""The inbox applies each event's effect once, dead-letters poison records and moves on, and
+survives a consumer killed between the effect and the offset commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from cohort_runtime.inbox import InboxMetrics
+from cohort_runtime.kafka import make_producer
+
+from . import inbox_harness as harness
+from .helpers import eventually, migrated_pool, read_all
+
+
+async def _effects(pool) -> list[tuple[str, str]]:
+    return [
+        (r["event_id"], r["label"])
+        for r in await pool.fetch("SELECT event_id, label FROM effects ORDER BY id")
+    ]
+
+
+async def _run_until(consumer, condition, what: str) -> None:
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        await eventually(condition, what=what)
+    finally:
+        await consumer.stop()
+        await task
+
+
+async def test_redelivered_event_has_no_second_effect(database_url, kafka_bootstrap, schema, topics, unique):
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-test")
+    await producer.start()
+    metrics = InboxMetrics(CollectorRegistry())
+    group = unique("g")
+
+    def duplicates() -> float:
+        return metrics.duplicates.labels(topic)._value.get()
+
+    try:
+        first = await harness.produce(producer, topic, "a")
+        await harness.produce(producer, topic, "a-copy", event_id=first)  # re-sent within the same batch
+        second = await harness.produce(producer, topic, "b")
+
+        async def phase_one_done() -> bool:
+            return len(await _effects(pool)) >= 2 and duplicates() >= 1
+
+        await _run_until(
+            harness.consumer(pool, kafka_bootstrap, group, topic, producer, metrics),
+            phase_one_done,
+            "two effects and one duplicate",
+        )
+        # Later, after a restart of the consumer, the same event arrives again (a relay that died
+        # before marking its row re-sends it), followed by a new one.
+        await harness.produce(producer, topic, "a-late-copy", event_id=first)
+        third = await harness.produce(producer, topic, "c")
+
+        async def phase_two_done() -> bool:
+            return (third, "c") in await _effects(pool)
+
+        await _run_until(
+            harness.consumer(pool, kafka_bootstrap, group, topic, producer, metrics),
+            phase_two_done,
+            "the third effect",
+        )
+        assert await _effects(pool) == [(first, "a"), (second, "b"), (third, "c")]
+        assert duplicates() == 2
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_poison_records_go_to_dlq_and_later_records_still_apply(
+    database_url, kafka_bootstrap, schema, topics, unique
+):
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-poison")
+    await producer.start()
+    metrics = InboxMetrics(CollectorRegistry())
+    try:
+        before = await harness.produce(producer, topic, "before")
+        await producer.send_and_wait(topic, b"\xff\xff not protobuf", key=b"k", headers=harness.headers())
+        await producer.send_and_wait(topic, b"no headers at all", key=b"k")
+        boom = await harness.produce(producer, topic, "boom")
+        after = await harness.produce(producer, topic, "after")
+
+        async def after_applied() -> bool:
+            return any(label == "after" for _, label in await _effects(pool))
+
+        await _run_until(
+            harness.consumer(pool, kafka_bootstrap, unique("g"), topic, producer, metrics),
+            after_applied,
+            "the record after the poison ones",
+        )
+        assert await _effects(pool) == [(before, "before"), (after, "after")], (
+            "the failing handler left nothing"
+        )
+        dead = await read_all(kafka_bootstrap, f"{topic}.dlq", 3)
+        reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
+        assert reasons == ["handler_failed", "malformed", "undecodable"]
+        failed = next(r for r in dead if dict(r.headers)["dlq_reason"] == b"handler_failed")
+        h = dict(failed.headers)
+        assert h["ce_id"].decode() == boom
+        assert h["dlq_attempts"] == b"3"
+        assert h["dlq_error_type"] == b"HandlerFailure"
+        assert h["dlq_source_topic"].decode() == topic
+        assert metrics.retries.labels(topic)._value.get() == 2
+        assert await pool.fetchval("SELECT outcome FROM inbox WHERE event_id = $1", boom) == "dead_lettered"
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_consumer_killed_between_effect_and_commit_applies_once(
+    database_url, kafka_bootstrap, schema, topics, unique
+):
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-kill")
+    await producer.start()
+    group = unique("g")
+    script = Path(harness.__file__)
+    env = {**os.environ, "PYTHONPATH": str(script.parent)}
+
+    def spawn(block_on: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, str(script), database_url, schema, kafka_bootstrap, group, topic, block_on],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    try:
+        first = await harness.produce(producer, topic, "first")
+        second = await harness.produce(producer, topic, "second")
+        victim = spawn(block_on="second")
+        try:
+
+            async def first_applied() -> bool:
+                return (first, "first") in await _effects(pool)
+
+            await eventually(first_applied, what="the first effect")
+            await asyncio.sleep(0.5)  # the second record's transaction is open and blocked
+            assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
+        finally:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+        committed = await _committed(kafka_bootstrap, group, topic)
+        assert committed in (None, -1, 0), "the kill came before any offset commit"
+        survivor = spawn(block_on="")
+        try:
+
+            async def second_applied() -> bool:
+                return (second, "second") in await _effects(pool)
+
+            await eventually(second_applied, what="the second effect after restart")
+            await asyncio.sleep(1.0)  # time for a wrong second application of "first" to show
+        finally:
+            survivor.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                survivor.wait(timeout=10)
+            if survivor.poll() is None:
+                survivor.kill()
+                survivor.wait()
+        assert await _effects(pool) == [(first, "first"), (second, "second")]
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await c.start()
+    try:
+        return await c.committed(TopicPartition(topic, 0))
+    finally:
+        await c.stop()

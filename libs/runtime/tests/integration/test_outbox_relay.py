@@ -1,0 +1,120 @@
+"""The outbox relay delivers every committed event, in transaction order, even when transactions
+commit out of id order or stay open for a while."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from cohort.events.v1.labs_pb2 import LabCreated
+from cohort_runtime.cloudevents import EventAttributes
+from cohort_runtime.kafka import make_producer
+from cohort_runtime.outbox import OutboxMetrics, OutboxRelay, add_event
+
+from .helpers import eventually, migrated_pool, read_all
+
+N_TRANSACTIONS = 50
+HELD_OPEN = 10
+
+
+async def test_relay_delivers_all_when_commits_are_out_of_order(
+    database_url, kafka_bootstrap, schema, topics
+):
+    (topic,) = await topics(1, partitions=1)
+    pool = await migrated_pool(database_url, schema, max_size=N_TRANSACTIONS + 5)
+    producer = make_producer(kafka_bootstrap, "outbox-test")
+    await producer.start()
+    relay = OutboxRelay(
+        pool,
+        producer,
+        schema=schema,
+        source="/tests",
+        metrics=OutboxMetrics(CollectorRegistry()),
+        poll_seconds=0.05,
+    )
+    relay_task = asyncio.create_task(relay.run())
+    release = [asyncio.Event() for _ in range(HELD_OPEN)]
+    inserted = [asyncio.Event() for _ in range(HELD_OPEN)]
+
+    async def transaction(i: int) -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await add_event(
+                conn, topic=topic, key="k", message=LabCreated(lab_id=str(i), display_name=f"n{i}")
+            )
+            if i < HELD_OPEN:
+                # Holds a smaller id (and txid) open while later transactions commit.
+                inserted[i].set()
+                await release[i].wait()
+            else:
+                await asyncio.sleep(random.random() * 0.05)
+
+    try:
+        held = [asyncio.create_task(transaction(i)) for i in range(HELD_OPEN)]
+        await asyncio.gather(*(e.wait() for e in inserted))
+        await asyncio.gather(*(transaction(i) for i in range(HELD_OPEN, N_TRANSACTIONS)))
+
+        async def published() -> int:
+            return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NOT NULL")
+
+        # The open transactions are older than every committed one: nothing may overtake them.
+        await asyncio.sleep(0.5)
+        assert await published() == 0
+        for i in reversed(range(HELD_OPEN)):  # commit the held ones newest first
+            release[i].set()
+            await asyncio.sleep(0.02)
+        await asyncio.gather(*held)
+
+        records = await read_all(kafka_bootstrap, topic, N_TRANSACTIONS)
+        ids = [EventAttributes.from_headers(r.headers).id for r in records]
+        assert len(ids) == N_TRANSACTIONS == len(set(ids)), "every event once, none twice"
+        rows = await pool.fetch("SELECT event_id::text AS id FROM outbox ORDER BY txid, id")
+        assert ids == [r["id"] for r in rows], "published in transaction order"
+        await eventually(lambda: _none_pending(pool), what="all rows marked published")
+        headers = dict(records[0].headers)
+        assert headers["ce_type"] == b"cohort.events.v1.LabCreated"
+        assert headers["content-type"] == b"application/protobuf"
+        assert LabCreated.FromString(records[0].value).display_name.startswith("n")
+    finally:
+        await relay.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+        await producer.stop()
+        await pool.close()
+
+
+async def _none_pending(pool) -> bool:
+    return await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+async def test_failed_batch_is_rolled_back_and_published_later(database_url, kafka_bootstrap, schema, topics):
+    """A batch whose send fails stays unpublished, and goes out on a later round, once."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    broken = make_producer(kafka_bootstrap, "outbox-broken")
+    await broken.start()
+    await broken.stop()  # a closed producer: its sends never complete
+    working = make_producer(kafka_bootstrap, "outbox-working")
+    await working.start()
+    metrics = OutboxMetrics(CollectorRegistry())
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            for i in range(3):
+                await add_event(conn, topic=topic, key=None, message=LabCreated(lab_id=str(i)))
+        stuck = OutboxRelay(
+            pool, broken, schema=schema, source="/tests", metrics=metrics, publish_timeout_seconds=1
+        )
+        with pytest.raises(TimeoutError):
+            await stuck.publish_pending()
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 3
+        relay = OutboxRelay(pool, working, schema=schema, source="/tests", metrics=metrics)
+        assert await relay.publish_pending() == 3
+        assert await relay.publish_pending() == 0
+        records = await read_all(kafka_bootstrap, topic, 3)
+        assert sorted(LabCreated.FromString(r.value).lab_id for r in records) == ["0", "1", "2"]
+    finally:
+        await working.stop()
+        await pool.close()
