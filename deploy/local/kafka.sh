@@ -80,6 +80,10 @@ java_cmd() {
 start() {
   if pid_alive "$KAFKA_PID"; then log "kafka already running (pid $(cat "$KAFKA_PID"))"; return 0; fi
   install
+  # Another broker on our ports would answer the readiness check in our broker's place.
+  if (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null || (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_CONTROLLER_PORT") 2>/dev/null; then
+    die "port $KAFKA_PORT or $KAFKA_CONTROLLER_PORT is taken by another process; set COHORT_KAFKA_PORT/COHORT_KAFKA_CONTROLLER_PORT, or COHORT_KAFKA_BOOTSTRAP to use that broker"
+  fi
   write_config
   if [[ ! -f "$KAFKA_DATA/meta.properties" ]]; then
     log "formatting KRaft storage"
@@ -103,7 +107,7 @@ wait_ready() {
   for i in $(seq 1 "$secs"); do
     pid_alive "$KAFKA_PID" || return 1
     if java_cmd org.apache.kafka.tools.BrokerApiVersionsCommand \
-        --bootstrap-server "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1; then
+        --bootstrap-server "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1 && pid_alive "$KAFKA_PID"; then
       return 0
     fi
     sleep 1
