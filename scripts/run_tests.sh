@@ -20,10 +20,11 @@ if [[ -z "${COHORT_DATABASE_URL:-}" ]] && ! bash deploy/local/postgres.sh status
 t0=$SECONDS
 bash deploy/local/stack.sh infra-up
 log "infrastructure ready in $((SECONDS - t0)) s"
-eval "$(bash deploy/local/stack.sh env)"
 
 set +e
-.venv/bin/pytest -q -ra --durations=10 "$@"
+# The stack's environment only for pytest: exported here it would make the clean-up take the
+# local PostgreSQL for an external one and leave it running.
+(eval "$(bash deploy/local/stack.sh env)" && exec .venv/bin/pytest -q -ra --durations=10 "$@")
 rc=$?
 set -e
 if (( rc == 5 )); then

@@ -9,6 +9,7 @@ KAFKA_DATA="$KAFKA_HOME/data"
 KAFKA_PID="$RUN_DIR/kafka.pid"
 KAFKA_LOG="$LOG_DIR/kafka.log"
 POM="$REPO_ROOT/deploy/local/kafka/pom.xml"
+JAVA_OPTS=(-Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true)
 
 install() {
   # The stamp records which pom produced the folder, so a version bump re-resolves.
@@ -72,9 +73,7 @@ YAML
 }
 
 java_cmd() {
-  java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
-    -Dlog4j2.configurationFile="$KAFKA_HOME/config/log4j2.yaml" \
-    -cp "$KAFKA_LIBS/*" "$@"
+  java "${JAVA_OPTS[@]}" -Dlog4j2.configurationFile="$KAFKA_HOME/config/log4j2.yaml" -cp "$KAFKA_LIBS/*" "$@"
 }
 
 start() {
@@ -94,7 +93,9 @@ start() {
   fi
   log "starting kafka on 127.0.0.1:$KAFKA_PORT"
   local t0=$SECONDS
-  java_cmd kafka.Kafka "$KAFKA_HOME/config/server.properties" >>"$KAFKA_LOG" 2>&1 </dev/null &
+  # java itself in the background (not a function or subshell), so $! is the broker's own PID.
+  java "${JAVA_OPTS[@]}" -Dlog4j2.configurationFile="$KAFKA_HOME/config/log4j2.yaml" -cp "$KAFKA_LIBS/*" \
+    kafka.Kafka "$KAFKA_HOME/config/server.properties" >>"$KAFKA_LOG" 2>&1 </dev/null &
   echo $! >"$KAFKA_PID"
   wait_ready 90 || { tail -50 "$KAFKA_LOG" >&2; stop_pid kafka "$KAFKA_PID"; die "kafka did not become ready"; }
   log "kafka ready in $((SECONDS - t0)) s"

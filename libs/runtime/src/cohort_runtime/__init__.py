@@ -15,7 +15,7 @@ from cohort_runtime.errors import (
 from cohort_runtime.inbox import Event, EventRouter
 from cohort_runtime.logs import configure_logging
 from cohort_runtime.outbox import add_event
-from cohort_runtime.service import Resources, ServiceDefinition, ServiceRuntime, Subscription
+from cohort_runtime.service import Resources, ServiceDefinition, ServiceRuntime, Subscription, serve
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
 
@@ -42,4 +42,5 @@ __all__ = [
     "configure_logging",
     "configure_tracing",
     "current_principal",
+    "serve",
 ]

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 import grpc
 from google.protobuf import any_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+
+def _pack(detail: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    return packed
 
 
 @dataclass(frozen=True)
@@ -33,10 +40,7 @@ class ServiceError(Exception):
         self.message = message
 
     def details(self) -> list[any_pb2.Any]:
-        info = error_details_pb2.ErrorInfo(reason=self.reason, domain="cohort.dev")
-        packed = any_pb2.Any()
-        packed.Pack(info)
-        return [packed]
+        return [_pack(error_details_pb2.ErrorInfo(reason=self.reason, domain="cohort.dev"))]
 
     def to_status(self) -> status_pb2.Status:
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=self.details())
@@ -58,9 +62,7 @@ class InvalidArgument(ServiceError):
                 for v in self.violations
             ]
         )
-        packed = any_pb2.Any()
-        packed.Pack(bad)
-        return [packed, *super().details()]
+        return [_pack(bad), *super().details()]
 
 
 class NotFound(ServiceError):
@@ -73,9 +75,8 @@ class NotFound(ServiceError):
         super().__init__(f"{resource_type} {name!r} not found")
 
     def details(self) -> list[any_pb2.Any]:
-        packed = any_pb2.Any()
-        packed.Pack(error_details_pb2.ResourceInfo(resource_type=self.resource_type, resource_name=self.name))
-        return [packed, *super().details()]
+        info = error_details_pb2.ResourceInfo(resource_type=self.resource_type, resource_name=self.name)
+        return [_pack(info), *super().details()]
 
 
 class AlreadyExists(ServiceError):
@@ -93,17 +94,10 @@ class FailedPrecondition(ServiceError):
         self.violation_type = violation_type
 
     def details(self) -> list[any_pb2.Any]:
-        packed = any_pb2.Any()
-        packed.Pack(
-            error_details_pb2.PreconditionFailure(
-                violations=[
-                    error_details_pb2.PreconditionFailure.Violation(
-                        type=self.violation_type, subject=self.subject, description=self.message
-                    )
-                ]
-            )
+        violation = error_details_pb2.PreconditionFailure.Violation(
+            type=self.violation_type, subject=self.subject, description=self.message
         )
-        return [packed, *super().details()]
+        return [_pack(error_details_pb2.PreconditionFailure(violations=[violation])), *super().details()]
 
 
 class Unauthenticated(ServiceError):

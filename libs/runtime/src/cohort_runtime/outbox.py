@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -113,6 +114,7 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         batch_size: int = 500,
         publish_timeout_seconds: float = 30.0,
+        retention_seconds: float = 7 * 24 * 3600,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -122,6 +124,8 @@ class OutboxRelay:
         self._poll = poll_seconds
         self._batch = batch_size
         self._publish_timeout = publish_timeout_seconds
+        self._retention = retention_seconds
+        self._next_purge = 0.0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_key = f"cohort.outbox.{schema}"
@@ -136,6 +140,9 @@ class OutboxRelay:
                 try:
                     sent = await self.publish_pending()
                     await self._observe_backlog()
+                    if time.monotonic() >= self._next_purge:
+                        await self.purge_published()
+                        self._next_purge = time.monotonic() + 60
                     backoff = self._poll
                 except (KafkaError, asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
                     self._metrics.failures.inc()
@@ -207,6 +214,16 @@ class OutboxRelay:
             return future
         finally:
             otel_context.detach(token)
+
+    async def purge_published(self) -> int:
+        """Delete rows published longer ago than the retention; unpublished rows are never deleted.
+
+        Published rows are kept for a while for audit and for replaying by hand."""
+        async with self._pool.acquire() as conn:
+            status = await conn.execute(
+                "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", self._retention
+            )
+        return int(status.split()[-1])
 
     async def _observe_backlog(self) -> None:
         async with self._pool.acquire() as conn:

@@ -29,9 +29,11 @@ from cohort_runtime.grpc_errors import error_interceptor
 from cohort_runtime.grpc_metrics import GrpcServerMetrics
 from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
 from cohort_runtime.kafka import dlq_topic, ensure_topics, make_producer
+from cohort_runtime.logs import configure_logging
 from cohort_runtime.migrations import Migration, migrate, migrations_in, runtime_migrations
 from cohort_runtime.outbox import OutboxMetrics, OutboxRelay
 from cohort_runtime.settings import ServiceSettings
+from cohort_runtime.telemetry import configure_tracing
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,7 @@ class ServiceRuntime:
             source=f"/cohort/{s.service_name}",
             metrics=OutboxMetrics(self.registry),
             poll_seconds=s.outbox_poll_seconds,
+            retention_seconds=s.outbox_retention_hours * 3600,
         )
         self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{s.service_name}-outbox-relay"))
         inbox_metrics = InboxMetrics(self.registry)
@@ -244,3 +247,11 @@ class ServiceRuntime:
         async with self:
             await stop.wait()
             log.info("%s received a stop signal; draining", self.settings.service_name)
+
+
+async def serve(definition: ServiceDefinition) -> None:
+    """A service's `main()`: logs and tracing for the process, then run until SIGTERM."""
+    s = definition.settings
+    configure_logging(s.service_name, s.log_level)
+    configure_tracing(s.service_name, s.otlp_endpoint)
+    await ServiceRuntime(definition).serve_forever()

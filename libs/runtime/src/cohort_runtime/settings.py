@@ -38,4 +38,8 @@ class ServiceSettings(BaseSettings):
     # Ed25519 public key (PEM) that verifies expert, reviewer and operator tokens.
     token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_TOKEN_PUBLIC_KEY")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_retention_hours: float = Field(default=168.0, gt=0)
     inbox_max_attempts: int = Field(default=5, ge=1)
+
+    def token_public_key_pem(self) -> str | None:
+        return self.token_public_key.get_secret_value() if self.token_public_key else None

@@ -118,3 +118,33 @@ async def test_failed_batch_is_rolled_back_and_published_later(database_url, kaf
     finally:
         await working.stop()
         await pool.close()
+
+
+async def test_purge_deletes_only_rows_published_before_the_retention(database_url, schema):
+    pool = await migrated_pool(database_url, schema)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            for label in ("old-published", "new-published", "old-unpublished"):
+                await add_event(conn, topic="t", key=None, message=LabCreated(lab_id=label))
+        await pool.execute(
+            "UPDATE outbox SET created_at = now() - interval '9 days' WHERE payload = $1",
+            LabCreated(lab_id="old-unpublished").SerializeToString(),
+        )
+        await pool.execute(
+            "UPDATE outbox SET published_at = now() - interval '8 days' WHERE payload = $1",
+            LabCreated(lab_id="old-published").SerializeToString(),
+        )
+        await pool.execute(
+            "UPDATE outbox SET published_at = now() WHERE payload = $1",
+            LabCreated(lab_id="new-published").SerializeToString(),
+        )
+        relay = OutboxRelay(
+            pool, None, schema=schema, source="/tests", metrics=OutboxMetrics(CollectorRegistry())
+        )
+        assert await relay.purge_published() == 1
+        left = sorted(
+            LabCreated.FromString(r["payload"]).lab_id for r in await pool.fetch("SELECT payload FROM outbox")
+        )
+        assert left == ["new-published", "old-unpublished"]
+    finally:
+        await pool.close()

@@ -8,7 +8,7 @@ from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
 from cohort_intake.api.labs import LabAdminServicer
 from cohort_intake.config import IntakeSettings
 from cohort_intake.messaging.topics import PUBLISHED
-from cohort_runtime import Resources, ServiceDefinition, ServiceRuntime, configure_logging, configure_tracing
+from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 
 
@@ -18,17 +18,14 @@ def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
 
 
 def definition(settings: IntakeSettings) -> ServiceDefinition:
-    key = settings.token_public_key.get_secret_value() if settings.token_public_key else None
     return ServiceDefinition(
         settings=settings,
         add_servicers=_add_servicers,
-        authenticator=token_authenticator(key),
+        authenticator=token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
     )
 
 
 async def main(settings: IntakeSettings | None = None) -> None:
     settings = settings or IntakeSettings()  # type: ignore[call-arg]
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    await ServiceRuntime(definition(settings)).serve_forever()
+    await serve(definition(settings))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from cohort_qa.config import QASettings
-from cohort_runtime import Resources, ServiceDefinition, ServiceRuntime, configure_logging, configure_tracing
+from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 
 
@@ -14,14 +14,13 @@ def _add_servicers(_server: grpc.aio.Server, _resources: Resources) -> list[str]
 
 
 def definition(settings: QASettings) -> ServiceDefinition:
-    key = settings.token_public_key.get_secret_value() if settings.token_public_key else None
     return ServiceDefinition(
-        settings=settings, add_servicers=_add_servicers, authenticator=token_authenticator(key)
+        settings=settings,
+        add_servicers=_add_servicers,
+        authenticator=token_authenticator(settings.token_public_key_pem()),
     )
 
 
 async def main(settings: QASettings | None = None) -> None:
     settings = settings or QASettings()  # type: ignore[call-arg]
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    await ServiceRuntime(definition(settings)).serve_forever()
+    await serve(definition(settings))

@@ -7,10 +7,8 @@ import grpc
 from cohort_runtime import (
     Resources,
     ServiceDefinition,
-    ServiceRuntime,
     Subscription,
-    configure_logging,
-    configure_tracing,
+    serve,
 )
 from cohort_runtime.tokens import token_authenticator
 from cohort_tasking.config import TaskingSettings
@@ -27,11 +25,10 @@ def _subscriptions(_resources: Resources) -> list[Subscription]:
 
 
 def definition(settings: TaskingSettings) -> ServiceDefinition:
-    key = settings.token_public_key.get_secret_value() if settings.token_public_key else None
     return ServiceDefinition(
         settings=settings,
         add_servicers=_add_servicers,
-        authenticator=token_authenticator(key),
+        authenticator=token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=_subscriptions,
     )
@@ -39,6 +36,4 @@ def definition(settings: TaskingSettings) -> ServiceDefinition:
 
 async def main(settings: TaskingSettings | None = None) -> None:
     settings = settings or TaskingSettings()  # type: ignore[call-arg]
-    configure_logging(settings.service_name, settings.log_level)
-    configure_tracing(settings.service_name, settings.otlp_endpoint)
-    await ServiceRuntime(definition(settings)).serve_forever()
+    await serve(definition(settings))
