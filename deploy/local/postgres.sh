@@ -4,6 +4,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PG_HOME="$COHORT_LOCAL/pg"
+# As root the cluster runs as the 'postgres' user, which must be able to reach its folder. When a
+# parent of the checkout is closed to other users (a home folder, say), the cluster lives in
+# /var/tmp under a name derived from the checkout instead.
+if [[ "$(id -u)" == 0 ]] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$COHORT_LOCAL" 2>/dev/null; then
+  PG_HOME="/var/tmp/cohort-pg-$(printf '%s' "$COHORT_LOCAL" | sha1sum | cut -c1-12)"
+fi
 PG_DATA="$PG_HOME/data"
 PG_SOCK="$PG_HOME/run"
 PG_PASSFILE="$PG_HOME/password"
@@ -35,7 +41,7 @@ install() {
 as_owner() {
   if [[ "$(id -u)" == 0 ]]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir "$PG_HOME" --shell /usr/sbin/nologin postgres
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
