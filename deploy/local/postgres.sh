@@ -7,14 +7,17 @@ PG_HOME="$COHORT_LOCAL/pg"
 # As root the cluster runs as the 'postgres' user, which must be able to reach its folder. When a
 # parent of the checkout is closed to other users (a home folder, say), the cluster lives in
 # /var/tmp under a name derived from the checkout instead.
-if [[ "$(id -u)" == 0 ]] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$COHORT_LOCAL" 2>/dev/null; then
-  PG_HOME="/var/tmp/cohort-pg-$(printf '%s' "$COHORT_LOCAL" | sha1sum | cut -c1-12)"
-fi
-PG_DATA="$PG_HOME/data"
-PG_SOCK="$PG_HOME/run"
-PG_PASSFILE="$PG_HOME/password"
-# Written by the server process itself, so it lives in the folder that user owns.
-PG_LOG="$PG_HOME/postgres.log"
+choose_home() {
+  if [[ "$(id -u)" == 0 ]] && id postgres >/dev/null 2>&1 && ! runuser -u postgres -- test -x "$COHORT_LOCAL" 2>/dev/null; then
+    PG_HOME="/var/tmp/cohort-pg-$(printf '%s' "$COHORT_LOCAL" | sha1sum | cut -c1-12)"
+  fi
+  PG_DATA="$PG_HOME/data"
+  PG_SOCK="$PG_HOME/run"
+  PG_PASSFILE="$PG_HOME/password"
+  # Written by the server process itself, so it lives in the folder that user owns.
+  PG_LOG="$PG_HOME/postgres.log"
+}
+choose_home
 PG_USER=cohort
 PG_DB=cohort
 
@@ -57,6 +60,7 @@ url() {
 start() {
   if [[ -n "${COHORT_DATABASE_URL:-}" ]]; then log "using the existing PostgreSQL at COHORT_DATABASE_URL"; return 0; fi
   install
+  choose_home  # the package may just have created the postgres user
   local bin; bin="$(pg_bindir)"
   mkdir -p "$PG_HOME" "$PG_SOCK"
   if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
