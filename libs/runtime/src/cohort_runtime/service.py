@@ -64,7 +64,8 @@ ServicerFactory = Callable[[grpc.aio.Server, Resources], list[str]]
 class ServiceDefinition:
     settings: ServiceSettings
     add_servicers: ServicerFactory
-    authenticator: Authenticator | None = None
+    # Built once the pool exists, so an authenticator can look credentials up in the database.
+    authenticator: Callable[[Resources], Authenticator] | None = None
     publishes: list[str] = field(default_factory=list)
     subscriptions: Callable[[Resources], list[Subscription]] = lambda _r: []
     background: Callable[[Resources], list[Callable[[], Coroutine[Any, Any, None]]]] = lambda _r: []
@@ -178,7 +179,7 @@ class ServiceRuntime:
         # Order matters: metrics sees the final status code, errors maps what auth and servicers raise.
         interceptors = [metrics.interceptor(), error_interceptor()]
         if self.definition.authenticator is not None:
-            interceptors.append(auth_interceptor(self.definition.authenticator))
+            interceptors.append(auth_interceptor(self.definition.authenticator(resources)))
         self._server = grpc.aio.server(interceptors=interceptors)
         self._service_names = self.definition.add_servicers(self._server, resources)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)

@@ -17,7 +17,7 @@ def definition(settings: QASettings) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         add_servicers=_add_servicers,
-        authenticator=token_authenticator(settings.token_public_key_pem()),
+        authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
     )
 
 

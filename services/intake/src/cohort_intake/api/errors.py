@@ -5,8 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from cohort_intake.domain.errors import IdempotencyConflict, IntakeError, InvalidInput, NotFoundError
-from cohort_runtime import AlreadyExists, FieldViolation, InvalidArgument, NotFound, ServiceError
+from cohort_intake.domain.errors import (
+    Forbidden,
+    IdempotencyConflict,
+    IllegalTransition,
+    IntakeError,
+    InvalidInput,
+    NotFoundError,
+)
+from cohort_runtime import (
+    AlreadyExists,
+    FailedPrecondition,
+    FieldViolation,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
 
 
 def to_service_error(exc: IntakeError) -> ServiceError:
@@ -16,6 +31,12 @@ def to_service_error(exc: IntakeError) -> ServiceError:
         return NotFound(exc.kind, exc.identifier)
     if isinstance(exc, IdempotencyConflict):
         return AlreadyExists(str(exc))
+    if isinstance(exc, IllegalTransition):
+        return FailedPrecondition(
+            str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.state.upper()
+        )
+    if isinstance(exc, Forbidden):
+        return PermissionDenied(str(exc))
     return ServiceError(str(exc))
 
 

@@ -1,28 +1,39 @@
-"""LabAdminService: operators onboard customer labs."""
+"""LabAdminService: operators onboard customer labs and manage their API keys."""
 
 from __future__ import annotations
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
+from cohort_intake.api.auth import require_operator
 from cohort_intake.api.errors import domain_errors
+from cohort_intake.api.ids import parse_uuid
+from cohort_intake.app import api_keys
 from cohort_intake.app import labs as app
-from cohort_intake.domain.labs import Lab, NewLab, parse_lab_id
-from cohort_runtime import GrpcContext, PermissionDenied, current_principal
-
-
-def _require_operator() -> None:
-    principal = current_principal()
-    if principal.kind != "operator":
-        raise PermissionDenied("lab administration needs an operator credential")
+from cohort_intake.domain.api_keys import ApiKey
+from cohort_intake.domain.labs import Lab, NewLab
+from cohort_intake.mapping import timestamp
+from cohort_runtime import GrpcContext
 
 
 def lab_to_proto(lab: Lab) -> pb.Lab:
-    created = Timestamp()
-    created.FromDatetime(lab.create_time)
-    return pb.Lab(lab_id=str(lab.lab_id), display_name=lab.display_name, create_time=created)
+    return pb.Lab(
+        lab_id=str(lab.lab_id), display_name=lab.display_name, create_time=timestamp(lab.create_time)
+    )
+
+
+def key_to_proto(key: ApiKey) -> pb.ApiKey:
+    out = pb.ApiKey(
+        key_id=str(key.key_id),
+        lab_id=str(key.lab_id),
+        prefix=key.prefix,
+        display_name=key.display_name,
+        create_time=timestamp(key.create_time),
+    )
+    if key.revoke_time is not None:
+        out.revoke_time.CopyFrom(timestamp(key.revoke_time))
+    return out
 
 
 class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
@@ -30,13 +41,39 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
         self._pool = pool
 
     async def CreateLab(self, request: pb.CreateLabRequest, context: GrpcContext) -> pb.CreateLabResponse:
-        _require_operator()
+        require_operator()
         with domain_errors():
             lab = await app.create_lab(self._pool, NewLab.parse(request.request_id, request.display_name))
         return pb.CreateLabResponse(lab=lab_to_proto(lab))
 
     async def GetLab(self, request: pb.GetLabRequest, context: GrpcContext) -> pb.GetLabResponse:
-        _require_operator()
+        require_operator()
         with domain_errors():
-            lab = await app.get_lab(self._pool, parse_lab_id(request.lab_id))
+            lab = await app.get_lab(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.GetLabResponse(lab=lab_to_proto(lab))
+
+    async def CreateApiKey(
+        self, request: pb.CreateApiKeyRequest, context: GrpcContext
+    ) -> pb.CreateApiKeyResponse:
+        require_operator()
+        with domain_errors():
+            key, secret = await api_keys.create_key(
+                self._pool, parse_uuid(request.lab_id, "lab_id"), request.display_name
+            )
+        return pb.CreateApiKeyResponse(api_key=key_to_proto(key), secret=secret)
+
+    async def ListApiKeys(
+        self, request: pb.ListApiKeysRequest, context: GrpcContext
+    ) -> pb.ListApiKeysResponse:
+        require_operator()
+        with domain_errors():
+            keys = await api_keys.list_keys(self._pool, parse_uuid(request.lab_id, "lab_id"))
+        return pb.ListApiKeysResponse(api_keys=[key_to_proto(k) for k in keys])
+
+    async def RevokeApiKey(
+        self, request: pb.RevokeApiKeyRequest, context: GrpcContext
+    ) -> pb.RevokeApiKeyResponse:
+        require_operator()
+        with domain_errors():
+            key = await api_keys.revoke_key(self._pool, parse_uuid(request.key_id, "key_id"))
+        return pb.RevokeApiKeyResponse(api_key=key_to_proto(key))

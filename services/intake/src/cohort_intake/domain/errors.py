@@ -30,3 +30,17 @@ class NotFoundError(IntakeError):
 
 class IdempotencyConflict(IntakeError):
     """A request_id was reused with a different request body."""
+
+
+class IllegalTransition(IntakeError):
+    """The project's state does not allow the requested change."""
+
+    def __init__(self, project_id: object, state: str, action: str) -> None:
+        super().__init__(f"cannot {action} project {project_id}: it is {state}")
+        self.project_id = str(project_id)
+        self.state = state
+        self.action = action
+
+
+class Forbidden(IntakeError):
+    """The caller may not use this call at all (e.g. a lab key on an operator RPC)."""

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ohort/intake/v1/labs.proto\x12\x10\x63ohort.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x03Lab\x12\x0e\n\x06lab_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x10\x43reateLabRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"7\n\x11\x43reateLabResponse\x12\"\n\x03lab\x18\x01 \x01(\x0b\x32\x15.cohort.intake.v1.Lab\"\x1f\n\rGetLabRequest\x12\x0e\n\x06lab_id\x18\x01 \x01(\t\"4\n\x0eGetLabResponse\x12\"\n\x03lab\x18\x01 \x01(\x0b\x32\x15.cohort.intake.v1.Lab2\xb4\x01\n\x0fLabAdminService\x12T\n\tCreateLab\x12\".cohort.intake.v1.CreateLabRequest\x1a#.cohort.intake.v1.CreateLabResponse\x12K\n\x06GetLab\x12\x1f.cohort.intake.v1.GetLabRequest\x1a .cohort.intake.v1.GetLabResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ohort/intake/v1/labs.proto\x12\x10\x63ohort.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n\x03Lab\x12\x0e\n\x06lab_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12/\n\x0b\x63reate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x10\x43reateLabRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"7\n\x11\x43reateLabResponse\x12\"\n\x03lab\x18\x01 \x01(\x0b\x32\x15.cohort.intake.v1.Lab\"\x1f\n\rGetLabRequest\x12\x0e\n\x06lab_id\x18\x01 \x01(\t\"4\n\x0eGetLabResponse\x12\"\n\x03lab\x18\x01 \x01(\x0b\x32\x15.cohort.intake.v1.Lab\"\xb0\x01\n\x06\x41piKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x0e\n\x06lab_id\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\";\n\x13\x43reateApiKeyRequest\x12\x0e\n\x06lab_id\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\"Q\n\x14\x43reateApiKeyResponse\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.cohort.intake.v1.ApiKey\x12\x0e\n\x06secret\x18\x02 \x01(\t\"$\n\x12ListApiKeysRequest\x12\x0e\n\x06lab_id\x18\x01 \x01(\t\"A\n\x13ListApiKeysResponse\x12*\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x18.cohort.intake.v1.ApiKey\"%\n\x13RevokeApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"A\n\x14RevokeApiKeyResponse\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.cohort.intake.v1.ApiKey2\xce\x03\n\x0fLabAdminService\x12T\n\tCreateLab\x12\".cohort.intake.v1.CreateLabRequest\x1a#.cohort.intake.v1.CreateLabResponse\x12K\n\x06GetLab\x12\x1f.cohort.intake.v1.GetLabRequest\x1a .cohort.intake.v1.GetLabResponse\x12]\n\x0c\x43reateApiKey\x12%.cohort.intake.v1.CreateApiKeyRequest\x1a&.cohort.intake.v1.CreateApiKeyResponse\x12Z\n\x0bListApiKeys\x12$.cohort.intake.v1.ListApiKeysRequest\x1a%.cohort.intake.v1.ListApiKeysResponse\x12]\n\x0cRevokeApiKey\x12%.cohort.intake.v1.RevokeApiKeyRequest\x1a&.cohort.intake.v1.RevokeApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +42,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETLABREQUEST']._serialized_end=326
   _globals['_GETLABRESPONSE']._serialized_start=328
   _globals['_GETLABRESPONSE']._serialized_end=380
-  _globals['_LABADMINSERVICE']._serialized_start=383
-  _globals['_LABADMINSERVICE']._serialized_end=563
+  _globals['_APIKEY']._serialized_start=383
+  _globals['_APIKEY']._serialized_end=559
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=561
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=620
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=622
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=703
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=705
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=741
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=743
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=808
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=810
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=847
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=849
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=914
+  _globals['_LABADMINSERVICE']._serialized_start=917
+  _globals['_LABADMINSERVICE']._serialized_end=1379
 # @@protoc_insertion_point(module_scope)

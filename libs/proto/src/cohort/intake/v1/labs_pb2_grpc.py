@@ -46,6 +46,21 @@ class LabAdminServiceStub:
                 request_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.GetLabRequest.SerializeToString,
                 response_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.GetLabResponse.FromString,
                 _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/cohort.intake.v1.LabAdminService/CreateApiKey',
+                request_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.CreateApiKeyResponse.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/cohort.intake.v1.LabAdminService/ListApiKeys',
+                request_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/cohort.intake.v1.LabAdminService/RevokeApiKey',
+                request_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyResponse.FromString,
+                _registered_method=True)
 
 
 class LabAdminServiceServicer:
@@ -68,6 +83,28 @@ class LabAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateApiKey(self, request, context):
+        """CreateApiKey issues a new API key for a lab. The secret is in the response only: it is
+        stored as a hash and can never be read again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """ListApiKeys lists a lab's keys (never their secrets), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LabAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +117,21 @@ def add_LabAdminServiceServicer_to_server(servicer, server):
                     servicer.GetLab,
                     request_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.GetLabRequest.FromString,
                     response_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.GetLabResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.CreateApiKeyResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -138,6 +190,87 @@ class LabAdminService:
             '/cohort.intake.v1.LabAdminService/GetLab',
             cohort_dot_intake_dot_v1_dot_labs__pb2.GetLabRequest.SerializeToString,
             cohort_dot_intake_dot_v1_dot_labs__pb2.GetLabResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.intake.v1.LabAdminService/CreateApiKey',
+            cohort_dot_intake_dot_v1_dot_labs__pb2.CreateApiKeyRequest.SerializeToString,
+            cohort_dot_intake_dot_v1_dot_labs__pb2.CreateApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.intake.v1.LabAdminService/ListApiKeys',
+            cohort_dot_intake_dot_v1_dot_labs__pb2.ListApiKeysRequest.SerializeToString,
+            cohort_dot_intake_dot_v1_dot_labs__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.intake.v1.LabAdminService/RevokeApiKey',
+            cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyRequest.SerializeToString,
+            cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,

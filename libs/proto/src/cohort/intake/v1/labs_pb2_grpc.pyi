@@ -41,6 +41,14 @@ class LabAdminServiceStub:
     """
     GetLab: _grpc.UnaryUnaryMultiCallable[_labs_pb2.GetLabRequest, _labs_pb2.GetLabResponse]
     """GetLab returns one lab by id, or NOT_FOUND."""
+    CreateApiKey: _grpc.UnaryUnaryMultiCallable[_labs_pb2.CreateApiKeyRequest, _labs_pb2.CreateApiKeyResponse]
+    """CreateApiKey issues a new API key for a lab. The secret is in the response only: it is
+    stored as a hash and can never be read again.
+    """
+    ListApiKeys: _grpc.UnaryUnaryMultiCallable[_labs_pb2.ListApiKeysRequest, _labs_pb2.ListApiKeysResponse]
+    """ListApiKeys lists a lab's keys (never their secrets), newest first."""
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_labs_pb2.RevokeApiKeyRequest, _labs_pb2.RevokeApiKeyResponse]
+    """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op."""
 
 @_typing.type_check_only
 class LabAdminServiceAsyncStub(LabAdminServiceStub):
@@ -55,6 +63,14 @@ class LabAdminServiceAsyncStub(LabAdminServiceStub):
     """
     GetLab: _aio.UnaryUnaryMultiCallable[_labs_pb2.GetLabRequest, _labs_pb2.GetLabResponse]  # type: ignore[assignment]
     """GetLab returns one lab by id, or NOT_FOUND."""
+    CreateApiKey: _aio.UnaryUnaryMultiCallable[_labs_pb2.CreateApiKeyRequest, _labs_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
+    """CreateApiKey issues a new API key for a lab. The secret is in the response only: it is
+    stored as a hash and can never be read again.
+    """
+    ListApiKeys: _aio.UnaryUnaryMultiCallable[_labs_pb2.ListApiKeysRequest, _labs_pb2.ListApiKeysResponse]  # type: ignore[assignment]
+    """ListApiKeys lists a lab's keys (never their secrets), newest first."""
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_labs_pb2.RevokeApiKeyRequest, _labs_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
+    """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op."""
 
 class LabAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """LabAdminService is the operator-facing API for onboarding customer labs.
@@ -78,5 +94,31 @@ class LabAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_labs_pb2.GetLabResponse, _abc.Awaitable[_labs_pb2.GetLabResponse]]:
         """GetLab returns one lab by id, or NOT_FOUND."""
+
+    @_abc_1.abstractmethod
+    def CreateApiKey(
+        self,
+        request: _labs_pb2.CreateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_labs_pb2.CreateApiKeyResponse, _abc.Awaitable[_labs_pb2.CreateApiKeyResponse]]:
+        """CreateApiKey issues a new API key for a lab. The secret is in the response only: it is
+        stored as a hash and can never be read again.
+        """
+
+    @_abc_1.abstractmethod
+    def ListApiKeys(
+        self,
+        request: _labs_pb2.ListApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_labs_pb2.ListApiKeysResponse, _abc.Awaitable[_labs_pb2.ListApiKeysResponse]]:
+        """ListApiKeys lists a lab's keys (never their secrets), newest first."""
+
+    @_abc_1.abstractmethod
+    def RevokeApiKey(
+        self,
+        request: _labs_pb2.RevokeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_labs_pb2.RevokeApiKeyResponse, _abc.Awaitable[_labs_pb2.RevokeApiKeyResponse]]:
+        """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op."""
 
 def add_LabAdminServiceServicer_to_server(servicer: LabAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,118 @@
+"""Project use cases: create (idempotent), read, list, update a draft, lifecycle transitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import asyncpg
+from google.protobuf.message import Message
+
+from cohort_intake.db import projects as repo
+from cohort_intake.domain.errors import IdempotencyConflict, InvalidInput, NotFoundError, Violation
+from cohort_intake.domain.projects import Project, ProjectState, Transition, new_project
+from cohort_intake.domain.spec import ProjectSpec, fingerprint, validate
+from cohort_intake.messaging import project_events
+from cohort_intake.messaging.topics import PROJECTS_TOPIC
+from cohort_runtime import add_event
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def create_project(
+    pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid.UUID, spec: ProjectSpec
+) -> Project:
+    spec = spec.normalised()
+    now = _now()
+    violations = validate(spec, now)
+    if violations:
+        raise InvalidInput(violations)
+    async with pool.acquire() as conn, conn.transaction():
+        # Concurrent retries of one request wait here, then find the first one's project.
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"project-request:{lab_id}:{request_id}"
+        )
+        previous = await repo.find_by_request(conn, lab_id, request_id)
+        if previous is not None:
+            project, first_fingerprint = previous
+            if first_fingerprint != fingerprint(spec):
+                raise IdempotencyConflict(f"request_id {request_id} was already used with a different spec")
+            return project
+        project = new_project(lab_id, spec, now)
+        await repo.insert(conn, project, request_id, fingerprint(spec))
+        return project
+
+
+async def get_project(pool: asyncpg.Pool, lab_id: uuid.UUID, project_id: uuid.UUID) -> Project:
+    async with pool.acquire() as conn:
+        project = await repo.get(conn, lab_id, project_id)
+    if project is None:
+        raise NotFoundError("project", str(project_id))
+    return project
+
+
+async def list_projects(
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    state: ProjectState | None,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    limit: int,
+) -> tuple[list[Project], bool]:
+    """One page, and whether more follow."""
+    async with pool.acquire() as conn:
+        rows = await repo.page(conn, lab_id, state, after, limit + 1)
+    return rows[:limit], len(rows) > limit
+
+
+async def update_project(
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    project_id: uuid.UUID,
+    change: Callable[[ProjectSpec], ProjectSpec],
+) -> Project:
+    """Apply `change` (the field-masked merge) to a draft's spec and validate the result."""
+    async with pool.acquire() as conn, conn.transaction():
+        project = await _locked(conn, lab_id, project_id)
+        spec = change(project.spec).normalised()
+        now = _now()
+        violations = validate(spec, now)
+        if violations:
+            raise InvalidInput(violations)
+        updated = project.with_spec(spec, now)
+        await repo.update(conn, updated)
+        return updated
+
+
+async def transition(
+    pool: asyncpg.Pool, lab_id: uuid.UUID, project_id: uuid.UUID, what: Transition, reason: str = ""
+) -> Project:
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise InvalidInput([Violation("reason", "must be at most 500 characters")])
+    async with pool.acquire() as conn, conn.transaction():
+        project = await _locked(conn, lab_id, project_id)
+        now = _now()
+        changed = project.apply(what, now, reason)
+        if what is Transition.ACTIVATE:
+            # The deadline may have passed while the project sat in draft.
+            violations = validate(changed.spec, now)
+            if violations:
+                raise InvalidInput(violations)
+        await repo.update(conn, changed)
+        await _publish(conn, project_events.for_transition(changed, what, reason, now))
+        return changed
+
+
+async def _locked(conn: asyncpg.Connection, lab_id: uuid.UUID, project_id: uuid.UUID) -> Project:
+    project = await repo.get(conn, lab_id, project_id, for_update=True)
+    if project is None:
+        raise NotFoundError("project", str(project_id))
+    return project
+
+
+async def _publish(conn: asyncpg.Connection, event: tuple[str, Message]) -> None:
+    key, message = event
+    await add_event(conn, topic=PROJECTS_TOPIC, key=key, message=message)

@@ -1,0 +1,123 @@
+"""Domain values <-> cohort.types.v1 messages, shared by the API and the published events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import cast
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.types.v1 import projects_pb2 as types
+from cohort_intake.domain.spec import (
+    DataKind,
+    DegreeLevel,
+    HourlyPay,
+    PayModel,
+    PerSubmissionPay,
+    Qualifications,
+    RubricCriterion,
+)
+
+DATA_KINDS: dict[DataKind, types.DataKind.ValueType] = {
+    DataKind.SFT_DEMONSTRATION: types.DATA_KIND_SFT_DEMONSTRATION,
+    DataKind.PREFERENCE: types.DATA_KIND_PREFERENCE,
+    DataKind.TRAJECTORY: types.DATA_KIND_TRAJECTORY,
+    DataKind.RUBRIC_GRADE: types.DATA_KIND_RUBRIC_GRADE,
+    DataKind.ADVERSARIAL_PROMPT: types.DATA_KIND_ADVERSARIAL_PROMPT,
+}
+_KINDS_BACK = {v: k for k, v in DATA_KINDS.items()}
+
+
+def data_kind_from_proto(value: int) -> DataKind | None:
+    return _KINDS_BACK.get(cast("types.DataKind.ValueType", value))
+
+
+def degree_from_proto(value: int) -> DegreeLevel | None:
+    try:
+        return DegreeLevel(value)
+    except ValueError:
+        return None
+
+
+def timestamp(value: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def duration(value: dt.timedelta) -> Duration:
+    d = Duration()
+    d.FromTimedelta(value)
+    return d
+
+
+def qualifications_to_proto(q: Qualifications) -> types.Qualifications:
+    return types.Qualifications(
+        minimum_degree=int(q.minimum_degree),  # type: ignore[arg-type]
+        fields=q.fields,
+        languages=q.languages,
+        cohort_ids=q.cohort_ids,
+        minimum_quality=q.minimum_quality,
+    )
+
+
+def qualifications_from_proto(q: types.Qualifications) -> Qualifications:
+    return Qualifications(
+        minimum_degree=degree_from_proto(q.minimum_degree) or DegreeLevel.UNSPECIFIED,
+        fields=tuple(f.strip() for f in q.fields),
+        languages=tuple(lang.strip() for lang in q.languages),
+        cohort_ids=tuple(c.strip() for c in q.cohort_ids),
+        minimum_quality=q.minimum_quality,
+    )
+
+
+def rubric_to_proto(criteria: tuple[RubricCriterion, ...]) -> types.Rubric:
+    return types.Rubric(
+        criteria=[
+            types.RubricCriterion(
+                name=c.name,
+                description=c.description,
+                weight=c.weight,
+                scale_min=c.scale_min,
+                scale_max=c.scale_max,
+            )
+            for c in criteria
+        ]
+    )
+
+
+def rubric_from_proto(r: types.Rubric) -> tuple[RubricCriterion, ...]:
+    return tuple(
+        RubricCriterion(
+            name=c.name,
+            description=c.description,
+            weight=c.weight,
+            scale_min=c.scale_min,
+            scale_max=c.scale_max,
+        )
+        for c in r.criteria
+    )
+
+
+def pay_to_proto(pay: PayModel) -> types.PayModel:
+    out = types.PayModel(review_rate_minor=pay.review_rate_minor)
+    if isinstance(pay.model, PerSubmissionPay):
+        out.per_submission.rate_minor = pay.model.rate_minor
+    elif isinstance(pay.model, HourlyPay):
+        out.hourly.hourly_rate_minor = pay.model.hourly_rate_minor
+        out.hourly.per_task_cap_minutes = pay.model.per_task_cap_minutes
+    return out
+
+
+def pay_from_proto(pay: types.PayModel) -> PayModel:
+    which = pay.WhichOneof("model")
+    model: PerSubmissionPay | HourlyPay | None = None
+    if which == "per_submission":
+        model = PerSubmissionPay(rate_minor=pay.per_submission.rate_minor)
+    elif which == "hourly":
+        model = HourlyPay(
+            hourly_rate_minor=pay.hourly.hourly_rate_minor,
+            per_task_cap_minutes=pay.hourly.per_task_cap_minutes,
+        )
+    return PayModel(model=model, review_rate_minor=pay.review_rate_minor)
