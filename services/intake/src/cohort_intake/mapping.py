@@ -9,6 +9,7 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import tasks_pb2 as task_types
 from cohort_intake.domain.spec import (
     DataKind,
     DegreeLevel,
@@ -18,6 +19,7 @@ from cohort_intake.domain.spec import (
     Qualifications,
     RubricCriterion,
 )
+from cohort_intake.domain.tasks import Candidate, ChatMessage, GoldReference, TaskInput
 
 DATA_KINDS: dict[DataKind, types.DataKind.ValueType] = {
     DataKind.SFT_DEMONSTRATION: types.DATA_KIND_SFT_DEMONSTRATION,
@@ -121,3 +123,41 @@ def pay_from_proto(pay: types.PayModel) -> PayModel:
             per_task_cap_minutes=pay.hourly.per_task_cap_minutes,
         )
     return PayModel(model=model, review_rate_minor=pay.review_rate_minor)
+
+
+def task_input_to_proto(t: TaskInput) -> task_types.TaskInput:
+    out = task_types.TaskInput(
+        candidates=[
+            task_types.Candidate(candidate_id=c.candidate_id, content=c.content) for c in t.candidates
+        ],
+        metadata=dict(t.metadata),
+    )
+    if t.prompt is not None:
+        out.prompt = t.prompt
+    if t.conversation is not None:
+        out.conversation.messages.extend(
+            task_types.ChatMessage(role=m.role, content=m.content) for m in t.conversation
+        )
+    return out
+
+
+def task_input_from_proto(t: task_types.TaskInput) -> TaskInput:
+    which = t.WhichOneof("input")
+    return TaskInput(
+        prompt=t.prompt if which == "prompt" else None,
+        conversation=tuple(ChatMessage(m.role, m.content) for m in t.conversation.messages)
+        if which == "conversation"
+        else None,
+        candidates=tuple(Candidate(c.candidate_id, c.content) for c in t.candidates),
+        metadata=tuple(sorted(t.metadata.items())),
+    )
+
+
+def gold_to_proto(g: GoldReference) -> task_types.GoldReference:
+    return task_types.GoldReference(text=g.text, ranking=g.ranking, criterion_scores=dict(g.criterion_scores))
+
+
+def gold_from_proto(g: task_types.GoldReference) -> GoldReference:
+    return GoldReference(
+        text=g.text, ranking=tuple(g.ranking), criterion_scores=tuple(sorted(g.criterion_scores.items()))
+    )
