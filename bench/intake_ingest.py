@@ -17,7 +17,14 @@ from pathlib import Path
 
 import grpc
 
-from cohort.intake.v1 import labs_pb2, labs_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
+from cohort.intake.v1 import (
+    labs_pb2,
+    labs_pb2_grpc,
+    projects_pb2,
+    projects_pb2_grpc,
+    tasks_pb2,
+    tasks_pb2_grpc,
+)
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_runtime.tokens import issue_token
@@ -31,11 +38,17 @@ def spec() -> projects_pb2.ProjectSpec:
     deadline = Timestamp()
     deadline.FromSeconds(int(time.time()) + 30 * 86400)
     return projects_pb2.ProjectSpec(
-        title="bench", data_kind=types.DATA_KIND_PREFERENCE, domain="chemistry.organic",
-        instructions_markdown="rank", target_accepted_items=100_000, overlap=1,
+        title="bench",
+        data_kind=types.DATA_KIND_PREFERENCE,
+        domain="chemistry.organic",
+        instructions_markdown="rank",
+        target_accepted_items=100_000,
+        overlap=1,
         rubric=types.Rubric(criteria=[types.RubricCriterion(name="q", weight=1.0, scale_min=1, scale_max=5)]),
         pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=100)),
-        currency_code="EUR", budget_cap_minor=10**12, deadline=deadline,
+        currency_code="EUR",
+        budget_cap_minor=10**12,
+        deadline=deadline,
     )
 
 
@@ -67,33 +80,45 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--gold-every", type=int, default=10)
     args = parser.parse_args()
-    private = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
+    private = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()  # noqa: ASYNC240 - once, at start
     operator = (("authorization", "Bearer " + issue_token(private, kind="operator", subject="bench")),)
     options = [("grpc.max_send_message_length", 64 * 1024 * 1024)]
     async with grpc.aio.insecure_channel(args.target, options=options) as channel:
         admin = labs_pb2_grpc.LabAdminServiceStub(channel)
-        lab = (await admin.CreateLab(labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="bench"),
-                                     metadata=operator)).lab
-        key = await admin.CreateApiKey(labs_pb2.CreateApiKeyRequest(lab_id=lab.lab_id, display_name="bench"),
-                                       metadata=operator)
+        lab = (
+            await admin.CreateLab(
+                labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="bench"),
+                metadata=operator,
+            )
+        ).lab
+        key = await admin.CreateApiKey(
+            labs_pb2.CreateApiKeyRequest(lab_id=lab.lab_id, display_name="bench"), metadata=operator
+        )
         md = (("authorization", f"Bearer {key.secret}"),)
         projects = projects_pb2_grpc.ProjectServiceStub(channel)
         pids = [
-            (await projects.CreateProject(projects_pb2.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec()),
-                                          metadata=md)).project.project_id
+            (
+                await projects.CreateProject(
+                    projects_pb2.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec()), metadata=md
+                )
+            ).project.project_id
             for _ in range(args.concurrency)
         ]
         tasks = tasks_pb2_grpc.TaskServiceStub(channel)
         per_stream = args.tasks // args.concurrency
-        prepared = [[batch(s * per_stream + b, args.batch, args.gold_every)
-                     for b in range(0, per_stream, args.batch)] for s in range(args.concurrency)]
+        prepared = [
+            [batch(s * per_stream + b, args.batch, args.gold_every) for b in range(0, per_stream, args.batch)]
+            for s in range(args.concurrency)
+        ]
         latencies: list[float] = []
 
         async def stream(pid: str, batches: list[list[tasks_pb2.NewTask]]) -> int:
             added = 0
             for b in batches:
                 t0 = time.perf_counter()
-                reply = await tasks.AddTasks(tasks_pb2.AddTasksRequest(project_id=pid, tasks=b), metadata=md, timeout=60)
+                reply = await tasks.AddTasks(
+                    tasks_pb2.AddTasksRequest(project_id=pid, tasks=b), metadata=md, timeout=60
+                )
                 latencies.append(time.perf_counter() - t0)
                 added += reply.added_count
             return added
@@ -104,9 +129,11 @@ async def main() -> None:
     latencies.sort()
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"AddTasks: {added} tasks in {elapsed:.2f} s = {added / elapsed:,.0f} tasks/s "
-          f"(batches of {args.batch}, {args.concurrency} in flight, gold every {args.gold_every}; "
-          f"batch latency p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms)")
+    print(
+        f"AddTasks: {added} tasks in {elapsed:.2f} s = {added / elapsed:,.0f} tasks/s "
+        f"(batches of {args.batch}, {args.concurrency} in flight, gold every {args.gold_every}; "
+        f"batch latency p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,8 @@ def encode(position: list[Any], query: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode(token: str, query: dict[str, Any]) -> list[Any] | None:
-    """The position in `token`, or None for the first page."""
+def decode(token: str, query: dict[str, Any], field: str = "page_token") -> list[Any] | None:
+    """The position in `token`, or None for the first page; errors name `field`."""
     if not token:
         return None
     try:
@@ -42,9 +42,9 @@ def decode(token: str, query: dict[str, Any]) -> list[Any] | None:
         data = json.loads(raw)
         position, query_id = data["p"], data["q"]
     except (binascii.Error, ValueError, KeyError, TypeError):
-        raise InvalidArgument([FieldViolation("page_token", "is not a token this service issued")]) from None
+        raise InvalidArgument([FieldViolation(field, "is not a token this service issued")]) from None
     if query_id != _query_id(query) or not isinstance(position, list):
         raise InvalidArgument(
-            [FieldViolation("page_token", "belongs to a different query; repeat the other fields unchanged")]
+            [FieldViolation(field, "belongs to a different query; repeat the other fields unchanged")]
         )
     return position

@@ -88,6 +88,8 @@ class ServiceRuntime:
         self._relay: OutboxRelay | None = None
         self._consumers: list[InboxConsumer] = []
         self._tasks: list[asyncio.Task[Any]] = []
+        # Jobs that run until cancelled (e.g. a LISTEN fan-out); stopped after the server drained.
+        self._background: list[asyncio.Task[Any]] = []
         self._metrics_httpd: Any = None
 
     @property
@@ -159,8 +161,8 @@ class ServiceRuntime:
             self._consumers.append(consumer)
             self._tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
         for job in self.definition.background(resources):
-            self._tasks.append(asyncio.create_task(job(), name=f"{s.service_name}-background"))
-        for task in self._tasks:
+            self._background.append(asyncio.create_task(job(), name=f"{s.service_name}-background"))
+        for task in [*self._tasks, *self._background]:
             task.add_done_callback(self._on_task_done)
         for name in ["", *self._service_names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -208,6 +210,10 @@ class ServiceRuntime:
         await self._health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(s.shutdown_grace_seconds)
+        for job in self._background:
+            job.cancel()
+        if self._background:
+            await asyncio.wait(self._background)
         for consumer in self._consumers:
             await consumer.stop()
         if self._relay is not None:

@@ -7,7 +7,7 @@ import uuid
 import grpc
 import pytest
 
-from cohort.intake.v1 import labs_pb2, labs_pb2_grpc, projects_pb2_grpc
+from cohort.intake.v1 import delivery_pb2_grpc, labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
 from cohort_intake.bootstrap import definition
 from cohort_intake.config import IntakeSettings
 from cohort_runtime import ServiceRuntime
@@ -20,6 +20,8 @@ class Intake:
         self.pool = runtime.pool
         self.admin = labs_pb2_grpc.LabAdminServiceStub(channel)
         self.projects = projects_pb2_grpc.ProjectServiceStub(channel)
+        self.tasks = tasks_pb2_grpc.TaskServiceStub(channel)
+        self.delivery = delivery_pb2_grpc.DeliveryServiceStub(channel)
         self.operator = operator
 
     async def new_lab(self, name: str = "Lab") -> tuple[str, tuple[tuple[str, str], ...]]:

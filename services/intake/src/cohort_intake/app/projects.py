@@ -9,6 +9,7 @@ from collections.abc import Callable
 import asyncpg
 from google.protobuf.message import Message
 
+from cohort_intake.db import progress as progress_repo
 from cohort_intake.db import projects as repo
 from cohort_intake.domain.errors import IdempotencyConflict, InvalidInput, NotFoundError, Violation
 from cohort_intake.domain.projects import Project, ProjectState, Transition, new_project
@@ -43,6 +44,7 @@ async def create_project(
             return project
         project = new_project(lab_id, spec, now)
         await repo.insert(conn, project, request_id, fingerprint(spec))
+        await progress_repo.create(conn, project.project_id, now)
         return project
 
 
@@ -103,6 +105,7 @@ async def transition(
                 raise InvalidInput(violations)
         await repo.update(conn, changed)
         await _publish(conn, project_events.for_transition(changed, what, reason, now))
+        await progress_repo.notify(conn, project_id)
         return changed
 
 

@@ -7,6 +7,7 @@ import uuid
 
 import asyncpg
 
+from cohort_intake.db import progress as progress_repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.db import tasks as repo
 from cohort_intake.domain.errors import IdempotencyConflict, IllegalTransition, InvalidInput, NotFoundError
@@ -44,6 +45,7 @@ async def add_tasks(
         new = [t for t in tasks if t.task_id not in known]
         if new:
             await repo.insert_many(conn, project_id, new, dt.datetime.now(dt.UTC))
+            await progress_repo.add(conn, project_id, "tasks_total", len(new))
             for message in task_events.tasks_added(project_id, new):
                 await add_event(conn, topic=TASKS_TOPIC, key=str(project_id), message=message)
             for gold in task_events.gold_references_added(project_id, new):

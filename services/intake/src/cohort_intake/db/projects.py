@@ -109,3 +109,14 @@ async def page(
         limit,
     )
     return [_project(r) for r in rows]
+
+
+async def get_internal(
+    conn: asyncpg.Connection, project_id: uuid.UUID, *, for_update: bool = False
+) -> Project | None:
+    """A project by id alone: for events from other services, never for a lab's request."""
+    if for_update:
+        row = await conn.fetchrow("SELECT * FROM projects WHERE project_id = $1 FOR UPDATE", project_id)
+    else:
+        row = await conn.fetchrow("SELECT * FROM projects WHERE project_id = $1", project_id)
+    return _project(row) if row else None

@@ -6,3 +6,11 @@ TASKS_TOPIC = "cohort.intake.tasks.v1"
 GOLD_TOPIC = "cohort.intake.gold.v1"  # QA only: gold references never reach tasking or experts
 
 PUBLISHED = [LABS_TOPIC, PROJECTS_TOPIC, TASKS_TOPIC, GOLD_TOPIC]
+
+# Consumed (published by tasking, QA and payout).
+TASKING_SUBMISSIONS = "cohort.tasking.submissions.v1"
+QA_VERDICTS = "cohort.qa.verdicts.v1"
+QA_ITEMS = "cohort.qa.items.v1"
+PAYOUT_SPEND = "cohort.payout.spend.v1"
+
+CONSUMED = [TASKING_SUBMISSIONS, QA_VERDICTS, QA_ITEMS, PAYOUT_SPEND]

@@ -1,0 +1,99 @@
+"""Handlers of the events intake consumes; each runs inside its inbox transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+
+from cohort.events.v1 import items_pb2, spend_pb2, submissions_pb2, verdicts_pb2
+from cohort_intake.app import delivery
+from cohort_intake.domain.items import (
+    AdversarialResult,
+    FinalizedItem,
+    PreferenceResult,
+    Quality,
+    Result,
+    RubricGradeResult,
+    SftResult,
+    TrajectoryResult,
+    TrajectoryStep,
+)
+from cohort_intake.messaging.topics import CONSUMED
+from cohort_runtime import Event, EventRouter, Subscription
+
+
+async def on_submission_created(
+    conn: asyncpg.Connection, event: Event[submissions_pb2.SubmissionCreated]
+) -> None:
+    m = event.message
+    await delivery.submission_created(conn, uuid.UUID(m.project_id), m.task_id)
+
+
+async def on_submission_accepted(
+    conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionAccepted]
+) -> None:
+    await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=True)
+
+
+async def on_submission_rejected(
+    conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionRejected]
+) -> None:
+    await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=False)
+
+
+async def on_item_finalized(conn: asyncpg.Connection, event: Event[items_pb2.ItemFinalized]) -> None:
+    await delivery.item_finalized(conn, item_from_proto(event.message, event.time))
+
+
+async def on_spend_updated(conn: asyncpg.Connection, event: Event[spend_pb2.ProjectSpendUpdated]) -> None:
+    m = event.message
+    as_of = m.as_of.ToDatetime(tzinfo=dt.UTC) if m.HasField("as_of") else event.time
+    await delivery.spend_updated(
+        conn, uuid.UUID(m.project_id), m.committed_minor, m.spent_minor, m.cap_reached, as_of
+    )
+
+
+def item_from_proto(m: items_pb2.ItemFinalized, fallback_time: dt.datetime) -> FinalizedItem:
+    return FinalizedItem(
+        item_id=uuid.UUID(m.item_id),
+        project_id=uuid.UUID(m.project_id),
+        task_id=m.task_id,
+        result=_result(m),
+        quality=Quality(m.quality.agreement, m.quality.confidence, tuple(m.quality.reviewer_scores)),
+        expert_ids=tuple(m.expert_ids),
+        instructions_version=m.instructions_version,
+        rubric_version=m.rubric_version,
+        finalize_time=m.finalize_time.ToDatetime(tzinfo=dt.UTC)
+        if m.HasField("finalize_time")
+        else fallback_time,
+    )
+
+
+def _result(m: items_pb2.ItemFinalized) -> Result | None:
+    which = m.WhichOneof("result")
+    if which == "sft":
+        return SftResult(m.sft.response, m.sft.reasoning)
+    if which == "preference":
+        return PreferenceResult(tuple(m.preference.ranking))
+    if which == "trajectory":
+        steps = tuple(
+            TrajectoryStep(s.kind, s.content, s.tool_name, s.tool_arguments_json) for s in m.trajectory.steps
+        )
+        return TrajectoryResult(steps, m.trajectory.final_answer)
+    if which == "rubric_grade":
+        return RubricGradeResult(tuple(sorted(m.rubric_grade.scores.items())), m.rubric_grade.overall)
+    if which == "adversarial":
+        return AdversarialResult(m.adversarial.prompt, m.adversarial.reference, m.adversarial.failure)
+    return None
+
+
+def subscriptions() -> list[Subscription]:
+    router = EventRouter()
+    router.on(submissions_pb2.SubmissionCreated, on_submission_created)
+    router.on(verdicts_pb2.SubmissionAccepted, on_submission_accepted)
+    router.on(verdicts_pb2.SubmissionRejected, on_submission_rejected)
+    router.on(items_pb2.ItemFinalized, on_item_finalized)
+    router.on(spend_pb2.ProjectSpendUpdated, on_spend_updated)
+    return [Subscription(name="events", topics=CONSUMED, router=router)]
