@@ -86,6 +86,16 @@ async def topics(kafka_bootstrap: str, unique: Callable[[str], str]) -> Callable
     return make
 
 
+@pytest.fixture(autouse=True)
+def isolated_consumer_groups(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every service a test starts (in-process or as a child process) consumes in groups of its
+    own, never in the groups of a `make up` stack or of another test."""
+    prefix = f"test-{uuid.uuid4().hex[:10]}"
+    for service in ("INTAKE", "TASKING", "QA", "PAYOUT"):
+        monkeypatch.setenv(f"COHORT_{service}_KAFKA_GROUP_PREFIX", f"{prefix}-{service.lower()}")
+    return prefix
+
+
 @pytest.fixture(scope="session")
 def token_keys() -> tuple[str, str]:
     """(private PEM, public PEM) for signing test tokens."""

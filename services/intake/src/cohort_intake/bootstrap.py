@@ -23,18 +23,27 @@ from cohort_intake.config import IntakeSettings
 from cohort_intake.db.progress_hub import ProgressHub
 from cohort_intake.messaging.handlers import subscriptions
 from cohort_intake.messaging.topics import PUBLISHED
+from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
 
 
 def definition(settings: IntakeSettings) -> ServiceDefinition:
     hub = ProgressHub()
+    metrics: dict[int, IntakeMetrics] = {}
+
+    def metrics_for(resources: Resources) -> IntakeMetrics:
+        # One set per registry: servicers and consumers are built from the same resources.
+        key = id(resources.registry)
+        if key not in metrics:
+            metrics[key] = IntakeMetrics(resources.registry)
+        return metrics[key]
 
     def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
-        pool = resources.pool
+        pool, m = resources.pool, metrics_for(resources)
         labs_pb2_grpc.add_LabAdminServiceServicer_to_server(LabAdminServicer(pool), server)
-        projects_pb2_grpc.add_ProjectServiceServicer_to_server(ProjectServicer(pool), server)
-        tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(pool), server)
-        delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(DeliveryServicer(pool, hub), server)
+        projects_pb2_grpc.add_ProjectServiceServicer_to_server(ProjectServicer(pool, m), server)
+        tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(pool, m), server)
+        delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(DeliveryServicer(pool, hub, m), server)
         return [
             labs_pb2.DESCRIPTOR.services_by_name["LabAdminService"].full_name,
             projects_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
@@ -47,7 +56,7 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
         add_servicers=add_servicers,
         authenticator=lambda r: intake_authenticator(r.pool, settings.token_public_key_pem()),
         publishes=PUBLISHED,
-        subscriptions=lambda _r: subscriptions(),
+        subscriptions=lambda r: subscriptions(metrics_for(r)),
         background=lambda r: [lambda: hub.run(r.pool)],
     )
 

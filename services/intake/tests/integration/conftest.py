@@ -35,12 +35,16 @@ class Intake:
         return lab.lab.lab_id, (("authorization", f"Bearer {key.secret}"),)
 
 
+def operator_metadata(token_keys) -> tuple[tuple[str, str], ...]:
+    return (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op-1")),)
+
+
 @pytest.fixture
 async def intake(schema, token_keys):
     settings = IntakeSettings(
         db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1]
     )
     runtime = ServiceRuntime(definition(settings))
-    operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op-1")),)
+    operator = operator_metadata(token_keys)
     async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
         yield Intake(runtime, channel, operator)

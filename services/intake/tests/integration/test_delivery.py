@@ -220,3 +220,39 @@ async def test_watch_of_another_labs_project_is_not_found(intake, active_project
         async for _ in intake.delivery.WatchProgress(pb.WatchProgressRequest(project_id=pid), metadata=lab_b):
             pass
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_server_shutdown_ends_open_watch_streams(schema, token_keys):
+    import time
+
+    from cohort_intake.bootstrap import definition
+    from cohort_intake.config import IntakeSettings
+    from cohort_runtime import ServiceRuntime
+
+    from .conftest import Intake, operator_metadata
+
+    settings = IntakeSettings(
+        db_schema=schema,
+        grpc_port=0,
+        metrics_port=0,
+        COHORT_TOKEN_PUBLIC_KEY=token_keys[1],
+        shutdown_grace_seconds=1,
+    )
+    runtime = ServiceRuntime(definition(settings))
+    await runtime.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}")
+    try:
+        intake = Intake(runtime, channel, operator_metadata(token_keys))
+        _lab_id, lab = await intake.new_lab()
+        pid = (await create(intake, lab)).project_id
+        stream = intake.delivery.WatchProgress(pb.WatchProgressRequest(project_id=pid), metadata=lab)
+        await next_matching(stream, lambda p: True)
+        t0 = time.monotonic()
+        await runtime.stop()
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            async for _ in stream:
+                pass
+        assert err.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+        assert time.monotonic() - t0 < 5, "streams end within the grace period, not at their next refresh"
+    finally:
+        await channel.close()

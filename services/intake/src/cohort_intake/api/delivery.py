@@ -20,6 +20,7 @@ from cohort_intake.db.progress_hub import ProgressHub
 from cohort_intake.domain.progress import Counters
 from cohort_intake.domain.projects import Project, ProjectState
 from cohort_intake.mapping import timestamp
+from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 
 EXPORT_CHUNK = 500
@@ -53,9 +54,10 @@ def progress_to_proto(project: Project, c: Counters) -> pb.ProjectProgress:
 
 
 class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, hub: ProgressHub) -> None:
+    def __init__(self, pool: asyncpg.Pool, hub: ProgressHub, metrics: IntakeMetrics) -> None:
         self._pool = pool
         self._hub = hub
+        self._metrics = metrics
 
     async def WatchProgress(
         self, request: pb.WatchProgressRequest, context: GrpcContext
@@ -64,16 +66,17 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
         with domain_errors():
             project_id = parse_uuid(request.project_id, "project_id")
         last: pb.ProjectProgress | None = None
-        while True:
-            with domain_errors():
-                project, counters = await app.progress(self._pool, lab_id, project_id)
-            snapshot = progress_to_proto(project, counters)
-            if snapshot != last:
-                yield pb.WatchProgressResponse(progress=snapshot)
-                last = snapshot
-            if project.state in _FINAL:
-                return
-            await self._hub.wait(project_id, WATCH_REFRESH_SECONDS)
+        with self._metrics.watchers.track_inprogress():
+            while True:
+                with domain_errors():
+                    project, counters = await app.progress(self._pool, lab_id, project_id)
+                snapshot = progress_to_proto(project, counters)
+                if snapshot != last:
+                    yield pb.WatchProgressResponse(progress=snapshot)
+                    last = snapshot
+                if project.state in _FINAL:
+                    return
+                await self._hub.wait(project_id, WATCH_REFRESH_SECONDS)
 
     async def ExportItems(
         self, request: pb.ExportItemsRequest, context: GrpcContext
@@ -103,6 +106,7 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
             if not rows:
                 return
             seq = rows[-1]["seq"]
+            self._metrics.items_exported.inc(len(rows))
             yield pb.ExportItemsResponse(
                 items=[
                     pb.ExportedItem(

@@ -15,12 +15,14 @@ from cohort_intake.api.ids import parse_uuid
 from cohort_intake.api.spec_mapping import masked_update, project_to_proto, spec_from_proto, state_filter
 from cohort_intake.app import projects as app
 from cohort_intake.domain.projects import Project, Transition
+from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 
 
 class ProjectServicer(pb_grpc.ProjectServiceServicer):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, metrics: IntakeMetrics) -> None:
         self._pool = pool
+        self._metrics = metrics
 
     async def CreateProject(
         self, request: pb.CreateProjectRequest, context: GrpcContext
@@ -101,6 +103,7 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
             project: Project = await app.transition(
                 self._pool, lab_id, parse_uuid(project_id, "project_id"), what, reason
             )
+        self._metrics.transitions.labels(what.value).inc()
         return project_to_proto(project)
 
 

@@ -18,6 +18,7 @@ from cohort_intake.mapping import (
     task_input_to_proto,
     timestamp,
 )
+from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 
 
@@ -43,8 +44,9 @@ def task_to_proto(t: Task) -> pb.Task:
 
 
 class TaskServicer(pb_grpc.TaskServiceServicer):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, metrics: IntakeMetrics) -> None:
         self._pool = pool
+        self._metrics = metrics
 
     async def AddTasks(self, request: pb.AddTasksRequest, context: GrpcContext) -> pb.AddTasksResponse:
         lab_id = require_lab()
@@ -57,6 +59,7 @@ class TaskServicer(pb_grpc.TaskServiceServicer):
                 parse_uuid(request.project_id, "project_id"),
                 [task_from_proto(t) for t in request.tasks],
             )
+        self._metrics.tasks_added.inc(added)
         return pb.AddTasksResponse(added_count=added, unchanged_count=unchanged)
 
     async def GetTask(self, request: pb.GetTaskRequest, context: GrpcContext) -> pb.GetTaskResponse:

@@ -42,27 +42,28 @@ async def submission_decided(conn: asyncpg.Connection, project_id: uuid.UUID, ac
     await repo.add(conn, project_id, "submissions_accepted" if accepted else "submissions_rejected")
 
 
-async def item_finalized(conn: asyncpg.Connection, item: FinalizedItem) -> None:
-    """Store the rendered item; complete the project when its target is reached."""
+async def item_finalized(conn: asyncpg.Connection, item: FinalizedItem) -> bool:
+    """Store the rendered item (True if it was new); complete the project at its target."""
     project = await projects_repo.get_internal(conn, item.project_id, for_update=True)
     if project is None:
         log.warning("item %s for unknown project %s ignored", item.item_id, item.project_id)
-        return
+        return False
     task = await tasks_repo.get(conn, item.project_id, item.task_id)
     if task is None:
         log.warning("item %s for unknown task %s ignored", item.item_id, item.task_id)
-        return
+        return False
     # An item whose result does not fit its task raises UnrenderableItem: retried, then dead-lettered.
     record = render(item, task.input)
     now = dt.datetime.now(dt.UTC)
     if not await repo.insert_item(conn, item.item_id, item.project_id, item.task_id, record, now):
-        return
+        return False
     delivered = await repo.record_item(conn, item.project_id, item.quality.agreement, item.quality.confidence)
     if delivered >= project.spec.target_accepted_items and project.state in (
         ProjectState.ACTIVE,
         ProjectState.PAUSED,
     ):
         await _move(conn, project, Transition.COMPLETE, "", now)
+    return True
 
 
 async def spend_updated(

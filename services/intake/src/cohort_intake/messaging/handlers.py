@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -21,6 +22,7 @@ from cohort_intake.domain.items import (
     TrajectoryStep,
 )
 from cohort_intake.messaging.topics import CONSUMED
+from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Event, EventRouter, Subscription
 
 
@@ -43,8 +45,15 @@ async def on_submission_rejected(
     await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=False)
 
 
-async def on_item_finalized(conn: asyncpg.Connection, event: Event[items_pb2.ItemFinalized]) -> None:
-    await delivery.item_finalized(conn, item_from_proto(event.message, event.time))
+def _on_item_finalized(
+    metrics: IntakeMetrics,
+) -> Callable[[asyncpg.Connection, Event[items_pb2.ItemFinalized]], Awaitable[None]]:
+    async def handle(conn: asyncpg.Connection, event: Event[items_pb2.ItemFinalized]) -> None:
+        if await delivery.item_finalized(conn, item_from_proto(event.message, event.time)):
+            # Counted inside the inbox transaction: a failed commit is retried, so may count twice.
+            metrics.items_delivered.inc()
+
+    return handle
 
 
 async def on_spend_updated(conn: asyncpg.Connection, event: Event[spend_pb2.ProjectSpendUpdated]) -> None:
@@ -89,11 +98,11 @@ def _result(m: items_pb2.ItemFinalized) -> Result | None:
     return None
 
 
-def subscriptions() -> list[Subscription]:
+def subscriptions(metrics: IntakeMetrics) -> list[Subscription]:
     router = EventRouter()
     router.on(submissions_pb2.SubmissionCreated, on_submission_created)
     router.on(verdicts_pb2.SubmissionAccepted, on_submission_accepted)
     router.on(verdicts_pb2.SubmissionRejected, on_submission_rejected)
-    router.on(items_pb2.ItemFinalized, on_item_finalized)
+    router.on(items_pb2.ItemFinalized, _on_item_finalized(metrics))
     router.on(spend_pb2.ProjectSpendUpdated, on_spend_updated)
     return [Subscription(name="events", topics=CONSUMED, router=router)]
