@@ -256,3 +256,20 @@ async def test_server_shutdown_ends_open_watch_streams(schema, token_keys):
         assert time.monotonic() - t0 < 5, "streams end within the grace period, not at their next refresh"
     finally:
         await channel.close()
+
+
+async def test_client_cancel_releases_the_server_side_stream(intake, active_project):
+    pid, lab = active_project
+
+    def watchers() -> float:
+        return intake.runtime.registry.get_sample_value("cohort_intake_progress_watchers") or 0.0
+
+    stream = intake.delivery.WatchProgress(pb.WatchProgressRequest(project_id=pid), metadata=lab)
+    await next_matching(stream, lambda p: True)
+    assert watchers() == 1
+    stream.cancel()
+    for _ in range(50):
+        if watchers() == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert watchers() == 0, "the server stopped watching once the client cancelled"
