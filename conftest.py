@@ -93,7 +93,42 @@ def isolated_consumer_groups(monkeypatch: pytest.MonkeyPatch) -> str:
     prefix = f"test-{uuid.uuid4().hex[:10]}"
     for service in ("INTAKE", "TASKING", "QA", "PAYOUT"):
         monkeypatch.setenv(f"COHORT_{service}_KAFKA_GROUP_PREFIX", f"{prefix}-{service.lower()}")
+    # Topics of their own too: a consumer never wades through other tests' (or benchmarks') events.
+    monkeypatch.setenv("COHORT_TOPIC_PREFIX", f"{prefix}.")
     return prefix
+
+
+class EventPublisher:
+    """Publishes events the way a service's outbox relay does (CloudEvents headers, protobuf
+    value): tests use it to stand in for a service that is not under test."""
+
+    def __init__(self, producer) -> None:
+        self.producer = producer
+
+    async def send(self, topic: str, key: str, message, event_id: str | None = None) -> str:
+        import datetime as dt
+
+        from cohort_runtime.cloudevents import EventAttributes
+
+        event_id = event_id or str(uuid.uuid4())
+        headers = EventAttributes(
+            id=event_id, type=message.DESCRIPTOR.full_name, source="/tests", time=dt.datetime.now(dt.UTC)
+        ).to_headers()
+        topic = os.environ.get("COHORT_TOPIC_PREFIX", "") + topic  # the test's own topic namespace
+        await self.producer.send_and_wait(topic, message.SerializeToString(), key=key.encode(), headers=headers)
+        return event_id
+
+
+@pytest.fixture
+async def events(kafka_bootstrap: str) -> AsyncIterator[EventPublisher]:
+    from cohort_runtime.kafka import make_producer
+
+    producer = make_producer(kafka_bootstrap, "tests")
+    await producer.start()
+    try:
+        yield EventPublisher(producer)
+    finally:
+        await producer.stop()
 
 
 @pytest.fixture(scope="session")

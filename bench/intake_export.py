@@ -83,9 +83,7 @@ async def main() -> None:
         ).project
         pid = project.project_id
 
-        conn = await asyncpg.connect(
-            os.environ["COHORT_DATABASE_URL"], server_settings={"search_path": args.schema}
-        )
+        conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"], server_settings={"search_path": args.schema})
         try:
             t0 = time.perf_counter()
             await conn.copy_records_to_table(

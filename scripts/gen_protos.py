@@ -65,9 +65,7 @@ def main() -> int:
             generate(Path(scratch))
             stale = tree_differs(OUT_ROOT / PACKAGE, Path(scratch) / PACKAGE)
         if stale:
-            sys.stderr.write(
-                "generated proto code is stale; run `make proto`:\n  " + "\n  ".join(stale) + "\n"
-            )
+            sys.stderr.write("generated proto code is stale; run `make proto`:\n  " + "\n  ".join(stale) + "\n")
             return 1
         return 0
     shutil.rmtree(OUT_ROOT / PACKAGE, ignore_errors=True)

@@ -30,9 +30,7 @@ async def platform(database_url, token_keys, unique):
     schemas = {"intake": unique("intake"), "tasking": unique("tasking")}
     intake = ServiceRuntime(
         intake_definition(
-            IntakeSettings(
-                db_schema=schemas["intake"], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public
-            )
+            IntakeSettings(db_schema=schemas["intake"], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
         )
     )
     tasking = ServiceRuntime(
@@ -75,8 +73,7 @@ async def test_lab_created_in_intake_lands_in_tasking(platform, token_keys):
     assert row is not None, "LabCreated did not reach tasking within 30 s"
     assert row["display_name"] == "Cross-service Lab"
     inbox = await tasking.pool.fetchrow(
-        "SELECT event_type, outcome FROM inbox WHERE event_type LIKE '%LabCreated'"
-        " ORDER BY received_at DESC LIMIT 1"
+        "SELECT event_type, outcome FROM inbox WHERE event_type LIKE '%LabCreated' ORDER BY received_at DESC LIMIT 1"
     )
     assert (inbox["event_type"], inbox["outcome"]) == ("cohort.events.v1.LabCreated", "processed")
 
@@ -95,8 +92,7 @@ async def test_every_service_serves_health_reflection_and_metrics(platform):
             listed[runtime.settings.service_name] = names
         body = await asyncio.to_thread(_get, f"http://127.0.0.1:{runtime.metrics_port}/metrics")
         assert (
-            'grpc_server_handled_total{grpc_code="OK",grpc_method="Check",grpc_service="grpc.health.v1.Health"}'
-            in body
+            'grpc_server_handled_total{grpc_code="OK",grpc_method="Check",grpc_service="grpc.health.v1.Health"}' in body
         )
         assert "cohort_outbox_backlog" in body
     assert "cohort.intake.v1.LabAdminService" in listed["intake"]

@@ -29,9 +29,7 @@ def valid_spec(**overrides: object) -> pb.ProjectSpec:
                 types.RubricCriterion(
                     name="correctness", description="Is it right?", weight=0.7, scale_min=1, scale_max=5
                 ),
-                types.RubricCriterion(
-                    name="clarity", description="Is it clear?", weight=0.3, scale_min=1, scale_max=5
-                ),
+                types.RubricCriterion(name="clarity", description="Is it clear?", weight=0.3, scale_min=1, scale_max=5),
             ]
         ),
         target_accepted_items=100,
@@ -39,9 +37,7 @@ def valid_spec(**overrides: object) -> pb.ProjectSpec:
         max_overlap=5,
         gold_rate=0.1,
         review_sample_rate=0.2,
-        pay=types.PayModel(
-            per_submission=types.PayModel.PerSubmission(rate_minor=1500), review_rate_minor=300
-        ),
+        pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=1500), review_rate_minor=300),
         currency_code="EUR",
         budget_cap_minor=1_000_000,
         deadline=deadline,

@@ -42,9 +42,7 @@ class EventAttributes:
                     values[key] = raw.decode()
                 except (UnicodeDecodeError, AttributeError) as exc:
                     raise MalformedEvent(f"header {key} is not UTF-8") from exc
-        missing = [
-            k for k in ("ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time") if not values.get(k)
-        ]
+        missing = [k for k in ("ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time") if not values.get(k)]
         if missing:
             raise MalformedEvent(f"missing CloudEvents headers: {', '.join(missing)}")
         if values["ce_specversion"] != SPEC_VERSION:

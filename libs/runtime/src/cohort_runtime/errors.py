@@ -115,6 +115,11 @@ class ResourceExhausted(ServiceError):
     reason = "RESOURCE_EXHAUSTED"
 
 
+class Aborted(ServiceError):
+    code = grpc.StatusCode.ABORTED
+    reason = "ABORTED"
+
+
 class Unavailable(ServiceError):
     code = grpc.StatusCode.UNAVAILABLE
     reason = "UNAVAILABLE"

@@ -17,9 +17,7 @@ _LABELS = ("grpc_service", "grpc_method")
 
 class GrpcServerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.started = Counter(
-            "grpc_server_started_total", "RPCs started on the server.", _LABELS, registry=registry
-        )
+        self.started = Counter("grpc_server_started_total", "RPCs started on the server.", _LABELS, registry=registry)
         self.handled = Counter(
             "grpc_server_handled_total",
             "RPCs completed on the server, by status code.",

@@ -68,9 +68,7 @@ class EventRouter:
     def __init__(self) -> None:
         self._routes: dict[str, tuple[type[Message], Handler]] = {}
 
-    def on(
-        self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]
-    ) -> None:
+    def on(self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]) -> None:
         name = message_type.DESCRIPTOR.full_name
         if name in self._routes:
             raise ValueError(f"two handlers for {name}")

@@ -66,9 +66,7 @@ def migrations_in(component: str, directory: Path) -> list[Migration]:
 def runtime_migrations() -> list[Migration]:
     """The chassis's own tables (outbox, inbox), applied to every service schema first."""
     folder = resources.files("cohort_runtime") / "migrations"
-    return load_migrations(
-        "runtime", {f.name: f.read_text() for f in folder.iterdir() if f.name.endswith(".sql")}
-    )
+    return load_migrations("runtime", {f.name: f.read_text() for f in folder.iterdir() if f.name.endswith(".sql")})
 
 
 async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> list[str]:
@@ -96,8 +94,7 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
         for (component, version), row in applied.items():
             if component in components and (component, version) not in known:
                 raise MigrationError(
-                    f"{component}:{version:04d}_{row['name']}.sql is applied in schema {schema} "
-                    "but missing on disk"
+                    f"{component}:{version:04d}_{row['name']}.sql is applied in schema {schema} but missing on disk"
                 )
         done: list[str] = []
         for m in migrations:

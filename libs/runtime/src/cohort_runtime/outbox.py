@@ -115,6 +115,7 @@ class OutboxRelay:
         batch_size: int = 500,
         publish_timeout_seconds: float = 30.0,
         retention_seconds: float = 7 * 24 * 3600,
+        topic_prefix: str = "",
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -125,6 +126,8 @@ class OutboxRelay:
         self._batch = batch_size
         self._publish_timeout = publish_timeout_seconds
         self._retention = retention_seconds
+        # Rows name logical topics; the environment's prefix is applied only when sending.
+        self._topic_prefix = topic_prefix
         self._next_purge = 0.0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -166,9 +169,7 @@ class OutboxRelay:
         """Publish one batch of ready rows; returns how many were published."""
         async with self._pool.acquire() as conn, conn.transaction():
             # A second replica's relay skips this round instead of interleaving sends.
-            if not await conn.fetchval(
-                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", self._lock_key
-            ):
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", self._lock_key):
                 return 0
             records = await conn.fetch(_SELECT_READY, self._batch)
             if not records:
@@ -209,7 +210,7 @@ class OutboxRelay:
             if not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
                 headers += [(k, v.encode()) for k, v in row.trace_context.items()]
             future: asyncio.Future[object] = await self._producer.send(
-                row.topic, row.payload, key=row.key, headers=headers
+                self._topic_prefix + row.topic, row.payload, key=row.key, headers=headers
             )
             return future
         finally:

@@ -117,10 +117,11 @@ class ServiceRuntime:
             await migrate(conn, s.db_schema, self.migrations())
         resources = Resources(settings=s, pool=self._pool, registry=self.registry)
         subscriptions = self.definition.subscriptions(resources)
-        consumed = [t for sub in subscriptions for t in sub.topics]
+        prefix = s.topic_prefix
+        consumed = [prefix + t for sub in subscriptions for t in sub.topics]
         await ensure_topics(
             s.kafka_bootstrap,
-            [*self.definition.publishes, *consumed, *(dlq_topic(t) for t in consumed)],
+            [*(prefix + t for t in self.definition.publishes), *consumed, *(dlq_topic(t) for t in consumed)],
             partitions=s.kafka_partitions,
             replication=s.kafka_replication,
             client_id=s.service_name,
@@ -128,9 +129,7 @@ class ServiceRuntime:
         self._producer = make_producer(s.kafka_bootstrap, s.service_name)
         await self._producer.start()
 
-        self._metrics_httpd, _thread = start_http_server(
-            s.metrics_port, s.metrics_host, registry=self.registry
-        )
+        self._metrics_httpd, _thread = start_http_server(s.metrics_port, s.metrics_host, registry=self.registry)
         self.metrics_port = self._metrics_httpd.server_port
 
         await self._start_grpc(resources)
@@ -143,6 +142,7 @@ class ServiceRuntime:
             metrics=OutboxMetrics(self.registry),
             poll_seconds=s.outbox_poll_seconds,
             retention_seconds=s.outbox_retention_hours * 3600,
+            topic_prefix=prefix,
         )
         self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{s.service_name}-outbox-relay"))
         inbox_metrics = InboxMetrics(self.registry)
@@ -151,7 +151,7 @@ class ServiceRuntime:
                 self._pool,
                 bootstrap=s.kafka_bootstrap,
                 consumer=f"{s.kafka_group_prefix or s.service_name}.{sub.name}",
-                topics=sub.topics,
+                topics=[prefix + t for t in sub.topics],
                 router=sub.router,
                 dlq_producer=self._producer,
                 metrics=inbox_metrics,
@@ -201,9 +201,7 @@ class ServiceRuntime:
             return
         # A dead relay or consumer would silently stop the pipeline: report not serving instead.
         log.error("background task %s died", task.get_name(), exc_info=task.exception())
-        asyncio.get_running_loop().create_task(
-            self._health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
-        )
+        asyncio.get_running_loop().create_task(self._health.set("", health_pb2.HealthCheckResponse.NOT_SERVING))
 
     async def stop(self) -> None:
         s = self.settings

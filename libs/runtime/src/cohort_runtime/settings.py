@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=1)
     migrations_dir: Path
     kafka_bootstrap: str = Field(default="127.0.0.1:19092", validation_alias="COHORT_KAFKA_BOOTSTRAP")
+    # Prepended to every topic name, so several environments (or test runs) can share one cluster
+    # without seeing each other's events. Empty in a dedicated cluster.
+    topic_prefix: str = Field(default="", validation_alias="COHORT_TOPIC_PREFIX", pattern=r"^[a-z0-9._-]*$")
     # Consumer groups are "<prefix>.<subscription>"; the prefix defaults to the service name.
     kafka_group_prefix: str | None = None
     kafka_partitions: int = Field(default=3, ge=1)

@@ -27,9 +27,7 @@ async def migrated_pool(database_url: str, schema: str, max_size: int = 10) -> a
     return await create_pool(database_url, schema, application_name="tests", min_size=1, max_size=max_size)
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition"
-) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition") -> None:
     deadline = time.monotonic() + within
     while not await check():
         if time.monotonic() > deadline:

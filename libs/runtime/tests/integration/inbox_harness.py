@@ -40,9 +40,7 @@ def router(block_on: str | None = None) -> EventRouter:
     return r
 
 
-def headers(
-    event_id: str | None = None, event_type: str = "cohort.events.v1.LabCreated"
-) -> list[tuple[str, bytes]]:
+def headers(event_id: str | None = None, event_type: str = "cohort.events.v1.LabCreated") -> list[tuple[str, bytes]]:
     return EventAttributes(
         id=event_id or str(uuid.uuid4()), type=event_type, source="/tests", time=dt.datetime.now(dt.UTC)
     ).to_headers()

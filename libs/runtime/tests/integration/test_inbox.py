@@ -21,10 +21,7 @@ from .helpers import eventually, migrated_pool, read_all
 
 
 async def _effects(pool) -> list[tuple[str, str]]:
-    return [
-        (r["event_id"], r["label"])
-        for r in await pool.fetch("SELECT event_id, label FROM effects ORDER BY id")
-    ]
+    return [(r["event_id"], r["label"]) for r in await pool.fetch("SELECT event_id, label FROM effects ORDER BY id")]
 
 
 async def _run_until(consumer, condition, what: str) -> None:
@@ -104,9 +101,7 @@ async def test_poison_records_go_to_dlq_and_later_records_still_apply(
             after_applied,
             "the record after the poison ones",
         )
-        assert await _effects(pool) == [(before, "before"), (after, "after")], (
-            "the failing handler left nothing"
-        )
+        assert await _effects(pool) == [(before, "before"), (after, "after")], "the failing handler left nothing"
         dead = await read_all(kafka_bootstrap, f"{topic}.dlq", 3)
         reasons = sorted(dict(r.headers)["dlq_reason"].decode() for r in dead)
         assert reasons == ["handler_failed", "malformed", "undecodable"]

@@ -58,9 +58,7 @@ async def test_two_processes_migrating_at_once_apply_each_file_once(database_url
     for p, (_out, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err.decode()
     applied = sorted(json.loads(out) for out, _ in results)
-    assert applied == [[], ["svc:0001_first.sql", "svc:0002_second.sql"]], (
-        "one runner did the work, the other none"
-    )
+    assert applied == [[], ["svc:0001_first.sql", "svc:0002_second.sql"]], "one runner did the work, the other none"
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch(f"SELECT component, version FROM {schema}.schema_migrations ORDER BY version")
@@ -94,9 +92,7 @@ async def test_edited_applied_migration_is_refused_with_a_clear_error(database_u
 async def test_failed_migration_leaves_nothing_behind(database_url, schema):
     conn = await asyncpg.connect(database_url)
     try:
-        broken = load_migrations(
-            "svc", {"0001_a.sql": "CREATE TABLE a (id int); SELECT * FROM no_such_table;"}
-        )
+        broken = load_migrations("svc", {"0001_a.sql": "CREATE TABLE a (id int); SELECT * FROM no_such_table;"})
         with pytest.raises(asyncpg.UndefinedTableError):
             await migrate(conn, schema, broken)
         assert await conn.fetchval(f"SELECT to_regclass('{schema}.a')") is None

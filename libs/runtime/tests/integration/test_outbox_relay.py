@@ -21,9 +21,7 @@ N_TRANSACTIONS = 50
 HELD_OPEN = 10
 
 
-async def test_relay_delivers_all_when_commits_are_out_of_order(
-    database_url, kafka_bootstrap, schema, topics
-):
+async def test_relay_delivers_all_when_commits_are_out_of_order(database_url, kafka_bootstrap, schema, topics):
     (topic,) = await topics(1, partitions=1)
     pool = await migrated_pool(database_url, schema, max_size=N_TRANSACTIONS + 5)
     producer = make_producer(kafka_bootstrap, "outbox-test")
@@ -42,9 +40,7 @@ async def test_relay_delivers_all_when_commits_are_out_of_order(
 
     async def transaction(i: int) -> None:
         async with pool.acquire() as conn, conn.transaction():
-            await add_event(
-                conn, topic=topic, key="k", message=LabCreated(lab_id=str(i), display_name=f"n{i}")
-            )
+            await add_event(conn, topic=topic, key="k", message=LabCreated(lab_id=str(i), display_name=f"n{i}"))
             if i < HELD_OPEN:
                 # Holds a smaller id (and txid) open while later transactions commit.
                 inserted[i].set()
@@ -104,9 +100,7 @@ async def test_failed_batch_is_rolled_back_and_published_later(database_url, kaf
         async with pool.acquire() as conn, conn.transaction():
             for i in range(3):
                 await add_event(conn, topic=topic, key=None, message=LabCreated(lab_id=str(i)))
-        stuck = OutboxRelay(
-            pool, broken, schema=schema, source="/tests", metrics=metrics, publish_timeout_seconds=1
-        )
+        stuck = OutboxRelay(pool, broken, schema=schema, source="/tests", metrics=metrics, publish_timeout_seconds=1)
         with pytest.raises(TimeoutError):
             await stuck.publish_pending()
         assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 3
@@ -138,9 +132,7 @@ async def test_purge_deletes_only_rows_published_before_the_retention(database_u
             "UPDATE outbox SET published_at = now() WHERE payload = $1",
             LabCreated(lab_id="new-published").SerializeToString(),
         )
-        relay = OutboxRelay(
-            pool, None, schema=schema, source="/tests", metrics=OutboxMetrics(CollectorRegistry())
-        )
+        relay = OutboxRelay(pool, None, schema=schema, source="/tests", metrics=OutboxMetrics(CollectorRegistry()))
         assert await relay.purge_published() == 1
         left = sorted(
             LabCreated.FromString(r["payload"]).lab_id for r in await pool.fetch("SELECT payload FROM outbox")

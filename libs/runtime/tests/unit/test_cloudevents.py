@@ -18,9 +18,7 @@ def test_attributes_round_trip(event_id, event_type, source, time):
 
 
 def test_headers_follow_the_kafka_binding():
-    attrs = EventAttributes(
-        id="1", type="t", source="/s", time=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    )
+    attrs = EventAttributes(id="1", type="t", source="/s", time=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
     headers = dict(attrs.to_headers())
     assert headers["ce_specversion"] == b"1.0"
     assert headers["ce_time"] == b"2026-01-02T03:04:05Z"

@@ -127,17 +127,13 @@ def pay_from_proto(pay: types.PayModel) -> PayModel:
 
 def task_input_to_proto(t: TaskInput) -> task_types.TaskInput:
     out = task_types.TaskInput(
-        candidates=[
-            task_types.Candidate(candidate_id=c.candidate_id, content=c.content) for c in t.candidates
-        ],
+        candidates=[task_types.Candidate(candidate_id=c.candidate_id, content=c.content) for c in t.candidates],
         metadata=dict(t.metadata),
     )
     if t.prompt is not None:
         out.prompt = t.prompt
     if t.conversation is not None:
-        out.conversation.messages.extend(
-            task_types.ChatMessage(role=m.role, content=m.content) for m in t.conversation
-        )
+        out.conversation.messages.extend(task_types.ChatMessage(role=m.role, content=m.content) for m in t.conversation)
     return out
 
 

@@ -22,6 +22,4 @@ class IntakeMetrics:
         self.items_exported = Counter(
             "cohort_intake_items_exported_total", "Items streamed to labs by ExportItems.", registry=registry
         )
-        self.watchers = Gauge(
-            "cohort_intake_progress_watchers", "Open WatchProgress streams.", registry=registry
-        )
+        self.watchers = Gauge("cohort_intake_progress_watchers", "Open WatchProgress streams.", registry=registry)

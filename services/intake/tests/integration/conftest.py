@@ -41,9 +41,7 @@ def operator_metadata(token_keys) -> tuple[tuple[str, str], ...]:
 
 @pytest.fixture
 async def intake(schema, token_keys):
-    settings = IntakeSettings(
-        db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1]
-    )
+    settings = IntakeSettings(db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1])
     runtime = ServiceRuntime(definition(settings))
     operator = operator_metadata(token_keys)
     async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:

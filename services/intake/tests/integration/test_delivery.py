@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import uuid
 
@@ -17,39 +16,10 @@ from cohort.intake.v1 import delivery_pb2 as pb
 from cohort.intake.v1 import projects_pb2 as ppb
 from cohort.intake.v1 import tasks_pb2 as tpb
 from cohort.types.v1 import projects_pb2 as types
-from cohort_runtime.cloudevents import EventAttributes
-from cohort_runtime.kafka import make_producer
 
 from ..spec_factory import valid_spec
 from .test_projects_api import create
 from .test_tasks_api import preference_task
-
-
-class Events:
-    """Publishes events the way the other services' relays do (CloudEvents headers, protobuf)."""
-
-    def __init__(self, producer) -> None:
-        self.producer = producer
-
-    async def send(self, topic: str, key: str, message, event_id: str | None = None) -> str:
-        event_id = event_id or str(uuid.uuid4())
-        headers = EventAttributes(
-            id=event_id, type=message.DESCRIPTOR.full_name, source="/tests", time=dt.datetime.now(dt.UTC)
-        ).to_headers()
-        await self.producer.send_and_wait(
-            topic, message.SerializeToString(), key=key.encode(), headers=headers
-        )
-        return event_id
-
-
-@pytest.fixture
-async def events(kafka_bootstrap):
-    producer = make_producer(kafka_bootstrap, "delivery-tests")
-    await producer.start()
-    try:
-        yield Events(producer)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture
@@ -132,9 +102,7 @@ async def test_progress_streams_as_events_arrive_and_ends_when_complete(intake, 
     assert [r async for r in stream] == [], "the stream ends once the project is complete"
     types_published = [
         r["event_type"]
-        for r in await intake.pool.fetch(
-            "SELECT event_type FROM outbox WHERE key = $1::text::bytea ORDER BY id", pid
-        )
+        for r in await intake.pool.fetch("SELECT event_type FROM outbox WHERE key = $1::text::bytea ORDER BY id", pid)
     ]
     assert types_published[-1] == "cohort.events.v1.ProjectCompleted"
 
@@ -146,12 +114,7 @@ async def test_export_renders_training_records_and_resumes_from_a_cursor(intake,
         await events.send("cohort.qa.items.v1", pid, message)
 
     async def exported(**kw) -> list[pb.ExportItemsResponse]:
-        return [
-            r
-            async for r in intake.delivery.ExportItems(
-                pb.ExportItemsRequest(project_id=pid, **kw), metadata=lab
-            )
-        ]
+        return [r async for r in intake.delivery.ExportItems(pb.ExportItemsRequest(project_id=pid, **kw), metadata=lab)]
 
     for _ in range(300):
         chunks = await exported()

@@ -52,10 +52,7 @@ async def test_create_is_idempotent_on_request_id(intake, token_keys):
     got = await stub.GetLab(pb.GetLabRequest(lab_id=first.lab.lab_id), metadata=operator(token_keys))
     assert got.lab == first.lab
     assert (
-        await runtime.pool.fetchval(
-            "SELECT count(*) FROM outbox WHERE event_type = 'cohort.events.v1.LabCreated'"
-        )
-        == 1
+        await runtime.pool.fetchval("SELECT count(*) FROM outbox WHERE event_type = 'cohort.events.v1.LabCreated'") == 1
     )
 
     with pytest.raises(grpc.aio.AioRpcError) as conflict:
@@ -102,9 +99,7 @@ async def test_unknown_lab_is_not_found_with_resource_info(intake, token_keys):
 async def test_calls_without_a_valid_credential_are_refused(intake, metadata, code):
     runtime, stub = intake
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.CreateLab(
-            pb.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="x"), metadata=metadata
-        )
+        await stub.CreateLab(pb.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="x"), metadata=metadata)
     assert err.value.code() == code
     assert await runtime.pool.fetchval("SELECT count(*) FROM labs") == 0
 
@@ -115,13 +110,9 @@ async def test_token_signed_by_another_key_or_for_an_expert_is_refused(intake, t
     _runtime, stub = intake
     forged = issue_token(generate_keypair()[0], kind="operator", subject="mallory")
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.GetLab(
-            pb.GetLabRequest(lab_id=str(uuid.uuid4())), metadata=(("authorization", f"Bearer {forged}"),)
-        )
+        await stub.GetLab(pb.GetLabRequest(lab_id=str(uuid.uuid4())), metadata=(("authorization", f"Bearer {forged}"),))
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
     expert = issue_token(token_keys[0], kind="expert", subject="e-1")
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stub.GetLab(
-            pb.GetLabRequest(lab_id=str(uuid.uuid4())), metadata=(("authorization", f"Bearer {expert}"),)
-        )
+        await stub.GetLab(pb.GetLabRequest(lab_id=str(uuid.uuid4())), metadata=(("authorization", f"Bearer {expert}"),))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

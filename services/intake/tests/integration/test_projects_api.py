@@ -69,9 +69,7 @@ async def test_concurrent_duplicate_creates_give_one_project(intake):
 
 async def test_invalid_spec_reports_every_field_and_writes_nothing(intake):
     _lab_id, lab = await intake.new_lab()
-    spec = valid_spec(
-        domain="alchemy.transmutation", overlap=12, currency_code="ABC", gold_rate=0.9, priority=101
-    )
+    spec = valid_spec(domain="alchemy.transmutation", overlap=12, currency_code="ABC", gold_rate=0.9, priority=101)
     spec.rubric.criteria[0].weight = 0.5  # weights now sum to 0.8
     spec.pay.per_submission.rate_minor = 0
     spec.deadline.FromDatetime(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
@@ -115,23 +113,17 @@ async def test_lifecycle_and_illegal_transitions(intake):
 
     active = (await P.ActivateProject(pb.ActivateProjectRequest(project_id=pid), metadata=lab)).project
     assert active.state == pb.PROJECT_STATE_ACTIVE
-    paused = (
-        await P.PauseProject(pb.PauseProjectRequest(project_id=pid, reason="holiday"), metadata=lab)
-    ).project
+    paused = (await P.PauseProject(pb.PauseProjectRequest(project_id=pid, reason="holiday"), metadata=lab)).project
     assert (paused.state, paused.pause_reason) == (pb.PROJECT_STATE_PAUSED, "holiday")
     resumed = (await P.ResumeProject(pb.ResumeProjectRequest(project_id=pid), metadata=lab)).project
     assert (resumed.state, resumed.pause_reason) == (pb.PROJECT_STATE_ACTIVE, "")
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await P.UpdateProject(
-            pb.UpdateProjectRequest(
-                project_id=pid, spec=valid_spec(title="x"), update_mask=FieldMask(paths=["title"])
-            ),
+            pb.UpdateProjectRequest(project_id=pid, spec=valid_spec(title="x"), update_mask=FieldMask(paths=["title"])),
             metadata=lab,
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    cancelled = (
-        await P.CancelProject(pb.CancelProjectRequest(project_id=pid, reason="done"), metadata=lab)
-    ).project
+    cancelled = (await P.CancelProject(pb.CancelProjectRequest(project_id=pid, reason="done"), metadata=lab)).project
     assert cancelled.state == pb.PROJECT_STATE_CANCELLED
     for call, req in (
         (P.ResumeProject, pb.ResumeProjectRequest),
@@ -181,18 +173,14 @@ async def test_update_changes_only_masked_fields_and_bumps_versions(intake):
     for mask in ([], ["no_such_field"]):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await intake.projects.UpdateProject(
-                pb.UpdateProjectRequest(
-                    project_id=project.project_id, spec=new, update_mask=FieldMask(paths=mask)
-                ),
+                pb.UpdateProjectRequest(project_id=project.project_id, spec=new, update_mask=FieldMask(paths=mask)),
                 metadata=lab,
             )
         assert field_violations(err.value) == {"update_mask"}
     bad = valid_spec(overlap=0)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await intake.projects.UpdateProject(
-            pb.UpdateProjectRequest(
-                project_id=project.project_id, spec=bad, update_mask=FieldMask(paths=["overlap"])
-            ),
+            pb.UpdateProjectRequest(project_id=project.project_id, spec=bad, update_mask=FieldMask(paths=["overlap"])),
             metadata=lab,
         )
     assert "spec.overlap" in field_violations(err.value)
@@ -238,9 +226,7 @@ async def test_pagination_is_stable_while_projects_are_created(intake):
     seen: list[str] = []
     token = ""
     while True:
-        page = await intake.projects.ListProjects(
-            pb.ListProjectsRequest(page_size=3, page_token=token), metadata=lab
-        )
+        page = await intake.projects.ListProjects(pb.ListProjectsRequest(page_size=3, page_token=token), metadata=lab)
         seen += [p.project_id for p in page.projects]
         await create(intake, lab)  # newer projects land before the first page, never in later ones
         token = page.next_page_token
@@ -255,9 +241,7 @@ async def test_pagination_is_stable_while_projects_are_created(intake):
     page = await intake.projects.ListProjects(pb.ListProjectsRequest(page_size=2), metadata=lab)
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await intake.projects.ListProjects(
-            pb.ListProjectsRequest(
-                page_size=2, page_token=page.next_page_token, state=pb.PROJECT_STATE_ACTIVE
-            ),
+            pb.ListProjectsRequest(page_size=2, page_token=page.next_page_token, state=pb.PROJECT_STATE_ACTIVE),
             metadata=lab,
         )
     assert field_violations(err.value) == {"page_token"}, "a token is bound to its filter"

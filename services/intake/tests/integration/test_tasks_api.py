@@ -59,9 +59,7 @@ async def test_adding_is_idempotent_per_task_id_and_all_or_nothing(intake, proje
 
     changed = preference_task("t3", prompt="Something else")
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await tasks.AddTasks(
-            pb.AddTasksRequest(project_id=pid, tasks=[preference_task("t11"), changed]), metadata=lab
-        )
+        await tasks.AddTasks(pb.AddTasksRequest(project_id=pid, tasks=[preference_task("t11"), changed]), metadata=lab)
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     assert "t3" in err.value.details()
     assert await intake.pool.fetchval("SELECT count(*) FROM tasks") == 11, "t11 was not added either"
@@ -97,9 +95,7 @@ async def test_bad_tasks_are_rejected_with_field_paths(intake, project):
     no_input = pb.NewTask(task_id="x3")
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await tasks.AddTasks(
-            pb.AddTasksRequest(
-                project_id=pid, tasks=[one_candidate, bad_gold, no_input, preference_task("bad id!")]
-            ),
+            pb.AddTasksRequest(project_id=pid, tasks=[one_candidate, bad_gold, no_input, preference_task("bad id!")]),
             metadata=lab,
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -132,14 +128,10 @@ async def test_list_get_and_isolation(intake, project):
     )
     seen, token = [], ""
     while True:
-        page = await tasks.ListTasks(
-            pb.ListTasksRequest(project_id=pid, page_size=10, page_token=token), metadata=lab
-        )
+        page = await tasks.ListTasks(pb.ListTasksRequest(project_id=pid, page_size=10, page_token=token), metadata=lab)
         seen += [t.task_id for t in page.tasks]
         if len(seen) == 10:  # tasks added meanwhile appear at the end, never twice
-            await tasks.AddTasks(
-                pb.AddTasksRequest(project_id=pid, tasks=[preference_task("late")]), metadata=lab
-            )
+            await tasks.AddTasks(pb.AddTasksRequest(project_id=pid, tasks=[preference_task("late")]), metadata=lab)
         token = page.next_page_token
         if not token:
             break
@@ -149,9 +141,7 @@ async def test_list_get_and_isolation(intake, project):
 
     _other, lab_b = await intake.new_lab("B")
     for call in (
-        lambda: tasks.AddTasks(
-            pb.AddTasksRequest(project_id=pid, tasks=[preference_task("z")]), metadata=lab_b
-        ),
+        lambda: tasks.AddTasks(pb.AddTasksRequest(project_id=pid, tasks=[preference_task("z")]), metadata=lab_b),
         lambda: tasks.GetTask(pb.GetTaskRequest(project_id=pid, task_id="t07"), metadata=lab_b),
         lambda: tasks.ListTasks(pb.ListTasksRequest(project_id=pid), metadata=lab_b),
     ):

@@ -156,9 +156,7 @@ def test_only_drafts_change_their_spec_and_versions_follow_content():
     draft = new_project(uuid.uuid4(), good(), NOW)
     same_text = draft.with_spec(good(title="renamed"), NOW)
     assert (same_text.instructions_version, same_text.rubric_version) == (1, 1)
-    both = draft.with_spec(
-        good(instructions_markdown="new", rubric=(RubricCriterion("z", "", 1.0, 0, 1),)), NOW
-    )
+    both = draft.with_spec(good(instructions_markdown="new", rubric=(RubricCriterion("z", "", 1.0, 0, 1),)), NOW)
     assert (both.instructions_version, both.rubric_version) == (2, 2)
     with pytest.raises(IllegalTransition):
         draft.apply(Transition.ACTIVATE, NOW).with_spec(good(), NOW)

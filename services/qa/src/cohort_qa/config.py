@@ -12,9 +12,7 @@ _MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 class QASettings(ServiceSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="COHORT_QA_", frozen=True, extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_prefix="COHORT_QA_", frozen=True, extra="ignore", populate_by_name=True)
 
     service_name: str = "qa"
     db_schema: str = "qa"

@@ -1,27 +1,50 @@
-"""Wires tasking: settings, consumers, topics, and the chassis runtime."""
+"""Wires tasking: settings, servicers, consumers, the lease sweeper, and the chassis runtime."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import grpc
 
-from cohort_runtime import (
-    Resources,
-    ServiceDefinition,
-    Subscription,
-    serve,
-)
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort_runtime import Resources, ServiceDefinition, Subscription, serve
 from cohort_runtime.tokens import token_authenticator
+from cohort_tasking.api.experts import ExpertAdminServicer
+from cohort_tasking.api.work import WorkServicer
+from cohort_tasking.app.work import expire_due
 from cohort_tasking.config import TaskingSettings
 from cohort_tasking.messaging.handlers import router
 from cohort_tasking.messaging.topics import CONSUMED, PUBLISHED
 
+log = logging.getLogger(__name__)
 
-def _add_servicers(_server: grpc.aio.Server, _resources: Resources) -> list[str]:
-    return []
+
+def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
+    experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server(ExpertAdminServicer(resources.pool), server)
+    work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(resources.pool), server)
+    return [
+        experts_pb2.DESCRIPTOR.services_by_name["ExpertAdminService"].full_name,
+        work_pb2.DESCRIPTOR.services_by_name["WorkService"].full_name,
+    ]
 
 
 def _subscriptions(_resources: Resources) -> list[Subscription]:
     return [Subscription(name="events", topics=CONSUMED, router=router())]
+
+
+def _sweeper(settings: TaskingSettings, resources: Resources):  # type: ignore[no-untyped-def]
+    async def sweep() -> None:
+        """Return expired leases to the queue, forever (cancelled at shutdown)."""
+        while True:
+            try:
+                while await expire_due(resources.pool) > 0:
+                    pass
+            except (TimeoutError, OSError) as exc:  # the database is away; try again later
+                log.warning("lease sweep failed: %s", exc)
+            await asyncio.sleep(settings.sweep_seconds)
+
+    return sweep
 
 
 def definition(settings: TaskingSettings) -> ServiceDefinition:
@@ -31,6 +54,7 @@ def definition(settings: TaskingSettings) -> ServiceDefinition:
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=_subscriptions,
+        background=lambda r: [_sweeper(settings, r)],
     )
 
 

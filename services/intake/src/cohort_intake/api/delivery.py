@@ -100,9 +100,7 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
         seq = _seq(position)
         while True:
             with domain_errors():
-                rows = await app.export_page(
-                    self._pool, lab_id, project_id, seq, after, before, item_ids, EXPORT_CHUNK
-                )
+                rows = await app.export_page(self._pool, lab_id, project_id, seq, after, before, item_ids, EXPORT_CHUNK)
             if not rows:
                 return
             seq = rows[-1]["seq"]

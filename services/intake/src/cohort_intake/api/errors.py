@@ -32,9 +32,7 @@ def to_service_error(exc: IntakeError) -> ServiceError:
     if isinstance(exc, IdempotencyConflict):
         return AlreadyExists(str(exc))
     if isinstance(exc, IllegalTransition):
-        return FailedPrecondition(
-            str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.state.upper()
-        )
+        return FailedPrecondition(str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.state.upper())
     if isinstance(exc, Forbidden):
         return PermissionDenied(str(exc))
     return ServiceError(str(exc))

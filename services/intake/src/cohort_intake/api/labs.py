@@ -18,9 +18,7 @@ from cohort_runtime import GrpcContext
 
 
 def lab_to_proto(lab: Lab) -> pb.Lab:
-    return pb.Lab(
-        lab_id=str(lab.lab_id), display_name=lab.display_name, create_time=timestamp(lab.create_time)
-    )
+    return pb.Lab(lab_id=str(lab.lab_id), display_name=lab.display_name, create_time=timestamp(lab.create_time))
 
 
 def key_to_proto(key: ApiKey) -> pb.ApiKey:
@@ -52,9 +50,7 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
             lab = await app.get_lab(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.GetLabResponse(lab=lab_to_proto(lab))
 
-    async def CreateApiKey(
-        self, request: pb.CreateApiKeyRequest, context: GrpcContext
-    ) -> pb.CreateApiKeyResponse:
+    async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: GrpcContext) -> pb.CreateApiKeyResponse:
         require_operator()
         with domain_errors():
             key, secret = await api_keys.create_key(
@@ -62,17 +58,13 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
             )
         return pb.CreateApiKeyResponse(api_key=key_to_proto(key), secret=secret)
 
-    async def ListApiKeys(
-        self, request: pb.ListApiKeysRequest, context: GrpcContext
-    ) -> pb.ListApiKeysResponse:
+    async def ListApiKeys(self, request: pb.ListApiKeysRequest, context: GrpcContext) -> pb.ListApiKeysResponse:
         require_operator()
         with domain_errors():
             keys = await api_keys.list_keys(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.ListApiKeysResponse(api_keys=[key_to_proto(k) for k in keys])
 
-    async def RevokeApiKey(
-        self, request: pb.RevokeApiKeyRequest, context: GrpcContext
-    ) -> pb.RevokeApiKeyResponse:
+    async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: GrpcContext) -> pb.RevokeApiKeyResponse:
         require_operator()
         with domain_errors():
             key = await api_keys.revoke_key(self._pool, parse_uuid(request.key_id, "key_id"))

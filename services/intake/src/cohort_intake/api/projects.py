@@ -24,9 +24,7 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
         self._pool = pool
         self._metrics = metrics
 
-    async def CreateProject(
-        self, request: pb.CreateProjectRequest, context: GrpcContext
-    ) -> pb.CreateProjectResponse:
+    async def CreateProject(self, request: pb.CreateProjectRequest, context: GrpcContext) -> pb.CreateProjectResponse:
         lab_id = require_lab()
         with domain_errors():
             project = await app.create_project(
@@ -43,9 +41,7 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
             project = await app.get_project(self._pool, lab_id, parse_uuid(request.project_id, "project_id"))
         return pb.GetProjectResponse(project=project_to_proto(project))
 
-    async def ListProjects(
-        self, request: pb.ListProjectsRequest, context: GrpcContext
-    ) -> pb.ListProjectsResponse:
+    async def ListProjects(self, request: pb.ListProjectsRequest, context: GrpcContext) -> pb.ListProjectsResponse:
         lab_id = require_lab()
         size = paging.page_size(request.page_size)
         with domain_errors():
@@ -58,19 +54,13 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
         if more and projects:
             last = projects[-1]
             token = paging.encode([last.create_time.isoformat(), str(last.project_id)], query)
-        return pb.ListProjectsResponse(
-            projects=[project_to_proto(p) for p in projects], next_page_token=token
-        )
+        return pb.ListProjectsResponse(projects=[project_to_proto(p) for p in projects], next_page_token=token)
 
-    async def UpdateProject(
-        self, request: pb.UpdateProjectRequest, context: GrpcContext
-    ) -> pb.UpdateProjectResponse:
+    async def UpdateProject(self, request: pb.UpdateProjectRequest, context: GrpcContext) -> pb.UpdateProjectResponse:
         lab_id = require_lab()
         with domain_errors():
             change = masked_update(request.update_mask, request.spec)
-            project = await app.update_project(
-                self._pool, lab_id, parse_uuid(request.project_id, "project_id"), change
-            )
+            project = await app.update_project(self._pool, lab_id, parse_uuid(request.project_id, "project_id"), change)
         return pb.UpdateProjectResponse(project=project_to_proto(project))
 
     async def ActivateProject(
@@ -78,24 +68,14 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
     ) -> pb.ActivateProjectResponse:
         return pb.ActivateProjectResponse(project=await self._move(request.project_id, Transition.ACTIVATE))
 
-    async def PauseProject(
-        self, request: pb.PauseProjectRequest, context: GrpcContext
-    ) -> pb.PauseProjectResponse:
-        return pb.PauseProjectResponse(
-            project=await self._move(request.project_id, Transition.PAUSE, request.reason)
-        )
+    async def PauseProject(self, request: pb.PauseProjectRequest, context: GrpcContext) -> pb.PauseProjectResponse:
+        return pb.PauseProjectResponse(project=await self._move(request.project_id, Transition.PAUSE, request.reason))
 
-    async def ResumeProject(
-        self, request: pb.ResumeProjectRequest, context: GrpcContext
-    ) -> pb.ResumeProjectResponse:
+    async def ResumeProject(self, request: pb.ResumeProjectRequest, context: GrpcContext) -> pb.ResumeProjectResponse:
         return pb.ResumeProjectResponse(project=await self._move(request.project_id, Transition.RESUME))
 
-    async def CancelProject(
-        self, request: pb.CancelProjectRequest, context: GrpcContext
-    ) -> pb.CancelProjectResponse:
-        return pb.CancelProjectResponse(
-            project=await self._move(request.project_id, Transition.CANCEL, request.reason)
-        )
+    async def CancelProject(self, request: pb.CancelProjectRequest, context: GrpcContext) -> pb.CancelProjectResponse:
+        return pb.CancelProjectResponse(project=await self._move(request.project_id, Transition.CANCEL, request.reason))
 
     async def _move(self, project_id: str, what: Transition, reason: str = "") -> pb.Project:
         lab_id = require_lab()

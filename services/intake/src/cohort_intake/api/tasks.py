@@ -65,9 +65,7 @@ class TaskServicer(pb_grpc.TaskServiceServicer):
     async def GetTask(self, request: pb.GetTaskRequest, context: GrpcContext) -> pb.GetTaskResponse:
         lab_id = require_lab()
         with domain_errors():
-            task = await app.get_task(
-                self._pool, lab_id, parse_uuid(request.project_id, "project_id"), request.task_id
-            )
+            task = await app.get_task(self._pool, lab_id, parse_uuid(request.project_id, "project_id"), request.task_id)
         return pb.GetTaskResponse(task=task_to_proto(task))
 
     async def ListTasks(self, request: pb.ListTasksRequest, context: GrpcContext) -> pb.ListTasksResponse:

@@ -83,9 +83,7 @@ async def spend_updated(
         await _move(conn, project, Transition.PAUSE, BUDGET_PAUSE_REASON, dt.datetime.now(dt.UTC))
 
 
-async def _move(
-    conn: asyncpg.Connection, project: Project, what: Transition, reason: str, now: dt.datetime
-) -> None:
+async def _move(conn: asyncpg.Connection, project: Project, what: Transition, reason: str, now: dt.datetime) -> None:
     changed = project.apply(what, now, reason)
     await projects_repo.update(conn, changed)
     key, message = project_events.for_transition(changed, what, reason, now)
@@ -115,6 +113,4 @@ async def export_page(
     async with pool.acquire() as conn:
         if await projects_repo.get(conn, lab_id, project_id) is None:
             raise NotFoundError("project", str(project_id))
-        return await repo.items_page(
-            conn, project_id, after_seq, delivered_after, delivered_before, item_ids, limit
-        )
+        return await repo.items_page(conn, project_id, after_seq, delivered_after, delivered_before, item_ids, limit)

@@ -20,9 +20,7 @@ async def create_lab(pool: asyncpg.Pool, new: NewLab) -> Lab:
     """Create the lab and publish LabCreated, or return the lab a retry of this request made."""
     async with pool.acquire() as conn, conn.transaction():
         # Serialise concurrent retries of one request_id: the second waits, then sees the first.
-        await conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"lab-request:{new.request_id}"
-        )
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"lab-request:{new.request_id}")
         previous = await repo.find_by_request(conn, new.request_id)
         if previous is not None:
             lab, fingerprint = previous
@@ -37,9 +35,7 @@ async def create_lab(pool: asyncpg.Pool, new: NewLab) -> Lab:
             conn,
             topic=LABS_TOPIC,
             key=str(lab.lab_id),
-            message=events.LabCreated(
-                lab_id=str(lab.lab_id), display_name=lab.display_name, create_time=created
-            ),
+            message=events.LabCreated(lab_id=str(lab.lab_id), display_name=lab.display_name, create_time=created),
         )
         return lab
 

@@ -23,9 +23,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def create_project(
-    pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid.UUID, spec: ProjectSpec
-) -> Project:
+async def create_project(pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid.UUID, spec: ProjectSpec) -> Project:
     spec = spec.normalised()
     now = _now()
     violations = validate(spec, now)

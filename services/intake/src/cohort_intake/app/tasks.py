@@ -39,9 +39,7 @@ async def add_tasks(
         conflicts = [t.task_id for t in tasks if t.task_id in known and known[t.task_id] != t.content_hash()]
         if conflicts:
             shown = ", ".join(conflicts[:10]) + (" …" if len(conflicts) > 10 else "")
-            raise IdempotencyConflict(
-                f"{len(conflicts)} task id(s) already exist with other content: {shown}"
-            )
+            raise IdempotencyConflict(f"{len(conflicts)} task id(s) already exist with other content: {shown}")
         new = [t for t in tasks if t.task_id not in known]
         if new:
             await repo.insert_many(conn, project_id, new, dt.datetime.now(dt.UTC))

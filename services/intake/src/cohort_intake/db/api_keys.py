@@ -34,9 +34,7 @@ async def insert(conn: asyncpg.Connection, key: ApiKey, secret_hash: bytes) -> N
 
 
 async def list_for_lab(conn: asyncpg.Connection, lab_id: uuid.UUID) -> list[ApiKey]:
-    rows = await conn.fetch(
-        "SELECT * FROM api_keys WHERE lab_id = $1 ORDER BY create_time DESC, key_id", lab_id
-    )
+    rows = await conn.fetch("SELECT * FROM api_keys WHERE lab_id = $1 ORDER BY create_time DESC, key_id", lab_id)
     return [_key(r) for r in rows]
 
 

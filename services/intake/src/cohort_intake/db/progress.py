@@ -40,9 +40,7 @@ _COUNTERS = {
 }
 
 
-async def record_item(
-    conn: asyncpg.Connection, project_id: uuid.UUID, agreement: float, confidence: float
-) -> int:
+async def record_item(conn: asyncpg.Connection, project_id: uuid.UUID, agreement: float, confidence: float) -> int:
     """Count a delivered item; returns the new number of delivered items."""
     delivered: int = await conn.fetchval(
         """UPDATE progress SET items_delivered = items_delivered + 1, agreement_sum = agreement_sum + $2,

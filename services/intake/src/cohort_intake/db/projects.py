@@ -81,9 +81,7 @@ async def get(
             "SELECT * FROM projects WHERE project_id = $1 AND lab_id = $2 FOR UPDATE", project_id, lab_id
         )
     else:
-        row = await conn.fetchrow(
-            "SELECT * FROM projects WHERE project_id = $1 AND lab_id = $2", project_id, lab_id
-        )
+        row = await conn.fetchrow("SELECT * FROM projects WHERE project_id = $1 AND lab_id = $2", project_id, lab_id)
     return _project(row) if row else None
 
 
@@ -111,9 +109,7 @@ async def page(
     return [_project(r) for r in rows]
 
 
-async def get_internal(
-    conn: asyncpg.Connection, project_id: uuid.UUID, *, for_update: bool = False
-) -> Project | None:
+async def get_internal(conn: asyncpg.Connection, project_id: uuid.UUID, *, for_update: bool = False) -> Project | None:
     """A project by id alone: for events from other services, never for a lab's request."""
     if for_update:
         row = await conn.fetchrow("SELECT * FROM projects WHERE project_id = $1 FOR UPDATE", project_id)

@@ -58,9 +58,7 @@ def _task(row: asyncpg.Record) -> Task:
     )
 
 
-async def existing_hashes(
-    conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]
-) -> dict[str, str]:
+async def existing_hashes(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> dict[str, str]:
     rows = await conn.fetch(
         "SELECT task_id, content_hash FROM tasks WHERE project_id = $1 AND task_id = ANY($2::text[])",
         project_id,
@@ -69,9 +67,7 @@ async def existing_hashes(
     return {r["task_id"]: r["content_hash"] for r in rows}
 
 
-async def insert_many(
-    conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[NewTask], now: dt.datetime
-) -> None:
+async def insert_many(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[NewTask], now: dt.datetime) -> None:
     # One statement for the whole batch: per-row round trips would cap ingestion far below target.
     await conn.execute(
         """INSERT INTO tasks (project_id, task_id, input, gold, content_hash, create_time)
@@ -88,15 +84,11 @@ async def insert_many(
 
 
 async def get(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> Task | None:
-    row = await conn.fetchrow(
-        "SELECT * FROM tasks WHERE project_id = $1 AND task_id = $2", project_id, task_id
-    )
+    row = await conn.fetchrow("SELECT * FROM tasks WHERE project_id = $1 AND task_id = $2", project_id, task_id)
     return _task(row) if row else None
 
 
-async def page(
-    conn: asyncpg.Connection, project_id: uuid.UUID, after_seq: int | None, limit: int
-) -> list[Task]:
+async def page(conn: asyncpg.Connection, project_id: uuid.UUID, after_seq: int | None, limit: int) -> list[Task]:
     rows = await conn.fetch(
         """SELECT * FROM tasks WHERE project_id = $1 AND ($2::bigint IS NULL OR seq > $2)
            ORDER BY seq LIMIT $3""",

@@ -69,9 +69,7 @@ class Task:
     seq: int = field(default=0, compare=False)
 
 
-def validate_batch(
-    tasks: list[NewTask], kind: DataKind, rubric: tuple[RubricCriterion, ...]
-) -> list[Violation]:
+def validate_batch(tasks: list[NewTask], kind: DataKind, rubric: tuple[RubricCriterion, ...]) -> list[Violation]:
     v: list[Violation] = []
     if not 1 <= len(tasks) <= MAX_BATCH:
         return [Violation("tasks", f"must hold 1..{MAX_BATCH} tasks")]
@@ -104,15 +102,9 @@ def _validate_input(t: TaskInput, kind: DataKind, path: str) -> list[Violation]:
             v.append(Violation(f"{path}.conversation.messages", f"must have 1..{MAX_TURNS} turns"))
         for j, m in enumerate(turns):
             if m.role not in ROLES:
-                v.append(
-                    Violation(f"{path}.conversation.messages[{j}].role", "must be system, user or assistant")
-                )
+                v.append(Violation(f"{path}.conversation.messages[{j}].role", "must be system, user or assistant"))
             if not m.content.strip() or len(m.content) > MAX_TEXT:
-                v.append(
-                    Violation(
-                        f"{path}.conversation.messages[{j}].content", f"must be 1..{MAX_TEXT} characters"
-                    )
-                )
+                v.append(Violation(f"{path}.conversation.messages[{j}].content", f"must be 1..{MAX_TEXT} characters"))
             total += len(m.content)
         if turns and turns[-1].role != "user":
             v.append(Violation(f"{path}.conversation.messages", "must end with a user turn"))
@@ -123,19 +115,13 @@ def _validate_input(t: TaskInput, kind: DataKind, path: str) -> list[Violation]:
     ids: set[str] = set()
     for j, c in enumerate(t.candidates):
         if not _CANDIDATE_ID.match(c.candidate_id) or c.candidate_id in ids:
-            v.append(
-                Violation(f"{path}.candidates[{j}].candidate_id", "must be 1..64 safe characters, distinct")
-            )
+            v.append(Violation(f"{path}.candidates[{j}].candidate_id", "must be 1..64 safe characters, distinct"))
         ids.add(c.candidate_id)
         if not c.content.strip() or len(c.content) > MAX_TEXT:
             v.append(Violation(f"{path}.candidates[{j}].content", f"must be 1..{MAX_TEXT} characters"))
         total += len(c.content)
-    if len(t.metadata) > MAX_METADATA or any(
-        len(k) > 64 or not k or len(val) > 1024 for k, val in t.metadata
-    ):
-        v.append(
-            Violation(f"{path}.metadata", f"at most {MAX_METADATA} entries, keys 1..64, values <= 1024 chars")
-        )
+    if len(t.metadata) > MAX_METADATA or any(len(k) > 64 or not k or len(val) > 1024 for k, val in t.metadata):
+        v.append(Violation(f"{path}.metadata", f"at most {MAX_METADATA} entries, keys 1..64, values <= 1024 chars"))
     if total > MAX_TASK_CHARS:
         v.append(Violation(path, f"all text of one task must be at most {MAX_TASK_CHARS} characters"))
     return v
@@ -155,9 +141,7 @@ def _validate_gold(
         scales = {c.name: (c.scale_min, c.scale_max) for c in rubric}
         scores = dict(g.criterion_scores)
         if set(scores) != set(scales):
-            return [
-                Violation(f"{path}.criterion_scores", "must score every rubric criterion, and only those")
-            ]
+            return [Violation(f"{path}.criterion_scores", "must score every rubric criterion, and only those")]
         out = [
             Violation(f"{path}.criterion_scores[{name}]", f"must be within {lo}..{hi}")
             for name, (lo, hi) in scales.items()

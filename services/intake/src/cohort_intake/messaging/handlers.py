@@ -26,22 +26,16 @@ from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Event, EventRouter, Subscription
 
 
-async def on_submission_created(
-    conn: asyncpg.Connection, event: Event[submissions_pb2.SubmissionCreated]
-) -> None:
+async def on_submission_created(conn: asyncpg.Connection, event: Event[submissions_pb2.SubmissionCreated]) -> None:
     m = event.message
     await delivery.submission_created(conn, uuid.UUID(m.project_id), m.task_id)
 
 
-async def on_submission_accepted(
-    conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionAccepted]
-) -> None:
+async def on_submission_accepted(conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionAccepted]) -> None:
     await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=True)
 
 
-async def on_submission_rejected(
-    conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionRejected]
-) -> None:
+async def on_submission_rejected(conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionRejected]) -> None:
     await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=False)
 
 
@@ -59,9 +53,7 @@ def _on_item_finalized(
 async def on_spend_updated(conn: asyncpg.Connection, event: Event[spend_pb2.ProjectSpendUpdated]) -> None:
     m = event.message
     as_of = m.as_of.ToDatetime(tzinfo=dt.UTC) if m.HasField("as_of") else event.time
-    await delivery.spend_updated(
-        conn, uuid.UUID(m.project_id), m.committed_minor, m.spent_minor, m.cap_reached, as_of
-    )
+    await delivery.spend_updated(conn, uuid.UUID(m.project_id), m.committed_minor, m.spent_minor, m.cap_reached, as_of)
 
 
 def item_from_proto(m: items_pb2.ItemFinalized, fallback_time: dt.datetime) -> FinalizedItem:
@@ -74,9 +66,7 @@ def item_from_proto(m: items_pb2.ItemFinalized, fallback_time: dt.datetime) -> F
         expert_ids=tuple(m.expert_ids),
         instructions_version=m.instructions_version,
         rubric_version=m.rubric_version,
-        finalize_time=m.finalize_time.ToDatetime(tzinfo=dt.UTC)
-        if m.HasField("finalize_time")
-        else fallback_time,
+        finalize_time=m.finalize_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("finalize_time") else fallback_time,
     )
 
 
@@ -87,9 +77,7 @@ def _result(m: items_pb2.ItemFinalized) -> Result | None:
     if which == "preference":
         return PreferenceResult(tuple(m.preference.ranking))
     if which == "trajectory":
-        steps = tuple(
-            TrajectoryStep(s.kind, s.content, s.tool_name, s.tool_arguments_json) for s in m.trajectory.steps
-        )
+        steps = tuple(TrajectoryStep(s.kind, s.content, s.tool_name, s.tool_arguments_json) for s in m.trajectory.steps)
         return TrajectoryResult(steps, m.trajectory.final_answer)
     if which == "rubric_grade":
         return RubricGradeResult(tuple(sorted(m.rubric_grade.scores.items())), m.rubric_grade.overall)

@@ -47,9 +47,7 @@ def tasks_added(project_id: uuid.UUID, tasks: list[NewTask]) -> Iterator[events.
         yield events.TasksAdded(project_id=str(project_id), tasks=run)
 
 
-def gold_references_added(
-    project_id: uuid.UUID, tasks: list[NewTask]
-) -> Iterator[events.GoldReferencesAdded]:
+def gold_references_added(project_id: uuid.UUID, tasks: list[NewTask]) -> Iterator[events.GoldReferencesAdded]:
     header = events.GoldReferencesAdded(project_id=str(project_id)).ByteSize()
     references = (
         events.GoldTaskReference(task_id=t.task_id, reference=gold_to_proto(t.gold))

@@ -20,7 +20,5 @@ async def upsert(conn: asyncpg.Connection, lab: KnownLab) -> None:
 
 
 async def get(conn: asyncpg.Connection, lab_id: uuid.UUID) -> KnownLab | None:
-    row = await conn.fetchrow(
-        "SELECT lab_id, display_name, create_time FROM known_labs WHERE lab_id = $1", lab_id
-    )
+    row = await conn.fetchrow("SELECT lab_id, display_name, create_time FROM known_labs WHERE lab_id = $1", lab_id)
     return KnownLab(row["lab_id"], row["display_name"], row["create_time"]) if row else None

@@ -6,13 +6,16 @@ import uuid
 
 import asyncpg
 
-from cohort.events.v1 import labs_pb2 as events
+from cohort.events.v1 import items_pb2, labs_pb2
+from cohort.events.v1 import projects_pb2 as project_events
+from cohort.events.v1 import tasks_pb2 as task_events
 from cohort_runtime import Event, EventRouter
+from cohort_tasking.app import catalog
 from cohort_tasking.app.labs import record_lab
 from cohort_tasking.domain.labs import KnownLab
 
 
-async def on_lab_created(conn: asyncpg.Connection, event: Event[events.LabCreated]) -> None:
+async def on_lab_created(conn: asyncpg.Connection, event: Event[labs_pb2.LabCreated]) -> None:
     msg = event.message
     await record_lab(
         conn,
@@ -24,7 +27,36 @@ async def on_lab_created(conn: asyncpg.Connection, event: Event[events.LabCreate
     )
 
 
+async def on_project_activated(conn: asyncpg.Connection, event: Event[project_events.ProjectActivated]) -> None:
+    await catalog.project_activated(conn, event.message)
+
+
+def _state(state: str):  # type: ignore[no-untyped-def]
+    async def handle(conn: asyncpg.Connection, event: Event) -> None:  # type: ignore[type-arg]
+        await catalog.project_state(conn, uuid.UUID(event.message.project_id), state)
+
+    return handle
+
+
+async def on_tasks_added(conn: asyncpg.Connection, event: Event[task_events.TasksAdded]) -> None:
+    m = event.message
+    await catalog.tasks_added(
+        conn, uuid.UUID(m.project_id), [(t.task_id, t.input.SerializeToString(), t.is_gold) for t in m.tasks]
+    )
+
+
+async def on_item_finalized(conn: asyncpg.Connection, event: Event[items_pb2.ItemFinalized]) -> None:
+    await catalog.item_finalized(conn, uuid.UUID(event.message.project_id), event.message.task_id)
+
+
 def router() -> EventRouter:
     r = EventRouter()
-    r.on(events.LabCreated, on_lab_created)
+    r.on(labs_pb2.LabCreated, on_lab_created)
+    r.on(project_events.ProjectActivated, on_project_activated)
+    r.on(project_events.ProjectPaused, _state("paused"))
+    r.on(project_events.ProjectResumed, _state("active"))
+    r.on(project_events.ProjectCancelled, _state("cancelled"))
+    r.on(project_events.ProjectCompleted, _state("completed"))
+    r.on(task_events.TasksAdded, on_tasks_added)
+    r.on(items_pb2.ItemFinalized, on_item_finalized)
     return r

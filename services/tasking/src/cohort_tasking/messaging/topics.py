@@ -1,6 +1,12 @@
 """Topics tasking consumes and publishes (contracts: see docs/EVENTS.md)."""
 
 INTAKE_LABS = "cohort.intake.labs.v1"
+INTAKE_PROJECTS = "cohort.intake.projects.v1"
+INTAKE_TASKS = "cohort.intake.tasks.v1"
+QA_ITEMS = "cohort.qa.items.v1"
 
-CONSUMED = [INTAKE_LABS]
-PUBLISHED: list[str] = []
+SUBMISSIONS = "cohort.tasking.submissions.v1"
+ASSIGNMENTS = "cohort.tasking.assignments.v1"
+
+CONSUMED = [INTAKE_LABS, INTAKE_PROJECTS, INTAKE_TASKS, QA_ITEMS]
+PUBLISHED = [SUBMISSIONS, ASSIGNMENTS]

@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from cohort.types.v1 import submissions_pb2 as _submissions_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -160,40 +161,6 @@ class PreferenceResult(_message.Message):
 Global___PreferenceResult: _TypeAlias = PreferenceResult  # noqa: Y015
 
 @_typing.final
-class TrajectoryStep(_message.Message):
-    """TrajectoryStep is one step of a trajectory."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    KIND_FIELD_NUMBER: _builtins.int
-    CONTENT_FIELD_NUMBER: _builtins.int
-    TOOL_NAME_FIELD_NUMBER: _builtins.int
-    TOOL_ARGUMENTS_JSON_FIELD_NUMBER: _builtins.int
-    kind: _builtins.str
-    """"thought", "action" or "observation"."""
-    content: _builtins.str
-    """The text of the step (thought, observation, or a description of the action)."""
-    tool_name: _builtins.str
-    """For actions: the tool called."""
-    tool_arguments_json: _builtins.str
-    """For actions: the tool's arguments as a JSON object."""
-    def __init__(
-        self,
-        *,
-        kind: _builtins.str = ...,
-        content: _builtins.str = ...,
-        tool_name: _builtins.str = ...,
-        tool_arguments_json: _builtins.str = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "kind", b"kind", "tool_arguments_json", b"tool_arguments_json", "tool_name", b"tool_name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___TrajectoryStep: _TypeAlias = TrajectoryStep  # noqa: Y015
-
-@_typing.final
 class TrajectoryResult(_message.Message):
     """TrajectoryResult is the best-reviewed trajectory."""
 
@@ -204,13 +171,13 @@ class TrajectoryResult(_message.Message):
     final_answer: _builtins.str
     """The final answer."""
     @_builtins.property
-    def steps(self) -> _containers.RepeatedCompositeFieldContainer[Global___TrajectoryStep]:
+    def steps(self) -> _containers.RepeatedCompositeFieldContainer[_submissions_pb2.TrajectoryStep]:
         """Ordered steps."""
 
     def __init__(
         self,
         *,
-        steps: _abc.Iterable[Global___TrajectoryStep] | None = ...,
+        steps: _abc.Iterable[_submissions_pb2.TrajectoryStep] | None = ...,
         final_answer: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015

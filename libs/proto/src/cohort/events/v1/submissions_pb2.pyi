@@ -3,6 +3,8 @@
 isort:skip_file
 """
 
+from cohort.types.v1 import projects_pb2 as _projects_pb2
+from cohort.types.v1 import submissions_pb2 as _submissions_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -20,7 +22,7 @@ DESCRIPTOR: _descriptor.FileDescriptor
 @_typing.final
 class SubmissionCreated(_message.Message):
     """SubmissionCreated (topic cohort.tasking.submissions.v1, key: task_id) is published by tasking
-    when an expert hands in work. The tasking issue adds the payload, timings and expert id.
+    when an expert hands in work, in the transaction that stores it.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -29,15 +31,40 @@ class SubmissionCreated(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     TASK_ID_FIELD_NUMBER: _builtins.int
     SUBMIT_TIME_FIELD_NUMBER: _builtins.int
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    ASSIGNMENT_ID_FIELD_NUMBER: _builtins.int
+    PAYLOAD_FIELD_NUMBER: _builtins.int
+    ACQUIRE_TIME_FIELD_NUMBER: _builtins.int
+    ACTIVE_SECONDS_FIELD_NUMBER: _builtins.int
+    IS_GOLD_FIELD_NUMBER: _builtins.int
+    DATA_KIND_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     """The submission (UUID)."""
     project_id: _builtins.str
     """The project (UUID)."""
     task_id: _builtins.str
     """The task."""
+    expert_id: _builtins.str
+    """The pseudonymous expert id."""
+    assignment_id: _builtins.str
+    """The assignment it completes (UUID)."""
+    active_seconds: _builtins.int
+    """Tracked active time, capped by the project's per-task time cap (for hourly pay)."""
+    is_gold: _builtins.bool
+    """Whether the task is gold (QA scores it against the reference)."""
+    data_kind: _projects_pb2.DataKind.ValueType
+    """The project's data kind."""
     @_builtins.property
     def submit_time(self) -> _timestamp_pb2.Timestamp:
         """When it was submitted."""
+
+    @_builtins.property
+    def payload(self) -> _submissions_pb2.SubmissionPayload:
+        """What the expert handed in."""
+
+    @_builtins.property
+    def acquire_time(self) -> _timestamp_pb2.Timestamp:
+        """When the slot was acquired."""
 
     def __init__(
         self,
@@ -46,11 +73,60 @@ class SubmissionCreated(_message.Message):
         project_id: _builtins.str = ...,
         task_id: _builtins.str = ...,
         submit_time: _timestamp_pb2.Timestamp | None = ...,
+        expert_id: _builtins.str = ...,
+        assignment_id: _builtins.str = ...,
+        payload: _submissions_pb2.SubmissionPayload | None = ...,
+        acquire_time: _timestamp_pb2.Timestamp | None = ...,
+        active_seconds: _builtins.int = ...,
+        is_gold: _builtins.bool = ...,
+        data_kind: _projects_pb2.DataKind.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["submit_time", b"submit_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "payload", b"payload", "submit_time", b"submit_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "payload", b"payload", "project_id", b"project_id", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SubmissionCreated: _TypeAlias = SubmissionCreated  # noqa: Y015
+
+@_typing.final
+class AssignmentExpired(_message.Message):
+    """AssignmentExpired (topic cohort.tasking.assignments.v1, key: task_id) says a lease ran out and
+    its slot went back to the queue.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ASSIGNMENT_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    EXPIRE_TIME_FIELD_NUMBER: _builtins.int
+    assignment_id: _builtins.str
+    """The assignment (UUID)."""
+    project_id: _builtins.str
+    """The project (UUID)."""
+    task_id: _builtins.str
+    """The task."""
+    expert_id: _builtins.str
+    """The pseudonymous expert id."""
+    @_builtins.property
+    def expire_time(self) -> _timestamp_pb2.Timestamp:
+        """When the lease ended."""
+
+    def __init__(
+        self,
+        *,
+        assignment_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        task_id: _builtins.str = ...,
+        expert_id: _builtins.str = ...,
+        expire_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expire_time", b"expire_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["assignment_id", b"assignment_id", "expert_id", b"expert_id", "expire_time", b"expire_time", "project_id", b"project_id", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AssignmentExpired: _TypeAlias = AssignmentExpired  # noqa: Y015

@@ -1,0 +1,105 @@
+"""ExpertAdminService: operators manage the expert network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import cast
+
+import asyncpg
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.tasking.v1 import experts_pb2 as pb
+from cohort.tasking.v1 import experts_pb2_grpc as pb_grpc
+from cohort.types.v1 import projects_pb2 as types
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
+from cohort_tasking.api.auth import require_operator
+from cohort_tasking.api.errors import domain_errors
+from cohort_tasking.app import experts as app
+from cohort_tasking.domain.experts import Expert, ExpertStatus
+
+STATUSES = {
+    ExpertStatus.ACTIVE: pb.EXPERT_STATUS_ACTIVE,
+    ExpertStatus.SUSPENDED: pb.EXPERT_STATUS_SUSPENDED,
+    ExpertStatus.OFFBOARDED: pb.EXPERT_STATUS_OFFBOARDED,
+}
+_BACK = {v: k for k, v in STATUSES.items()}
+
+
+def expert_from_proto(e: pb.ExpertProfile) -> Expert:
+    labs = []
+    for i, lab in enumerate(e.blocked_lab_ids):
+        try:
+            labs.append(uuid.UUID(lab))
+        except ValueError:
+            raise InvalidArgument([FieldViolation(f"expert.blocked_lab_ids[{i}]", "must be a UUID")]) from None
+    return Expert(
+        expert_id=e.expert_id,
+        degree=e.degree,
+        fields=tuple(e.fields),
+        skills=tuple(e.skills),
+        languages=tuple(e.languages),
+        country=e.country,
+        timezone=e.timezone,
+        weekly_hours=e.weekly_hours,
+        blocked_lab_ids=tuple(labs),
+        reviewer=e.reviewer,
+        status=ExpertStatus.ACTIVE,
+        create_time=dt.datetime.now(dt.UTC),
+    )
+
+
+def expert_to_proto(e: Expert, cohorts: frozenset[str]) -> pb.ExpertProfile:
+    created = Timestamp()
+    created.FromDatetime(e.create_time)
+    return pb.ExpertProfile(
+        expert_id=e.expert_id,
+        degree=cast("types.DegreeLevel.ValueType", e.degree),
+        fields=e.fields,
+        skills=e.skills,
+        languages=e.languages,
+        country=e.country,
+        timezone=e.timezone,
+        weekly_hours=e.weekly_hours,
+        blocked_lab_ids=[str(x) for x in e.blocked_lab_ids],
+        reviewer=e.reviewer,
+        status=STATUSES[e.status],
+        cohort_ids=sorted(cohorts),
+        create_time=created,
+    )
+
+
+class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def RegisterExpert(
+        self, request: pb.RegisterExpertRequest, context: GrpcContext
+    ) -> pb.RegisterExpertResponse:
+        require_operator()
+        with domain_errors():
+            expert, cohorts = await app.register(self._pool, expert_from_proto(request.expert))
+        return pb.RegisterExpertResponse(expert=expert_to_proto(expert, cohorts))
+
+    async def GetExpert(self, request: pb.GetExpertRequest, context: GrpcContext) -> pb.GetExpertResponse:
+        require_operator()
+        with domain_errors():
+            expert, cohorts = await app.get(self._pool, request.expert_id)
+        return pb.GetExpertResponse(expert=expert_to_proto(expert, cohorts))
+
+    async def SetExpertStatus(
+        self, request: pb.SetExpertStatusRequest, context: GrpcContext
+    ) -> pb.SetExpertStatusResponse:
+        require_operator()
+        status = _BACK.get(request.status)
+        if status is None:
+            raise InvalidArgument([FieldViolation("status", "must be active, suspended or offboarded")])
+        with domain_errors():
+            expert, cohorts = await app.set_status(self._pool, request.expert_id, status)
+        return pb.SetExpertStatusResponse(expert=expert_to_proto(expert, cohorts))
+
+    async def AddToCohort(self, request: pb.AddToCohortRequest, context: GrpcContext) -> pb.AddToCohortResponse:
+        require_operator()
+        with domain_errors():
+            added = await app.add_to_cohort(self._pool, request.cohort_id, list(request.expert_ids))
+        return pb.AddToCohortResponse(added_count=added)

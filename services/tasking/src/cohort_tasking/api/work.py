@@ -1,0 +1,140 @@
+"""WorkService: the expert's own work loop. Every call acts for the token's expert only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.tasking.v1 import work_pb2 as pb
+from cohort.tasking.v1 import work_pb2_grpc as pb_grpc
+from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import submissions_pb2 as sub_pb
+from cohort.types.v1.tasks_pb2 import TaskInput
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
+from cohort_tasking.api.auth import parse_uuid, require_expert
+from cohort_tasking.api.errors import domain_errors
+from cohort_tasking.app import work as app
+from cohort_tasking.domain.assignments import Assignment, AssignmentState
+from cohort_tasking.domain.submissions import Payload, Step
+
+STATES = {
+    AssignmentState.ACTIVE: pb.ASSIGNMENT_STATE_ACTIVE,
+    AssignmentState.SUBMITTED: pb.ASSIGNMENT_STATE_SUBMITTED,
+    AssignmentState.RELEASED: pb.ASSIGNMENT_STATE_RELEASED,
+    AssignmentState.EXPIRED: pb.ASSIGNMENT_STATE_EXPIRED,
+}
+
+
+def _ts(value: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def assignment_to_proto(a: Assignment) -> pb.Assignment:
+    return pb.Assignment(
+        assignment_id=str(a.assignment_id),
+        project_id=str(a.project_id),
+        task_id=a.task_id,
+        state=STATES[a.state],
+        expire_time=_ts(a.expire_time),
+        acquire_time=_ts(a.acquire_time),
+    )
+
+
+def lease_to_proto(lease: app.Lease) -> pb.Assignment:
+    out = assignment_to_proto(lease.assignment)
+    out.input.CopyFrom(TaskInput.FromString(lease.input))
+    out.data_kind = lease.project.data_kind  # type: ignore[assignment]
+    out.rubric.CopyFrom(
+        types.Rubric(
+            criteria=[
+                types.RubricCriterion(name=c.name, scale_min=c.scale_min, scale_max=c.scale_max)
+                for c in lease.project.rubric
+            ]
+        )
+    )
+    return out
+
+
+def payload_from_proto(p: sub_pb.SubmissionPayload) -> Payload:
+    case = p.WhichOneof("kind")
+    if case == "sft":
+        return Payload(case, {"response": p.sft.response, "reasoning": p.sft.reasoning})
+    if case == "preference":
+        return Payload(
+            case,
+            {"rationale": p.preference.rationale},
+            ranking=tuple(p.preference.ranking),
+            scores=tuple(sorted(p.preference.criterion_scores.items())),
+        )
+    if case == "trajectory":
+        steps = tuple(Step(s.kind, s.content, s.tool_name, s.tool_arguments_json) for s in p.trajectory.steps)
+        return Payload(case, {"final_answer": p.trajectory.final_answer}, steps=steps)
+    if case == "rubric_grade":
+        return Payload(case, {"comments": p.rubric_grade.comments}, scores=tuple(sorted(p.rubric_grade.scores.items())))
+    if case == "adversarial":
+        a = p.adversarial
+        return Payload(case, {"prompt": a.prompt, "reference": a.reference, "failure": a.failure})
+    return Payload(None, {})
+
+
+class WorkServicer(pb_grpc.WorkServiceServicer):
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def AcquireTask(self, request: pb.AcquireTaskRequest, context: GrpcContext) -> pb.AcquireTaskResponse:
+        expert_id = require_expert()
+        only = parse_uuid(request.project_id, "project_id") if request.project_id else None
+        with domain_errors():
+            lease = await app.acquire(self._pool, expert_id, only)
+        if lease is None:
+            return pb.AcquireTaskResponse()
+        return pb.AcquireTaskResponse(assignment=lease_to_proto(lease))
+
+    async def Heartbeat(self, request: pb.HeartbeatRequest, context: GrpcContext) -> pb.HeartbeatResponse:
+        expert_id = require_expert()
+        with domain_errors():
+            expire = await app.heartbeat(self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"))
+        return pb.HeartbeatResponse(expire_time=_ts(expire))
+
+    async def ReleaseTask(self, request: pb.ReleaseTaskRequest, context: GrpcContext) -> pb.ReleaseTaskResponse:
+        expert_id = require_expert()
+        with domain_errors():
+            await app.release(self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"))
+        return pb.ReleaseTaskResponse()
+
+    async def SubmitTask(self, request: pb.SubmitTaskRequest, context: GrpcContext) -> pb.SubmitTaskResponse:
+        expert_id = require_expert()
+        assignment_id = parse_uuid(request.assignment_id, "assignment_id")
+        with domain_errors():
+            submission_id = await app.submit(
+                self._pool,
+                expert_id,
+                assignment_id,
+                payload_from_proto(request.payload),
+                request.payload.SerializeToString(),
+            )
+        return pb.SubmitTaskResponse(submission_id=str(submission_id))
+
+    async def ListMyAssignments(
+        self, request: pb.ListMyAssignmentsRequest, context: GrpcContext
+    ) -> pb.ListMyAssignmentsResponse:
+        expert_id = require_expert()
+        size = paging.page_size(request.page_size)
+        query = {"expert": expert_id}
+        position = paging.decode(request.page_token, query)
+        after = None
+        if position is not None:
+            try:
+                after = (dt.datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1])))
+            except (ValueError, IndexError):
+                raise InvalidArgument([FieldViolation("page_token", "is not a token this service issued")]) from None
+        rows, more = await app.my_assignments(self._pool, expert_id, after, size)
+        token = ""
+        if more and rows:
+            token = paging.encode([rows[-1].acquire_time.isoformat(), str(rows[-1].assignment_id)], query)
+        return pb.ListMyAssignmentsResponse(assignments=[assignment_to_proto(a) for a in rows], next_page_token=token)

@@ -1,0 +1,61 @@
+"""Operators manage the expert network: registration, status, cohorts."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from cohort_tasking.db import experts as repo
+from cohort_tasking.db import work as work_repo
+from cohort_tasking.domain.assignments import AssignmentState
+from cohort_tasking.domain.errors import Conflict, InvalidInput, NotFoundError, Violation
+from cohort_tasking.domain.experts import COHORT_ID, Expert, ExpertStatus, validate
+
+
+async def register(pool: asyncpg.Pool, expert: Expert) -> tuple[Expert, frozenset[str]]:
+    validate(expert)
+    async with pool.acquire() as conn, conn.transaction():
+        if not await repo.insert(conn, expert):
+            existing = await repo.get(conn, expert.expert_id)
+            if existing is None or not existing.same_profile(expert):
+                raise Conflict(f"expert {expert.expert_id} is registered with another profile")
+            return existing, await repo.cohorts(conn, expert.expert_id)
+        return expert, frozenset()
+
+
+async def get(pool: asyncpg.Pool, expert_id: str) -> tuple[Expert, frozenset[str]]:
+    async with pool.acquire() as conn:
+        expert = await repo.get(conn, expert_id)
+        if expert is None:
+            raise NotFoundError("expert", expert_id)
+        return expert, await repo.cohorts(conn, expert_id)
+
+
+async def set_status(pool: asyncpg.Pool, expert_id: str, status: ExpertStatus) -> tuple[Expert, frozenset[str]]:
+    async with pool.acquire() as conn, conn.transaction():
+        expert = await repo.get(conn, expert_id, for_update=True)
+        if expert is None:
+            raise NotFoundError("expert", expert_id)
+        await repo.set_status(conn, expert_id, status)
+        if status is not ExpertStatus.ACTIVE:
+            # A suspended expert's open leases go back to the queue at once.
+            for live in await work_repo.active_for_update(conn, expert_id):
+                await work_repo.end(conn, live, AssignmentState.RELEASED, reopen=True)
+        updated = await repo.get(conn, expert_id)
+        if updated is None:
+            raise NotFoundError("expert", expert_id)
+        return updated, await repo.cohorts(conn, expert_id)
+
+
+async def add_to_cohort(pool: asyncpg.Pool, cohort_id: str, expert_ids: list[str]) -> int:
+    violations = []
+    if not COHORT_ID.match(cohort_id):
+        violations.append(Violation("cohort_id", "must be 1..64 of letters, digits, '_', '.', ':', '-'"))
+    if not 1 <= len(expert_ids) <= 1000:
+        violations.append(Violation("expert_ids", "must name 1..1000 experts"))
+    if violations:
+        raise InvalidInput(violations)
+    async with pool.acquire() as conn, conn.transaction():
+        unknown = await repo.missing(conn, expert_ids)
+        if unknown:
+            raise NotFoundError("expert", unknown[0])
+        return await repo.add_to_cohort(conn, cohort_id, expert_ids)

@@ -1,0 +1,88 @@
+"""The experts, cohort_members and expert_quality tables."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from cohort_tasking.domain.experts import Expert, ExpertStatus
+
+
+def _expert(r: asyncpg.Record) -> Expert:
+    return Expert(
+        expert_id=r["expert_id"],
+        degree=r["degree"],
+        fields=tuple(r["fields"]),
+        skills=tuple(r["skills"]),
+        languages=tuple(r["languages"]),
+        country=r["country"],
+        timezone=r["timezone"],
+        weekly_hours=r["weekly_hours"],
+        blocked_lab_ids=tuple(r["blocked_lab_ids"]),
+        reviewer=r["reviewer"],
+        status=ExpertStatus(r["status"]),
+        create_time=r["create_time"],
+    )
+
+
+async def insert(conn: asyncpg.Connection, e: Expert) -> bool:
+    status: str = await conn.execute(
+        """INSERT INTO experts (expert_id, degree, fields, skills, languages, country, timezone, weekly_hours,
+                                blocked_lab_ids, reviewer, status, create_time, update_time)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+           ON CONFLICT (expert_id) DO NOTHING""",
+        e.expert_id,
+        e.degree,
+        list(e.fields),
+        list(e.skills),
+        list(e.languages),
+        e.country,
+        e.timezone,
+        e.weekly_hours,
+        list(e.blocked_lab_ids),
+        e.reviewer,
+        e.status.value,
+        e.create_time,
+    )
+    return status == "INSERT 0 1"
+
+
+async def get(conn: asyncpg.Connection, expert_id: str, *, for_update: bool = False) -> Expert | None:
+    if for_update:
+        row = await conn.fetchrow("SELECT * FROM experts WHERE expert_id = $1 FOR UPDATE", expert_id)
+    else:
+        row = await conn.fetchrow("SELECT * FROM experts WHERE expert_id = $1", expert_id)
+    return _expert(row) if row else None
+
+
+async def set_status(conn: asyncpg.Connection, expert_id: str, status: ExpertStatus) -> None:
+    await conn.execute(
+        "UPDATE experts SET status = $2, update_time = now() WHERE expert_id = $1", expert_id, status.value
+    )
+
+
+async def cohorts(conn: asyncpg.Connection, expert_id: str) -> frozenset[str]:
+    rows = await conn.fetch("SELECT cohort_id FROM cohort_members WHERE expert_id = $1", expert_id)
+    return frozenset(r["cohort_id"] for r in rows)
+
+
+async def add_to_cohort(conn: asyncpg.Connection, cohort_id: str, expert_ids: list[str]) -> int:
+    status: str = await conn.execute(
+        """INSERT INTO cohort_members (cohort_id, expert_id) SELECT $1, unnest($2::text[])
+           ON CONFLICT DO NOTHING""",
+        cohort_id,
+        expert_ids,
+    )
+    return int(status.split()[-1])
+
+
+async def missing(conn: asyncpg.Connection, expert_ids: list[str]) -> list[str]:
+    rows = await conn.fetch(
+        "SELECT x FROM unnest($1::text[]) AS x WHERE NOT EXISTS (SELECT 1 FROM experts WHERE expert_id = x)",
+        expert_ids,
+    )
+    return [r["x"] for r in rows]
+
+
+async def quality(conn: asyncpg.Connection, expert_id: str) -> dict[str, float]:
+    rows = await conn.fetch("SELECT domain, mean FROM expert_quality WHERE expert_id = $1", expert_id)
+    return {r["domain"]: r["mean"] for r in rows}

@@ -1,0 +1,107 @@
+"""Tasking's copy of projects (from ProjectActivated) and their tasks (from TasksAdded)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+
+from cohort.events.v1 import projects_pb2 as events
+from cohort.types.v1.tasks_pb2 import TaskInput
+from cohort_tasking.domain.routing import Criterion, RoutingProject
+
+
+def from_activated(m: events.ProjectActivated) -> RoutingProject:
+    q = m.qualifications
+    hourly = m.pay.hourly.per_task_cap_minutes * 60 if m.pay.WhichOneof("model") == "hourly" else 0
+    return RoutingProject(
+        project_id=uuid.UUID(m.project_id),
+        lab_id=uuid.UUID(m.lab_id),
+        data_kind=m.data_kind,
+        domain=m.domain,
+        min_degree=q.minimum_degree,
+        fields=tuple(q.fields),
+        languages=tuple(q.languages),
+        cohort_ids=tuple(q.cohort_ids),
+        min_quality=q.minimum_quality,
+        overlap=m.overlap,
+        max_overlap=m.max_overlap or m.overlap,
+        gold_rate=m.gold_rate,
+        priority=m.priority,
+        deadline=m.deadline.ToDatetime(tzinfo=dt.UTC),
+        lease=m.lease_duration.ToTimedelta(),
+        per_expert_task_cap=m.per_expert_task_cap,
+        per_task_cap_seconds=hourly,
+        rubric=tuple(Criterion(c.name, c.scale_min, c.scale_max) for c in m.rubric.criteria),
+    )
+
+
+async def upsert_activated(conn: asyncpg.Connection, m: events.ProjectActivated) -> bool:
+    """Store the project; True the first time it is seen."""
+    inserted = await conn.fetchval(
+        """INSERT INTO projects (project_id, lab_id, state, activated, update_time)
+           VALUES ($1, $2, 'active', $3, now())
+           ON CONFLICT (project_id) DO UPDATE SET activated = EXCLUDED.activated, update_time = now()
+           RETURNING (xmax = 0)""",
+        uuid.UUID(m.project_id),
+        uuid.UUID(m.lab_id),
+        m.SerializeToString(),
+    )
+    return bool(inserted)
+
+
+async def set_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: str) -> None:
+    await conn.execute("UPDATE projects SET state = $2, update_time = now() WHERE project_id = $1", project_id, state)
+
+
+async def active(conn: asyncpg.Connection) -> list[RoutingProject]:
+    rows = await conn.fetch("SELECT activated FROM projects WHERE state = 'active'")
+    return [from_activated(events.ProjectActivated.FromString(r["activated"])) for r in rows]
+
+
+async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> tuple[RoutingProject, str] | None:
+    row = await conn.fetchrow("SELECT activated, state FROM projects WHERE project_id = $1", project_id)
+    if row is None:
+        return None
+    return from_activated(events.ProjectActivated.FromString(row["activated"])), row["state"]
+
+
+async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
+    await conn.execute(
+        """INSERT INTO tasks (project_id, task_id, input, is_gold)
+           SELECT $1, t.task_id, t.input, t.is_gold FROM unnest($2::text[], $3::bytea[], $4::bool[])
+                AS t(task_id, input, is_gold)
+           ON CONFLICT DO NOTHING""",
+        project_id,
+        [t[0] for t in tasks],
+        [t[1] for t in tasks],
+        [t[2] for t in tasks],
+    )
+
+
+async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, overlap: int) -> int:
+    """Give every task of the project `overlap` slots, if it has none yet."""
+    status: str = await conn.execute(
+        """INSERT INTO slots (project_id, task_id, is_gold)
+           SELECT t.project_id, t.task_id, t.is_gold FROM tasks t CROSS JOIN generate_series(1, $2)
+           WHERE t.project_id = $1 AND NOT t.finalized
+             AND NOT EXISTS (SELECT 1 FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id)""",
+        project_id,
+        overlap,
+    )
+    return int(status.split()[-1])
+
+
+async def finalize_task(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> None:
+    await conn.execute("UPDATE tasks SET finalized = true WHERE project_id = $1 AND task_id = $2", project_id, task_id)
+    await conn.execute(
+        "UPDATE slots SET open = false WHERE project_id = $1 AND task_id = $2 AND open", project_id, task_id
+    )
+
+
+async def candidate_ids(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> tuple[str, ...] | None:
+    row = await conn.fetchrow("SELECT input FROM tasks WHERE project_id = $1 AND task_id = $2", project_id, task_id)
+    if row is None:
+        return None
+    return tuple(c.candidate_id for c in TaskInput.FromString(row["input"]).candidates)

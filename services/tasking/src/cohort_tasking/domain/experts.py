@@ -1,0 +1,78 @@
+"""Experts: pseudonymous profiles that routing matches against project requirements."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import uuid
+from dataclasses import dataclass
+
+from cohort_tasking.domain.errors import InvalidInput, Violation
+
+_EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
+_FIELD = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+COHORT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class ExpertStatus(enum.StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    OFFBOARDED = "offboarded"
+
+
+@dataclass(frozen=True)
+class Expert:
+    expert_id: str
+    degree: int  # cohort.types.v1.DegreeLevel: 0 none .. 4 doctorate
+    fields: tuple[str, ...]
+    skills: tuple[str, ...]
+    languages: tuple[str, ...]
+    country: str
+    timezone: str
+    weekly_hours: int
+    blocked_lab_ids: tuple[uuid.UUID, ...]
+    reviewer: bool
+    status: ExpertStatus
+    create_time: dt.datetime
+
+    def same_profile(self, other: Expert) -> bool:
+        """Equal apart from status and timestamps (what a repeated registration must match)."""
+        keys = (
+            "degree",
+            "fields",
+            "skills",
+            "languages",
+            "country",
+            "timezone",
+            "weekly_hours",
+            "blocked_lab_ids",
+            "reviewer",
+        )
+        return all(getattr(self, k) == getattr(other, k) for k in keys)
+
+
+def validate(e: Expert) -> None:
+    v: list[Violation] = []
+    if not _EXPERT_ID.match(e.expert_id):
+        v.append(Violation("expert.expert_id", "must be 'exp_' followed by 6..40 of [a-z0-9]"))
+    if not 0 <= e.degree <= 4:
+        v.append(Violation("expert.degree", "unknown degree level"))
+    for i, f in enumerate(e.fields):
+        if not _FIELD.match(f):
+            v.append(Violation(f"expert.fields[{i}]", "must be a taxonomy field or domain, e.g. 'chemistry.organic'"))
+    for i, lang in enumerate(e.languages):
+        if not _LANGUAGE.match(lang):
+            v.append(Violation(f"expert.languages[{i}]", "must be a BCP 47 language tag"))
+    if len(e.skills) > 50 or any(not s.strip() or len(s) > 100 for s in e.skills):
+        v.append(Violation("expert.skills", "at most 50 skills of 1..100 characters"))
+    if e.country and not _COUNTRY.match(e.country):
+        v.append(Violation("expert.country", "must be an ISO 3166-1 alpha-2 code"))
+    if len(e.timezone) > 64:
+        v.append(Violation("expert.timezone", "must be an IANA time zone name"))
+    if not 0 <= e.weekly_hours <= 80:
+        v.append(Violation("expert.weekly_hours", "must be 0..80"))
+    if v:
+        raise InvalidInput(v)

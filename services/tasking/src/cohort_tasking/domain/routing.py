@@ -1,0 +1,81 @@
+"""Who may work on which project, and in what order projects are offered.
+
+Eligibility: the expert is active; meets the degree, field, language and cohort requirements;
+is not walled off from the project's lab; has a quality estimate for the project's domain at or
+above its minimum (an expert without one counts at the prior mean); is below the per-expert cap.
+Order: priority (high first), then deadline (soonest first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from cohort_tasking.domain.experts import Expert, ExpertStatus
+
+# Quality of an expert QA has not measured yet in a domain: the mean of the uniform prior.
+PRIOR_QUALITY = 0.5
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    scale_min: int
+    scale_max: int
+
+
+@dataclass(frozen=True)
+class RoutingProject:
+    project_id: uuid.UUID
+    lab_id: uuid.UUID
+    data_kind: int  # cohort.types.v1.DataKind
+    domain: str
+    min_degree: int
+    fields: tuple[str, ...]
+    languages: tuple[str, ...]
+    cohort_ids: tuple[str, ...]
+    min_quality: float
+    overlap: int
+    max_overlap: int
+    gold_rate: float
+    priority: int
+    deadline: dt.datetime
+    lease: dt.timedelta
+    per_expert_task_cap: int
+    per_task_cap_seconds: int  # 0 unless paid hourly
+    rubric: tuple[Criterion, ...]
+
+
+def _field_matches(expert_field: str, required: str) -> bool:
+    # A required field admits its subfields; a required subfield admits exactly that subfield.
+    return expert_field == required or expert_field.startswith(required + ".")
+
+
+def ineligibility(
+    expert: Expert,
+    cohorts: frozenset[str],
+    quality: dict[str, float],
+    project: RoutingProject,
+) -> str | None:
+    """Why `expert` may not work on `project`, or None if they may."""
+    if expert.status is not ExpertStatus.ACTIVE:
+        return f"expert is {expert.status.value}"
+    if project.lab_id in expert.blocked_lab_ids:
+        return "conflict of interest with the project's lab"
+    if expert.degree < project.min_degree:
+        return "degree below the project's minimum"
+    if project.fields and not any(_field_matches(f, r) for f in expert.fields for r in project.fields):
+        return "no required field of study"
+    speaks = {lang.lower() for lang in expert.languages} | {lang.split("-")[0].lower() for lang in expert.languages}
+    if any(lang.lower() not in speaks for lang in project.languages):
+        return "a required language is missing"
+    if project.cohort_ids and not cohorts.intersection(project.cohort_ids):
+        return "not in a required cohort"
+    if quality.get(project.domain, PRIOR_QUALITY) < project.min_quality:
+        return "quality in the domain below the project's minimum"
+    return None
+
+
+def routing_order(projects: list[RoutingProject]) -> list[RoutingProject]:
+    return sorted(projects, key=lambda p: (-p.priority, p.deadline, str(p.project_id)))

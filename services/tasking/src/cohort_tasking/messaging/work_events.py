@@ -1,0 +1,52 @@
+"""Events tasking publishes about work: SubmissionCreated and AssignmentExpired."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.events.v1 import submissions_pb2 as events
+from cohort.types.v1.submissions_pb2 import SubmissionPayload
+from cohort_tasking.domain.assignments import Assignment
+
+
+def _ts(value: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def submission_created(
+    submission_id: uuid.UUID,
+    a: Assignment,
+    payload: bytes,
+    now: dt.datetime,
+    active: int,
+    is_gold: bool,
+    kind: int,
+) -> events.SubmissionCreated:
+    return events.SubmissionCreated(
+        submission_id=str(submission_id),
+        project_id=str(a.project_id),
+        task_id=a.task_id,
+        submit_time=_ts(now),
+        expert_id=a.expert_id,
+        assignment_id=str(a.assignment_id),
+        payload=SubmissionPayload.FromString(payload),
+        acquire_time=_ts(a.acquire_time),
+        active_seconds=active,
+        is_gold=is_gold,
+        data_kind=kind,  # type: ignore[arg-type]
+    )
+
+
+def assignment_expired(a: Assignment) -> events.AssignmentExpired:
+    return events.AssignmentExpired(
+        assignment_id=str(a.assignment_id),
+        project_id=str(a.project_id),
+        task_id=a.task_id,
+        expert_id=a.expert_id,
+        expire_time=_ts(a.expire_time),
+    )

@@ -1,0 +1,132 @@
+"""A tasking service per test, experts with tokens, and projects published as intake would."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+
+import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.events.v1 import projects_pb2 as project_events
+from cohort.events.v1 import tasks_pb2 as task_events
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2_grpc
+from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import tasks_pb2 as ttypes
+from cohort_runtime import ServiceRuntime
+from cohort_runtime.tokens import issue_token
+from cohort_tasking.bootstrap import definition
+from cohort_tasking.config import TaskingSettings
+
+
+def md(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+class Tasking:
+    def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel, keys: tuple[str, str], events) -> None:
+        self.runtime = runtime
+        self.pool = runtime.pool
+        self.admin = experts_pb2_grpc.ExpertAdminServiceStub(channel)
+        self.work = work_pb2_grpc.WorkServiceStub(channel)
+        self.keys = keys
+        self.events = events
+        self.operator = md(issue_token(keys[0], kind="operator", subject="op"))
+
+    def expert_md(self, expert_id: str, **kw) -> tuple[tuple[str, str], ...]:
+        return md(issue_token(self.keys[0], kind="expert", subject=expert_id, **kw))
+
+    async def register(self, expert_id: str | None = None, **profile) -> tuple[str, tuple[tuple[str, str], ...]]:
+        expert_id = expert_id or f"exp_{uuid.uuid4().hex[:12]}"
+        base = {
+            "degree": types.DEGREE_LEVEL_DOCTORATE,
+            "fields": ["chemistry.organic"],
+            "languages": ["en"],
+            "country": "DE",
+            "timezone": "Europe/Berlin",
+            "weekly_hours": 20,
+        }
+        base.update(profile)
+        await self.admin.RegisterExpert(
+            experts_pb2.RegisterExpertRequest(expert=experts_pb2.ExpertProfile(expert_id=expert_id, **base)),
+            metadata=self.operator,
+        )
+        return expert_id, self.expert_md(expert_id)
+
+    async def project(
+        self, tasks: int = 3, overlap: int = 2, lease_seconds: float = 600, gold_every: int = 0, **spec
+    ) -> str:
+        pid = str(uuid.uuid4())
+        deadline = Timestamp()
+        deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=7))
+        lease = Duration()
+        lease.FromTimedelta(dt.timedelta(seconds=lease_seconds))
+        activated = project_events.ProjectActivated(
+            project_id=pid,
+            lab_id=str(uuid.uuid4()),
+            data_kind=types.DATA_KIND_PREFERENCE,
+            domain="chemistry.organic",
+            qualifications=types.Qualifications(fields=["chemistry"]),
+            instructions_markdown="rank",
+            rubric=types.Rubric(criteria=[types.RubricCriterion(name="quality", weight=1, scale_min=1, scale_max=5)]),
+            target_accepted_items=tasks,
+            overlap=overlap,
+            max_overlap=overlap,
+            gold_rate=0.0,
+            pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=100)),
+            currency_code="EUR",
+            budget_cap_minor=10**9,
+            deadline=deadline,
+            priority=10,
+            lease_duration=lease,
+        )
+        for k, v in spec.items():
+            if isinstance(getattr(activated, k), types.Qualifications):
+                getattr(activated, k).CopyFrom(v)
+            else:
+                setattr(activated, k, v)
+        added = task_events.TasksAdded(
+            project_id=pid,
+            tasks=[
+                task_events.AddedTask(
+                    task_id=f"t{i}",
+                    is_gold=bool(gold_every) and i % gold_every == 0,
+                    input=ttypes.TaskInput(
+                        prompt=f"Which is better? #{i}",
+                        candidates=[
+                            ttypes.Candidate(candidate_id="a", content="A"),
+                            ttypes.Candidate(candidate_id="b", content="B"),
+                        ],
+                    ),
+                )
+                for i in range(tasks)
+            ],
+        )
+        # Tasks first, as happens when a lab adds tasks to a draft: slots appear once both are known.
+        await self.events.send("cohort.intake.tasks.v1", pid, added)
+        await self.events.send("cohort.intake.projects.v1", pid, activated)
+        await self.wait_slots(pid, tasks * overlap)
+        return pid
+
+    async def wait_slots(self, project_id: str, n: int, within: float = 30) -> None:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            got = await self.pool.fetchval("SELECT count(*) FROM slots WHERE project_id = $1::text::uuid", project_id)
+            if got >= n:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{project_id}: slots did not appear")
+
+
+@pytest.fixture
+async def tasking(schema, token_keys, events):
+    settings = TaskingSettings(
+        db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1], sweep_seconds=0.2
+    )
+    runtime = ServiceRuntime(definition(settings))
+    async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
+        yield Tasking(runtime, channel, token_keys, events)
