@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps proto lint proto-check test unit integration up down status demo bench-intake bench-export clean
+.PHONY: help setup deps proto lint proto-check test unit integration up down status demo bench-intake bench-export bench-tasking clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ bench-intake: up ## AddTasks ingestion rate against the local stack (prints task
 
 bench-export: up ## ExportItems rate against the local stack (prints items/s)
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/intake_export.py
+
+bench-tasking: up ## acquire+submit cycles/s and acquire latency against the local stack
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/tasking_acquire.py
 
 clean: down ## stop everything and delete .local/ (Kafka data, the PostgreSQL cluster, logs, keys)
 	rm -rf .local

@@ -258,5 +258,5 @@ async def serve(definition: ServiceDefinition) -> None:
     """A service's `main()`: logs and tracing for the process, then run until SIGTERM."""
     s = definition.settings
     configure_logging(s.service_name, s.log_level)
-    configure_tracing(s.service_name, s.otlp_endpoint)
+    configure_tracing(s.service_name, s.otlp_endpoint, s.trace_sample_ratio)
     await ServiceRuntime(definition).serve_forever()

@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10.0, gt=0)
     log_level: str = "INFO"
     otlp_endpoint: str | None = Field(default=None, validation_alias="COHORT_OTLP_ENDPOINT")
+    # Share of traces recorded; unset: all when an OTLP endpoint is set, none otherwise.
+    trace_sample_ratio: float | None = Field(default=None, ge=0, le=1, validation_alias="COHORT_TRACE_SAMPLE_RATIO")
     # Ed25519 public key (PEM) that verifies expert, reviewer and operator tokens.
     token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_TOKEN_PUBLIC_KEY")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)

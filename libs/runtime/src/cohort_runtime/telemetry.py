@@ -9,11 +9,12 @@ from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient, GrpcAi
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 _configured = False
 
 
-def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
+def configure_tracing(service: str, otlp_endpoint: str | None, sample_ratio: float | None = None) -> None:
     """Install a tracer provider for `service`; spans leave the process only with an OTLP endpoint.
 
     The provider and the library patches are process-wide, so only the first call takes effect
@@ -22,7 +23,13 @@ def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    # Without an exporter nobody reads the spans: sample none (ids are still made and propagated,
+    # so logs keep their trace ids), which keeps span bookkeeping off the hot paths.
+    ratio = sample_ratio if sample_ratio is not None else (1.0 if otlp_endpoint else 0.0)
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service}),
+        sampler=ParentBased(TraceIdRatioBased(ratio)),
+    )
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 

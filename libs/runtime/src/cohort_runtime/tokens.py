@@ -7,6 +7,7 @@ and is an operator capability, used by the CLI and by tests.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -63,10 +64,28 @@ def issue_token(
 class TokenVerifier:
     """Verifies platform tokens with the public key; only EdDSA is accepted (no alg confusion)."""
 
+    # Verifying an EdDSA signature on every call cost ~5% of the acquire path; a token verified
+    # once is remembered until it expires (expiry is still checked on every use).
+    CACHE_SIZE = 10_000
+
     def __init__(self, public_pem: str) -> None:
         self._key = serialization.load_pem_public_key(public_pem.encode())
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, expires = cached
+            if time.time() < expires:
+                return principal
+            del self._verified[token]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -81,7 +100,8 @@ class TokenVerifier:
         kind = claims.get("kind")
         if kind not in KINDS:
             raise Unauthenticated("invalid token: unknown principal kind")
-        return Principal(kind=kind, subject=str(claims["sub"]), roles=frozenset(claims.get("roles", ())))
+        principal = Principal(kind=kind, subject=str(claims["sub"]), roles=frozenset(claims.get("roles", ())))
+        return principal, float(claims["exp"])
 
 
 def token_authenticator(public_pem: str | None) -> Callable[[str, str | None], Awaitable[Principal]]:

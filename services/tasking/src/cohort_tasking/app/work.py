@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from cohort_tasking.db import projects as projects_repo
 from cohort_tasking.db import work as repo
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.errors import InvalidInput, NotAllowed, NotFoundError, StateConflict
-from cohort_tasking.domain.experts import ExpertStatus
+from cohort_tasking.domain.experts import Expert, ExpertStatus
 from cohort_tasking.domain.leases import active_seconds_after_beat
 from cohort_tasking.domain.routing import RoutingProject, ineligibility, routing_order
 from cohort_tasking.domain.submissions import Payload, validate
@@ -34,8 +35,17 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def eligible_projects(conn: asyncpg.Connection, expert_id: str) -> list[RoutingProject]:
-    expert = await experts_repo.get(conn, expert_id)
+# Projects whose queue was just found empty, and until when to skip them (monotonic seconds).
+# Without it every acquire probes every drained project first; a slot that reopens is offered
+# again within EMPTY_HINT_SECONDS.
+EMPTY_HINT_SECONDS = 1.0
+_empty_until: dict[uuid.UUID, float] = {}
+
+
+async def eligible_projects(
+    conn: asyncpg.Connection, expert_id: str, expert: Expert | None = None
+) -> list[RoutingProject]:
+    expert = expert or await experts_repo.get(conn, expert_id)
     if expert is None:
         raise NotAllowed(f"expert {expert_id} is not registered")
     cohorts = await experts_repo.cohorts(conn, expert_id)
@@ -65,8 +75,11 @@ async def acquire(
         current = await repo.live_assignment(conn, expert_id, now)
         if current is not None:
             return await _lease_view(conn, current)
-        for project in await eligible_projects(conn, expert_id):
+        clock = time.monotonic()
+        for project in await eligible_projects(conn, expert_id, expert):
             if only is not None and project.project_id != only:
+                continue
+            if only is None and _empty_until.get(project.project_id, 0.0) > clock:
                 continue
             gold_first = rng.random() < project.gold_rate
             for gold in (gold_first, not gold_first):
@@ -88,6 +101,9 @@ async def acquire(
                 )
                 await repo.lease(conn, assignment)
                 return await _lease_view(conn, assignment)
+            # Nothing for this expert here. Drained for everyone? Then skip it for a moment.
+            if not await repo.has_open_slot(conn, project.project_id):
+                _empty_until[project.project_id] = clock + EMPTY_HINT_SECONDS
         return None
 
 

@@ -197,3 +197,8 @@ async def page_for_expert(
 async def active_for_update(conn: asyncpg.Connection, expert_id: str) -> list[Assignment]:
     rows = await conn.fetch("SELECT * FROM assignments WHERE expert_id = $1 AND state = 'active' FOR UPDATE", expert_id)
     return [_assignment(r) for r in rows]
+
+
+async def has_open_slot(conn: asyncpg.Connection, project_id: uuid.UUID) -> bool:
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM slots WHERE project_id = $1 AND open)", project_id)
+    return found

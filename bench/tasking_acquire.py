@@ -1,0 +1,181 @@
+"""Acquire+submit throughput and acquire latency against a running tasking (`make bench-tasking`).
+
+Set-up: 50 active projects announced through Kafka as intake would (ProjectActivated), and their
+open slots written straight into tasking's tables (tasks + slots, N in all): feeding a million
+tasks through TasksAdded is intake's benchmark, not this one. Then E simulated experts (registered
+through the admin API) loop AcquireTask -> SubmitTask for D seconds, E calls in flight.
+Prints cycles/s and acquire p50/p95/p99.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.events.v1 import projects_pb2 as project_events
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import submissions_pb2 as sub
+from cohort.types.v1 import tasks_pb2 as ttypes
+from cohort_runtime.cloudevents import EventAttributes
+from cohort_runtime.kafka import make_producer
+from cohort_runtime.tokens import issue_token
+
+PAYLOAD = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["b", "a"]))
+INPUT = ttypes.TaskInput(
+    prompt="Which answer explains SN2 inversion better?",
+    candidates=[ttypes.Candidate(candidate_id="a", content="A"), ttypes.Candidate(candidate_id="b", content="B")],
+).SerializeToString()
+
+
+def activated(pid: str, priority: int) -> project_events.ProjectActivated:
+    deadline, lease = Timestamp(), Duration()
+    deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
+    lease.FromTimedelta(dt.timedelta(minutes=30))
+    return project_events.ProjectActivated(
+        project_id=pid,
+        lab_id=str(uuid.uuid4()),
+        data_kind=types.DATA_KIND_PREFERENCE,
+        domain="chemistry.organic",
+        rubric=types.Rubric(criteria=[types.RubricCriterion(name="q", weight=1, scale_min=1, scale_max=5)]),
+        target_accepted_items=10**6,
+        overlap=1,
+        max_overlap=1,
+        gold_rate=0.1,
+        pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=100)),
+        currency_code="EUR",
+        budget_cap_minor=10**12,
+        deadline=deadline,
+        priority=priority,
+        lease_duration=lease,
+    )
+
+
+async def seed(args: argparse.Namespace, pids: list[str]) -> None:
+    producer = make_producer(os.environ["COHORT_KAFKA_BOOTSTRAP"], "bench")
+    await producer.start()
+    try:
+        for i, pid in enumerate(pids):
+            attrs = EventAttributes(
+                str(uuid.uuid4()), "cohort.events.v1.ProjectActivated", "/bench", dt.datetime.now(dt.UTC)
+            )
+            await producer.send_and_wait(
+                "cohort.intake.projects.v1",
+                activated(pid, i % 5).SerializeToString(),
+                key=pid.encode(),
+                headers=attrs.to_headers(),
+            )
+    finally:
+        await producer.stop()
+    conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"], server_settings={"search_path": "tasking"})
+    try:
+        for _ in range(300):  # tasking consumes the announcements within seconds
+            if await conn.fetchval("SELECT count(*) FROM projects WHERE project_id = ANY($1::uuid[])", pids) == len(
+                pids
+            ):
+                break
+            await asyncio.sleep(0.2)
+        per = args.slots // len(pids)
+        t0 = time.perf_counter()
+        for pid in pids:
+            await conn.execute(
+                """INSERT INTO tasks (project_id, task_id, input, is_gold)
+                   SELECT $1::uuid, 't' || g, $2, g % 10 = 0 FROM generate_series(1, $3) g""",
+                pid,
+                INPUT,
+                per,
+            )
+            await conn.execute(
+                """INSERT INTO slots (project_id, task_id, is_gold)
+                   SELECT $1::uuid, 't' || g, g % 10 = 0 FROM generate_series(1, $2) g""",
+                pid,
+                per,
+            )
+        await conn.execute("ANALYZE slots; ANALYZE tasks")
+        took = time.perf_counter() - t0
+        print(f"set-up: {per * len(pids):,} open slots in {len(pids)} projects written in {took:.1f} s")
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--target", default="127.0.0.1:50052")
+    parser.add_argument("--slots", type=int, default=1_000_000)
+    parser.add_argument("--projects", type=int, default=50)
+    parser.add_argument("--experts", type=int, default=256)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    private = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()  # noqa: ASYNC240 - once, at start
+    pids = [str(uuid.uuid4()) for _ in range(args.projects)]
+    await seed(args, pids)
+    operator = (("authorization", "Bearer " + issue_token(private, kind="operator", subject="bench")),)
+    latencies: list[float] = []
+    cycles = 0
+    async with grpc.aio.insecure_channel(args.target) as channel:
+        admin = experts_pb2_grpc.ExpertAdminServiceStub(channel)
+        work = work_pb2_grpc.WorkServiceStub(channel)
+        creds = []
+        for _ in range(args.experts):
+            eid = f"exp_{uuid.uuid4().hex[:16]}"
+            await admin.RegisterExpert(
+                experts_pb2.RegisterExpertRequest(
+                    expert=experts_pb2.ExpertProfile(
+                        expert_id=eid, degree=types.DEGREE_LEVEL_MASTER, fields=["chemistry"], languages=["en"]
+                    )
+                ),
+                metadata=operator,
+            )
+            creds.append(
+                (
+                    (
+                        "authorization",
+                        "Bearer " + issue_token(private, kind="expert", subject=eid, ttl=dt.timedelta(hours=2)),
+                    ),
+                )
+            )
+        stop_at = time.perf_counter() + args.seconds
+
+        async def expert_loop(md: tuple) -> None:
+            nonlocal cycles
+            while time.perf_counter() < stop_at:
+                t0 = time.perf_counter()
+                reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(), metadata=md, timeout=10)
+                latencies.append(time.perf_counter() - t0)
+                if not reply.HasField("assignment"):
+                    await asyncio.sleep(0.05)
+                    continue
+                await work.SubmitTask(
+                    work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=PAYLOAD),
+                    metadata=md,
+                    timeout=10,
+                )
+                cycles += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(expert_loop(md) for md in creds))
+        elapsed = time.perf_counter() - t0
+    latencies.sort()
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1000
+
+    print(
+        f"tasking: {cycles} acquire+submit cycles in {elapsed:.1f} s = {cycles / elapsed:,.0f} cycles/s with "
+        f"{args.experts} experts over {args.slots:,} slots in {args.projects} projects; acquire latency "
+        f"p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
