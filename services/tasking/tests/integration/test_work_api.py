@@ -194,3 +194,71 @@ async def test_concurrent_acquirers_never_share_a_slot(tasking):
     ]
     await asyncio.gather(*released)
     assert await tasking.pool.fetchval("SELECT count(*) FROM slots WHERE open") == 30, "no slot lost"
+
+
+async def _until(check, within: float = 30.0) -> None:
+    for _ in range(int(within / 0.1)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached")
+
+
+async def test_quality_updates_gate_routing_and_suspensions_end_leases(tasking):
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    from cohort.events.v1 import quality_pb2
+
+    pid = await tasking.project(tasks=3, overlap=1, qualifications=types.Qualifications(minimum_quality=0.7))
+    expert, creds = await tasking.register()
+    listed = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
+    assert pid not in [p.project_id for p in listed.projects], "unmeasured experts count at 0.5 < 0.7"
+
+    def update(mean: float, suspended: bool, seconds: int) -> quality_pb2.ExpertQualityUpdated:
+        ts = Timestamp()
+        ts.FromDatetime(dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=seconds))
+        return quality_pb2.ExpertQualityUpdated(
+            expert_id=expert,
+            domain="chemistry.organic",
+            mean=mean,
+            suspended=suspended,
+            as_of=ts,
+            reasons=["gold accuracy 0.41"] if suspended else [],
+        )
+
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.9, False, 10))
+
+    async def eligible() -> bool:
+        got = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
+        return pid in [p.project_id for p in got.projects]
+
+    await _until(eligible)
+    a = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
+    assert a.project_id == pid and a.instructions_markdown == "rank"
+
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.3, True, 5))  # older: ignored
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.3, True, 20))
+
+    async def lease_ended() -> bool:
+        state = await tasking.pool.fetchval(
+            "SELECT state FROM assignments WHERE assignment_id = $1::text::uuid", a.assignment_id
+        )
+        return state == "released"
+
+    await _until(lease_ended)
+    assert not await eligible()
+    assert await tasking.pool.fetchval("SELECT mean FROM expert_quality WHERE expert_id = $1", expert) == pytest.approx(
+        0.3
+    )
+
+
+async def test_extra_judgments_add_slots_up_to_the_maximum(tasking):
+    from cohort.events.v1 import quality_pb2
+
+    pid = await tasking.project(tasks=1, overlap=1, max_overlap=3)
+    await tasking.events.send(
+        "cohort.qa.requests.v1", pid, quality_pb2.ExtraJudgmentsRequested(project_id=pid, task_id="t0", additional=5)
+    )
+    await tasking.wait_slots(pid, 3)
+    await asyncio.sleep(0.5)
+    assert await tasking.pool.fetchval("SELECT count(*) FROM slots WHERE project_id = $1::text::uuid", pid) == 3

@@ -49,6 +49,7 @@ def lease_to_proto(lease: app.Lease) -> pb.Assignment:
     out = assignment_to_proto(lease.assignment)
     out.input.CopyFrom(TaskInput.FromString(lease.input))
     out.data_kind = lease.project.data_kind  # type: ignore[assignment]
+    out.instructions_markdown = lease.project.instructions
     out.rubric.CopyFrom(
         types.Rubric(
             criteria=[
@@ -119,6 +120,26 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
                 request.payload.SerializeToString(),
             )
         return pb.SubmitTaskResponse(submission_id=str(submission_id))
+
+    async def ListEligibleProjects(
+        self, request: pb.ListEligibleProjectsRequest, context: GrpcContext
+    ) -> pb.ListEligibleProjectsResponse:
+        expert_id = require_expert()
+        with domain_errors():
+            projects = await app.list_eligible(self._pool, expert_id)
+        return pb.ListEligibleProjectsResponse(
+            projects=[
+                pb.EligibleProject(
+                    project_id=str(p.project_id),
+                    data_kind=p.data_kind,  # type: ignore[arg-type]
+                    domain=p.domain,
+                    priority=p.priority,
+                    deadline=_ts(p.deadline),
+                    instructions_markdown=p.instructions,
+                )
+                for p in projects
+            ]
+        )
 
     async def ListMyAssignments(
         self, request: pb.ListMyAssignmentsRequest, context: GrpcContext

@@ -7,12 +7,16 @@ stored either way and get their slots once both are known.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import asyncpg
 
 from cohort.events.v1 import projects_pb2 as events
+from cohort_tasking.db import experts as experts_repo
 from cohort_tasking.db import projects as repo
+from cohort_tasking.db import work as work_repo
+from cohort_tasking.domain.assignments import AssignmentState
 
 
 async def project_activated(conn: asyncpg.Connection, m: events.ProjectActivated) -> None:
@@ -34,3 +38,35 @@ async def tasks_added(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: li
 async def item_finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> None:
     """The task is done: no more of its slots are handed out."""
     await repo.finalize_task(conn, project_id, task_id)
+
+
+async def extra_judgments(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, additional: int) -> int:
+    """Adaptive overlap: more slots for a task with low agreement, up to the project's maximum."""
+    found = await repo.get(conn, project_id)
+    if found is None or additional <= 0:
+        return 0
+    return await repo.add_slots(conn, project_id, task_id, additional, found[0].max_overlap)
+
+
+async def quality_updated(
+    conn: asyncpg.Connection,
+    expert_id: str,
+    domain: str,
+    mean: float,
+    suspended: bool,
+    project_id: uuid.UUID | None,
+    reasons: list[str],
+    as_of: dt.datetime,
+) -> None:
+    """Record QA's estimate; a suspension also returns the expert's live leases in its scope."""
+    if not await experts_repo.record_quality(conn, expert_id, domain, mean, as_of):
+        return  # an older update than the one stored
+    scope = f"project:{project_id}" if project_id else f"domain:{domain}"
+    await experts_repo.set_suspension(conn, expert_id, scope, suspended, reasons, as_of)
+    if not suspended:
+        return
+    for live in await work_repo.active_for_update(conn, expert_id):
+        found = await repo.get(conn, live.project_id)
+        in_scope = live.project_id == project_id if project_id else found is not None and found[0].domain == domain
+        if in_scope:
+            await work_repo.end(conn, live, AssignmentState.RELEASED, reopen=True)

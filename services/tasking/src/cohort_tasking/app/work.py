@@ -50,7 +50,10 @@ async def eligible_projects(
         raise NotAllowed(f"expert {expert_id} is not registered")
     cohorts = await experts_repo.cohorts(conn, expert_id)
     quality = await experts_repo.quality(conn, expert_id)
-    candidates = [p for p in await projects_repo.active(conn) if ineligibility(expert, cohorts, quality, p) is None]
+    suspended = await experts_repo.suspensions(conn, expert_id)
+    candidates = [
+        p for p in await projects_repo.active(conn) if ineligibility(expert, cohorts, quality, p, suspended) is None
+    ]
     allowed = await repo.under_cap(
         conn, expert_id, [p.project_id for p in candidates], [p.per_expert_task_cap for p in candidates]
     )
@@ -208,3 +211,8 @@ async def my_assignments(
     async with pool.acquire() as conn:
         rows = await repo.page_for_expert(conn, expert_id, after, limit + 1)
     return rows[:limit], len(rows) > limit
+
+
+async def list_eligible(pool: asyncpg.Pool, expert_id: str) -> list[RoutingProject]:
+    async with pool.acquire() as conn:
+        return await eligible_projects(conn, expert_id)

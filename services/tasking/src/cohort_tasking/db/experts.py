@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import asyncpg
 
 from cohort_tasking.domain.experts import Expert, ExpertStatus
@@ -86,3 +88,40 @@ async def missing(conn: asyncpg.Connection, expert_ids: list[str]) -> list[str]:
 async def quality(conn: asyncpg.Connection, expert_id: str) -> dict[str, float]:
     rows = await conn.fetch("SELECT domain, mean FROM expert_quality WHERE expert_id = $1", expert_id)
     return {r["domain"]: r["mean"] for r in rows}
+
+
+async def record_quality(
+    conn: asyncpg.Connection, expert_id: str, domain: str, mean: float, as_of: dt.datetime
+) -> bool:
+    """Store the estimate unless a newer one is stored; True when stored."""
+    status: str = await conn.execute(
+        """INSERT INTO expert_quality (expert_id, domain, mean, as_of) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (expert_id, domain) DO UPDATE SET mean = EXCLUDED.mean, as_of = EXCLUDED.as_of
+           WHERE expert_quality.as_of < EXCLUDED.as_of""",
+        expert_id,
+        domain,
+        mean,
+        as_of,
+    )
+    return status == "INSERT 0 1"
+
+
+async def set_suspension(
+    conn: asyncpg.Connection, expert_id: str, scope: str, suspended: bool, reasons: list[str], since: dt.datetime
+) -> None:
+    if suspended:
+        await conn.execute(
+            """INSERT INTO suspensions (expert_id, scope, reasons, since) VALUES ($1, $2, $3, $4)
+               ON CONFLICT (expert_id, scope) DO UPDATE SET reasons = EXCLUDED.reasons""",
+            expert_id,
+            scope,
+            reasons,
+            since,
+        )
+    else:
+        await conn.execute("DELETE FROM suspensions WHERE expert_id = $1 AND scope = $2", expert_id, scope)
+
+
+async def suspensions(conn: asyncpg.Connection, expert_id: str) -> frozenset[str]:
+    rows = await conn.fetch("SELECT scope FROM suspensions WHERE expert_id = $1", expert_id)
+    return frozenset(r["scope"] for r in rows)

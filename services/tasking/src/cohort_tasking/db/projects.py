@@ -34,6 +34,7 @@ def from_activated(m: events.ProjectActivated) -> RoutingProject:
         per_expert_task_cap=m.per_expert_task_cap,
         per_task_cap_seconds=hourly,
         rubric=tuple(Criterion(c.name, c.scale_min, c.scale_max) for c in m.rubric.criteria),
+        instructions=m.instructions_markdown,
     )
 
 
@@ -124,3 +125,21 @@ async def candidate_ids(conn: asyncpg.Connection, project_id: uuid.UUID, task_id
     if row is None:
         return None
     return tuple(c.candidate_id for c in TaskInput.FromString(row["input"]).candidates)
+
+
+async def add_slots(
+    conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, wanted: int, max_overlap: int
+) -> int:
+    """Up to `wanted` more slots for a task, never beyond `max_overlap` in all; 0 once finalized."""
+    status: str = await conn.execute(
+        """INSERT INTO slots (project_id, task_id, is_gold, started)
+           SELECT t.project_id, t.task_id, t.is_gold, true FROM tasks t
+           CROSS JOIN generate_series(1, greatest(0, least($3, $4 - (
+               SELECT count(*) FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id))::int))
+           WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized""",
+        project_id,
+        task_id,
+        wanted,
+        max_overlap,
+    )
+    return int(status.split()[-1])

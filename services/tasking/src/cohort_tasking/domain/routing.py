@@ -45,6 +45,7 @@ class RoutingProject:
     per_expert_task_cap: int
     per_task_cap_seconds: int  # 0 unless paid hourly
     rubric: tuple[Criterion, ...]
+    instructions: str = ""
 
 
 def _field_matches(expert_field: str, required: str) -> bool:
@@ -52,15 +53,22 @@ def _field_matches(expert_field: str, required: str) -> bool:
     return expert_field == required or expert_field.startswith(required + ".")
 
 
+def suspension_scopes(domain: str, project_id: uuid.UUID) -> tuple[str, str]:
+    return f"domain:{domain}", f"project:{project_id}"
+
+
 def ineligibility(
     expert: Expert,
     cohorts: frozenset[str],
     quality: dict[str, float],
     project: RoutingProject,
+    suspended: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why `expert` may not work on `project`, or None if they may."""
     if expert.status is not ExpertStatus.ACTIVE:
         return f"expert is {expert.status.value}"
+    if suspended.intersection(suspension_scopes(project.domain, project.project_id)):
+        return "suspended by QA for this domain or project"
     if project.lab_id in expert.blocked_lab_ids:
         return "conflict of interest with the project's lab"
     if expert.degree < project.min_degree:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import asyncpg
 
-from cohort.events.v1 import items_pb2, labs_pb2
+from cohort.events.v1 import items_pb2, labs_pb2, quality_pb2
 from cohort.events.v1 import projects_pb2 as project_events
 from cohort.events.v1 import tasks_pb2 as task_events
 from cohort_runtime import Event, EventRouter
@@ -49,6 +50,25 @@ async def on_item_finalized(conn: asyncpg.Connection, event: Event[items_pb2.Ite
     await catalog.item_finalized(conn, uuid.UUID(event.message.project_id), event.message.task_id)
 
 
+async def on_quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.ExpertQualityUpdated]) -> None:
+    m = event.message
+    await catalog.quality_updated(
+        conn,
+        m.expert_id,
+        m.domain,
+        m.mean,
+        m.suspended,
+        uuid.UUID(m.project_id) if m.project_id else None,
+        list(m.reasons),
+        m.as_of.ToDatetime(tzinfo=dt.UTC) if m.HasField("as_of") else event.time,
+    )
+
+
+async def on_extra_judgments(conn: asyncpg.Connection, event: Event[quality_pb2.ExtraJudgmentsRequested]) -> None:
+    m = event.message
+    await catalog.extra_judgments(conn, uuid.UUID(m.project_id), m.task_id, m.additional)
+
+
 def router() -> EventRouter:
     r = EventRouter()
     r.on(labs_pb2.LabCreated, on_lab_created)
@@ -59,4 +79,6 @@ def router() -> EventRouter:
     r.on(project_events.ProjectCompleted, _state("completed"))
     r.on(task_events.TasksAdded, on_tasks_added)
     r.on(items_pb2.ItemFinalized, on_item_finalized)
+    r.on(quality_pb2.ExpertQualityUpdated, on_quality_updated)
+    r.on(quality_pb2.ExtraJudgmentsRequested, on_extra_judgments)
     return r

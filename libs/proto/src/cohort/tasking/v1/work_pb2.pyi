@@ -355,3 +355,88 @@ class ListMyAssignmentsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListMyAssignmentsResponse: _TypeAlias = ListMyAssignmentsResponse  # noqa: Y015
+
+@_typing.final
+class ListEligibleProjectsRequest(_message.Message):
+    """ListEligibleProjectsRequest has no parameters: the token says who asks."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEligibleProjectsRequest: _TypeAlias = ListEligibleProjectsRequest  # noqa: Y015
+
+@_typing.final
+class EligibleProject(_message.Message):
+    """EligibleProject is what an expert sees of a project before working on it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    DATA_KIND_FIELD_NUMBER: _builtins.int
+    DOMAIN_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    INSTRUCTIONS_MARKDOWN_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project (UUID)."""
+    data_kind: _projects_pb2.DataKind.ValueType
+    """What experts produce."""
+    domain: _builtins.str
+    """Domain from the taxonomy."""
+    priority: _builtins.int
+    """Routing priority, 0..100."""
+    instructions_markdown: _builtins.str
+    """The instructions (markdown)."""
+    @_builtins.property
+    def deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the work should be done."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        data_kind: _projects_pb2.DataKind.ValueType = ...,
+        domain: _builtins.str = ...,
+        priority: _builtins.int = ...,
+        deadline: _timestamp_pb2.Timestamp | None = ...,
+        instructions_markdown: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "instructions_markdown", b"instructions_markdown", "priority", b"priority", "project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EligibleProject: _TypeAlias = EligibleProject  # noqa: Y015
+
+@_typing.final
+class ListEligibleProjectsResponse(_message.Message):
+    """ListEligibleProjectsResponse lists them in the order AcquireTask would try them."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def projects(self) -> _containers.RepeatedCompositeFieldContainer[Global___EligibleProject]:
+        """The projects."""
+
+    def __init__(
+        self,
+        *,
+        projects: _abc.Iterable[Global___EligibleProject] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["projects", b"projects"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEligibleProjectsResponse: _TypeAlias = ListEligibleProjectsResponse  # noqa: Y015

@@ -61,6 +61,11 @@ class WorkServiceStub:
                 request_serializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListMyAssignmentsRequest.SerializeToString,
                 response_deserializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListMyAssignmentsResponse.FromString,
                 _registered_method=True)
+        self.ListEligibleProjects = channel.unary_unary(
+                '/cohort.tasking.v1.WorkService/ListEligibleProjects',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListEligibleProjectsRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListEligibleProjectsResponse.FromString,
+                _registered_method=True)
 
 
 class WorkServiceServicer:
@@ -104,6 +109,13 @@ class WorkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListEligibleProjects(self, request, context):
+        """ListEligibleProjects lists the active projects the expert may work on now, in routing order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -131,6 +143,11 @@ def add_WorkServiceServicer_to_server(servicer, server):
                     servicer.ListMyAssignments,
                     request_deserializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListMyAssignmentsRequest.FromString,
                     response_serializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListMyAssignmentsResponse.SerializeToString,
+            ),
+            'ListEligibleProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEligibleProjects,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListEligibleProjectsRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_work__pb2.ListEligibleProjectsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +287,33 @@ class WorkService:
             '/cohort.tasking.v1.WorkService/ListMyAssignments',
             cohort_dot_tasking_dot_v1_dot_work__pb2.ListMyAssignmentsRequest.SerializeToString,
             cohort_dot_tasking_dot_v1_dot_work__pb2.ListMyAssignmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEligibleProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.WorkService/ListEligibleProjects',
+            cohort_dot_tasking_dot_v1_dot_work__pb2.ListEligibleProjectsRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_work__pb2.ListEligibleProjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,

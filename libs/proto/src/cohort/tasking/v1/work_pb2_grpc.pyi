@@ -47,6 +47,8 @@ class WorkServiceStub:
     """SubmitTask hands in the work of a live lease."""
     ListMyAssignments: _grpc.UnaryUnaryMultiCallable[_work_pb2.ListMyAssignmentsRequest, _work_pb2.ListMyAssignmentsResponse]
     """ListMyAssignments lists the expert's own assignments, newest first."""
+    ListEligibleProjects: _grpc.UnaryUnaryMultiCallable[_work_pb2.ListEligibleProjectsRequest, _work_pb2.ListEligibleProjectsResponse]
+    """ListEligibleProjects lists the active projects the expert may work on now, in routing order."""
 
 @_typing.type_check_only
 class WorkServiceAsyncStub(WorkServiceStub):
@@ -67,6 +69,8 @@ class WorkServiceAsyncStub(WorkServiceStub):
     """SubmitTask hands in the work of a live lease."""
     ListMyAssignments: _aio.UnaryUnaryMultiCallable[_work_pb2.ListMyAssignmentsRequest, _work_pb2.ListMyAssignmentsResponse]  # type: ignore[assignment]
     """ListMyAssignments lists the expert's own assignments, newest first."""
+    ListEligibleProjects: _aio.UnaryUnaryMultiCallable[_work_pb2.ListEligibleProjectsRequest, _work_pb2.ListEligibleProjectsResponse]  # type: ignore[assignment]
+    """ListEligibleProjects lists the active projects the expert may work on now, in routing order."""
 
 class WorkServiceServicer(metaclass=_abc_1.ABCMeta):
     """WorkService is the expert-facing API (expert token required; every call acts for the
@@ -114,5 +118,13 @@ class WorkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_work_pb2.ListMyAssignmentsResponse, _abc.Awaitable[_work_pb2.ListMyAssignmentsResponse]]:
         """ListMyAssignments lists the expert's own assignments, newest first."""
+
+    @_abc_1.abstractmethod
+    def ListEligibleProjects(
+        self,
+        request: _work_pb2.ListEligibleProjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_work_pb2.ListEligibleProjectsResponse, _abc.Awaitable[_work_pb2.ListEligibleProjectsResponse]]:
+        """ListEligibleProjects lists the active projects the expert may work on now, in routing order."""
 
 def add_WorkServiceServicer_to_server(servicer: WorkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
