@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from cohort_runtime import ServiceSettings
@@ -19,3 +20,5 @@ class PayoutSettings(ServiceSettings):
     migrations_dir: Path = _MIGRATIONS
     grpc_port: int = 50054
     metrics_port: int = 9104
+    # Platform fee charged to the lab on top of each accepted earning, in basis points.
+    platform_fee_bps: int = Field(default=2000, ge=0, le=10_000)

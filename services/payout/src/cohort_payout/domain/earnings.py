@@ -1,0 +1,75 @@
+"""Earnings: a submission's pending earning, then payable on acceptance or released on rejection.
+
+pending:  debit project commitment, credit expert pending
+accepted: reverse the commitment; debit project spend (earning + fee); credit expert payable
+          (earning) and platform fees (fee)
+rejected: reverse the commitment; nobody is charged, nobody is paid
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from cohort_payout.domain.ledger import FEES, Entry, Posting, expert_account, fee, project_account
+
+
+@dataclass(frozen=True)
+class RateCard:
+    project_id: uuid.UUID
+    currency: str
+    per_submission: int | None
+    hourly_rate: int | None
+    per_task_cap_secs: int
+    review_rate: int
+    budget_cap: int
+    fee_bps: int
+
+    def earning(self, active_seconds: int) -> int:
+        if self.per_submission is not None:
+            return self.per_submission
+        seconds = min(active_seconds, self.per_task_cap_secs) if self.per_task_cap_secs else active_seconds
+        # Hourly pay rounds down to whole minor units of time actually worked.
+        return (self.hourly_rate or 0) * max(seconds, 0) // 3600
+
+
+def pending(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Posting:
+    c = card.currency
+    return Posting(
+        f"pending:{sub}",
+        "earning_pending",
+        (
+            Entry(project_account(card.project_id, "committed"), c, amount),
+            Entry(expert_account(expert_id, "pending"), c, -amount),
+        ),
+    )
+
+
+def accepted(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Posting:
+    c, f = card.currency, fee(amount, card.fee_bps)
+    entries = [
+        Entry(expert_account(expert_id, "pending"), c, amount),
+        Entry(project_account(card.project_id, "committed"), c, -amount),
+        Entry(project_account(card.project_id, "spend"), c, amount + f),
+        Entry(expert_account(expert_id, "payable"), c, -amount),
+    ]
+    if f:
+        entries.append(Entry(FEES, c, -f))
+    return Posting(f"decided:{sub}", "earning_accepted", tuple(entries))
+
+
+def rejected(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Posting:
+    c = card.currency
+    return Posting(
+        f"decided:{sub}",
+        "earning_released",
+        (
+            Entry(expert_account(expert_id, "pending"), c, amount),
+            Entry(project_account(card.project_id, "committed"), c, -amount),
+        ),
+    )
+
+
+def within_budget(card: RateCard, committed: int, spent: int, amount: int) -> bool:
+    """Whether a new pending earning (with its fee) still fits the project's cap."""
+    return committed + spent + amount + fee(amount, card.fee_bps) <= card.budget_cap

@@ -1,0 +1,9 @@
+"""Topics payout consumes and publishes (contracts: see docs/EVENTS.md)."""
+
+INTAKE_PROJECTS = "cohort.intake.projects.v1"
+TASKING_SUBMISSIONS = "cohort.tasking.submissions.v1"
+QA_VERDICTS = "cohort.qa.verdicts.v1"
+SPEND_TOPIC = "cohort.payout.spend.v1"
+
+CONSUMED = [INTAKE_PROJECTS, TASKING_SUBMISSIONS, QA_VERDICTS]
+PUBLISHED = [SPEND_TOPIC]
