@@ -1,0 +1,184 @@
+"""Three services together over real gRPC and Kafka: a lab's project flows to tasking, an expert
+works a task, QA's verdict (published here, as QA will) reaches payout and intake, and the lab
+sees the submission, the verdict and the spend in its progress."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.events.v1 import verdicts_pb2
+from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
+from cohort.intake.v1 import projects_pb2 as ppb
+from cohort.intake.v1 import tasks_pb2 as tpb
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import submissions_pb2 as sub
+from cohort.types.v1 import tasks_pb2 as ttypes
+from cohort_intake.bootstrap import definition as intake_definition
+from cohort_intake.config import IntakeSettings
+from cohort_payout.bootstrap import definition as payout_definition
+from cohort_payout.config import PayoutSettings
+from cohort_runtime import ServiceRuntime
+from cohort_runtime.tokens import issue_token
+from cohort_tasking.bootstrap import definition as tasking_definition
+from cohort_tasking.config import TaskingSettings
+
+
+async def eventually(check, within: float = 45.0):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+@pytest.fixture
+async def platform(database_url, token_keys, unique):
+    public = token_keys[1]
+    schemas = [unique("intake"), unique("tasking"), unique("payout")]
+    runtimes = [
+        ServiceRuntime(
+            intake_definition(
+                IntakeSettings(db_schema=schemas[0], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
+            )
+        ),
+        ServiceRuntime(
+            tasking_definition(
+                TaskingSettings(db_schema=schemas[1], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
+            )
+        ),
+        ServiceRuntime(
+            payout_definition(
+                PayoutSettings(db_schema=schemas[2], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
+            )
+        ),
+    ]
+    async with runtimes[0], runtimes[1], runtimes[2]:
+        yield runtimes
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        for s in schemas:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
+    finally:
+        await conn.close()
+
+
+async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, token_keys, events):
+    intake, tasking, payout = platform
+    operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
+    expert_id = f"exp_{uuid.uuid4().hex[:12]}"
+    expert = (("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject=expert_id)),)
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{intake.grpc_port}") as ic,
+        grpc.aio.insecure_channel(f"127.0.0.1:{tasking.grpc_port}") as tc,
+    ):
+        admin = labs_pb2_grpc.LabAdminServiceStub(ic)
+        lab = (
+            await admin.CreateLab(
+                labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="L"), metadata=operator
+            )
+        ).lab
+        key = await admin.CreateApiKey(
+            labs_pb2.CreateApiKeyRequest(lab_id=lab.lab_id, display_name="k"), metadata=operator
+        )
+        lab_md = (("authorization", f"Bearer {key.secret}"),)
+        deadline = Timestamp()
+        deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
+        spec = ppb.ProjectSpec(
+            title="SFT chemistry",
+            data_kind=types.DATA_KIND_SFT_DEMONSTRATION,
+            domain="chemistry.organic",
+            qualifications=types.Qualifications(fields=["chemistry"], languages=["en"]),
+            instructions_markdown="Write the ideal answer.",
+            target_accepted_items=1,
+            overlap=1,
+            rubric=types.Rubric(criteria=[types.RubricCriterion(name="correct", weight=1, scale_min=1, scale_max=5)]),
+            pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=2000)),
+            currency_code="EUR",
+            budget_cap_minor=100_000,
+            deadline=deadline,
+        )
+        projects = projects_pb2_grpc.ProjectServiceStub(ic)
+        pid = (
+            await projects.CreateProject(
+                ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=lab_md
+            )
+        ).project.project_id
+        await tasks_pb2_grpc.TaskServiceStub(ic).AddTasks(
+            tpb.AddTasksRequest(
+                project_id=pid,
+                tasks=[tpb.NewTask(task_id="q1", input=ttypes.TaskInput(prompt="Why does SN2 invert configuration?"))],
+            ),
+            metadata=lab_md,
+        )
+        await projects.ActivateProject(ppb.ActivateProjectRequest(project_id=pid), metadata=lab_md)
+
+        await experts_pb2_grpc.ExpertAdminServiceStub(tc).RegisterExpert(
+            experts_pb2.RegisterExpertRequest(
+                expert=experts_pb2.ExpertProfile(
+                    expert_id=expert_id,
+                    degree=types.DEGREE_LEVEL_DOCTORATE,
+                    fields=["chemistry.organic"],
+                    languages=["en"],
+                )
+            ),
+            metadata=operator,
+        )
+        work = work_pb2_grpc.WorkServiceStub(tc)
+
+        async def leased():
+            reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(), metadata=expert)
+            return reply.assignment if reply.HasField("assignment") else None
+
+        assignment = await eventually(leased)
+        assert (assignment.project_id, assignment.input.prompt) == (pid, "Why does SN2 invert configuration?")
+        submitted = await work.SubmitTask(
+            work_pb2.SubmitTaskRequest(
+                assignment_id=assignment.assignment_id,
+                payload=sub.SubmissionPayload(
+                    sft=sub.SftSubmission(response="Backside attack through a trigonal bipyramidal transition state.")
+                ),
+            ),
+            metadata=expert,
+        )
+
+        # QA's verdict, as QA will publish it.
+        await events.send(
+            "cohort.qa.verdicts.v1",
+            "q1",
+            verdicts_pb2.SubmissionAccepted(submission_id=submitted.submission_id, project_id=pid, task_id="q1"),
+        )
+
+        async def payable():
+            value = await payout.pool.fetchval(
+                "SELECT balance FROM accounts WHERE name = $1 AND currency = 'EUR'", f"expert:{expert_id}:payable"
+            )
+            return value
+
+        assert await eventually(payable) == -2000, "the expert is owed the rate, once"
+
+        stream = delivery_pb2_grpc.DeliveryServiceStub(ic).WatchProgress(
+            delivery_pb2.WatchProgressRequest(project_id=pid), metadata=lab_md
+        )
+
+        async def lab_sees_it():
+            async for reply in stream:
+                p = reply.progress
+                if p.submissions_accepted == 1 and p.spent_minor == 2400:
+                    return p
+            return None
+
+        progress = await asyncio.wait_for(lab_sees_it(), 45)
+        stream.cancel()
+        assert (progress.submissions_received, progress.tasks_queued, progress.committed_minor) == (1, 0, 0)
