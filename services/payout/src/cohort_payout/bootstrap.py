@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import grpc
 
+from cohort.payout.v1 import runs_pb2, runs_pb2_grpc
+from cohort_payout.api.runs import PayoutAdminServicer
+from cohort_payout.app.runs import resume_running
 from cohort_payout.config import PayoutSettings
 from cohort_payout.messaging.handlers import subscriptions
 from cohort_payout.messaging.topics import PUBLISHED
@@ -11,8 +14,9 @@ from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 
 
-def _add_servicers(_server: grpc.aio.Server, _resources: Resources) -> list[str]:
-    return []
+def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
+    runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server(PayoutAdminServicer(resources.pool), server)
+    return [runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name]
 
 
 def definition(settings: PayoutSettings) -> ServiceDefinition:
@@ -22,6 +26,8 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=lambda _r: subscriptions(settings.platform_fee_bps),
+        # Runs a previous process left half done are finished first thing.
+        background=lambda r: [lambda: resume_running(r.pool)],
     )
 
 

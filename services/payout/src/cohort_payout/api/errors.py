@@ -1,0 +1,29 @@
+"""Maps payout's domain errors to the chassis's gRPC-aware errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cohort_payout.domain.errors import Conflict, InvalidInput, NotFoundError, PayoutError, StateConflict
+from cohort_runtime import AlreadyExists, FailedPrecondition, FieldViolation, InvalidArgument, NotFound, ServiceError
+
+
+def to_service_error(exc: PayoutError) -> ServiceError:
+    if isinstance(exc, InvalidInput):
+        return InvalidArgument([FieldViolation(v.field, v.description) for v in exc.violations])
+    if isinstance(exc, NotFoundError):
+        return NotFound(exc.kind, exc.identifier)
+    if isinstance(exc, Conflict):
+        return AlreadyExists(str(exc))
+    if isinstance(exc, StateConflict):
+        return FailedPrecondition(str(exc), subject=exc.subject, violation_type=exc.state.upper())
+    return ServiceError(str(exc))
+
+
+@contextmanager
+def domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except PayoutError as exc:
+        raise to_service_error(exc) from exc

@@ -1,0 +1,83 @@
+"""PayoutAdminService: operators run payouts and record what the payment rail reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.payout.v1 import runs_pb2 as pb
+from cohort.payout.v1 import runs_pb2_grpc as pb_grpc
+from cohort_payout.api.errors import domain_errors
+from cohort_payout.app import runs as app
+from cohort_payout.db.runs import Run
+from cohort_payout.domain.runs import RunRequest
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, PermissionDenied, current_principal
+
+
+def _operator() -> None:
+    if current_principal().kind != "operator":
+        raise PermissionDenied("payout runs need an operator token")
+
+
+def _uuid(value: str, field: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument([FieldViolation(field, "must be a UUID")]) from None
+
+
+def run_to_proto(run: Run) -> pb.PayoutRun:
+    cutoff = Timestamp()
+    cutoff.FromDatetime(run.cutoff)
+    return pb.PayoutRun(
+        run_id=str(run.run_id),
+        currency_code=run.currency,
+        cutoff_time=cutoff,
+        min_amount_minor=run.min_amount,
+        state=pb.PAYOUT_RUN_STATE_COMPLETED if run.state == "completed" else pb.PAYOUT_RUN_STATE_RUNNING,
+        payout_count=run.payout_count,
+        total_minor=run.total,
+    )
+
+
+class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def CreatePayoutRun(
+        self, request: pb.CreatePayoutRunRequest, context: GrpcContext
+    ) -> pb.CreatePayoutRunResponse:
+        _operator()
+        cutoff = request.cutoff_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("cutoff_time") else None
+        run_request = RunRequest(
+            _uuid(request.request_id, "request_id"),
+            request.currency_code.strip().upper(),
+            cutoff,
+            request.min_amount_minor,
+        )
+        with domain_errors():
+            run = await app.create_run(self._pool, run_request)
+        return pb.CreatePayoutRunResponse(run=run_to_proto(run))
+
+    async def GetPayoutRun(self, request: pb.GetPayoutRunRequest, context: GrpcContext) -> pb.GetPayoutRunResponse:
+        _operator()
+        with domain_errors():
+            run = await app.get_run(self._pool, _uuid(request.run_id, "run_id"))
+        return pb.GetPayoutRunResponse(run=run_to_proto(run))
+
+    async def SettlePayout(self, request: pb.SettlePayoutRequest, context: GrpcContext) -> pb.SettlePayoutResponse:
+        _operator()
+        with domain_errors():
+            await app.settle(self._pool, _uuid(request.run_id, "run_id"), request.expert_id, ok=True)
+        return pb.SettlePayoutResponse()
+
+    async def FailPayout(self, request: pb.FailPayoutRequest, context: GrpcContext) -> pb.FailPayoutResponse:
+        _operator()
+        with domain_errors():
+            await app.settle(
+                self._pool, _uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
+            )
+        return pb.FailPayoutResponse()

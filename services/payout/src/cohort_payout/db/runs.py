@@ -1,0 +1,135 @@
+"""Payout runs and payouts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: uuid.UUID
+    request_id: uuid.UUID
+    currency: str
+    cutoff: dt.datetime
+    min_amount: int
+    state: str
+    complete_time: dt.datetime | None
+    payout_count: int = 0
+    total: int = 0
+
+
+def _run(r: asyncpg.Record, count: int = 0, total: int = 0) -> Run:
+    return Run(
+        r["run_id"],
+        r["request_id"],
+        r["currency"].strip(),
+        r["cutoff"],
+        r["min_amount"],
+        r["state"],
+        r["complete_time"],
+        count,
+        total,
+    )
+
+
+async def by_request(conn: asyncpg.Connection, request_id: uuid.UUID) -> Run | None:
+    r = await conn.fetchrow("SELECT * FROM payout_runs WHERE request_id = $1", request_id)
+    return _run(r) if r else None
+
+
+async def latest(conn: asyncpg.Connection, currency: str) -> Run | None:
+    r = await conn.fetchrow("SELECT * FROM payout_runs WHERE currency = $1 ORDER BY create_time DESC LIMIT 1", currency)
+    return _run(r) if r else None
+
+
+async def insert(conn: asyncpg.Connection, run: Run, now: dt.datetime) -> None:
+    await conn.execute(
+        """INSERT INTO payout_runs (run_id, request_id, currency, cutoff, min_amount, state, create_time)
+           VALUES ($1, $2, $3, $4, $5, 'running', $6)""",
+        run.run_id,
+        run.request_id,
+        run.currency,
+        run.cutoff,
+        run.min_amount,
+        now,
+    )
+
+
+async def get(conn: asyncpg.Connection, run_id: uuid.UUID) -> Run | None:
+    r = await conn.fetchrow("SELECT * FROM payout_runs WHERE run_id = $1", run_id)
+    if r is None:
+        return None
+    totals = await conn.fetchrow(
+        "SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM payouts WHERE run_id = $1", run_id
+    )
+    return _run(r, totals["n"], int(totals["total"]))
+
+
+async def running(conn: asyncpg.Connection) -> list[uuid.UUID]:
+    return [r["run_id"] for r in await conn.fetch("SELECT run_id FROM payout_runs WHERE state = 'running'")]
+
+
+async def owed_at_cutoff(conn: asyncpg.Connection, run: Run, after_expert: str, limit: int) -> list[tuple[str, int]]:
+    """(expert, amount) owed at the cut-off, at least the minimum, not yet paid in this run,
+    in expert order after `after_expert`. Deterministic, so a rerun selects the same people."""
+    rows = await conn.fetch(
+        """SELECT split_part(a.name, ':', 2) AS expert_id, -sum(e.amount) AS owed
+           FROM accounts a
+           JOIN entries e ON e.account_id = a.account_id
+           JOIN transactions t ON t.transaction_id = e.transaction_id
+           WHERE a.name LIKE 'expert:%:payable' AND a.currency = $1 AND t.post_time <= $2
+             AND split_part(a.name, ':', 2) > $4
+             AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.run_id = $5 AND p.expert_id = split_part(a.name, ':', 2))
+           GROUP BY a.name
+           HAVING -sum(e.amount) >= $3
+           ORDER BY expert_id
+           LIMIT $6""",
+        run.currency,
+        run.cutoff,
+        run.min_amount,
+        after_expert,
+        run.run_id,
+        limit,
+    )
+    return [(r["expert_id"], int(r["owed"])) for r in rows]
+
+
+async def insert_payout(conn: asyncpg.Connection, run_id: uuid.UUID, expert_id: str, amount: int) -> None:
+    await conn.execute(
+        """INSERT INTO payouts (run_id, expert_id, amount, state) VALUES ($1, $2, $3, 'in_transit')
+           ON CONFLICT DO NOTHING""",
+        run_id,
+        expert_id,
+        amount,
+    )
+
+
+async def complete(conn: asyncpg.Connection, run_id: uuid.UUID, now: dt.datetime) -> None:
+    await conn.execute(
+        "UPDATE payout_runs SET state = 'completed', complete_time = $2 WHERE run_id = $1 AND state = 'running'",
+        run_id,
+        now,
+    )
+
+
+async def lock_payout(conn: asyncpg.Connection, run_id: uuid.UUID, expert_id: str) -> tuple[int, str] | None:
+    r = await conn.fetchrow(
+        "SELECT amount, state FROM payouts WHERE run_id = $1 AND expert_id = $2 FOR UPDATE", run_id, expert_id
+    )
+    return (r["amount"], r["state"]) if r else None
+
+
+async def set_payout_state(
+    conn: asyncpg.Connection, run_id: uuid.UUID, expert_id: str, state: str, reason: str
+) -> None:
+    await conn.execute(
+        "UPDATE payouts SET state = $3, reason = $4 WHERE run_id = $1 AND expert_id = $2",
+        run_id,
+        expert_id,
+        state,
+        reason,
+    )

@@ -1,0 +1,76 @@
+"""Payout runs: payable balances become payments, one per expert per run, never twice.
+
+run:     expert payable → expert in transit   (key payout:<run>:<expert>)
+settled: expert in transit → expert paid      (key settle:<run>:<expert>)
+failed:  expert in transit → expert payable   (key fail:<run>:<expert>)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+
+from cohort_payout.domain.errors import InvalidInput, Violation
+from cohort_payout.domain.ledger import Posting, expert_account, move
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    request_id: uuid.UUID
+    currency: str
+    cutoff: dt.datetime | None
+    min_amount: int
+
+    def validate(self, now: dt.datetime, previous_completed: dt.datetime | None) -> dt.datetime:
+        """The effective cut-off, or every violation at once."""
+        v: list[Violation] = []
+        if not _CURRENCY.match(self.currency):
+            v.append(Violation("currency_code", "must be an ISO 4217 code, e.g. 'EUR'"))
+        if self.min_amount < 1:
+            v.append(Violation("min_amount_minor", "must be >= 1"))
+        cutoff = self.cutoff or now
+        if cutoff > now:
+            v.append(Violation("cutoff_time", "must not be in the future"))
+        if previous_completed is not None and cutoff < previous_completed:
+            # Earlier would count balances the previous run already moved: it would pay twice.
+            v.append(Violation("cutoff_time", "must not be before the previous run of this currency completed"))
+        if v:
+            raise InvalidInput(v)
+        return cutoff
+
+
+def payout(run_id: uuid.UUID, expert_id: str, currency: str, amount: int) -> Posting:
+    return move(
+        f"payout:{run_id}:{expert_id}",
+        "payout_sent",
+        currency,
+        amount,
+        debit=expert_account(expert_id, "payable"),
+        credit=expert_account(expert_id, "in_transit"),
+    )
+
+
+def settled(run_id: uuid.UUID, expert_id: str, currency: str, amount: int) -> Posting:
+    return move(
+        f"settle:{run_id}:{expert_id}",
+        "payout_settled",
+        currency,
+        amount,
+        debit=expert_account(expert_id, "in_transit"),
+        credit=expert_account(expert_id, "paid"),
+    )
+
+
+def failed(run_id: uuid.UUID, expert_id: str, currency: str, amount: int) -> Posting:
+    return move(
+        f"fail:{run_id}:{expert_id}",
+        "payout_failed",
+        currency,
+        amount,
+        debit=expert_account(expert_id, "in_transit"),
+        credit=expert_account(expert_id, "payable"),
+    )

@@ -1,0 +1,148 @@
+"""Payout runs over real gRPC and PostgreSQL: a run killed mid-way and resumed pays everyone once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import grpc
+import pytest
+
+from cohort.payout.v1 import runs_pb2 as pb
+from cohort.payout.v1 import runs_pb2_grpc
+from cohort_payout.app import runs as app
+from cohort_payout.bootstrap import definition
+from cohort_payout.config import PayoutSettings
+from cohort_payout.db import ledger
+from cohort_payout.domain.ledger import expert_account, move
+from cohort_payout.domain.runs import RunRequest
+from cohort_runtime import ServiceRuntime
+from cohort_runtime.tokens import issue_token
+
+
+@pytest.fixture
+async def payout(schema, token_keys):
+    settings = PayoutSettings(db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1])
+    runtime = ServiceRuntime(definition(settings))
+    operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
+    async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
+        yield runtime, runs_pb2_grpc.PayoutAdminServiceStub(channel), operator
+
+
+async def owe(pool, amounts: dict[str, int], currency: str = "EUR") -> None:
+    """Credit experts' payable accounts as accepted work would (balanced against a project)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for expert, amount in amounts.items():
+            await ledger.post(
+                conn,
+                move(
+                    f"test:{uuid.uuid4()}",
+                    "test_earning",
+                    currency,
+                    amount,
+                    debit="project:test:spend",
+                    credit=expert_account(expert, "payable"),
+                ),
+                dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+            )
+
+
+async def bal(pool, account: str) -> int:
+    async with pool.acquire() as conn:
+        return await ledger.balance(conn, account, "EUR")
+
+
+async def test_a_run_killed_midway_and_resumed_pays_everyone_once(payout):
+    runtime, stub, operator = payout
+    pool = runtime.pool
+    owed = {f"exp_run{i:03d}": 100 * (i + 1) for i in range(25)}
+    owed["exp_small"] = 5  # below the minimum: stays payable
+    await owe(pool, owed)
+
+    # The crash: the run is created and only its first batch of 10 is paid.
+    run_id = uuid.uuid4()
+    async with pool.acquire() as conn, conn.transaction():
+        from cohort_payout.db import runs as repo
+
+        await repo.insert(
+            conn,
+            repo.Run(run_id, uuid.uuid4(), "EUR", dt.datetime.now(dt.UTC), 50, "running", None),
+            dt.datetime.now(dt.UTC),
+        )
+    partial = await app.execute(pool, run_id, max_batches=1, batch=10)
+    assert (partial.state, partial.payout_count) == ("running", 10)
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CreatePayoutRun(
+            pb.CreatePayoutRunRequest(request_id=str(uuid.uuid4()), currency_code="EUR", min_amount_minor=50),
+            metadata=operator,
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION, "no second run while one is unfinished"
+
+    await app.resume_running(pool)
+    await app.execute(pool, run_id)  # a second resume finds nothing left to do
+    done = (await stub.GetPayoutRun(pb.GetPayoutRunRequest(run_id=str(run_id)), metadata=operator)).run
+    assert (done.state, done.payout_count) == (pb.PAYOUT_RUN_STATE_COMPLETED, 25)
+    assert done.total_minor == sum(v for k, v in owed.items() if k != "exp_small")
+    for expert, amount in owed.items():
+        paid_now = 0 if expert == "exp_small" else amount
+        assert await bal(pool, expert_account(expert, "in_transit")) == -paid_now, expert
+        assert await bal(pool, expert_account(expert, "payable")) == -(amount - paid_now), expert
+    async with pool.acquire() as conn:
+        assert await ledger.unbalanced_transactions(conn) == 0
+        assert await ledger.drifted_balances(conn) == 0
+
+    await stub.SettlePayout(pb.SettlePayoutRequest(run_id=str(run_id), expert_id="exp_run000"), metadata=operator)
+    await stub.FailPayout(
+        pb.FailPayoutRequest(run_id=str(run_id), expert_id="exp_run001", reason="IBAN closed"), metadata=operator
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.SettlePayout(pb.SettlePayoutRequest(run_id=str(run_id), expert_id="exp_run000"), metadata=operator)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION, "settled once"
+    assert await bal(pool, expert_account("exp_run000", "paid")) == -100
+    assert await bal(pool, expert_account("exp_run001", "payable")) == -200, "a failure returns the amount"
+
+    request_id = str(uuid.uuid4())
+    second = (
+        await stub.CreatePayoutRun(
+            pb.CreatePayoutRunRequest(request_id=request_id, currency_code="EUR", min_amount_minor=50),
+            metadata=operator,
+        )
+    ).run
+    assert (second.payout_count, second.total_minor) == (1, 200), "only the failed payout is paid again"
+    again = (
+        await stub.CreatePayoutRun(
+            pb.CreatePayoutRunRequest(request_id=request_id, currency_code="EUR", min_amount_minor=50),
+            metadata=operator,
+        )
+    ).run
+    assert again.run_id == second.run_id, "a retried create returns the first run"
+
+
+async def test_bad_requests_and_credentials(payout):
+    _runtime, stub, operator = payout
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.CreatePayoutRun(
+            pb.CreatePayoutRunRequest(request_id=str(uuid.uuid4()), currency_code="euro", min_amount_minor=0),
+            metadata=operator,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "currency_code" in err.value.details() and "min_amount_minor" in err.value.details()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetPayoutRun(pb.GetPayoutRunRequest(run_id=str(uuid.uuid4())), metadata=operator)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetPayoutRun(pb.GetPayoutRunRequest(run_id=str(uuid.uuid4())))
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_cutoff_rules():
+    now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
+    r = RunRequest(uuid.uuid4(), "EUR", now - dt.timedelta(hours=1), 100)
+    assert r.validate(now, None) == now - dt.timedelta(hours=1)
+    from cohort_payout.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="previous run"):
+        r.validate(now, now - dt.timedelta(minutes=1))
+    with pytest.raises(InvalidInput, match="future"):
+        RunRequest(uuid.uuid4(), "EUR", now + dt.timedelta(seconds=1), 100).validate(now, None)
