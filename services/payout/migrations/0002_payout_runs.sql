@@ -19,3 +19,12 @@ CREATE TABLE payouts (
     reason     text NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, expert_id)
 );
+
+-- Who a run pays and how much, fixed in the transaction that creates the run: a resumed run
+-- works through the same list, in expert order, skipping those already paid.
+CREATE TABLE run_candidates (
+    run_id    uuid NOT NULL REFERENCES payout_runs (run_id),
+    expert_id text NOT NULL,
+    amount    bigint NOT NULL,
+    PRIMARY KEY (run_id, expert_id)
+);

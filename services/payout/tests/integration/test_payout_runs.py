@@ -64,11 +64,9 @@ async def test_a_run_killed_midway_and_resumed_pays_everyone_once(payout):
     async with pool.acquire() as conn, conn.transaction():
         from cohort_payout.db import runs as repo
 
-        await repo.insert(
-            conn,
-            repo.Run(run_id, uuid.uuid4(), "EUR", dt.datetime.now(dt.UTC), 50, "running", None),
-            dt.datetime.now(dt.UTC),
-        )
+        run = repo.Run(run_id, uuid.uuid4(), "EUR", dt.datetime.now(dt.UTC), 50, "running", None)
+        await repo.insert(conn, run, dt.datetime.now(dt.UTC))
+        await repo.select_candidates(conn, run)
     partial = await app.execute(pool, run_id, max_batches=1, batch=10)
     assert (partial.state, partial.payout_count) == ("running", 10)
 

@@ -42,6 +42,7 @@ async def create_run(pool: asyncpg.Pool, request: RunRequest) -> repo.Run:
         cutoff = request.validate(now, previous.complete_time if previous else None)
         run = repo.Run(uuid.uuid4(), request.request_id, request.currency, cutoff, request.min_amount, "running", None)
         await repo.insert(conn, run, now)
+        await repo.select_candidates(conn, run)
     return await execute(pool, run.run_id)
 
 
@@ -56,14 +57,13 @@ async def execute(
     after, batches = "", 0
     while run.state == "running" and (max_batches is None or batches < max_batches):
         async with pool.acquire() as conn, conn.transaction():
-            owed = await repo.owed_at_cutoff(conn, run, after, batch)
+            owed = await repo.unpaid_candidates(conn, run_id, after, batch)
             if not owed:
                 await repo.complete(conn, run_id, _now())
                 break
-            now = _now()
-            for expert_id, amount in owed:
-                await ledger.post(conn, runs.payout(run_id, expert_id, run.currency, amount), now)
-                await repo.insert_payout(conn, run_id, expert_id, amount)
+            postings = [runs.payout(run_id, expert_id, run.currency, amount) for expert_id, amount in owed]
+            await ledger.post_many(conn, postings, _now())
+            await repo.insert_payouts(conn, run_id, owed)
             after = owed[-1][0]
         batches += 1
     async with pool.acquire() as conn:

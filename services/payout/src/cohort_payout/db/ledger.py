@@ -11,37 +11,51 @@ from cohort_payout.domain.ledger import Posting
 
 async def post(conn: asyncpg.Connection, posting: Posting, now: dt.datetime) -> bool:
     """Record the posting once; False (and nothing written) if its idempotency key was posted."""
-    transaction_id = await conn.fetchval(
-        """INSERT INTO transactions (idempotency_key, kind, post_time) VALUES ($1, $2, $3)
-           ON CONFLICT (idempotency_key) DO NOTHING RETURNING transaction_id""",
-        posting.idempotency_key,
-        posting.kind,
+    return bool(await post_many(conn, [posting], now))
+
+
+async def post_many(conn: asyncpg.Connection, postings: list[Posting], now: dt.datetime) -> int:
+    """Record each posting whose key is new, in four statements whatever their number; returns how
+    many were new. Balances move in the same transaction as their entries."""
+    if not postings:
+        return 0
+    inserted = await conn.fetch(
+        """INSERT INTO transactions (idempotency_key, kind, post_time)
+           SELECT k, kind, $3 FROM unnest($1::text[], $2::text[]) AS t(k, kind)
+           ON CONFLICT (idempotency_key) DO NOTHING RETURNING transaction_id, idempotency_key""",
+        [p.idempotency_key for p in postings],
+        [p.kind for p in postings],
         now,
     )
-    if transaction_id is None:
-        return False
-    entries = [e for e in posting.entries if e.amount != 0]
+    new = {r["idempotency_key"]: r["transaction_id"] for r in inserted}
+    entries = [(new[p.idempotency_key], e) for p in postings if p.idempotency_key in new for e in p.entries if e.amount]
     if not entries:
-        return True
-    # Accounts in a fixed order: two postings touching the same accounts never deadlock.
-    entries.sort(key=lambda e: (e.account, e.currency))
+        return len(new)
+    # Accounts in a fixed order: concurrent postings touching the same accounts never deadlock.
+    names = sorted({(e.account, e.currency) for _, e in entries})
     rows = await conn.fetch(
         """INSERT INTO accounts (name, currency) SELECT * FROM unnest($1::text[], $2::text[])
            ON CONFLICT (name, currency) DO UPDATE SET name = EXCLUDED.name
            RETURNING account_id, name, currency""",
-        [e.account for e in entries],
-        [e.currency for e in entries],
+        [n for n, _ in names],
+        [c for _, c in names],
     )
     ids = {(r["name"], r["currency"].strip()): r["account_id"] for r in rows}
-    await conn.executemany(
-        "INSERT INTO entries (transaction_id, account_id, amount) VALUES ($1, $2, $3)",
-        [(transaction_id, ids[(e.account, e.currency)], e.amount) for e in entries],
+    await conn.execute(
+        """INSERT INTO entries (transaction_id, account_id, amount)
+           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])""",
+        [t for t, _ in entries],
+        [ids[(e.account, e.currency)] for _, e in entries],
+        [e.amount for _, e in entries],
     )
-    await conn.executemany(
-        "UPDATE accounts SET balance = balance + $2 WHERE account_id = $1",
-        [(ids[(e.account, e.currency)], e.amount) for e in entries],
+    await conn.execute(
+        """UPDATE accounts a SET balance = a.balance + d.delta
+           FROM (SELECT id, sum(amount) AS delta FROM unnest($1::bigint[], $2::bigint[]) AS x(id, amount) GROUP BY id) d
+           WHERE a.account_id = d.id""",
+        [ids[(e.account, e.currency)] for _, e in entries],
+        [e.amount for _, e in entries],
     )
-    return True
+    return len(new)
 
 
 async def balance(conn: asyncpg.Connection, account: str, currency: str) -> int:

@@ -73,38 +73,48 @@ async def running(conn: asyncpg.Connection) -> list[uuid.UUID]:
     return [r["run_id"] for r in await conn.fetch("SELECT run_id FROM payout_runs WHERE state = 'running'")]
 
 
-async def owed_at_cutoff(conn: asyncpg.Connection, run: Run, after_expert: str, limit: int) -> list[tuple[str, int]]:
-    """(expert, amount) owed at the cut-off, at least the minimum, not yet paid in this run,
-    in expert order after `after_expert`. Deterministic, so a rerun selects the same people."""
-    rows = await conn.fetch(
-        """SELECT split_part(a.name, ':', 2) AS expert_id, -sum(e.amount) AS owed
+async def select_candidates(conn: asyncpg.Connection, run: Run) -> int:
+    """Fix who the run pays: experts owed at least the minimum at the cut-off (from entries)."""
+    status: str = await conn.execute(
+        """INSERT INTO run_candidates (run_id, expert_id, amount)
+           SELECT $4, split_part(a.name, ':', 2), -sum(e.amount)
            FROM accounts a
            JOIN entries e ON e.account_id = a.account_id
            JOIN transactions t ON t.transaction_id = e.transaction_id
            WHERE a.name LIKE 'expert:%:payable' AND a.currency = $1 AND t.post_time <= $2
-             AND split_part(a.name, ':', 2) > $4
-             AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.run_id = $5 AND p.expert_id = split_part(a.name, ':', 2))
            GROUP BY a.name
-           HAVING -sum(e.amount) >= $3
-           ORDER BY expert_id
-           LIMIT $6""",
+           HAVING -sum(e.amount) >= $3""",
         run.currency,
         run.cutoff,
         run.min_amount,
-        after_expert,
         run.run_id,
+    )
+    return int(status.split()[-1])
+
+
+async def unpaid_candidates(
+    conn: asyncpg.Connection, run_id: uuid.UUID, after_expert: str, limit: int
+) -> list[tuple[str, int]]:
+    rows = await conn.fetch(
+        """SELECT c.expert_id, c.amount FROM run_candidates c
+           WHERE c.run_id = $1 AND c.expert_id > $2
+             AND NOT EXISTS (SELECT 1 FROM payouts p WHERE p.run_id = c.run_id AND p.expert_id = c.expert_id)
+           ORDER BY c.expert_id LIMIT $3""",
+        run_id,
+        after_expert,
         limit,
     )
-    return [(r["expert_id"], int(r["owed"])) for r in rows]
+    return [(r["expert_id"], int(r["amount"])) for r in rows]
 
 
-async def insert_payout(conn: asyncpg.Connection, run_id: uuid.UUID, expert_id: str, amount: int) -> None:
+async def insert_payouts(conn: asyncpg.Connection, run_id: uuid.UUID, payouts: list[tuple[str, int]]) -> None:
     await conn.execute(
-        """INSERT INTO payouts (run_id, expert_id, amount, state) VALUES ($1, $2, $3, 'in_transit')
+        """INSERT INTO payouts (run_id, expert_id, amount, state)
+           SELECT $1, e, a, 'in_transit' FROM unnest($2::text[], $3::bigint[]) AS x(e, a)
            ON CONFLICT DO NOTHING""",
         run_id,
-        expert_id,
-        amount,
+        [e for e, _ in payouts],
+        [a for _, a in payouts],
     )
 
 
