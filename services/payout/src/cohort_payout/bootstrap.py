@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import grpc
 
-from cohort.payout.v1 import runs_pb2, runs_pb2_grpc
+from cohort.payout.v1 import balances_pb2, balances_pb2_grpc, runs_pb2, runs_pb2_grpc
+from cohort_payout.api.balances import BalanceServicer
 from cohort_payout.api.runs import PayoutAdminServicer
 from cohort_payout.app.runs import resume_running
 from cohort_payout.config import PayoutSettings
@@ -16,7 +17,11 @@ from cohort_runtime.tokens import token_authenticator
 
 def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
     runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server(PayoutAdminServicer(resources.pool), server)
-    return [runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name]
+    balances_pb2_grpc.add_BalanceServiceServicer_to_server(BalanceServicer(resources.pool), server)
+    return [
+        runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name,
+        balances_pb2.DESCRIPTOR.services_by_name["BalanceService"].full_name,
+    ]
 
 
 def definition(settings: PayoutSettings) -> ServiceDefinition:

@@ -144,3 +144,40 @@ def test_cutoff_rules():
         r.validate(now, now - dt.timedelta(minutes=1))
     with pytest.raises(InvalidInput, match="future"):
         RunRequest(uuid.uuid4(), "EUR", now + dt.timedelta(seconds=1), 100).validate(now, None)
+
+
+async def test_experts_read_only_their_own_balances_and_statement(payout, token_keys):
+    from cohort.payout.v1 import balances_pb2, balances_pb2_grpc
+
+    runtime, _stub, operator = payout
+    await owe(runtime.pool, {"exp_alice1": 1500, "exp_bob222": 700})
+    await owe(runtime.pool, {"exp_alice1": 500})
+
+    def creds(expert: str):
+        return (("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject=expert)),)
+
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
+        stub = balances_pb2_grpc.BalanceServiceStub(channel)
+        (alice,) = (await stub.GetMyBalance(balances_pb2.GetMyBalanceRequest(), metadata=creds("exp_alice1"))).balances
+        assert (alice.currency_code, alice.payable_minor, alice.pending_minor, alice.paid_minor) == ("EUR", 2000, 0, 0)
+        first = await stub.ListMyStatement(
+            balances_pb2.ListMyStatementRequest(page_size=1), metadata=creds("exp_alice1")
+        )
+        second = await stub.ListMyStatement(
+            balances_pb2.ListMyStatementRequest(page_size=1, page_token=first.next_page_token),
+            metadata=creds("exp_alice1"),
+        )
+        amounts = sorted([first.lines[0].amount_minor, second.lines[0].amount_minor])
+        assert amounts == [500, 1500] and not second.next_page_token
+        (bob,) = (await stub.GetMyBalance(balances_pb2.GetMyBalanceRequest(), metadata=creds("exp_bob222"))).balances
+        assert bob.payable_minor == 700, "each expert sees only their own accounts"
+        nobody = await stub.GetMyBalance(balances_pb2.GetMyBalanceRequest(), metadata=creds("exp_nobody"))
+        assert list(nobody.balances) == []
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.GetMyBalance(balances_pb2.GetMyBalanceRequest(), metadata=operator)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.ListMyStatement(
+                balances_pb2.ListMyStatementRequest(page_token=first.next_page_token), metadata=creds("exp_bob222")
+            )
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, "a token is bound to its expert"

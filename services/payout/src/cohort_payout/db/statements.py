@@ -1,0 +1,42 @@
+"""An expert's balances and statement lines, read from their own accounts only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+BUCKETS = ("pending", "payable", "in_transit", "paid")
+
+
+async def balances(conn: asyncpg.Connection, expert_id: str) -> dict[str, dict[str, int]]:
+    """currency -> bucket -> amount owed (credit balances shown as positive)."""
+    rows = await conn.fetch(
+        "SELECT name, currency, balance FROM accounts WHERE name = ANY($1::text[])",
+        [f"expert:{expert_id}:{b}" for b in BUCKETS],
+    )
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        bucket = r["name"].rsplit(":", 1)[1]
+        out.setdefault(r["currency"].strip(), dict.fromkeys(BUCKETS, 0))[bucket] = -int(r["balance"])
+    return out
+
+
+async def lines(
+    conn: asyncpg.Connection, expert_id: str, before: tuple[dt.datetime, int] | None, limit: int
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """SELECT t.transaction_id, t.kind, t.post_time, a.name, a.currency, e.amount
+           FROM accounts a
+           JOIN entries e ON e.account_id = a.account_id
+           JOIN transactions t ON t.transaction_id = e.transaction_id
+           WHERE a.name = ANY($1::text[])
+             AND ($2::timestamptz IS NULL OR (t.post_time, t.transaction_id) < ($2, $3))
+           ORDER BY t.post_time DESC, t.transaction_id DESC, a.name
+           LIMIT $4""",
+        [f"expert:{expert_id}:{b}" for b in BUCKETS],
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+    return rows
