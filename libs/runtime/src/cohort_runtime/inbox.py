@@ -174,9 +174,8 @@ class InboxConsumer:
                 batches = await self._kafka.getmany(timeout_ms=300, max_records=200)
                 for tp, records in batches.items():
                     # Each partition's records in order; the commit follows the last settled one.
-                    for record in records:
-                        await self._settle(record)
-                    await self._kafka.commit({tp: records[-1].offset + 1})
+                    await self._settle_batch(records)
+                    await self._commit_offset(tp, records[-1].offset + 1)
                     self._observe_lag(tp, records[-1].offset + 1)
         finally:
             await self._kafka.stop()
@@ -187,7 +186,40 @@ class InboxConsumer:
         except _PoisonRecord as poison:
             await self._dead_letter(record, poison)
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _commit_offset(self, tp: TopicPartition, offset: int) -> None:
+        await self._kafka.commit({tp: offset})
+
+    async def _settle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """All of a fetch's records of one partition in one transaction, the fast path; any
+        trouble (a poison record, a failing handler, an outage) and the batch is rolled back and
+        settled record by record, with retries and the DLQ. Claims roll back with the effects,
+        so nothing is applied twice either way."""
+        if len(records) > 1:
+            try:
+                decoded = [(record, self._decode(record)) for record in records]
+            except _PoisonRecord:
+                decoded = []
+            if decoded:
+                try:
+                    applied = []
+                    async with self._pool.acquire() as conn, conn.transaction():
+                        for _record, found in decoded:
+                            if found is not None and await self._claim_and_handle(conn, *found):
+                                applied.append(found[0])
+                except Exception:  # noqa: BLE001 - any failure: settle one by one, which reports it
+                    log.debug("batch of %d from %s failed; settling one by one", len(records), records[0].topic)
+                else:
+                    for record, found in decoded:
+                        if found is None:
+                            self._metrics.ignored.labels(record.topic).inc()
+                    for event in applied:
+                        self._metrics.processed.labels(event.topic, event.type).inc()
+                    return
+        for record in records:
+            await self._settle(record)
+
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> tuple[Event[Any], Handler] | None:
+        """The event and its handler; None for a type this consumer does not handle."""
         headers = list(record.headers or ())
         try:
             attrs = EventAttributes.from_headers(headers)
@@ -195,8 +227,7 @@ class InboxConsumer:
             raise _PoisonRecord("malformed", exc, 1) from exc
         route = self._router.route(attrs.type)
         if route is None:
-            self._metrics.ignored.labels(record.topic).inc()
-            return
+            return None
         message_type, handler = route
         try:
             message = message_type.FromString(record.value or b"")
@@ -213,6 +244,15 @@ class InboxConsumer:
             key=record.key,
             message=message,
         )
+        return event, handler
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        found = self._decode(record)
+        if found is None:
+            self._metrics.ignored.labels(record.topic).inc()
+            return
+        event, handler = found
+        headers = list(record.headers or ())
         parent = propagate.extract({k: v.decode(errors="replace") for k, v in headers})
         attempt = 0
         while True:
@@ -224,7 +264,7 @@ class InboxConsumer:
                     await self._apply_once(event, handler)
                 return
             except _INFRASTRUCTURE_ERRORS:
-                log.warning("database unavailable while handling %s; retrying", attrs.id, exc_info=True)
+                log.warning("database unavailable while handling %s; retrying", event.id, exc_info=True)
                 await asyncio.sleep(1.0)
                 attempt -= 1  # an outage says nothing about the record
             except Exception as exc:
@@ -233,7 +273,7 @@ class InboxConsumer:
                 self._metrics.retries.labels(record.topic).inc()
                 log.warning(
                     "handler for %s failed (attempt %d/%d)",
-                    attrs.id,
+                    event.id,
                     attempt,
                     self._max_attempts,
                     exc_info=True,
@@ -242,23 +282,30 @@ class InboxConsumer:
 
     async def _apply_once(self, event: Event[Any], handler: Handler) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            claimed = await conn.fetchval(
-                """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
-                   VALUES ($1, $2, $3, $4, $5, $6, 'processed')
-                   ON CONFLICT (consumer, event_id) DO NOTHING
-                   RETURNING true""",
-                self._name,
-                event.id,
-                event.type,
-                event.topic,
-                event.partition,
-                event.offset,
-            )
-            if not claimed:
-                self._metrics.duplicates.labels(event.topic).inc()
-                return
-            await handler(conn, event)
-        self._metrics.processed.labels(event.topic, event.type).inc()
+            applied = await self._claim_and_handle(conn, event, handler)
+        if applied:
+            self._metrics.processed.labels(event.topic, event.type).inc()
+
+    async def _claim_and_handle(self, conn: asyncpg.Connection, event: Event[Any], handler: Handler) -> bool:
+        """Claim the event id in the inbox and run the handler, in the caller's transaction;
+        False for a redelivery, which has no effect."""
+        claimed = await conn.fetchval(
+            """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
+               VALUES ($1, $2, $3, $4, $5, $6, 'processed')
+               ON CONFLICT (consumer, event_id) DO NOTHING
+               RETURNING true""",
+            self._name,
+            event.id,
+            event.type,
+            event.topic,
+            event.partition,
+            event.offset,
+        )
+        if not claimed:
+            self._metrics.duplicates.labels(event.topic).inc()
+            return False
+        await handler(conn, event)
+        return True
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], poison: _PoisonRecord) -> None:
         headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq_")]

@@ -12,7 +12,7 @@ import sys
 import uuid
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from prometheus_client import CollectorRegistry
 
 from cohort.events.v1.labs_pb2 import LabCreated
@@ -26,14 +26,12 @@ class HandlerFailure(Exception):
     pass
 
 
-def router(block_on: str | None = None) -> EventRouter:
+def router() -> EventRouter:
     async def on_lab_created(conn: asyncpg.Connection, event: Event[LabCreated]) -> None:
         label = event.message.display_name
         await conn.execute("INSERT INTO effects (event_id, label) VALUES ($1, $2)", event.id, label)
         if label == "boom":
             raise HandlerFailure("this record always fails")
-        if label == block_on:
-            await asyncio.Event().wait()  # hold the transaction open until the process is killed
 
     r = EventRouter()
     r.on(LabCreated, on_lab_created)
@@ -54,6 +52,13 @@ async def produce(producer: AIOKafkaProducer, topic: str, label: str, event_id: 
     return event_id
 
 
+class StuckBeforeOffsetCommit(InboxConsumer):
+    """Applies effects, then hangs instead of committing offsets: the window a crash can hit."""
+
+    async def _commit_offset(self, tp: TopicPartition, offset: int) -> None:
+        await asyncio.Event().wait()
+
+
 def consumer(
     pool: asyncpg.Pool,
     bootstrap: str,
@@ -61,14 +66,15 @@ def consumer(
     topic: str,
     dlq: AIOKafkaProducer,
     metrics: InboxMetrics,
-    block_on: str | None = None,
+    stuck: bool = False,
 ) -> InboxConsumer:
-    return InboxConsumer(
+    kind = StuckBeforeOffsetCommit if stuck else InboxConsumer
+    return kind(
         pool,
         bootstrap=bootstrap,
         consumer=group,
         topics=[topic],
-        router=router(block_on),
+        router=router(),
         dlq_producer=dlq,
         metrics=metrics,
         max_attempts=3,
@@ -76,11 +82,11 @@ def consumer(
     )
 
 
-async def _main(dsn: str, schema: str, bootstrap: str, group: str, topic: str, block_on: str) -> None:
+async def _main(dsn: str, schema: str, bootstrap: str, group: str, topic: str, stuck: str) -> None:
     pool = await create_pool(dsn, schema, application_name="inbox-harness")
     dlq = make_producer(bootstrap, "harness-dlq")
     await dlq.start()
-    c = consumer(pool, bootstrap, group, topic, dlq, InboxMetrics(CollectorRegistry()), block_on or None)
+    c = consumer(pool, bootstrap, group, topic, dlq, InboxMetrics(CollectorRegistry()), stuck=stuck == "stuck")
     await c.start()
     await c.run()
 

@@ -129,9 +129,9 @@ async def test_consumer_killed_between_effect_and_commit_applies_once(
     script = Path(harness.__file__)
     env = {**os.environ, "PYTHONPATH": str(script.parent)}
 
-    def spawn(block_on: str) -> subprocess.Popen[bytes]:
+    def spawn(mode: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [sys.executable, str(script), database_url, schema, kafka_bootstrap, group, topic, block_on],
+            [sys.executable, str(script), database_url, schema, kafka_bootstrap, group, topic, mode],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -140,28 +140,30 @@ async def test_consumer_killed_between_effect_and_commit_applies_once(
     try:
         first = await harness.produce(producer, topic, "first")
         second = await harness.produce(producer, topic, "second")
-        victim = spawn(block_on="second")
+        # This consumer applies the effects, then hangs where it would commit the offsets.
+        victim = spawn("stuck")
         try:
 
-            async def first_applied() -> bool:
-                return (first, "first") in await _effects(pool)
+            async def both_applied() -> bool:
+                return len(await _effects(pool)) == 2
 
-            await eventually(first_applied, what="the first effect")
-            await asyncio.sleep(0.5)  # the second record's transaction is open and blocked
+            await eventually(both_applied, what="the effects")
+            await asyncio.sleep(0.3)
             assert victim.poll() is None, victim.stderr.read().decode() if victim.stderr else ""
         finally:
             victim.send_signal(signal.SIGKILL)
             victim.wait()
         committed = await _committed(kafka_bootstrap, group, topic)
         assert committed in (None, -1, 0), "the kill came before any offset commit"
-        survivor = spawn(block_on="")
+        third = await harness.produce(producer, topic, "third")
+        survivor = spawn("normal")
         try:
 
-            async def second_applied() -> bool:
-                return (second, "second") in await _effects(pool)
+            async def third_applied() -> bool:
+                return (third, "third") in await _effects(pool)
 
-            await eventually(second_applied, what="the second effect after restart")
-            await asyncio.sleep(1.0)  # time for a wrong second application of "first" to show
+            await eventually(third_applied, what="the record after the redelivered ones")
+            await asyncio.sleep(0.5)
         finally:
             survivor.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -169,7 +171,8 @@ async def test_consumer_killed_between_effect_and_commit_applies_once(
             if survivor.poll() is None:
                 survivor.kill()
                 survivor.wait()
-        assert await _effects(pool) == [(first, "first"), (second, "second")]
+        assert await _effects(pool) == [(first, "first"), (second, "second"), (third, "third")]
+        assert await _committed(kafka_bootstrap, group, topic) == 3, "the survivor committed past all three"
     finally:
         await producer.stop()
         await pool.close()

@@ -63,8 +63,7 @@ async def _advance(conn: asyncpg.Connection, row: repo.SubmissionRow, card: Rate
         if row.state == "waiting":
             amount = card.earning(row.active_secs)
             row.amount = amount
-            committed = await ledger.balance(conn, project_account(card.project_id, "committed"), card.currency)
-            spent = await ledger.balance(conn, project_account(card.project_id, "spend"), card.currency)
+            committed, spent = await _project_figures(conn, card)
             if row.verdict is None and not earnings.within_budget(card, committed, spent, amount):
                 row.state = "refused"  # no new commitments beyond the cap; intake pauses the project
             elif row.verdict != "rejected":
@@ -82,9 +81,23 @@ async def _advance(conn: asyncpg.Connection, row: repo.SubmissionRow, card: Rate
         await repo.save(conn, row)
 
 
+async def _project_figures(conn: asyncpg.Connection, card: RateCard) -> tuple[int, int]:
+    figures = await ledger.balances(
+        conn, [project_account(card.project_id, "committed"), project_account(card.project_id, "spend")], card.currency
+    )
+    return figures[0], figures[1]
+
+
 async def _publish_spend(conn: asyncpg.Connection, card: RateCard, now: dt.datetime) -> None:
-    committed = await ledger.balance(conn, project_account(card.project_id, "committed"), card.currency)
-    spent = await ledger.balance(conn, project_account(card.project_id, "spend"), card.currency)
+    committed, spent = await _project_figures(conn, card)
+    # Only the latest figures matter: an update this transaction already queued is superseded
+    # (nobody has seen it), so a batch of events yields one ProjectSpendUpdated per project.
+    await conn.execute(
+        """DELETE FROM outbox WHERE topic = $1 AND key = $2 AND published_at IS NULL
+           AND txid = pg_current_xact_id()""",
+        SPEND_TOPIC,
+        str(card.project_id).encode(),
+    )
     next_amount = card.per_submission or card.earning(card.per_task_cap_secs or 3600)
     cap_reached = not earnings.within_budget(card, committed, spent, next_amount)
     await add_event(

@@ -63,6 +63,15 @@ async def balance(conn: asyncpg.Connection, account: str, currency: str) -> int:
     return int(value or 0)
 
 
+async def balances(conn: asyncpg.Connection, accounts: list[str], currency: str) -> list[int]:
+    """Balances of several accounts at once, in the order asked (0 for an account never used)."""
+    rows = await conn.fetch(
+        "SELECT name, balance FROM accounts WHERE name = ANY($1::text[]) AND currency = $2", accounts, currency
+    )
+    found = {r["name"]: int(r["balance"]) for r in rows}
+    return [found.get(a, 0) for a in accounts]
+
+
 async def unbalanced_transactions(conn: asyncpg.Connection) -> int:
     """Transactions whose entries do not sum to zero per currency (must always be 0)."""
     value = await conn.fetchval(
