@@ -10,7 +10,7 @@ import grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
 from cohort_runtime import Resources, ServiceDefinition, Subscription, serve
 from cohort_runtime.tokens import token_authenticator
-from cohort_tasking.api.experts import ExpertAdminServicer
+from cohort_tasking.api.experts import ExpertAdminServicer, ProfileServicer
 from cohort_tasking.api.work import WorkServicer
 from cohort_tasking.app.work import expire_due
 from cohort_tasking.config import TaskingSettings
@@ -22,9 +22,11 @@ log = logging.getLogger(__name__)
 
 def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
     experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server(ExpertAdminServicer(resources.pool), server)
+    experts_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(resources.pool), server)
     work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(resources.pool), server)
     return [
         experts_pb2.DESCRIPTOR.services_by_name["ExpertAdminService"].full_name,
+        experts_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
         work_pb2.DESCRIPTOR.services_by_name["WorkService"].full_name,
     ]
 

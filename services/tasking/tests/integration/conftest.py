@@ -30,6 +30,7 @@ def md(token: str) -> tuple[tuple[str, str], ...]:
 class Tasking:
     def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel, keys: tuple[str, str], events) -> None:
         self.runtime = runtime
+        self.channel = channel
         self.pool = runtime.pool
         self.admin = experts_pb2_grpc.ExpertAdminServiceStub(channel)
         self.work = work_pb2_grpc.WorkServiceStub(channel)

@@ -10,7 +10,7 @@ import grpc
 import pytest
 
 from cohort.events.v1 import submissions_pb2 as sub_events
-from cohort.tasking.v1 import experts_pb2
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.tasking.v1 import work_pb2 as pb
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
@@ -262,3 +262,31 @@ async def test_extra_judgments_add_slots_up_to_the_maximum(tasking):
     await tasking.wait_slots(pid, 3)
     await asyncio.sleep(0.5)
     assert await tasking.pool.fetchval("SELECT count(*) FROM slots WHERE project_id = $1::text::uuid", pid) == 3
+
+
+async def test_experts_edit_only_their_own_editable_fields(tasking):
+    expert, creds = await tasking.register(skills=["nmr"])
+    other, other_creds = await tasking.register()
+    stub = experts_pb2_grpc.ProfileServiceStub(tasking.channel)
+    mine = (await stub.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=creds)).expert
+    assert (mine.expert_id, list(mine.skills)) == (expert, ["nmr"])
+    updated = (
+        await stub.UpdateMyProfile(
+            experts_pb2.UpdateMyProfileRequest(
+                skills=["nmr", "hplc"], languages=["en", "fr"], timezone="Europe/Paris", weekly_hours=30
+            ),
+            metadata=creds,
+        )
+    ).expert
+    assert (list(updated.languages), updated.weekly_hours, updated.degree) == (["en", "fr"], 30, mine.degree)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.UpdateMyProfile(
+            experts_pb2.UpdateMyProfileRequest(weekly_hours=500, languages=["!!"]), metadata=creds
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "expert.weekly_hours" in err.value.details() and "expert.languages[0]" in err.value.details()
+    theirs = (await stub.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=other_creds)).expert
+    assert theirs.expert_id == other and list(theirs.skills) == []
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=tasking.operator)
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

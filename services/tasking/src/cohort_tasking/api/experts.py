@@ -13,7 +13,7 @@ from cohort.tasking.v1 import experts_pb2 as pb
 from cohort.tasking.v1 import experts_pb2_grpc as pb_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
-from cohort_tasking.api.auth import require_operator
+from cohort_tasking.api.auth import require_expert, require_operator
 from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import experts as app
 from cohort_tasking.domain.experts import Expert, ExpertStatus
@@ -103,3 +103,31 @@ class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
         with domain_errors():
             added = await app.add_to_cohort(self._pool, request.cohort_id, list(request.expert_ids))
         return pb.AddToCohortResponse(added_count=added)
+
+
+class ProfileServicer(pb_grpc.ProfileServiceServicer):
+    """The expert's own profile: every call acts on the token's expert only."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def GetMyProfile(self, request: pb.GetMyProfileRequest, context: GrpcContext) -> pb.GetMyProfileResponse:
+        expert_id = require_expert()
+        with domain_errors():
+            expert, cohorts = await app.get(self._pool, expert_id)
+        return pb.GetMyProfileResponse(expert=expert_to_proto(expert, cohorts))
+
+    async def UpdateMyProfile(
+        self, request: pb.UpdateMyProfileRequest, context: GrpcContext
+    ) -> pb.UpdateMyProfileResponse:
+        expert_id = require_expert()
+        with domain_errors():
+            expert, cohorts = await app.update_own_profile(
+                self._pool,
+                expert_id,
+                list(request.skills),
+                list(request.languages),
+                request.timezone,
+                request.weekly_hours,
+            )
+        return pb.UpdateMyProfileResponse(expert=expert_to_proto(expert, cohorts))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import asyncpg
 
 from cohort_tasking.db import experts as repo
@@ -59,3 +61,19 @@ async def add_to_cohort(pool: asyncpg.Pool, cohort_id: str, expert_ids: list[str
         if unknown:
             raise NotFoundError("expert", unknown[0])
         return await repo.add_to_cohort(conn, cohort_id, expert_ids)
+
+
+async def update_own_profile(
+    pool: asyncpg.Pool, expert_id: str, skills: list[str], languages: list[str], timezone: str, hours: int
+) -> tuple[Expert, frozenset[str]]:
+    """An expert edits what is theirs to edit; the same rules as registration apply."""
+    async with pool.acquire() as conn, conn.transaction():
+        current = await repo.get(conn, expert_id, for_update=True)
+        if current is None:
+            raise NotFoundError("expert", expert_id)
+        changed = dataclasses.replace(
+            current, skills=tuple(skills), languages=tuple(languages), timezone=timezone, weekly_hours=hours
+        )
+        validate(changed)
+        await repo.update_self_service(conn, expert_id, skills, languages, timezone, hours)
+        return changed, await repo.cohorts(conn, expert_id)

@@ -125,3 +125,17 @@ async def set_suspension(
 async def suspensions(conn: asyncpg.Connection, expert_id: str) -> frozenset[str]:
     rows = await conn.fetch("SELECT scope FROM suspensions WHERE expert_id = $1", expert_id)
     return frozenset(r["scope"] for r in rows)
+
+
+async def update_self_service(
+    conn: asyncpg.Connection, expert_id: str, skills: list[str], languages: list[str], timezone: str, hours: int
+) -> None:
+    await conn.execute(
+        """UPDATE experts SET skills = $2, languages = $3, timezone = $4, weekly_hours = $5, update_time = now()
+           WHERE expert_id = $1""",
+        expert_id,
+        skills,
+        languages,
+        timezone,
+        hours,
+    )

@@ -26,33 +26,43 @@ from cohort.types.v1 import projects_pb2 as cohort_dot_types_dot_v1_dot_projects
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ohort/tasking/v1/experts.proto\x12\x11\x63ohort.tasking.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdd\x02\n\rExpertProfile\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12,\n\x06\x64\x65gree\x18\x02 \x01(\x0e\x32\x1c.cohort.types.v1.DegreeLevel\x12\x0e\n\x06\x66ields\x18\x03 \x03(\t\x12\x0e\n\x06skills\x18\x04 \x03(\t\x12\x11\n\tlanguages\x18\x05 \x03(\t\x12\x0f\n\x07\x63ountry\x18\x06 \x01(\t\x12\x10\n\x08timezone\x18\x07 \x01(\t\x12\x14\n\x0cweekly_hours\x18\x08 \x01(\x05\x12\x17\n\x0f\x62locked_lab_ids\x18\t \x03(\t\x12\x10\n\x08reviewer\x18\n \x01(\x08\x12/\n\x06status\x18\x0b \x01(\x0e\x32\x1f.cohort.tasking.v1.ExpertStatus\x12\x12\n\ncohort_ids\x18\x0c \x03(\t\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x15RegisterExpertRequest\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"J\n\x16RegisterExpertResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"%\n\x10GetExpertRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"E\n\x11GetExpertResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"l\n\x16SetExpertStatusRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.cohort.tasking.v1.ExpertStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\"K\n\x17SetExpertStatusResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\";\n\x12\x41\x64\x64ToCohortRequest\x12\x11\n\tcohort_id\x18\x01 \x01(\t\x12\x12\n\nexpert_ids\x18\x02 \x03(\t\"*\n\x13\x41\x64\x64ToCohortResponse\x12\x13\n\x0b\x61\x64\x64\x65\x64_count\x18\x01 \x01(\x05*\x82\x01\n\x0c\x45xpertStatus\x12\x1d\n\x19\x45XPERT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45XPERT_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17\x45XPERT_STATUS_SUSPENDED\x10\x02\x12\x1c\n\x18\x45XPERT_STATUS_OFFBOARDED\x10\x03\x32\x9b\x03\n\x12\x45xpertAdminService\x12\x65\n\x0eRegisterExpert\x12(.cohort.tasking.v1.RegisterExpertRequest\x1a).cohort.tasking.v1.RegisterExpertResponse\x12V\n\tGetExpert\x12#.cohort.tasking.v1.GetExpertRequest\x1a$.cohort.tasking.v1.GetExpertResponse\x12h\n\x0fSetExpertStatus\x12).cohort.tasking.v1.SetExpertStatusRequest\x1a*.cohort.tasking.v1.SetExpertStatusResponse\x12\\\n\x0b\x41\x64\x64ToCohort\x12%.cohort.tasking.v1.AddToCohortRequest\x1a&.cohort.tasking.v1.AddToCohortResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ohort/tasking/v1/experts.proto\x12\x11\x63ohort.tasking.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x15\n\x13GetMyProfileRequest\"H\n\x14GetMyProfileResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"c\n\x16UpdateMyProfileRequest\x12\x0e\n\x06skills\x18\x01 \x03(\t\x12\x11\n\tlanguages\x18\x02 \x03(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\x14\n\x0cweekly_hours\x18\x04 \x01(\x05\"K\n\x17UpdateMyProfileResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"\xdd\x02\n\rExpertProfile\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12,\n\x06\x64\x65gree\x18\x02 \x01(\x0e\x32\x1c.cohort.types.v1.DegreeLevel\x12\x0e\n\x06\x66ields\x18\x03 \x03(\t\x12\x0e\n\x06skills\x18\x04 \x03(\t\x12\x11\n\tlanguages\x18\x05 \x03(\t\x12\x0f\n\x07\x63ountry\x18\x06 \x01(\t\x12\x10\n\x08timezone\x18\x07 \x01(\t\x12\x14\n\x0cweekly_hours\x18\x08 \x01(\x05\x12\x17\n\x0f\x62locked_lab_ids\x18\t \x03(\t\x12\x10\n\x08reviewer\x18\n \x01(\x08\x12/\n\x06status\x18\x0b \x01(\x0e\x32\x1f.cohort.tasking.v1.ExpertStatus\x12\x12\n\ncohort_ids\x18\x0c \x03(\t\x12/\n\x0b\x63reate_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"I\n\x15RegisterExpertRequest\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"J\n\x16RegisterExpertResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"%\n\x10GetExpertRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"E\n\x11GetExpertResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\"l\n\x16SetExpertStatusRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x1f.cohort.tasking.v1.ExpertStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\"K\n\x17SetExpertStatusResponse\x12\x30\n\x06\x65xpert\x18\x01 \x01(\x0b\x32 .cohort.tasking.v1.ExpertProfile\";\n\x12\x41\x64\x64ToCohortRequest\x12\x11\n\tcohort_id\x18\x01 \x01(\t\x12\x12\n\nexpert_ids\x18\x02 \x03(\t\"*\n\x13\x41\x64\x64ToCohortResponse\x12\x13\n\x0b\x61\x64\x64\x65\x64_count\x18\x01 \x01(\x05*\x82\x01\n\x0c\x45xpertStatus\x12\x1d\n\x19\x45XPERT_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45XPERT_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17\x45XPERT_STATUS_SUSPENDED\x10\x02\x12\x1c\n\x18\x45XPERT_STATUS_OFFBOARDED\x10\x03\x32\x9b\x03\n\x12\x45xpertAdminService\x12\x65\n\x0eRegisterExpert\x12(.cohort.tasking.v1.RegisterExpertRequest\x1a).cohort.tasking.v1.RegisterExpertResponse\x12V\n\tGetExpert\x12#.cohort.tasking.v1.GetExpertRequest\x1a$.cohort.tasking.v1.GetExpertResponse\x12h\n\x0fSetExpertStatus\x12).cohort.tasking.v1.SetExpertStatusRequest\x1a*.cohort.tasking.v1.SetExpertStatusResponse\x12\\\n\x0b\x41\x64\x64ToCohort\x12%.cohort.tasking.v1.AddToCohortRequest\x1a&.cohort.tasking.v1.AddToCohortResponse2\xdb\x01\n\x0eProfileService\x12_\n\x0cGetMyProfile\x12&.cohort.tasking.v1.GetMyProfileRequest\x1a\'.cohort.tasking.v1.GetMyProfileResponse\x12h\n\x0fUpdateMyProfile\x12).cohort.tasking.v1.UpdateMyProfileRequest\x1a*.cohort.tasking.v1.UpdateMyProfileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.tasking.v1.experts_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EXPERTSTATUS']._serialized_start=1025
-  _globals['_EXPERTSTATUS']._serialized_end=1155
-  _globals['_EXPERTPROFILE']._serialized_start=120
-  _globals['_EXPERTPROFILE']._serialized_end=469
-  _globals['_REGISTEREXPERTREQUEST']._serialized_start=471
-  _globals['_REGISTEREXPERTREQUEST']._serialized_end=544
-  _globals['_REGISTEREXPERTRESPONSE']._serialized_start=546
-  _globals['_REGISTEREXPERTRESPONSE']._serialized_end=620
-  _globals['_GETEXPERTREQUEST']._serialized_start=622
-  _globals['_GETEXPERTREQUEST']._serialized_end=659
-  _globals['_GETEXPERTRESPONSE']._serialized_start=661
-  _globals['_GETEXPERTRESPONSE']._serialized_end=730
-  _globals['_SETEXPERTSTATUSREQUEST']._serialized_start=732
-  _globals['_SETEXPERTSTATUSREQUEST']._serialized_end=840
-  _globals['_SETEXPERTSTATUSRESPONSE']._serialized_start=842
-  _globals['_SETEXPERTSTATUSRESPONSE']._serialized_end=917
-  _globals['_ADDTOCOHORTREQUEST']._serialized_start=919
-  _globals['_ADDTOCOHORTREQUEST']._serialized_end=978
-  _globals['_ADDTOCOHORTRESPONSE']._serialized_start=980
-  _globals['_ADDTOCOHORTRESPONSE']._serialized_end=1022
-  _globals['_EXPERTADMINSERVICE']._serialized_start=1158
-  _globals['_EXPERTADMINSERVICE']._serialized_end=1569
+  _globals['_EXPERTSTATUS']._serialized_start=1300
+  _globals['_EXPERTSTATUS']._serialized_end=1430
+  _globals['_GETMYPROFILEREQUEST']._serialized_start=119
+  _globals['_GETMYPROFILEREQUEST']._serialized_end=140
+  _globals['_GETMYPROFILERESPONSE']._serialized_start=142
+  _globals['_GETMYPROFILERESPONSE']._serialized_end=214
+  _globals['_UPDATEMYPROFILEREQUEST']._serialized_start=216
+  _globals['_UPDATEMYPROFILEREQUEST']._serialized_end=315
+  _globals['_UPDATEMYPROFILERESPONSE']._serialized_start=317
+  _globals['_UPDATEMYPROFILERESPONSE']._serialized_end=392
+  _globals['_EXPERTPROFILE']._serialized_start=395
+  _globals['_EXPERTPROFILE']._serialized_end=744
+  _globals['_REGISTEREXPERTREQUEST']._serialized_start=746
+  _globals['_REGISTEREXPERTREQUEST']._serialized_end=819
+  _globals['_REGISTEREXPERTRESPONSE']._serialized_start=821
+  _globals['_REGISTEREXPERTRESPONSE']._serialized_end=895
+  _globals['_GETEXPERTREQUEST']._serialized_start=897
+  _globals['_GETEXPERTREQUEST']._serialized_end=934
+  _globals['_GETEXPERTRESPONSE']._serialized_start=936
+  _globals['_GETEXPERTRESPONSE']._serialized_end=1005
+  _globals['_SETEXPERTSTATUSREQUEST']._serialized_start=1007
+  _globals['_SETEXPERTSTATUSREQUEST']._serialized_end=1115
+  _globals['_SETEXPERTSTATUSRESPONSE']._serialized_start=1117
+  _globals['_SETEXPERTSTATUSRESPONSE']._serialized_end=1192
+  _globals['_ADDTOCOHORTREQUEST']._serialized_start=1194
+  _globals['_ADDTOCOHORTREQUEST']._serialized_end=1253
+  _globals['_ADDTOCOHORTRESPONSE']._serialized_start=1255
+  _globals['_ADDTOCOHORTRESPONSE']._serialized_end=1297
+  _globals['_EXPERTADMINSERVICE']._serialized_start=1433
+  _globals['_EXPERTADMINSERVICE']._serialized_end=1844
+  _globals['_PROFILESERVICE']._serialized_start=1847
+  _globals['_PROFILESERVICE']._serialized_end=2066
 # @@protoc_insertion_point(module_scope)

@@ -50,6 +50,109 @@ EXPERT_STATUS_OFFBOARDED: ExpertStatus.ValueType  # 3
 Global___ExpertStatus: _TypeAlias = ExpertStatus  # noqa: Y015
 
 @_typing.final
+class GetMyProfileRequest(_message.Message):
+    """GetMyProfileRequest has no parameters: the token says who asks."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMyProfileRequest: _TypeAlias = GetMyProfileRequest  # noqa: Y015
+
+@_typing.final
+class GetMyProfileResponse(_message.Message):
+    """GetMyProfileResponse returns the profile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def expert(self) -> Global___ExpertProfile:
+        """The profile."""
+
+    def __init__(
+        self,
+        *,
+        expert: Global___ExpertProfile | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expert", b"expert"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert", b"expert"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMyProfileResponse: _TypeAlias = GetMyProfileResponse  # noqa: Y015
+
+@_typing.final
+class UpdateMyProfileRequest(_message.Message):
+    """UpdateMyProfileRequest carries the new values of the expert-editable fields; all are replaced."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SKILLS_FIELD_NUMBER: _builtins.int
+    LANGUAGES_FIELD_NUMBER: _builtins.int
+    TIMEZONE_FIELD_NUMBER: _builtins.int
+    WEEKLY_HOURS_FIELD_NUMBER: _builtins.int
+    timezone: _builtins.str
+    """IANA time zone."""
+    weekly_hours: _builtins.int
+    """Hours per week, 0..80."""
+    @_builtins.property
+    def skills(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Free-form skills, up to 50 of 1..100 characters."""
+
+    @_builtins.property
+    def languages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """BCP 47 language tags."""
+
+    def __init__(
+        self,
+        *,
+        skills: _abc.Iterable[_builtins.str] | None = ...,
+        languages: _abc.Iterable[_builtins.str] | None = ...,
+        timezone: _builtins.str = ...,
+        weekly_hours: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["languages", b"languages", "skills", b"skills", "timezone", b"timezone", "weekly_hours", b"weekly_hours"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateMyProfileRequest: _TypeAlias = UpdateMyProfileRequest  # noqa: Y015
+
+@_typing.final
+class UpdateMyProfileResponse(_message.Message):
+    """UpdateMyProfileResponse returns the updated profile."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def expert(self) -> Global___ExpertProfile:
+        """The profile."""
+
+    def __init__(
+        self,
+        *,
+        expert: Global___ExpertProfile | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expert", b"expert"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert", b"expert"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateMyProfileResponse: _TypeAlias = UpdateMyProfileResponse  # noqa: Y015
+
+@_typing.final
 class ExpertProfile(_message.Message):
     """ExpertProfile is what routing knows of an expert. It holds no name or contact details."""
 

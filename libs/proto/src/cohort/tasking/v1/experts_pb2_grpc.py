@@ -232,3 +232,126 @@ class ExpertAdminService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class ProfileServiceStub:
+    """ProfileService lets an expert read their own profile and edit the fields that are theirs to
+    edit (expert token; their own profile only). Degree, fields, walls and status stay with operators.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetMyProfile = channel.unary_unary(
+                '/cohort.tasking.v1.ProfileService/GetMyProfile',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetMyProfileRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetMyProfileResponse.FromString,
+                _registered_method=True)
+        self.UpdateMyProfile = channel.unary_unary(
+                '/cohort.tasking.v1.ProfileService/UpdateMyProfile',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.UpdateMyProfileRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.UpdateMyProfileResponse.FromString,
+                _registered_method=True)
+
+
+class ProfileServiceServicer:
+    """ProfileService lets an expert read their own profile and edit the fields that are theirs to
+    edit (expert token; their own profile only). Degree, fields, walls and status stay with operators.
+    """
+
+    def GetMyProfile(self, request, context):
+        """GetMyProfile returns the calling expert's profile.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMyProfile(self, request, context):
+        """UpdateMyProfile changes skills, languages, time zone and weekly hours.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_ProfileServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetMyProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMyProfile,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetMyProfileRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetMyProfileResponse.SerializeToString,
+            ),
+            'UpdateMyProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMyProfile,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.UpdateMyProfileRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.UpdateMyProfileResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'cohort.tasking.v1.ProfileService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('cohort.tasking.v1.ProfileService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class ProfileService:
+    """ProfileService lets an expert read their own profile and edit the fields that are theirs to
+    edit (expert token; their own profile only). Degree, fields, walls and status stay with operators.
+    """
+
+    @staticmethod
+    def GetMyProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.ProfileService/GetMyProfile',
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.GetMyProfileRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.GetMyProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMyProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.ProfileService/UpdateMyProfile',
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.UpdateMyProfileRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.UpdateMyProfileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

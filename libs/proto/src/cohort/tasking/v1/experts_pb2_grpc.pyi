@@ -98,3 +98,52 @@ class ExpertAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         """AddToCohort puts experts into a cohort (idempotent)."""
 
 def add_ExpertAdminServiceServicer_to_server(servicer: ExpertAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class ProfileServiceStub:
+    """ProfileService lets an expert read their own profile and edit the fields that are theirs to
+    edit (expert token; their own profile only). Degree, fields, walls and status stay with operators.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> ProfileServiceAsyncStub: ...
+    GetMyProfile: _grpc.UnaryUnaryMultiCallable[_experts_pb2.GetMyProfileRequest, _experts_pb2.GetMyProfileResponse]
+    """GetMyProfile returns the calling expert's profile."""
+    UpdateMyProfile: _grpc.UnaryUnaryMultiCallable[_experts_pb2.UpdateMyProfileRequest, _experts_pb2.UpdateMyProfileResponse]
+    """UpdateMyProfile changes skills, languages, time zone and weekly hours."""
+
+@_typing.type_check_only
+class ProfileServiceAsyncStub(ProfileServiceStub):
+    """ProfileService lets an expert read their own profile and edit the fields that are theirs to
+    edit (expert token; their own profile only). Degree, fields, walls and status stay with operators.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetMyProfile: _aio.UnaryUnaryMultiCallable[_experts_pb2.GetMyProfileRequest, _experts_pb2.GetMyProfileResponse]  # type: ignore[assignment]
+    """GetMyProfile returns the calling expert's profile."""
+    UpdateMyProfile: _aio.UnaryUnaryMultiCallable[_experts_pb2.UpdateMyProfileRequest, _experts_pb2.UpdateMyProfileResponse]  # type: ignore[assignment]
+    """UpdateMyProfile changes skills, languages, time zone and weekly hours."""
+
+class ProfileServiceServicer(metaclass=_abc_1.ABCMeta):
+    """ProfileService lets an expert read their own profile and edit the fields that are theirs to
+    edit (expert token; their own profile only). Degree, fields, walls and status stay with operators.
+    """
+
+    @_abc_1.abstractmethod
+    def GetMyProfile(
+        self,
+        request: _experts_pb2.GetMyProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_experts_pb2.GetMyProfileResponse, _abc.Awaitable[_experts_pb2.GetMyProfileResponse]]:
+        """GetMyProfile returns the calling expert's profile."""
+
+    @_abc_1.abstractmethod
+    def UpdateMyProfile(
+        self,
+        request: _experts_pb2.UpdateMyProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_experts_pb2.UpdateMyProfileResponse, _abc.Awaitable[_experts_pb2.UpdateMyProfileResponse]]:
+        """UpdateMyProfile changes skills, languages, time zone and weekly hours."""
+
+def add_ProfileServiceServicer_to_server(servicer: ProfileServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
