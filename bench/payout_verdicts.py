@@ -26,6 +26,9 @@ from cohort_runtime.kafka import make_producer
 sys.path.insert(0, str(Path(__file__).parent))
 from tasking_acquire import activated
 
+# The stack may run with a topic namespace (COHORT_TOPIC_PREFIX); publish into the same one.
+PREFIX = os.environ.get("COHORT_TOPIC_PREFIX", "")
+
 
 def headers(kind: str) -> list[tuple[str, bytes]]:
     return EventAttributes(str(uuid.uuid4()), kind, "/bench", dt.datetime.now(dt.UTC)).to_headers()
@@ -41,7 +44,7 @@ async def main() -> None:
     conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"], server_settings={"search_path": "payout"})
     try:
         await producer.send_and_wait(
-            "cohort.intake.projects.v1",
+            PREFIX + "cohort.intake.projects.v1",
             activated(pid, 1).SerializeToString(),
             key=pid.encode(),
             headers=headers("cohort.events.v1.ProjectActivated"),
@@ -52,7 +55,7 @@ async def main() -> None:
                 submission_id=sid, project_id=pid, task_id=f"t{i}", expert_id=f"exp_bench{i % 500:05d}"
             )
             await producer.send(
-                "cohort.tasking.submissions.v1",
+                PREFIX + "cohort.tasking.submissions.v1",
                 created.SerializeToString(),
                 key=f"t{i}".encode(),
                 headers=headers("cohort.events.v1.SubmissionCreated"),
@@ -61,7 +64,7 @@ async def main() -> None:
         for i, sid in enumerate(subs):
             verdict = verdicts_pb2.SubmissionAccepted(submission_id=sid, project_id=pid, task_id=f"t{i}")
             await producer.send(
-                "cohort.qa.verdicts.v1",
+                PREFIX + "cohort.qa.verdicts.v1",
                 verdict.SerializeToString(),
                 key=f"t{i}".encode(),
                 headers=headers("cohort.events.v1.SubmissionAccepted"),

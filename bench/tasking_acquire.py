@@ -38,6 +38,10 @@ INPUT = ttypes.TaskInput(
 ).SerializeToString()
 
 
+# The stack may run with a topic namespace (COHORT_TOPIC_PREFIX); publish into the same one.
+PREFIX = os.environ.get("COHORT_TOPIC_PREFIX", "")
+
+
 def activated(pid: str, priority: int) -> project_events.ProjectActivated:
     deadline, lease = Timestamp(), Duration()
     deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
@@ -70,7 +74,7 @@ async def seed(args: argparse.Namespace, pids: list[str]) -> None:
                 str(uuid.uuid4()), "cohort.events.v1.ProjectActivated", "/bench", dt.datetime.now(dt.UTC)
             )
             await producer.send_and_wait(
-                "cohort.intake.projects.v1",
+                PREFIX + "cohort.intake.projects.v1",
                 activated(pid, i % 5).SerializeToString(),
                 key=pid.encode(),
                 headers=attrs.to_headers(),

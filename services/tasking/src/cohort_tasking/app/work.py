@@ -48,9 +48,7 @@ async def eligible_projects(
     expert = expert or await experts_repo.get(conn, expert_id)
     if expert is None:
         raise NotAllowed(f"expert {expert_id} is not registered")
-    cohorts = await experts_repo.cohorts(conn, expert_id)
-    quality = await experts_repo.quality(conn, expert_id)
-    suspended = await experts_repo.suspensions(conn, expert_id)
+    cohorts, quality, suspended = await experts_repo.routing_context(conn, expert_id)
     candidates = [
         p for p in await projects_repo.active(conn) if ineligibility(expert, cohorts, quality, p, suspended) is None
     ]
@@ -89,7 +87,7 @@ async def acquire(
                 claimed = await repo.claim_slot(conn, project.project_id, expert_id, gold)
                 if claimed is None:
                     continue
-                slot_id, task_id = claimed
+                slot_id, task_id, task_input = claimed
                 assignment = Assignment(
                     assignment_id=uuid.uuid4(),
                     slot_id=slot_id,
@@ -103,7 +101,7 @@ async def acquire(
                     active_seconds=0,
                 )
                 await repo.lease(conn, assignment)
-                return await _lease_view(conn, assignment)
+                return Lease(assignment=assignment, project=project, input=task_input)
             # Nothing for this expert here. Drained for everyone? Then skip it for a moment.
             if not await repo.has_open_slot(conn, project.project_id):
                 _empty_until[project.project_id] = clock + EMPTY_HINT_SECONDS

@@ -139,3 +139,20 @@ async def update_self_service(
         timezone,
         hours,
     )
+
+
+async def routing_context(
+    conn: asyncpg.Connection, expert_id: str
+) -> tuple[frozenset[str], dict[str, float], frozenset[str]]:
+    """(cohorts, quality by domain, suspension scopes) in one round trip: it is on the hot path."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT coalesce(array_agg(cohort_id), '{}') FROM cohort_members WHERE expert_id = $1) AS cohorts,
+                  (SELECT coalesce(array_agg(domain ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
+                      AS domains,
+                  (SELECT coalesce(array_agg(mean ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
+                      AS means,
+                  (SELECT coalesce(array_agg(scope), '{}') FROM suspensions WHERE expert_id = $1) AS scopes""",
+        expert_id,
+    )
+    quality = dict(zip(row["domains"], row["means"], strict=True))
+    return frozenset(row["cohorts"]), quality, frozenset(row["scopes"])

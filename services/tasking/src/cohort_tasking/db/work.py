@@ -54,50 +54,51 @@ async def under_cap(
 
 async def claim_slot(
     conn: asyncpg.Connection, project_id: uuid.UUID, expert_id: str, gold: bool
-) -> tuple[int, str] | None:
+) -> tuple[int, str, bytes] | None:
     """Lock the next open slot of the project for this expert, skipping slots others are locking
-    and tasks the expert already held. Must run inside the acquiring transaction."""
+    and tasks the expert already held; returns (slot, task, task input). Must run inside the
+    acquiring transaction."""
     row = await conn.fetchrow(
-        """SELECT s.slot_id, s.task_id FROM slots s
+        """SELECT s.slot_id, s.task_id, t.input FROM slots s
+           JOIN tasks t ON t.project_id = s.project_id AND t.task_id = s.task_id
            WHERE s.project_id = $1 AND s.is_gold = $3 AND s.open
              AND NOT EXISTS (SELECT 1 FROM expert_tasks e
                              WHERE e.expert_id = $2 AND e.project_id = s.project_id AND e.task_id = s.task_id)
            ORDER BY s.started DESC, s.slot_id
            LIMIT 1
-           FOR UPDATE SKIP LOCKED""",
+           FOR UPDATE OF s SKIP LOCKED""",
         project_id,
         expert_id,
         gold,
     )
-    return (row["slot_id"], row["task_id"]) if row else None
+    return (row["slot_id"], row["task_id"], bytes(row["input"])) if row else None
 
 
 async def lease(conn: asyncpg.Connection, a: Assignment) -> None:
-    await conn.execute("UPDATE slots SET open = false WHERE slot_id = $1", a.slot_id)
-    # Sibling slots that another acquirer holds right now are skipped, not waited for: waiting
-    # would deadlock two experts leasing two slots of one task at once (each updating the other's).
+    """Close the slot, mark its task started, remember the expert held the task and record the
+    assignment: one statement, since this is the hot path.
+
+    Sibling slots that another acquirer holds right now are skipped, not waited for: waiting would
+    deadlock two experts leasing two slots of one task at once (each updating the other's)."""
     await conn.execute(
-        """UPDATE slots SET started = true WHERE slot_id IN (
-               SELECT slot_id FROM slots WHERE project_id = $1 AND task_id = $2 AND NOT started
-               FOR UPDATE SKIP LOCKED)""",
-        a.project_id,
-        a.task_id,
-    )
-    await conn.execute(
-        "INSERT INTO expert_tasks (expert_id, project_id, task_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        a.expert_id,
-        a.project_id,
-        a.task_id,
-    )
-    await conn.execute(
-        """INSERT INTO assignments (assignment_id, slot_id, expert_id, project_id, task_id, state, acquire_time,
+        """WITH this_slot AS (
+               UPDATE slots SET open = false, started = true WHERE slot_id = $1
+           ), siblings AS (
+               UPDATE slots SET started = true WHERE slot_id IN (
+                   SELECT slot_id FROM slots
+                   WHERE project_id = $2 AND task_id = $3 AND NOT started AND slot_id <> $1
+                   FOR UPDATE SKIP LOCKED)
+           ), held AS (
+               INSERT INTO expert_tasks (expert_id, project_id, task_id) VALUES ($4, $2, $3) ON CONFLICT DO NOTHING
+           )
+           INSERT INTO assignments (assignment_id, slot_id, expert_id, project_id, task_id, state, acquire_time,
                                     expire_time, last_beat, active_seconds)
-           VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $6, 0)""",
-        a.assignment_id,
+           VALUES ($5, $1, $4, $2, $3, 'active', $6, $7, $6, 0)""",
         a.slot_id,
-        a.expert_id,
         a.project_id,
         a.task_id,
+        a.expert_id,
+        a.assignment_id,
         a.acquire_time,
         a.expire_time,
     )
