@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from cohort_runtime._handler_wrap import Context, GuardInterceptor
-from cohort_runtime.errors import PermissionDenied, Unauthenticated
+from cohort_runtime.errors import Unauthenticated
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -27,10 +27,6 @@ class Principal:
     kind: str
     subject: str
     roles: frozenset[str] = field(default_factory=frozenset)
-
-    def require_role(self, role: str) -> None:
-        if role not in self.roles:
-            raise PermissionDenied(f"this call needs the {role!r} role")
 
 
 Authenticator = Callable[[str, str | None], Awaitable[Principal]]

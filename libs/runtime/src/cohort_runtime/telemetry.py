@@ -47,7 +47,3 @@ def inject_context() -> dict[str, str]:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier
-
-
-def tracer(name: str) -> trace.Tracer:
-    return trace.get_tracer(name)

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from cohort_intake.domain.errors import (
-    Forbidden,
     IdempotencyConflict,
     IllegalTransition,
     IntakeError,
@@ -19,7 +18,6 @@ from cohort_runtime import (
     FieldViolation,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
     ServiceError,
 )
 
@@ -33,8 +31,6 @@ def to_service_error(exc: IntakeError) -> ServiceError:
         return AlreadyExists(str(exc))
     if isinstance(exc, IllegalTransition):
         return FailedPrecondition(str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.state.upper())
-    if isinstance(exc, Forbidden):
-        return PermissionDenied(str(exc))
     return ServiceError(str(exc))
 
 

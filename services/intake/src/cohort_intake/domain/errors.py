@@ -40,7 +40,3 @@ class IllegalTransition(IntakeError):
         self.project_id = str(project_id)
         self.state = state
         self.action = action
-
-
-class Forbidden(IntakeError):
-    """The caller may not use this call at all (e.g. a lab key on an operator RPC)."""

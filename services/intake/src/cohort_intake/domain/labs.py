@@ -47,10 +47,3 @@ class NewLab:
     def fingerprint(self) -> str:
         """What a retry with the same request_id must repeat exactly."""
         return f"display_name={self.display_name}"
-
-
-def parse_lab_id(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidInput([Violation("lab_id", "must be a UUID")]) from None

@@ -85,11 +85,6 @@ async def missing(conn: asyncpg.Connection, expert_ids: list[str]) -> list[str]:
     return [r["x"] for r in rows]
 
 
-async def quality(conn: asyncpg.Connection, expert_id: str) -> dict[str, float]:
-    rows = await conn.fetch("SELECT domain, mean FROM expert_quality WHERE expert_id = $1", expert_id)
-    return {r["domain"]: r["mean"] for r in rows}
-
-
 async def record_quality(
     conn: asyncpg.Connection, expert_id: str, domain: str, mean: float, as_of: dt.datetime
 ) -> bool:
@@ -120,11 +115,6 @@ async def set_suspension(
         )
     else:
         await conn.execute("DELETE FROM suspensions WHERE expert_id = $1 AND scope = $2", expert_id, scope)
-
-
-async def suspensions(conn: asyncpg.Connection, expert_id: str) -> frozenset[str]:
-    rows = await conn.fetch("SELECT scope FROM suspensions WHERE expert_id = $1", expert_id)
-    return frozenset(r["scope"] for r in rows)
 
 
 async def update_self_service(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import asyncpg
 
 from cohort_tasking.domain.labs import KnownLab
@@ -17,8 +15,3 @@ async def upsert(conn: asyncpg.Connection, lab: KnownLab) -> None:
         lab.display_name,
         lab.create_time,
     )
-
-
-async def get(conn: asyncpg.Connection, lab_id: uuid.UUID) -> KnownLab | None:
-    row = await conn.fetchrow("SELECT lab_id, display_name, create_time FROM known_labs WHERE lab_id = $1", lab_id)
-    return KnownLab(row["lab_id"], row["display_name"], row["create_time"]) if row else None
