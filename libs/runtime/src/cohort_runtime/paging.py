@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from cohort_runtime.errors import FieldViolation, InvalidArgument
@@ -48,3 +49,18 @@ def decode(token: str, query: dict[str, Any], field: str = "page_token") -> list
             [FieldViolation(field, "belongs to a different query; repeat the other fields unchanged")]
         )
     return position
+
+
+def decode_keyset(
+    token: str, query: dict[str, Any], *parsers: Callable[[Any], Any], field: str = "page_token"
+) -> tuple[Any, ...] | None:
+    """The keyset position in `token`, each part passed through its parser (e.g.
+    `datetime.fromisoformat`, `uuid.UUID`, `int`); None for the first page."""
+    position = decode(token, query, field)
+    if position is None:
+        return None
+    try:
+        # zip(strict=True) raises ValueError when the token has the wrong number of parts.
+        return tuple(parse(part) for parse, part in zip(parsers, position, strict=True))
+    except (ValueError, TypeError):
+        raise InvalidArgument([FieldViolation(field, "is not a token this service issued")]) from None

@@ -67,3 +67,28 @@ def test_not_found_and_precondition_details():
     fp = FailedPrecondition("project is completed", subject="projects/p-1").to_status()
     pf = error_details_pb2.PreconditionFailure()
     assert fp.details[0].Unpack(pf) and pf.violations[0].subject == "projects/p-1"
+
+
+def test_keyset_tokens_round_trip_and_refuse_tampering():
+    import datetime as dt
+    import uuid
+
+    import pytest
+
+    from cohort_runtime import paging
+    from cohort_runtime.errors import InvalidArgument
+    from cohort_runtime.fields import parse_uuid
+
+    query = {"lab": "a"}
+    when, ident = dt.datetime(2026, 1, 2, tzinfo=dt.UTC), uuid.uuid4()
+    token = paging.encode([when.isoformat(), str(ident)], query)
+    assert paging.decode_keyset(token, query, dt.datetime.fromisoformat, uuid.UUID) == (when, ident)
+    assert paging.decode_keyset("", query, int) is None
+    for bad in (paging.encode(["x"], query), paging.encode([1, 2], query), "%%%", token + "x"):
+        with pytest.raises(InvalidArgument):
+            paging.decode_keyset(bad, query, int)
+    with pytest.raises(InvalidArgument, match="different query"):
+        paging.decode_keyset(token, {"lab": "b"}, dt.datetime.fromisoformat, uuid.UUID)
+    with pytest.raises(InvalidArgument) as err:
+        parse_uuid("nope", "project_id")
+    assert err.value.violations[0].field == "project_id"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -13,7 +12,6 @@ from cohort.intake.v1 import delivery_pb2 as pb
 from cohort.intake.v1 import delivery_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.api.errors import domain_errors
-from cohort_intake.api.ids import parse_uuid
 from cohort_intake.api.spec_mapping import STATES
 from cohort_intake.app import delivery as app
 from cohort_intake.db.progress_hub import ProgressHub
@@ -22,6 +20,7 @@ from cohort_intake.domain.projects import Project, ProjectState
 from cohort_intake.mapping import timestamp
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
+from cohort_runtime.fields import parse_uuid
 
 EXPORT_CHUNK = 500
 MAX_EXPORT_IDS = 1000
@@ -86,7 +85,7 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
             project_id = parse_uuid(request.project_id, "project_id")
         if len(request.item_ids) > MAX_EXPORT_IDS:
             raise InvalidArgument([FieldViolation("item_ids", f"at most {MAX_EXPORT_IDS} ids")])
-        item_ids = [_item_id(v, i) for i, v in enumerate(request.item_ids)] or None
+        item_ids = [parse_uuid(v, f"item_ids[{i}]") for i, v in enumerate(request.item_ids)] or None
         after = _utc(request.delivered_after) if request.HasField("delivered_after") else None
         before = _utc(request.delivered_before) if request.HasField("delivered_before") else None
         query = {
@@ -96,8 +95,8 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
             "before": str(before),
             "ids": sorted(str(i) for i in item_ids or []),
         }
-        position = paging.decode(request.cursor, query, field="cursor")
-        seq = _seq(position)
+        position = paging.decode_keyset(request.cursor, query, int, field="cursor")
+        seq = position[0] if position else None
         while True:
             with domain_errors():
                 rows = await app.export_page(self._pool, lab_id, project_id, seq, after, before, item_ids, EXPORT_CHUNK)
@@ -121,20 +120,5 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
                 return
 
 
-def _item_id(value: str, index: int) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument([FieldViolation(f"item_ids[{index}]", "must be a UUID")]) from None
-
-
 def _utc(ts: Timestamp) -> dt.datetime:
     return ts.ToDatetime(tzinfo=dt.UTC)
-
-
-def _seq(position: list[object] | None) -> int | None:
-    if position is None:
-        return None
-    if len(position) != 1 or not isinstance(position[0], int):
-        raise InvalidArgument([FieldViolation("cursor", "is not a cursor this service issued")])
-    return position[0]

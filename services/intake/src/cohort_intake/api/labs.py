@@ -8,13 +8,13 @@ from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_operator
 from cohort_intake.api.errors import domain_errors
-from cohort_intake.api.ids import parse_uuid
 from cohort_intake.app import api_keys
 from cohort_intake.app import labs as app
 from cohort_intake.domain.api_keys import ApiKey
 from cohort_intake.domain.labs import Lab, NewLab
 from cohort_intake.mapping import timestamp
 from cohort_runtime import GrpcContext
+from cohort_runtime.fields import parse_uuid
 
 
 def lab_to_proto(lab: Lab) -> pb.Lab:

@@ -11,12 +11,12 @@ from cohort.intake.v1 import projects_pb2 as pb
 from cohort.intake.v1 import projects_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.api.errors import domain_errors
-from cohort_intake.api.ids import parse_uuid
 from cohort_intake.api.spec_mapping import masked_update, project_to_proto, spec_from_proto, state_filter
 from cohort_intake.app import projects as app
 from cohort_intake.domain.projects import Project, Transition
 from cohort_intake.metrics import IntakeMetrics
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
+from cohort_runtime import GrpcContext, paging
+from cohort_runtime.fields import parse_uuid
 
 
 class ProjectServicer(pb_grpc.ProjectServiceServicer):
@@ -47,8 +47,7 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
         with domain_errors():
             state = state_filter(request.state)
         query = {"lab": str(lab_id), "state": request.state}
-        position = paging.decode(request.page_token, query)
-        after = _position(position)
+        after = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, uuid.UUID)
         projects, more = await app.list_projects(self._pool, lab_id, state, after, size)
         token = ""
         if more and projects:
@@ -85,13 +84,3 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
             )
         self._metrics.transitions.labels(what.value).inc()
         return project_to_proto(project)
-
-
-def _position(position: list[object] | None) -> tuple[dt.datetime, uuid.UUID] | None:
-    if position is None:
-        return None
-    try:
-        created, pid = position
-        return dt.datetime.fromisoformat(str(created)), uuid.UUID(str(pid))
-    except (ValueError, TypeError):
-        raise InvalidArgument([FieldViolation("page_token", "is not a token this service issued")]) from None

@@ -8,7 +8,6 @@ from cohort.intake.v1 import tasks_pb2 as pb
 from cohort.intake.v1 import tasks_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.api.errors import domain_errors
-from cohort_intake.api.ids import parse_uuid
 from cohort_intake.app import tasks as app
 from cohort_intake.domain.tasks import MAX_BATCH, NewTask, Task
 from cohort_intake.mapping import (
@@ -20,6 +19,7 @@ from cohort_intake.mapping import (
 )
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
+from cohort_runtime.fields import parse_uuid
 
 
 def task_from_proto(t: pb.NewTask) -> NewTask:
@@ -74,17 +74,9 @@ class TaskServicer(pb_grpc.TaskServiceServicer):
         with domain_errors():
             project_id = parse_uuid(request.project_id, "project_id")
         query = {"lab": str(lab_id), "project": str(project_id)}
-        position = paging.decode(request.page_token, query)
-        after = _seq(position)
+        position = paging.decode_keyset(request.page_token, query, int)
+        after = position[0] if position else None
         with domain_errors():
             tasks, more = await app.list_tasks(self._pool, lab_id, project_id, after, size)
         token = paging.encode([tasks[-1].seq], query) if more and tasks else ""
         return pb.ListTasksResponse(tasks=[task_to_proto(t) for t in tasks], next_page_token=token)
-
-
-def _seq(position: list[object] | None) -> int | None:
-    if position is None:
-        return None
-    if len(position) != 1 or not isinstance(position[0], int):
-        raise InvalidArgument([FieldViolation("page_token", "is not a token this service issued")])
-    return position[0]

@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.payout.v1 import balances_pb2 as pb
 from cohort.payout.v1 import balances_pb2_grpc as pb_grpc
 from cohort_payout.db import statements
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, PermissionDenied, current_principal, paging
+from cohort_runtime import GrpcContext, PermissionDenied, current_principal, paging
 
 
 def _expert() -> str:
@@ -47,13 +47,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         expert_id = _expert()
         size = paging.page_size(request.page_size)
         query = {"expert": expert_id}
-        position = paging.decode(request.page_token, query)
-        before = None
-        if position is not None:
-            try:
-                before = (dt.datetime.fromisoformat(str(position[0])), int(position[1]))
-            except (ValueError, IndexError, TypeError):
-                raise InvalidArgument([FieldViolation("page_token", "is not a token this service issued")]) from None
+        before = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, int)
         async with self._pool.acquire() as conn:
             rows = await statements.lines(conn, expert_id, before, size + 1)
         more, rows = len(rows) > size, rows[:size]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import asyncpg
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -14,19 +13,13 @@ from cohort_payout.api.errors import domain_errors
 from cohort_payout.app import runs as app
 from cohort_payout.db.runs import Run
 from cohort_payout.domain.runs import RunRequest
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, PermissionDenied, current_principal
+from cohort_runtime import GrpcContext, PermissionDenied, current_principal
+from cohort_runtime.fields import parse_uuid
 
 
 def _operator() -> None:
     if current_principal().kind != "operator":
         raise PermissionDenied("payout runs need an operator token")
-
-
-def _uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument([FieldViolation(field, "must be a UUID")]) from None
 
 
 def run_to_proto(run: Run) -> pb.PayoutRun:
@@ -53,7 +46,7 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
         _operator()
         cutoff = request.cutoff_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("cutoff_time") else None
         run_request = RunRequest(
-            _uuid(request.request_id, "request_id"),
+            parse_uuid(request.request_id, "request_id"),
             request.currency_code.strip().upper(),
             cutoff,
             request.min_amount_minor,
@@ -65,19 +58,19 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
     async def GetPayoutRun(self, request: pb.GetPayoutRunRequest, context: GrpcContext) -> pb.GetPayoutRunResponse:
         _operator()
         with domain_errors():
-            run = await app.get_run(self._pool, _uuid(request.run_id, "run_id"))
+            run = await app.get_run(self._pool, parse_uuid(request.run_id, "run_id"))
         return pb.GetPayoutRunResponse(run=run_to_proto(run))
 
     async def SettlePayout(self, request: pb.SettlePayoutRequest, context: GrpcContext) -> pb.SettlePayoutResponse:
         _operator()
         with domain_errors():
-            await app.settle(self._pool, _uuid(request.run_id, "run_id"), request.expert_id, ok=True)
+            await app.settle(self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=True)
         return pb.SettlePayoutResponse()
 
     async def FailPayout(self, request: pb.FailPayoutRequest, context: GrpcContext) -> pb.FailPayoutResponse:
         _operator()
         with domain_errors():
             await app.settle(
-                self._pool, _uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
+                self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
             )
         return pb.FailPayoutResponse()

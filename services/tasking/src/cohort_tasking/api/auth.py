@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
-
-from cohort_runtime import FieldViolation, InvalidArgument, PermissionDenied, Principal, current_principal
+from cohort_runtime import PermissionDenied, Principal, current_principal
 
 
 def require_expert() -> str:
@@ -19,10 +17,3 @@ def require_operator() -> Principal:
     if principal.kind != "operator":
         raise PermissionDenied("this call needs an operator token")
     return principal
-
-
-def parse_uuid(value: str, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument([FieldViolation(field, "must be a UUID")]) from None

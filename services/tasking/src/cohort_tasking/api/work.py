@@ -13,8 +13,9 @@ from cohort.tasking.v1 import work_pb2_grpc as pb_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub_pb
 from cohort.types.v1.tasks_pb2 import TaskInput
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
-from cohort_tasking.api.auth import parse_uuid, require_expert
+from cohort_runtime import GrpcContext, paging
+from cohort_runtime.fields import parse_uuid
+from cohort_tasking.api.auth import require_expert
 from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import work as app
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
@@ -147,13 +148,7 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
         expert_id = require_expert()
         size = paging.page_size(request.page_size)
         query = {"expert": expert_id}
-        position = paging.decode(request.page_token, query)
-        after = None
-        if position is not None:
-            try:
-                after = (dt.datetime.fromisoformat(str(position[0])), uuid.UUID(str(position[1])))
-            except (ValueError, IndexError):
-                raise InvalidArgument([FieldViolation("page_token", "is not a token this service issued")]) from None
+        after = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, uuid.UUID)
         rows, more = await app.my_assignments(self._pool, expert_id, after, size)
         token = ""
         if more and rows:
