@@ -69,11 +69,14 @@ async def schema(database_url: str, unique: Callable[[str], str]) -> AsyncIterat
 
 
 @pytest.fixture
-async def topics(kafka_bootstrap: str, unique: Callable[[str], str]) -> Callable[..., object]:
-    """await topics(n) -> n new topic names, created (with their .dlq) on the broker."""
+async def topics(
+    kafka_bootstrap: str, unique: Callable[[str], str], isolated_consumer_groups: str
+) -> Callable[..., object]:
+    """await topics(n) -> n new topic names, created (with their .dlq) on the broker and deleted
+    with the test's other topics afterwards."""
 
     async def make(n: int = 1, partitions: int = 1) -> list[str]:
-        names = [unique("test.topic").replace("_", "-") for _ in range(n)]
+        names = [f"{isolated_consumer_groups}.{unique('topic')}".replace("_", "-") for _ in range(n)]
         await ensure_topics(
             kafka_bootstrap,
             [*names, *(f"{t}.dlq" for t in names)],
@@ -84,6 +87,29 @@ async def topics(kafka_bootstrap: str, unique: Callable[[str], str]) -> Callable
         return names
 
     return make
+
+
+async def _delete_topics(bootstrap: str, prefix: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="tests-cleanup")
+    await admin.start()
+    try:
+        mine = [t for t in await admin.list_topics() if t.startswith(prefix + ".")]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(autouse=True)
+async def _topics_deleted_afterwards(isolated_consumer_groups: str) -> AsyncIterator[None]:
+    """A kept local broker would otherwise collect every run's topics (thousands of partitions
+    after a few dozen runs, until it runs out of heap)."""
+    yield
+    bootstrap = os.environ.get("COHORT_KAFKA_BOOTSTRAP")
+    if bootstrap:
+        await _delete_topics(bootstrap, isolated_consumer_groups)
 
 
 @pytest.fixture(autouse=True)
