@@ -62,29 +62,43 @@ async def set_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: str)
 _parsed: dict[tuple[uuid.UUID, dt.datetime], RoutingProject] = {}
 
 
+async def _parse_missing(conn: asyncpg.Connection, keys: list[tuple[uuid.UUID, dt.datetime]]) -> None:
+    missing = [k[0] for k in keys if k not in _parsed]
+    if not missing:
+        return
+    for r in await conn.fetch(
+        "SELECT project_id, update_time, activated FROM projects WHERE project_id = ANY($1::uuid[])", missing
+    ):
+        _parsed[(r["project_id"], r["update_time"])] = from_activated(
+            events.ProjectActivated.FromString(r["activated"])
+        )
+
+
 async def active(conn: asyncpg.Connection) -> list[RoutingProject]:
     rows = await conn.fetch("SELECT project_id, update_time FROM projects WHERE state = 'active'")
     keys = [(r["project_id"], r["update_time"]) for r in rows]
-    missing = [k[0] for k in keys if k not in _parsed]
-    if missing:
-        for r in await conn.fetch(
-            "SELECT project_id, update_time, activated FROM projects WHERE project_id = ANY($1::uuid[])", missing
-        ):
-            _parsed[(r["project_id"], r["update_time"])] = from_activated(
-                events.ProjectActivated.FromString(r["activated"])
-            )
-        if len(_parsed) > 4 * len(keys) + 100:  # forget superseded versions now and then
-            live = set(keys)
-            for k in [k for k in _parsed if k not in live]:
-                del _parsed[k]
+    await _parse_missing(conn, keys)
+    if len(_parsed) > 4 * len(keys) + 100:  # forget superseded versions now and then
+        live = set(keys)
+        for k in [k for k in _parsed if k not in live]:
+            del _parsed[k]
     return [_parsed[k] for k in keys if k in _parsed]
 
 
 async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> tuple[RoutingProject, str] | None:
-    row = await conn.fetchrow("SELECT activated, state FROM projects WHERE project_id = $1", project_id)
+    """The project and its state; parsed once per version (heartbeats and submits call this)."""
+    row = await conn.fetchrow("SELECT update_time, state FROM projects WHERE project_id = $1", project_id)
     if row is None:
         return None
-    return from_activated(events.ProjectActivated.FromString(row["activated"])), row["state"]
+    key = (project_id, row["update_time"])
+    await _parse_missing(conn, [key])
+    parsed = _parsed.get(key)
+    if parsed is None:  # the row changed between the two reads: parse what is there now
+        found = await conn.fetchrow("SELECT activated, state FROM projects WHERE project_id = $1", project_id)
+        if found is None:
+            return None
+        return from_activated(events.ProjectActivated.FromString(found["activated"])), found["state"]
+    return parsed, row["state"]
 
 
 async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
