@@ -201,19 +201,26 @@ class InboxConsumer:
                 decoded = []
             if decoded:
                 try:
-                    applied = []
+                    applied, duplicates = [], []
                     async with self._pool.acquire() as conn, conn.transaction():
                         for _record, found in decoded:
-                            if found is not None and await self._claim_and_handle(conn, *found):
+                            if found is None:
+                                continue
+                            if await self._claim_and_handle(conn, *found):
                                 applied.append(found[0])
+                            else:
+                                duplicates.append(found[0])
                 except Exception:  # noqa: BLE001 - any failure: settle one by one, which reports it
                     log.debug("batch of %d from %s failed; settling one by one", len(records), records[0].topic)
                 else:
                     for record, found in decoded:
                         if found is None:
                             self._metrics.ignored.labels(record.topic).inc()
+                    # Counted only once committed: a rolled-back batch is settled, and counted, again.
                     for event in applied:
                         self._metrics.processed.labels(event.topic, event.type).inc()
+                    for event in duplicates:
+                        self._metrics.duplicates.labels(event.topic).inc()
                     return
         for record in records:
             await self._settle(record)
@@ -285,6 +292,8 @@ class InboxConsumer:
             applied = await self._claim_and_handle(conn, event, handler)
         if applied:
             self._metrics.processed.labels(event.topic, event.type).inc()
+        else:
+            self._metrics.duplicates.labels(event.topic).inc()
 
     async def _claim_and_handle(self, conn: asyncpg.Connection, event: Event[Any], handler: Handler) -> bool:
         """Claim the event id in the inbox and run the handler, in the caller's transaction;
@@ -302,7 +311,6 @@ class InboxConsumer:
             event.offset,
         )
         if not claimed:
-            self._metrics.duplicates.labels(event.topic).inc()
             return False
         await handler(conn, event)
         return True
