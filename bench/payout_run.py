@@ -14,15 +14,12 @@ import os
 import time
 import uuid
 
-import asyncpg
-
 from cohort_payout.app import runs
 from cohort_payout.config import PayoutSettings
 from cohort_payout.db import ledger
 from cohort_payout.db import runs as repo
 from cohort_payout.domain.ledger import expert_account, move
-from cohort_runtime.db import create_pool
-from cohort_runtime.migrations import migrate, migrations_in, runtime_migrations
+from cohort_runtime.testing import migrated_pool
 
 
 async def main() -> None:
@@ -31,13 +28,9 @@ async def main() -> None:
     args = parser.parse_args()
     dsn = os.environ["COHORT_DATABASE_URL"]
     schema = f"bench_payout_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(dsn)
-    try:
-        folder = PayoutSettings.model_fields["migrations_dir"].default
-        await migrate(conn, schema, [*runtime_migrations(), *migrations_in("payout", folder)])
-    finally:
-        await conn.close()
-    pool = await create_pool(dsn, schema, application_name="bench-payout", max_size=4)
+    pool = await migrated_pool(
+        dsn, schema, service="payout", migrations_dir=PayoutSettings.model_fields["migrations_dir"].default
+    )
     try:
         t0 = time.perf_counter()
         earlier = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)

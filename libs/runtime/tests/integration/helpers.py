@@ -9,22 +9,14 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 
-from cohort_runtime.db import create_pool
-from cohort_runtime.migrations import migrate, runtime_migrations
+from cohort_runtime import testing
 
 
 async def migrated_pool(database_url: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
     """A pool on `schema` with the chassis tables and a test `effects` table."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        await migrate(conn, schema, runtime_migrations())
-        await conn.execute(f"SET search_path TO {schema}")
-        await conn.execute(
-            "CREATE TABLE effects (id bigserial PRIMARY KEY, event_id text NOT NULL, label text NOT NULL)"
-        )
-    finally:
-        await conn.close()
-    return await create_pool(database_url, schema, application_name="tests", min_size=1, max_size=max_size)
+    pool = await testing.migrated_pool(database_url, schema, max_size=max_size)
+    await pool.execute("CREATE TABLE effects (id bigserial PRIMARY KEY, event_id text NOT NULL, label text NOT NULL)")
+    return pool
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition") -> None:

@@ -4,10 +4,8 @@ twice; after every step the ledger must balance and credit each accepted submiss
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -18,45 +16,18 @@ from cohort_payout.config import PayoutSettings
 from cohort_payout.db import ledger
 from cohort_payout.domain.earnings import RateCard
 from cohort_payout.domain.ledger import FEES, expert_account, fee, project_account
-from cohort_runtime.db import create_pool
-from cohort_runtime.migrations import migrate, migrations_in, runtime_migrations
+from cohort_runtime.testing import SyncDatabase
 
 EXPERTS = ["exp_pay0001", "exp_pay0002", "exp_pay0003"]
 
 
-class Harness:
-    def __init__(self, dsn: str, schema: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.pool: asyncpg.Pool = self.run(self._setup(dsn, schema))
-
-    def run(self, coro):
-        return self.loop.run_until_complete(coro)
-
-    async def _setup(self, dsn: str, schema: str) -> asyncpg.Pool:
-        conn = await asyncpg.connect(dsn)
-        try:
-            folder = PayoutSettings.model_fields["migrations_dir"].default
-            await migrate(conn, schema, [*runtime_migrations(), *migrations_in("payout", folder)])
-        finally:
-            await conn.close()
-        return await create_pool(dsn, schema, application_name="earnings-model", max_size=2)
-
-    def tx(self, fn, *args):
-        async def go():
-            async with self.pool.acquire() as conn, conn.transaction():
-                await fn(conn, *args)
-
-        self.run(go())
-
-
 @pytest.fixture(scope="module")
 def harness(database_url):
-    schema = f"t_pay_{uuid.uuid4().hex[:10]}"
-    h = Harness(database_url, schema)
-    yield h
-    h.run(h.pool.execute(f"DROP SCHEMA {schema} CASCADE"))
-    h.run(h.pool.close())
-    h.loop.close()
+    db = SyncDatabase(
+        database_url, f"t_pay_{uuid.uuid4().hex[:10]}", "payout", PayoutSettings.model_fields["migrations_dir"].default
+    )
+    yield db
+    db.close()
 
 
 def test_earnings_match_their_model(harness):
@@ -81,7 +52,7 @@ def test_earnings_match_their_model(harness):
                 self.activate()
 
         def activate(self) -> None:
-            harness.tx(earnings.project_activated, self.card)
+            harness.transaction(earnings.project_activated, self.card)
             self.card_known = True
 
         @rule(target=subs)
@@ -95,12 +66,12 @@ def test_earnings_match_their_model(harness):
         @rule(sub=subs, which=st.integers(0, len(EXPERTS) - 1))
         def created(self, sub: uuid.UUID, which: int) -> None:
             expert = self.experts[which]
-            harness.tx(earnings.submission_created, sub, self.pid, self.created.get(sub, expert), 0)
+            harness.transaction(earnings.submission_created, sub, self.pid, self.created.get(sub, expert), 0)
             self.created.setdefault(sub, expert)
 
         @rule(sub=subs, accepted=st.booleans())
         def decided(self, sub: uuid.UUID, accepted: bool) -> None:
-            harness.tx(earnings.submission_decided, sub, self.pid, self.verdicts.get(sub, accepted))
+            harness.transaction(earnings.submission_decided, sub, self.pid, self.verdicts.get(sub, accepted))
             self.verdicts.setdefault(sub, accepted)
 
         @invariant()

@@ -8,7 +8,6 @@ its own expert; the model and the database agree on which assignment is live.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import random
 import uuid
@@ -22,8 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from cohort.events.v1 import projects_pb2 as events
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_runtime.db import create_pool
-from cohort_runtime.migrations import migrate, migrations_in, runtime_migrations
+from cohort_runtime.testing import SyncDatabase
 from cohort_tasking.app import catalog, work
 from cohort_tasking.config import TaskingSettings
 from cohort_tasking.domain.errors import NotAllowed, StateConflict
@@ -33,47 +31,30 @@ EXPERTS = [f"exp_model{i:04d}" for i in range(4)]
 PAYLOAD = Payload("sft", {"response": "an ideal answer"})
 
 
-class Harness:
-    """One event loop and pool for the whole test; each example gets a fresh project."""
-
-    def __init__(self, dsn: str, schema: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.pool: asyncpg.Pool = self.run(self._setup(dsn, schema))
-
-    def run(self, coro):
-        return self.loop.run_until_complete(coro)
-
-    async def _setup(self, dsn: str, schema: str) -> asyncpg.Pool:
-        conn = await asyncpg.connect(dsn)
-        try:
-            folder = TaskingSettings.model_fields["migrations_dir"].default
-            await migrate(conn, schema, [*runtime_migrations(), *migrations_in("tasking", folder)])
-        finally:
-            await conn.close()
-        pool = await create_pool(dsn, schema, application_name="lease-model", max_size=4)
-        now = dt.datetime.now(dt.UTC)
-        async with pool.acquire() as c:
-            for e in EXPERTS:
-                await c.execute(
-                    """INSERT INTO experts VALUES ($1, 4, '{chemistry}', '{}', '{en}', 'DE', 'UTC', 10, '{}', false,
-                       'active', $2, $2) ON CONFLICT DO NOTHING""",
-                    e,
-                    now,
-                )
-        return pool
-
-    def close(self) -> None:
-        self.run(self.pool.close())
-        self.loop.close()
+async def _register_experts(pool: asyncpg.Pool) -> None:
+    now = dt.datetime.now(dt.UTC)
+    async with pool.acquire() as c:
+        for e in EXPERTS:
+            await c.execute(
+                """INSERT INTO experts VALUES ($1, 4, '{chemistry}', '{}', '{en}', 'DE', 'UTC', 10, '{}', false,
+                   'active', $2, $2) ON CONFLICT DO NOTHING""",
+                e,
+                now,
+            )
 
 
 @pytest.fixture(scope="module")
 def harness(database_url):
-    schema = f"t_model_{uuid.uuid4().hex[:10]}"
-    h = Harness(database_url, schema)
-    yield h
-    h.run(h.pool.execute(f"DROP SCHEMA {schema} CASCADE"))
-    h.close()
+    """One loop and pool for the whole test; each example gets a fresh project."""
+    db = SyncDatabase(
+        database_url,
+        f"t_model_{uuid.uuid4().hex[:10]}",
+        "tasking",
+        TaskingSettings.model_fields["migrations_dir"].default,
+    )
+    db.run(_register_experts(db.pool))
+    yield db
+    db.close()
 
 
 def test_queue_matches_its_model(harness):
