@@ -129,6 +129,7 @@ class OutboxRelay:
         # Rows name logical topics; the environment's prefix is applied only when sending.
         self._topic_prefix = topic_prefix
         self._next_purge = 0.0
+        self._next_gauge = 0.0
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_key = f"cohort.outbox.{schema}"
@@ -142,7 +143,11 @@ class OutboxRelay:
             while not self._stopping.is_set():
                 try:
                     sent = await self.publish_pending()
-                    await self._observe_backlog()
+                    # The gauges are scraped every few seconds: count the backlog at most once a second,
+                    # not after every batch of a busy relay.
+                    if time.monotonic() >= self._next_gauge:
+                        await self._observe_backlog()
+                        self._next_gauge = time.monotonic() + 1.0
                     if time.monotonic() >= self._next_purge:
                         await self.purge_published()
                         self._next_purge = time.monotonic() + 60
