@@ -14,7 +14,7 @@ from cohort_runtime.errors import (
 )
 from cohort_runtime.inbox import Event, EventRouter
 from cohort_runtime.logs import configure_logging
-from cohort_runtime.outbox import add_event
+from cohort_runtime.outbox import add_event, add_events
 from cohort_runtime.service import Resources, ServiceDefinition, ServiceRuntime, Subscription, serve
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
@@ -39,6 +39,7 @@ __all__ = [
     "Subscription",
     "Unauthenticated",
     "add_event",
+    "add_events",
     "configure_logging",
     "configure_tracing",
     "current_principal",

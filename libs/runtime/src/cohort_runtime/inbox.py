@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -60,21 +60,49 @@ class Event(Generic[M]):
 
 
 Handler = Callable[[asyncpg.Connection, Event[Any]], Awaitable[None]]
+BatchHandler = Callable[[asyncpg.Connection, list[Event[Any]]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How one event type is handled: one event per call, or (batch) a run of them per call."""
+
+    message_type: type[Message]
+    handler: Handler | BatchHandler
+    batch: bool
+
+    async def apply(self, conn: asyncpg.Connection, events: list[Event[Any]]) -> None:
+        if self.batch:
+            await cast(BatchHandler, self.handler)(conn, events)
+        else:
+            for event in events:
+                await cast(Handler, self.handler)(conn, event)
 
 
 class EventRouter:
     """Maps ce_type (the message's full proto name) to its message class and handler."""
 
     def __init__(self) -> None:
-        self._routes: dict[str, tuple[type[Message], Handler]] = {}
+        self._routes: dict[str, Route] = {}
 
     def on(self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]) -> None:
-        name = message_type.DESCRIPTOR.full_name
+        self._add(Route(message_type, handler, batch=False))
+
+    def on_batch(
+        self, message_type: type[M], handler: Callable[[asyncpg.Connection, list[Event[M]]], Awaitable[None]]
+    ) -> None:
+        """Route a type to a set-based handler: it receives consecutive events of the type from
+        one partition (in offset order, already claimed, redeliveries removed) in one call, inside
+        their shared transaction. When a batch fails and is settled one by one, it gets lists of one."""
+        self._add(Route(message_type, handler, batch=True))
+
+    def _add(self, route: Route) -> None:
+        name = route.message_type.DESCRIPTOR.full_name
         if name in self._routes:
             raise ValueError(f"two handlers for {name}")
-        self._routes[name] = (message_type, handler)
+        self._routes[name] = route
 
-    def route(self, event_type: str) -> tuple[type[Message], Handler] | None:
+    def route(self, event_type: str) -> Route | None:
         return self._routes.get(event_type)
 
 
@@ -201,15 +229,10 @@ class InboxConsumer:
                 decoded = []
             if decoded:
                 try:
-                    applied, duplicates = [], []
                     async with self._pool.acquire() as conn, conn.transaction():
-                        for _record, found in decoded:
-                            if found is None:
-                                continue
-                            if await self._claim_and_handle(conn, *found):
-                                applied.append(found[0])
-                            else:
-                                duplicates.append(found[0])
+                        applied, duplicates = await self._claim_and_handle_many(
+                            conn, [found for _record, found in decoded if found is not None]
+                        )
                 except Exception:  # noqa: BLE001 - any failure: settle one by one, which reports it
                     log.debug("batch of %d from %s failed; settling one by one", len(records), records[0].topic)
                 else:
@@ -225,7 +248,7 @@ class InboxConsumer:
         for record in records:
             await self._settle(record)
 
-    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> tuple[Event[Any], Handler] | None:
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> tuple[Event[Any], Route] | None:
         """The event and its handler; None for a type this consumer does not handle."""
         headers = list(record.headers or ())
         try:
@@ -235,9 +258,8 @@ class InboxConsumer:
         route = self._router.route(attrs.type)
         if route is None:
             return None
-        message_type, handler = route
         try:
-            message = message_type.FromString(record.value or b"")
+            message = route.message_type.FromString(record.value or b"")
         except DecodeError as exc:
             raise _PoisonRecord("undecodable", exc, 1) from exc
         event = Event(
@@ -251,14 +273,14 @@ class InboxConsumer:
             key=record.key,
             message=message,
         )
-        return event, handler
+        return event, route
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         found = self._decode(record)
         if found is None:
             self._metrics.ignored.labels(record.topic).inc()
             return
-        event, handler = found
+        event, route = found
         headers = list(record.headers or ())
         parent = propagate.extract({k: v.decode(errors="replace") for k, v in headers})
         attempt = 0
@@ -268,7 +290,7 @@ class InboxConsumer:
                 with _tracer.start_as_current_span(
                     f"{record.topic} process", context=parent, kind=trace.SpanKind.CONSUMER
                 ):
-                    await self._apply_once(event, handler)
+                    await self._apply_once(event, route)
                 return
             except _INFRASTRUCTURE_ERRORS:
                 log.warning("database unavailable while handling %s; retrying", event.id, exc_info=True)
@@ -287,15 +309,15 @@ class InboxConsumer:
                 )
                 await asyncio.sleep(min(self._retry_base * 2 ** (attempt - 1), 5.0))
 
-    async def _apply_once(self, event: Event[Any], handler: Handler) -> None:
+    async def _apply_once(self, event: Event[Any], route: Route) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            applied = await self._claim_and_handle(conn, event, handler)
+            applied = await self._claim_and_handle(conn, event, route)
         if applied:
             self._metrics.processed.labels(event.topic, event.type).inc()
         else:
             self._metrics.duplicates.labels(event.topic).inc()
 
-    async def _claim_and_handle(self, conn: asyncpg.Connection, event: Event[Any], handler: Handler) -> bool:
+    async def _claim_and_handle(self, conn: asyncpg.Connection, event: Event[Any], route: Route) -> bool:
         """Claim the event id in the inbox and run the handler, in the caller's transaction;
         False for a redelivery, which has no effect."""
         claimed = await conn.fetchval(
@@ -312,8 +334,49 @@ class InboxConsumer:
         )
         if not claimed:
             return False
-        await handler(conn, event)
+        await route.apply(conn, [event])
         return True
+
+    async def _claim_and_handle_many(
+        self, conn: asyncpg.Connection, found: list[tuple[Event[Any], Route]]
+    ) -> tuple[list[Event[Any]], list[Event[Any]]]:
+        """Claim a batch's event ids in one statement, then run the handlers in offset order,
+        consecutive events of a batch route in one call. Returns (applied, duplicates)."""
+        if not found:
+            return [], []
+        rows = await conn.fetch(
+            """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
+               SELECT $1, e.id, e.type, e.topic, e.partition, e.off, 'processed'
+               FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+                    AS e(id, type, topic, partition, off)
+               ON CONFLICT (consumer, event_id) DO NOTHING
+               RETURNING event_id""",
+            self._name,
+            [e.id for e, _ in found],
+            [e.type for e, _ in found],
+            [e.topic for e, _ in found],
+            [e.partition for e, _ in found],
+            [e.offset for e, _ in found],
+        )
+        claimed = {row["event_id"] for row in rows}
+        applied: list[Event[Any]] = []
+        duplicates: list[Event[Any]] = []
+        run: list[Event[Any]] = []
+        run_route: Route | None = None
+        for event, route in found:
+            if event.id not in claimed:
+                duplicates.append(event)  # a redelivery, or the same id twice in this fetch
+                continue
+            claimed.discard(event.id)
+            if run_route is not route and run:
+                await cast(Route, run_route).apply(conn, run)
+                run = []
+            run_route = route
+            run.append(event)
+            applied.append(event)
+        if run:
+            await cast(Route, run_route).apply(conn, run)
+        return applied, duplicates
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], poison: _PoisonRecord) -> None:
         headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq_")]

@@ -63,6 +63,32 @@ async def add_event(conn: asyncpg.Connection, *, topic: str, key: str | None, me
     return event_id
 
 
+async def add_events(conn: asyncpg.Connection, events: list[tuple[str, str | None, Message]]) -> list[uuid.UUID]:
+    """Record many (topic, key, message) for publication in one statement, in list order; for
+    set-based handlers. Same rules as add_event: inside the state change's transaction."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("outbox events must be added inside the state change's transaction")
+    if not events:
+        return []
+    ids = [uuid.uuid4() for _ in events]
+    trace_context = json.dumps(inject_context())
+    await conn.execute(
+        """INSERT INTO outbox (event_id, event_type, topic, key, payload, trace_context)
+           SELECT e.id, e.type, e.topic, e.key, e.payload, $6::jsonb
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[])
+                WITH ORDINALITY AS e(id, type, topic, key, payload, n)
+           ORDER BY e.n""",
+        ids,
+        [m.DESCRIPTOR.full_name for _t, _k, m in events],
+        [topic for topic, _k, _m in events],
+        [key.encode() if key is not None else None for _t, key, _m in events],
+        [m.SerializeToString() for _t, _k, m in events],
+        trace_context,
+    )
+    await conn.execute("SELECT pg_notify('cohort_outbox_' || current_schema(), '')")
+    return ids
+
+
 class OutboxMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.published = Counter(

@@ -11,9 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
-from cohort_runtime.inbox import InboxMetrics
+from cohort.events.v1.labs_pb2 import LabCreated
+from cohort.events.v1.projects_pb2 import ProjectPaused
+from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
+from cohort_runtime.outbox import add_events
 from cohort_runtime.kafka import make_producer
 
 from . import inbox_harness as harness
@@ -187,3 +191,84 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
         return await c.committed(TopicPartition(topic, 0))
     finally:
         await c.stop()
+
+
+async def test_batch_route_gets_consecutive_claimed_events_in_offset_order(
+    database_url, kafka_bootstrap, schema, topics, unique
+):
+    """A batch handler sees runs of its type (redeliveries removed); a single-event handler in
+    between splits the run, and every effect lands once, in offset order."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-batch")
+    await producer.start()
+    calls: list[list[str]] = []
+
+    async def on_labs(conn, events) -> None:
+        calls.append([e.message.display_name for e in events])
+        await conn.executemany(
+            "INSERT INTO effects (event_id, label) VALUES ($1, $2)", [(e.id, e.message.display_name) for e in events]
+        )
+
+    async def on_paused(conn, event) -> None:
+        calls.append([f"paused:{event.message.reason}"])
+        await conn.execute("INSERT INTO effects (event_id, label) VALUES ($1, $2)", event.id, event.message.reason)
+
+    router = EventRouter()
+    router.on_batch(LabCreated, on_labs)
+    router.on(ProjectPaused, on_paused)
+    try:
+        a = await harness.produce(producer, topic, "a")
+        await harness.produce(producer, topic, "b")
+        await harness.produce(producer, topic, "a-copy", event_id=a)
+        await harness.produce(producer, topic, "c")
+        await producer.send_and_wait(
+            topic,
+            ProjectPaused(reason="p").SerializeToString(),
+            key=b"k",
+            headers=harness.headers(event_type="cohort.events.v1.ProjectPaused"),
+        )
+        await harness.produce(producer, topic, "d")
+        await harness.produce(producer, topic, "e")
+        consumer = InboxConsumer(
+            pool,
+            bootstrap=kafka_bootstrap,
+            consumer=unique("g"),
+            topics=[topic],
+            router=router,
+            dlq_producer=producer,
+            metrics=InboxMetrics(CollectorRegistry()),
+        )
+
+        async def all_applied() -> bool:
+            return len(await _effects(pool)) == 6
+
+        await _run_until(consumer, all_applied, "six effects")
+        assert [label for _, label in await _effects(pool)] == ["a", "b", "c", "p", "d", "e"]
+        assert [x for call in calls for x in call] == ["a", "b", "c", "paused:p", "d", "e"]
+        assert "a-copy" not in {x for call in calls for x in call}
+        assert max(len(call) for call in calls) > 1, f"no batch was handed over in one call: {calls}"
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_add_events_records_in_list_order_inside_the_transaction(database_url, schema):
+    pool = await migrated_pool(database_url, schema)
+    try:
+        async with pool.acquire() as conn:
+            with pytest.raises(RuntimeError):
+                await add_events(conn, [("t", "k", LabCreated(display_name="x"))])
+            async with conn.transaction():
+                ids = await add_events(
+                    conn, [("t1", "k1", LabCreated(display_name="one")), ("t2", None, ProjectPaused(reason="two"))]
+                )
+        rows = await pool.fetch("SELECT event_id, event_type, topic, key, payload FROM outbox ORDER BY id")
+        assert [r["event_id"] for r in rows] == ids
+        assert [(r["event_type"], r["topic"], r["key"]) for r in rows] == [
+            ("cohort.events.v1.LabCreated", "t1", b"k1"),
+            ("cohort.events.v1.ProjectPaused", "t2", None),
+        ]
+        assert LabCreated.FromString(rows[0]["payload"]).display_name == "one"
+    finally:
+        await pool.close()
