@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry
 from cohort.events.v1.labs_pb2 import LabCreated
 from cohort.events.v1.projects_pb2 import ProjectPaused
 from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
-from cohort_runtime.outbox import add_events
 from cohort_runtime.kafka import make_producer
+from cohort_runtime.outbox import add_events
 
 from . import inbox_harness as harness
 from .helpers import eventually, migrated_pool, read_all
