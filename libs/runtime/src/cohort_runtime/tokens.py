@@ -20,7 +20,7 @@ from cohort_runtime.errors import Unauthenticated
 
 ISSUER = "cohort-identity"
 AUDIENCE = "cohort"
-KINDS = frozenset({"expert", "operator"})
+KINDS = frozenset({"expert", "operator", "lab"})
 
 
 def generate_keypair() -> tuple[str, str]:

@@ -1,23 +1,54 @@
-"""Wires qa: settings, topics, and the chassis runtime."""
+"""Wires qa: settings, servicers, consumers, background jobs, and the chassis runtime."""
 
 from __future__ import annotations
 
 import grpc
 
+from cohort.qa.v1 import quality_pb2, quality_pb2_grpc, reviews_pb2, reviews_pb2_grpc
+from cohort_qa.api.quality import QualityServicer
+from cohort_qa.api.reviews import ReviewServicer
+from cohort_qa.app.models import refit_forever
 from cohort_qa.config import QASettings
+from cohort_qa.domain.checks import CheckLimits
+from cohort_qa.messaging.handlers import subscriptions
+from cohort_qa.messaging.topics import PUBLISHED
+from cohort_qa.metrics import QaMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 
 
-def _add_servicers(_server: grpc.aio.Server, _resources: Resources) -> list[str]:
-    return []
-
-
 def definition(settings: QASettings) -> ServiceDefinition:
+    metrics: dict[int, QaMetrics] = {}
+    limits = CheckLimits(
+        min_sft_chars=settings.min_sft_chars,
+        near_duplicate_similarity=settings.near_duplicate_similarity,
+        max_typing_chars_per_second=settings.max_typing_chars_per_second,
+        min_seconds=settings.min_seconds,
+    )
+
+    def metrics_for(resources: Resources) -> QaMetrics:
+        # One set per registry: servicers, consumers and jobs are built from the same resources.
+        key = id(resources.registry)
+        if key not in metrics:
+            metrics[key] = QaMetrics(resources.registry)
+        return metrics[key]
+
+    def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
+        m = metrics_for(resources)
+        reviews_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(resources.pool, m), server)
+        quality_pb2_grpc.add_QualityServiceServicer_to_server(QualityServicer(resources.pool, m), server)
+        return [
+            reviews_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name,
+            quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name,
+        ]
+
     return ServiceDefinition(
         settings=settings,
-        add_servicers=_add_servicers,
+        add_servicers=add_servicers,
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
+        publishes=PUBLISHED,
+        subscriptions=lambda r: subscriptions(metrics_for(r), limits),
+        background=lambda r: [lambda: refit_forever(r.pool, metrics_for(r), settings.refit_seconds)],
     )
 
 

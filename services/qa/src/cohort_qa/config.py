@@ -19,3 +19,11 @@ class QASettings(ServiceSettings):
     migrations_dir: Path = _MIGRATIONS
     grpc_port: int = 50053
     metrics_port: int = 9103
+
+    # Automatic checks (see cohort_qa.domain.checks for what each means).
+    min_sft_chars: int = 20
+    near_duplicate_similarity: float = 0.8
+    max_typing_chars_per_second: float = 15.0
+    min_seconds: float = 3.0
+    # How often the per-project reliability models are refitted when they have new judgments.
+    refit_seconds: float = 10.0

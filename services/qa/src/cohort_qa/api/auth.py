@@ -1,0 +1,34 @@
+"""Who is calling QA, by platform token: reviewers (experts with the reviewer role), experts,
+labs (their own projects only; the identity service issues lab tokens with the lab id as subject)
+and operators."""
+
+from __future__ import annotations
+
+import uuid
+
+from cohort_runtime import NotFound, PermissionDenied, Principal, current_principal
+
+REVIEWER_ROLE = "reviewer"
+
+
+def require_reviewer() -> str:
+    principal = current_principal()
+    if principal.kind == "expert" and REVIEWER_ROLE in principal.roles:
+        return principal.subject
+    raise PermissionDenied("this call needs an expert token with the reviewer role")
+
+
+def require_project_reader(lab_id: uuid.UUID, project_id: str) -> Principal:
+    principal = current_principal()
+    if principal.kind == "operator" or (principal.kind == "lab" and principal.subject == str(lab_id)):
+        return principal
+    if principal.kind == "lab":
+        raise NotFound("project", project_id)  # another lab's project: not even its existence leaks
+    raise PermissionDenied("only the project's lab or an operator may read its quality")
+
+
+def require_self_or_operator(expert_id: str) -> Principal:
+    principal = current_principal()
+    if principal.kind == "operator" or (principal.kind == "expert" and principal.subject == expert_id):
+        return principal
+    raise PermissionDenied("an expert may read only their own quality")

@@ -1,0 +1,79 @@
+"""QualityService: a project's quality figures and an expert's estimates."""
+
+from __future__ import annotations
+
+import asyncpg
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.qa.v1 import quality_pb2 as pb
+from cohort.qa.v1 import quality_pb2_grpc as pb_grpc
+from cohort_qa.api.auth import require_project_reader, require_self_or_operator
+from cohort_qa.api.errors import domain_errors
+from cohort_qa.app import reports
+from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import quality as quality_repo
+from cohort_qa.metrics import QaMetrics
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, NotFound
+from cohort_runtime.fields import parse_uuid
+
+
+class QualityServicer(pb_grpc.QualityServiceServicer):
+    def __init__(self, pool: asyncpg.Pool, metrics: QaMetrics) -> None:
+        self._pool = pool
+        self._metrics = metrics
+
+    async def GetProjectQuality(
+        self, request: pb.GetProjectQualityRequest, context: GrpcContext
+    ) -> pb.GetProjectQualityResponse:
+        project_id = parse_uuid(request.project_id, "project_id")
+        async with self._pool.acquire() as conn:
+            project = await projects_repo.get(conn, project_id)
+        if project is None:
+            raise NotFound("project", str(project_id))
+        require_project_reader(project.lab_id, str(project_id))
+        with domain_errors():
+            r = await reports.project_quality(self._pool, project_id)
+        if r.alpha == r.alpha:  # not NaN
+            self._metrics.project_alpha.labels(str(project_id)).set(r.alpha)
+        return pb.GetProjectQualityResponse(
+            quality=pb.ProjectQuality(
+                project_id=str(project_id),
+                krippendorff_alpha=r.alpha,
+                alpha_level=r.alpha_level,
+                gold_accuracy=r.gold_accuracy,
+                acceptance_rate=r.acceptance_rate,
+                reviewer_agreement=r.reviewer_agreement,
+                flagged_expert_ids=r.flagged_expert_ids,
+                submissions=sum(r.counts.values()),
+                accepted=r.counts.get("accepted", 0),
+                rejected=r.counts.get("rejected", 0),
+                in_review=r.counts.get("in_review", 0),
+                items_finalized=r.items_finalized,
+                rejection_reasons=r.rejection_reasons,
+            )
+        )
+
+    async def GetExpertQuality(
+        self, request: pb.GetExpertQualityRequest, context: GrpcContext
+    ) -> pb.GetExpertQualityResponse:
+        if not request.expert_id:
+            raise InvalidArgument([FieldViolation("expert_id", "required")])
+        require_self_or_operator(request.expert_id)
+        async with self._pool.acquire() as conn:
+            rows = await quality_repo.of_expert(conn, request.expert_id)
+        out = pb.GetExpertQualityResponse()
+        for r in rows:
+            as_of = Timestamp()
+            as_of.FromDatetime(r["as_of"])
+            out.estimates.append(
+                pb.ExpertQuality(
+                    domain=r["domain"],
+                    mean=r["mean"],
+                    lower=r["lower"],
+                    upper=r["upper"],
+                    evidence=r["pieces"],
+                    suspended=r["suspended"],
+                    as_of=as_of,
+                )
+            )
+        return out

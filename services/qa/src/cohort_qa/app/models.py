@@ -1,0 +1,107 @@
+"""Refitting each categorical project's Dawid-Skene model as judgments accumulate.
+
+Item aggregation uses the last fit's confusion matrices (warm start); the refit itself starts from
+the previous fit's matrices for known experts and from a one-coin matrix of their quality estimate
+for new ones, so it converges in a few iterations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+import uuid
+
+import asyncpg
+import numpy as np
+
+from cohort_qa.app.progress import PRIOR_MEAN
+from cohort_qa.db import models as repo
+from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import quality as quality_repo
+from cohort_qa.db import reviews as reviews_repo
+from cohort_qa.domain import dawid_skene
+from cohort_qa.messaging import payloads
+from cohort_qa.metrics import QaMetrics
+
+log = logging.getLogger(__name__)
+
+REFIT_EVERY = 50
+"""Accepted judgments a project gains before its model is refitted."""
+
+
+async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -> int:
+    """Refit one project's model; returns the number of judgments it used."""
+    async with pool.acquire() as conn:
+        project = await projects_repo.get(conn, project_id)
+        if project is None:
+            return 0
+        rows = await repo.categorical_judgments(conn, project_id)
+        inputs = await repo.task_inputs(conn, project_id)
+        experts = sorted({r["expert_id"] for r in rows})
+        priors, previous = await repo.get(conn, project_id, experts)
+        estimates = await quality_repo.estimates(conn, project.domain, experts)
+    # Classes are positions as shown; tasks QA never saw the input of use their judgments' ids.
+    orders: dict[str, tuple[str, ...]] = {}
+    for task_id, data in inputs.items():
+        view = payloads.task_view(data)
+        if view:
+            orders[task_id] = view.candidate_ids
+    tasks = sorted({r["task_id"] for r in rows})
+    task_index = {t: i for i, t in enumerate(tasks)}
+    expert_index = {e: i for i, e in enumerate(experts)}
+    items, workers, labels = [], [], []
+    for r in rows:
+        order = orders.get(r["task_id"])
+        if not order or r["top_choice"] not in order:
+            continue
+        items.append(task_index[r["task_id"]])
+        workers.append(expert_index[r["expert_id"]])
+        labels.append(order.index(r["top_choice"]))
+    if not labels:
+        return 0
+    k = max(2, max(labels) + 1, *(len(o) for o in orders.values()))
+    initial = dawid_skene.one_coin(np.array([estimates[e].mean if e in estimates else PRIOR_MEAN for e in experts]), k)
+    for e, matrix in previous.items():
+        if matrix.shape == (k, k):
+            initial[expert_index[e]] = matrix
+    started = time.perf_counter()
+    fit = await asyncio.to_thread(
+        dawid_skene.fit,
+        np.array(items),
+        np.array(workers),
+        np.array(labels),
+        n_items=len(tasks),
+        n_workers=len(experts),
+        n_classes=k,
+        initial_confusion=initial,
+        initial_priors=priors if priors is not None and priors.shape == (k,) else None,
+    )
+    metrics.model_fit_seconds.observe(time.perf_counter() - started)
+    async with pool.acquire() as conn, conn.transaction():
+        await repo.save(
+            conn,
+            project_id,
+            fit.priors,
+            {e: fit.confusion[i] for e, i in expert_index.items()},
+            len(rows),
+            dt.datetime.now(dt.UTC),
+        )
+    return len(labels)
+
+
+async def refit_forever(pool: asyncpg.Pool, metrics: QaMetrics, every_seconds: float = 10.0) -> None:
+    """Background job: refit stale projects and refresh the review-queue gauge."""
+    while True:
+        try:
+            async with pool.acquire() as conn:
+                stale = await repo.stale_projects(conn, REFIT_EVERY)
+                depth = await reviews_repo.queue_depth(conn)
+            for slot in (0, 1):
+                metrics.review_queue.labels(str(slot)).set(depth.get(slot, 0))
+            for project_id in stale:
+                await refit(pool, project_id, metrics)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("model refit pass failed; retrying later", exc_info=True)
+        await asyncio.sleep(every_seconds)

@@ -1,0 +1,223 @@
+"""The path of each submission: automatic checks, gold, review sampling, verdict, aggregation.
+
+Runs set-based over a batch of SubmissionCreated events in the inbox's transaction: the checks are
+pure functions, and every database step is one statement for the whole batch, which is what
+makes thousands of submissions per second possible on a small machine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import asyncpg
+import numpy as np
+
+from cohort.types.v1 import submissions_pb2
+from cohort_qa.app import progress
+from cohort_qa.app import quality as quality_app
+from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import quality as quality_repo
+from cohort_qa.db import reviews as reviews_repo
+from cohort_qa.db import submissions as repo
+from cohort_qa.db import tasks as tasks_repo
+from cohort_qa.db.submissions import Decision, NewSubmission
+from cohort_qa.domain import checks, gold, quality, sampling, similarity
+from cohort_qa.domain.checks import CheckLimits, Finding
+from cohort_qa.domain.projects import DataKind, QaProject
+from cohort_qa.domain.quality import Evidence
+from cohort_qa.domain.work import Answer, TaskView
+from cohort_qa.messaging import events, payloads
+from cohort_qa.messaging.events import Outgoing
+from cohort_qa.metrics import QaMetrics
+from cohort_runtime import add_events
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class _Assessed:
+    sub: NewSubmission
+    seq: int
+    answer: Answer | None
+    view: TaskView | None
+    findings: list[Finding] = field(default_factory=list)
+    signature: np.ndarray | None = None
+
+
+async def submissions_received(
+    conn: asyncpg.Connection, subs: list[NewSubmission], metrics: QaMetrics, limits: CheckLimits
+) -> None:
+    seqs = await repo.insert_new(conn, subs)
+    fresh = [s for s in subs if s.submission_id in seqs]  # one verdict per submission, however often sent
+    if not fresh:
+        return
+    by_project: dict[uuid.UUID, list[tuple[NewSubmission, int]]] = defaultdict(list)
+    for s in fresh:
+        by_project[s.project_id].append((s, seqs[s.submission_id]))
+    projects = await projects_repo.get_many(conn, list(by_project))
+    now = _now()
+    out: list[Outgoing] = []
+    for project_id in sorted(by_project):
+        project = projects.get(project_id)
+        if project is not None:  # else it waits for ProjectActivated, which evaluates it
+            out += await evaluate(conn, project, by_project[project_id], now, metrics, limits)
+    await add_events(conn, out)
+
+
+async def project_known(conn: asyncpg.Connection, project: QaProject, metrics: QaMetrics, limits: CheckLimits) -> None:
+    waiting = await repo.waiting(conn, project.project_id)
+    if waiting:
+        await add_events(conn, await evaluate(conn, project, waiting, _now(), metrics, limits))
+
+
+async def evaluate(
+    conn: asyncpg.Connection,
+    project: QaProject,
+    subs: list[tuple[NewSubmission, int]],
+    now: dt.datetime,
+    metrics: QaMetrics,
+    limits: CheckLimits,
+) -> list[Outgoing]:
+    tasks = await tasks_repo.get_many(conn, [(project.project_id, s.task_id) for s, _ in subs])
+    assessed = [_assess(project, s, seq, tasks.get((project.project_id, s.task_id)), limits) for s, seq in subs]
+    await _position_bias(conn, project, assessed, limits)
+    await _near_duplicates(conn, project, assessed, limits)
+    estimates = await quality_repo.estimates(conn, project.domain, sorted({a.sub.expert_id for a in assessed}))
+
+    decisions: list[Decision] = []
+    reviews: list[tuple[uuid.UUID, uuid.UUID, str, int, list[str]]] = []
+    out: list[Outgoing] = []
+    evidence: dict[str, Evidence] = defaultdict(Evidence)
+    accepted_tasks: list[str] = []
+    for a in assessed:
+        s, answer = a.sub, a.answer
+        for f in a.findings:
+            metrics.findings.labels(f.code).inc()
+        hard = [f.code for f in a.findings if f.hard]
+        soft = [f.code for f in a.findings if not f.hard]
+        task = tasks.get((project.project_id, s.task_id))
+        state, reasons, gold_outcome = "accepted", list(hard or soft), None
+        if hard or answer is None:
+            state = "rejected"
+        elif s.is_gold or (task is not None and task.is_gold):
+            reference = payloads.gold_reference(task.gold if task else None)
+            outcome = gold.score(answer, reference, project) if reference else None
+            if outcome is gold.GoldOutcome.CORRECT:
+                gold_outcome = "correct"
+            elif outcome is gold.GoldOutcome.INCORRECT:
+                state, gold_outcome, reasons = "rejected", "incorrect", ["gold_mismatch"]
+            else:
+                state = "in_review"
+                reasons = ["gold_free_text" if reference else "gold_reference_missing", *soft]
+            if gold_outcome:
+                evidence[s.expert_id] += quality.gold(gold_outcome == "correct")
+        elif soft:
+            state = "in_review"
+        else:
+            p = sampling.review_probability(
+                project.review_sample_rate, estimates.get(s.expert_id), project.minimum_quality
+            )
+            if sampling.sampled(s.submission_id, p):
+                state, reasons = "in_review", ["sampled"]
+        decisions.append(
+            Decision(
+                s.submission_id,
+                state,
+                tuple(reasons),
+                gold_outcome,
+                top_choice=answer.ranking[0] if answer and answer.ranking else None,
+                scores=answer.scores if answer and project.kind is DataKind.RUBRIC_GRADE else None,
+                signature=similarity.to_bytes(a.signature) if a.signature is not None else None,
+            )
+        )
+        if state == "in_review":
+            reviews.append((s.submission_id, project.project_id, s.task_id, 0, reasons))
+            if sampling.calibration(s.submission_id):
+                reviews.append((s.submission_id, project.project_id, s.task_id, 1, reasons))
+            metrics.verdicts.labels("in_review", "checks").inc()
+        else:
+            out.append(
+                events.verdict(
+                    s.submission_id, project.project_id, s.task_id, None if state == "accepted" else reasons, now
+                )
+            )
+            metrics.verdicts.labels(state, "gold" if gold_outcome else "checks").inc()
+            if state == "accepted":
+                accepted_tasks.append(s.task_id)
+    await repo.apply(conn, decisions)
+    await reviews_repo.enqueue(conn, reviews)
+    out += await quality_app.record(conn, project, dict(evidence), now)
+    out += await progress.advance(conn, project, accepted_tasks, now, metrics)
+    return out
+
+
+def _assess(
+    project: QaProject, s: NewSubmission, seq: int, task: tasks_repo.TaskRow | None, limits: CheckLimits
+) -> _Assessed:
+    answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(s.payload))
+    view = payloads.task_view(task.input if task else None)
+    a = _Assessed(s, seq, answer, view)
+    if answer is None or answer.kind is not project.kind:
+        a.findings.append(Finding("wrong_kind", hard=True, detail=answer.kind.value if answer else "no payload"))
+        return a
+    a.findings += checks.content_findings(answer, view, project, limits)
+    pace = checks.pace_finding(answer, view, s.active_seconds, limits)
+    if pace:
+        a.findings.append(pace)
+    return a
+
+
+async def _position_bias(
+    conn: asyncpg.Connection, project: QaProject, assessed: list[_Assessed], limits: CheckLimits
+) -> None:
+    if project.kind is not DataKind.PREFERENCE:
+        return
+    counted = [a for a in assessed if a.answer and a.answer.ranking and a.view and a.view.candidates]
+    stats = await repo.count_positions(
+        conn,
+        project.project_id,
+        [
+            (a.sub.expert_id, a.answer.ranking[0] == a.view.candidate_ids[0], len(a.view.candidates))
+            for a in counted
+            if a.answer and a.view
+        ],
+    )
+    for a in counted:
+        finding = checks.position_bias_finding(*stats[a.sub.expert_id], limits)
+        if finding:
+            a.findings.append(finding)
+
+
+async def _near_duplicates(
+    conn: asyncpg.Connection, project: QaProject, assessed: list[_Assessed], limits: CheckLimits
+) -> None:
+    if not project.kind.free_text:
+        return
+    indexed = {}
+    for a in assessed:
+        if a.answer is None or any(f.hard for f in a.findings):
+            continue
+        if len(a.answer.text.strip()) < limits.near_duplicate_min_chars:
+            continue
+        a.signature = similarity.signature(a.answer.text)
+        indexed[a.sub.submission_id] = a
+    pairs = await repo.near_duplicates(
+        conn,
+        project.project_id,
+        [(sid, a.seq, similarity.band_keys(a.signature)) for sid, a in indexed.items() if a.signature is not None],
+    )
+    for sid, other, stored in pairs:
+        a = indexed[sid]
+        if any(f.code == "near_duplicate" for f in a.findings) or a.signature is None:
+            continue
+        earlier = indexed[other].signature if other in indexed else similarity.from_bytes(stored) if stored else None
+        if (
+            earlier is not None
+            and similarity.estimated_jaccard(a.signature, earlier) >= limits.near_duplicate_similarity
+        ):
+            a.findings.append(Finding("near_duplicate", hard=True, detail=str(other)))

@@ -1,0 +1,144 @@
+"""Reviewers acquire, submit and release reviews; a deciding review decides its submission."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import asyncpg
+
+from cohort_qa.app import progress
+from cohort_qa.app import quality as quality_app
+from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import quality as quality_repo
+from cohort_qa.db import reviews as repo
+from cohort_qa.db import submissions as submissions_repo
+from cohort_qa.db import tasks as tasks_repo
+from cohort_qa.domain import quality, reviews
+from cohort_qa.domain.errors import ProjectNotFound, ReviewNotFound, ReviewNotLeased
+from cohort_qa.domain.projects import QaProject
+from cohort_qa.messaging import events
+from cohort_qa.metrics import QaMetrics
+from cohort_runtime import add_events
+
+LEASE = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class LeasedReview:
+    review_id: uuid.UUID
+    submission_id: uuid.UUID
+    project: QaProject
+    task_id: str
+    task_input: bytes | None
+    payload: bytes
+    lease_until: dt.datetime
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    weighted_total: float
+    decided_submission: bool
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def acquire(pool: asyncpg.Pool, reviewer_id: str, project_id: uuid.UUID | None) -> LeasedReview | None:
+    async with pool.acquire() as conn, conn.transaction():
+        if project_id is not None:
+            project = await projects_repo.get(conn, project_id)
+            if project is None:
+                raise ProjectNotFound(str(project_id))
+            # Asked for one project: say why there is nothing, rather than an empty answer.
+            reviews.check_reviewer((await quality_repo.estimates(conn, project.domain, [reviewer_id])).get(reviewer_id))
+        row = await repo.lease_next(
+            conn,
+            reviewer_id,
+            project_id,
+            _now() + LEASE,
+            reviews.REVIEWER_MIN_MEAN,
+            reviews.REVIEWER_MIN_EVIDENCE,
+        )
+        if row is None:
+            return None
+        project = await projects_repo.get(conn, row["project_id"])
+        submission = await submissions_repo.get(conn, row["submission_id"])
+        task = (await tasks_repo.get_many(conn, [(row["project_id"], row["task_id"])])).get(
+            (row["project_id"], row["task_id"])
+        )
+        assert project is not None and submission is not None  # noqa: S101 - rows reference each other
+        return LeasedReview(
+            review_id=row["review_id"],
+            submission_id=row["submission_id"],
+            project=project,
+            task_id=row["task_id"],
+            task_input=task.input if task else None,
+            payload=submission["payload"],
+            lease_until=row["lease_until"],
+            reasons=tuple(row["reasons"]),
+        )
+
+
+async def submit(
+    pool: asyncpg.Pool,
+    reviewer_id: str,
+    review_id: uuid.UUID,
+    scores: Mapping[str, int],
+    accept: bool,
+    comments: str,
+    metrics: QaMetrics,
+) -> Submitted:
+    verdict = "accept" if accept else "reject"
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.lock(conn, review_id)
+        if row is None or row["reviewer_id"] != reviewer_id:
+            raise ReviewNotFound(str(review_id))  # someone else's review is not theirs to know about
+        project = await projects_repo.get(conn, row["project_id"])
+        if project is None:
+            raise ProjectNotFound(str(row["project_id"]))
+        total = reviews.weighted_total(project, scores)
+        if row["state"] == "done":
+            if row["verdict"] == verdict and json.loads(row["scores"]) == dict(scores):
+                return Submitted(row["weighted_total"], False)  # a retried call: same answer, no new effect
+            raise ReviewNotLeased("the review was already submitted with other scores")
+        now = _now()
+        if row["state"] != "leased" or row["lease_until"] < now:
+            raise ReviewNotLeased("the review's lease has ended; acquire a review again")
+        await repo.complete(conn, review_id, scores, total, verdict, comments)
+        decided = await submissions_repo.decide_reviewed(conn, row["submission_id"], accept)
+        if not decided:
+            return Submitted(total, False)  # a calibration review, or the other review decided first
+        submission = await submissions_repo.get(conn, row["submission_id"])
+        assert submission is not None  # noqa: S101 - the review references it
+        metrics.verdicts.labels("accepted" if accept else "rejected", "review").inc()
+        out = [
+            events.verdict(
+                row["submission_id"],
+                project.project_id,
+                row["task_id"],
+                None if accept else list(submission["reasons"]),
+                now,
+            )
+        ]
+        evidence = {submission["expert_id"]: quality.review(reviews.normalized_total(project, total), accept)}
+        out += await quality_app.record(conn, project, evidence, now)
+        if accept:
+            out += await progress.advance(conn, project, [row["task_id"]], now, metrics)
+        await add_events(conn, out)
+        return Submitted(total, True)
+
+
+async def release(pool: asyncpg.Pool, reviewer_id: str, review_id: uuid.UUID) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        row = await repo.lock(conn, review_id)
+        if row is None or row["reviewer_id"] != reviewer_id:
+            raise ReviewNotFound(str(review_id))
+        if row["state"] != "leased":
+            raise ReviewNotLeased("only a leased review can be released")
+        await repo.release(conn, review_id)

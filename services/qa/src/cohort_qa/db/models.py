@@ -1,0 +1,84 @@
+"""The per-project Dawid-Skene fit: class priors and each expert's confusion matrix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+import numpy as np
+
+
+async def get(
+    conn: asyncpg.Connection, project_id: uuid.UUID, experts: list[str]
+) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+    row = await conn.fetchrow("SELECT classes, priors FROM project_models WHERE project_id = $1", project_id)
+    if row is None:
+        return None, {}
+    k = row["classes"]
+    rows = await conn.fetch(
+        "SELECT expert_id, matrix FROM expert_confusion WHERE project_id = $1 AND expert_id = ANY($2::text[])",
+        project_id,
+        experts,
+    )
+    return np.array(row["priors"]), {r["expert_id"]: np.array(r["matrix"]).reshape(k, k) for r in rows}
+
+
+async def save(
+    conn: asyncpg.Connection,
+    project_id: uuid.UUID,
+    priors: np.ndarray,
+    confusion: dict[str, np.ndarray],
+    judgments: int,
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO project_models (project_id, classes, priors, judgments, fitted_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (project_id) DO UPDATE SET classes = EXCLUDED.classes, priors = EXCLUDED.priors,
+               judgments = EXCLUDED.judgments, fitted_at = EXCLUDED.fitted_at""",
+        project_id,
+        len(priors),
+        [float(p) for p in priors],
+        judgments,
+        now,
+    )
+    experts = sorted(confusion)
+    await conn.execute(
+        """INSERT INTO expert_confusion (project_id, expert_id, matrix)
+           SELECT $1, e.expert_id, string_to_array(e.matrix, ',')::float8[]
+           FROM unnest($2::text[], $3::text[]) AS e(expert_id, matrix)
+           ON CONFLICT (project_id, expert_id) DO UPDATE SET matrix = EXCLUDED.matrix""",
+        project_id,
+        experts,
+        [",".join(repr(float(x)) for x in confusion[e].ravel()) for e in experts],
+    )
+
+
+async def stale_projects(conn: asyncpg.Connection, min_new: int) -> list[uuid.UUID]:
+    """Categorical projects with at least `min_new` accepted judgments more than their last fit saw."""
+    rows = await conn.fetch(
+        """SELECT p.project_id FROM projects p
+           LEFT JOIN project_models m USING (project_id)
+           CROSS JOIN LATERAL (SELECT count(*) AS n FROM submissions s
+                               WHERE s.project_id = p.project_id AND s.state = 'accepted'
+                                 AND s.top_choice IS NOT NULL) c
+           WHERE p.data_kind = 'preference' AND c.n >= coalesce(m.judgments, 0) + $1""",
+        min_new,
+    )
+    return [r["project_id"] for r in rows]
+
+
+async def categorical_judgments(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[asyncpg.Record]:
+    """(task, expert, top choice) of every accepted preference in the project."""
+    return list(
+        await conn.fetch(
+            """SELECT task_id, expert_id, top_choice FROM submissions
+           WHERE project_id = $1 AND state = 'accepted' AND top_choice IS NOT NULL""",
+            project_id,
+        )
+    )
+
+
+async def task_inputs(conn: asyncpg.Connection, project_id: uuid.UUID) -> dict[str, bytes]:
+    rows = await conn.fetch("SELECT task_id, input FROM tasks WHERE project_id = $1 AND input IS NOT NULL", project_id)
+    return {r["task_id"]: r["input"] for r in rows}

@@ -1,0 +1,88 @@
+"""Tasks as QA knows them: input, gold reference, target overlap, finalization."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass
+class TaskRow:
+    project_id: uuid.UUID
+    task_id: str
+    input: bytes | None
+    is_gold: bool
+    gold: bytes | None
+    target_overlap: int | None
+    finalized: bool
+
+
+async def add_inputs(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
+    await conn.execute(
+        """INSERT INTO tasks (project_id, task_id, input, is_gold)
+           SELECT $1, t.task_id, t.input, t.is_gold
+           FROM unnest($2::text[], $3::bytea[], $4::bool[]) AS t(task_id, input, is_gold)
+           ON CONFLICT (project_id, task_id) DO UPDATE SET input = EXCLUDED.input, is_gold = EXCLUDED.is_gold""",
+        project_id,
+        [t[0] for t in tasks],
+        [t[1] for t in tasks],
+        [t[2] for t in tasks],
+    )
+
+
+async def add_gold(conn: asyncpg.Connection, project_id: uuid.UUID, references: list[tuple[str, bytes]]) -> None:
+    await conn.execute(
+        """INSERT INTO tasks (project_id, task_id, gold, is_gold)
+           SELECT $1, r.task_id, r.gold, true FROM unnest($2::text[], $3::bytea[]) AS r(task_id, gold)
+           ON CONFLICT (project_id, task_id) DO UPDATE SET gold = EXCLUDED.gold, is_gold = true""",
+        project_id,
+        [r[0] for r in references],
+        [r[1] for r in references],
+    )
+
+
+def _row(r: asyncpg.Record) -> TaskRow:
+    return TaskRow(
+        r["project_id"],
+        r["task_id"],
+        r["input"],
+        r["is_gold"],
+        r["gold"],
+        r["target_overlap"],
+        r["finalized_at"] is not None,
+    )
+
+
+async def get_many(conn: asyncpg.Connection, keys: list[tuple[uuid.UUID, str]]) -> dict[tuple[uuid.UUID, str], TaskRow]:
+    rows = await conn.fetch(
+        """SELECT t.* FROM tasks t JOIN unnest($1::uuid[], $2::text[]) AS k(project_id, task_id)
+           USING (project_id, task_id)""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r["project_id"], r["task_id"]): _row(r) for r in rows}
+
+
+async def lock(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> TaskRow:
+    """The task's row, created if QA never got its input, locked for this transaction."""
+    await conn.execute(
+        "INSERT INTO tasks (project_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", project_id, task_id
+    )
+    row = await conn.fetchrow(
+        "SELECT * FROM tasks WHERE project_id = $1 AND task_id = $2 FOR UPDATE", project_id, task_id
+    )
+    return _row(row)
+
+
+async def set_target(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, target: int) -> None:
+    await conn.execute(
+        "UPDATE tasks SET target_overlap = $3 WHERE project_id = $1 AND task_id = $2", project_id, task_id, target
+    )
+
+
+async def mark_finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> None:
+    await conn.execute(
+        "UPDATE tasks SET finalized_at = now() WHERE project_id = $1 AND task_id = $2", project_id, task_id
+    )

@@ -1,0 +1,55 @@
+"""What QA knows about a project: the parts of its spec that decide how work is judged."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+
+class DataKind(enum.Enum):
+    SFT = "sft"
+    PREFERENCE = "preference"
+    TRAJECTORY = "trajectory"
+    RUBRIC_GRADE = "rubric_grade"
+    ADVERSARIAL = "adversarial"
+
+    @property
+    def categorical(self) -> bool:
+        """Judgments aggregated by a reliability-weighted vote over classes."""
+        return self is DataKind.PREFERENCE
+
+    @property
+    def free_text(self) -> bool:
+        """Deliverables chosen, not averaged: the best-reviewed submission wins."""
+        return self in (DataKind.SFT, DataKind.TRAJECTORY, DataKind.ADVERSARIAL)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    weight: float
+    scale_min: int
+    scale_max: int
+
+    @property
+    def span(self) -> int:
+        return max(self.scale_max - self.scale_min, 1)
+
+
+@dataclass(frozen=True)
+class QaProject:
+    project_id: uuid.UUID
+    lab_id: uuid.UUID
+    kind: DataKind
+    domain: str
+    overlap: int
+    max_overlap: int
+    review_sample_rate: float
+    minimum_quality: float
+    criteria: tuple[Criterion, ...] = field(default_factory=tuple)
+    rubric_version: int = 0
+    instructions_version: int = 0
+
+    def criterion(self, name: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.name == name), None)

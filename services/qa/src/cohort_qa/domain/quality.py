@@ -1,0 +1,70 @@
+"""Expert quality per domain: a Beta posterior over the evidence QA collects.
+
+Each piece of evidence is a weighted success or failure: a gold answer (weight 1), a review
+(its normalized weighted total as the success share, so a middling review counts half), and
+agreement with a finalized aggregate (weight 0.5, weaker because the aggregate may be wrong). The
+prior Beta(3, 1) says vetted experts are probably good (mean 0.75) but is worth only four answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scipy.stats import beta as beta_distribution
+
+PRIOR_SUCCESSES = 3.0
+PRIOR_FAILURES = 1.0
+CREDIBLE_MASS = 0.90
+MIN_EVIDENCE_TO_SUSPEND = 10
+DOMAIN_FLOOR = 0.5
+"""Below this (with confidence) an expert is suspended in the whole domain, whatever the project."""
+
+GOLD_WEIGHT = 1.0
+REVIEW_WEIGHT = 1.0
+AGREEMENT_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    successes: float = 0.0
+    failures: float = 0.0
+    pieces: int = 0
+
+    def __add__(self, other: Evidence) -> Evidence:
+        return Evidence(self.successes + other.successes, self.failures + other.failures, self.pieces + other.pieces)
+
+
+def gold(correct: bool) -> Evidence:
+    return Evidence(GOLD_WEIGHT if correct else 0.0, 0.0 if correct else GOLD_WEIGHT, 1)
+
+
+def review(normalized_total: float, accepted: bool) -> Evidence:
+    share = min(1.0, max(0.0, normalized_total))
+    if not accepted:
+        share = min(share, 0.25)  # a rejection is mostly failure, however the rubric scored
+    return Evidence(REVIEW_WEIGHT * share, REVIEW_WEIGHT * (1 - share), 1)
+
+
+def agreement(agreed: bool) -> Evidence:
+    return Evidence(AGREEMENT_WEIGHT if agreed else 0.0, 0.0 if agreed else AGREEMENT_WEIGHT, 1)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    lower: float
+    upper: float
+    evidence: int
+
+
+def estimate(evidence: Evidence) -> Estimate:
+    a = PRIOR_SUCCESSES + evidence.successes
+    b = PRIOR_FAILURES + evidence.failures
+    tail = (1 - CREDIBLE_MASS) / 2
+    lower, upper = beta_distribution.ppf([tail, 1 - tail], a, b)
+    return Estimate(mean=a / (a + b), lower=float(lower), upper=float(upper), evidence=evidence.pieces)
+
+
+def below(estimate: Estimate, threshold: float) -> bool:
+    """Confidently below: enough evidence, and even the interval's upper bound under the bar."""
+    return threshold > 0 and estimate.evidence >= MIN_EVIDENCE_TO_SUSPEND and estimate.upper < threshold

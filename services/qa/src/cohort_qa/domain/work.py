@@ -1,0 +1,55 @@
+"""A submission as QA reasons about it, independent of the wire format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cohort_qa.domain.projects import DataKind
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the expert handed in, reduced to what the checks and aggregation read.
+
+    `text` is the free text the expert wrote (response, final answer and steps, adversarial prompt
+    and failure, or a preference's rationale); `ranking` is a preference's order, best first;
+    `scores` a rubric grade's (or a preference's) per-criterion scores."""
+
+    kind: DataKind
+    text: str = ""
+    ranking: tuple[str, ...] = ()
+    scores: Mapping[str, int] = field(default_factory=dict)
+    steps: int = 0
+    parts: Mapping[str, str] = field(default_factory=dict)
+    """Named text fields that must each be present for the kind (e.g. 'final_answer')."""
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What the expert saw: the prompt (or the flattened conversation) and the candidates."""
+
+    prompt: str
+    candidates: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def candidate_ids(self) -> tuple[str, ...]:
+        return tuple(cid for cid, _ in self.candidates)
+
+    @property
+    def reading_chars(self) -> int:
+        return len(self.prompt) + sum(len(content) for _, content in self.candidates)
+
+
+@dataclass(frozen=True)
+class Submission:
+    submission_id: uuid.UUID
+    project_id: uuid.UUID
+    task_id: str
+    expert_id: str
+    answer: Answer
+    is_gold: bool
+    active_seconds: int
+    submit_time: dt.datetime

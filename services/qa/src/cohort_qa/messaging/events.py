@@ -1,0 +1,131 @@
+"""The events QA publishes, built from domain values: (topic, key, message) for the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.events.v1 import items_pb2, quality_pb2, verdicts_pb2
+from cohort.types.v1 import submissions_pb2
+from cohort_qa.domain.consensus import ChosenItem, Outcome, PreferenceItem, RubricItem
+from cohort_qa.domain.projects import DataKind, QaProject
+from cohort_qa.domain.quality import Estimate
+from cohort_qa.messaging.topics import EXPERT_QUALITY, ITEMS, REQUESTS, VERDICTS
+
+Outgoing = tuple[str, str | None, Message]
+
+
+def _ts(when: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(when)
+    return ts
+
+
+def verdict(
+    submission_id: uuid.UUID, project_id: uuid.UUID, task_id: str, reasons: list[str] | None, when: dt.datetime
+) -> Outgoing:
+    """Accepted when `reasons` is None, else rejected with them. Keyed by task, like submissions."""
+    message: Message
+    if reasons is None:
+        message = verdicts_pb2.SubmissionAccepted(
+            submission_id=str(submission_id), project_id=str(project_id), task_id=task_id, decide_time=_ts(when)
+        )
+    else:
+        message = verdicts_pb2.SubmissionRejected(
+            submission_id=str(submission_id),
+            project_id=str(project_id),
+            task_id=task_id,
+            reasons=reasons,
+            decide_time=_ts(when),
+        )
+    return VERDICTS, task_id, message
+
+
+def quality_updated(
+    expert_id: str,
+    domain: str,
+    estimate: Estimate,
+    *,
+    suspended: bool,
+    project_id: uuid.UUID | None,
+    reasons: list[str],
+    when: dt.datetime,
+) -> Outgoing:
+    return (
+        EXPERT_QUALITY,
+        expert_id,
+        quality_pb2.ExpertQualityUpdated(
+            expert_id=expert_id,
+            domain=domain,
+            mean=estimate.mean,
+            lower=estimate.lower,
+            upper=estimate.upper,
+            evidence=estimate.evidence,
+            suspended=suspended,
+            project_id=str(project_id) if project_id else "",
+            reasons=reasons,
+            as_of=_ts(when),
+        ),
+    )
+
+
+def extra_judgments(project_id: uuid.UUID, task_id: str, additional: int) -> Outgoing:
+    return (
+        REQUESTS,
+        str(project_id),
+        quality_pb2.ExtraJudgmentsRequested(project_id=str(project_id), task_id=task_id, additional=additional),
+    )
+
+
+def item_id(project_id: uuid.UUID, task_id: str) -> uuid.UUID:
+    """One item per task, the same id however often QA finalizes it (redeliveries, retries)."""
+    return uuid.uuid5(project_id, task_id)
+
+
+def item_finalized(
+    project: QaProject,
+    task_id: str,
+    outcome: Outcome,
+    *,
+    expert_ids: list[str],
+    reviewer_scores: list[float],
+    chosen_payload: bytes | None,
+    when: dt.datetime,
+) -> Outgoing:
+    item = items_pb2.ItemFinalized(
+        project_id=str(project.project_id),
+        task_id=task_id,
+        item_id=str(item_id(project.project_id, task_id)),
+        quality=items_pb2.ItemQuality(
+            agreement=outcome.agreement, confidence=outcome.confidence, reviewer_scores=reviewer_scores
+        ),
+        expert_ids=expert_ids,
+        instructions_version=project.instructions_version,
+        rubric_version=project.rubric_version,
+        finalize_time=_ts(when),
+    )
+    result = outcome.result
+    if isinstance(result, PreferenceItem):
+        item.preference.ranking.extend(result.ranking)
+    elif isinstance(result, RubricItem):
+        item.rubric_grade.overall = result.overall
+        for name, value in result.scores.items():
+            item.rubric_grade.scores[name] = value
+    elif isinstance(result, ChosenItem) and chosen_payload is not None:
+        payload = submissions_pb2.SubmissionPayload.FromString(chosen_payload)
+        if project.kind is DataKind.SFT:
+            item.sft.response, item.sft.reasoning = payload.sft.response, payload.sft.reasoning
+        elif project.kind is DataKind.TRAJECTORY:
+            item.trajectory.steps.extend(payload.trajectory.steps)
+            item.trajectory.final_answer = payload.trajectory.final_answer
+        elif project.kind is DataKind.ADVERSARIAL:
+            a = payload.adversarial
+            item.adversarial.prompt, item.adversarial.reference, item.adversarial.failure = (
+                a.prompt,
+                a.reference,
+                a.failure,
+            )
+    return ITEMS, str(project.project_id), item

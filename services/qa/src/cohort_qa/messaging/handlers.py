@@ -1,0 +1,72 @@
+"""Handlers of the events QA consumes; each runs inside its inbox transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import asyncpg
+
+from cohort.events.v1 import projects_pb2, submissions_pb2
+from cohort.events.v1 import tasks_pb2 as task_events
+from cohort_qa.app import pipeline
+from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import tasks as tasks_repo
+from cohort_qa.db.submissions import NewSubmission
+from cohort_qa.domain.checks import CheckLimits
+from cohort_qa.messaging.payloads import project_from_activated
+from cohort_qa.messaging.topics import CONSUMED
+from cohort_qa.metrics import QaMetrics
+from cohort_runtime import Event, EventRouter, Subscription
+
+
+def new_submission(m: submissions_pb2.SubmissionCreated, received: dt.datetime) -> NewSubmission:
+    return NewSubmission(
+        submission_id=uuid.UUID(m.submission_id),
+        project_id=uuid.UUID(m.project_id),
+        task_id=m.task_id,
+        expert_id=m.expert_id,
+        payload=m.payload.SerializeToString(),
+        is_gold=m.is_gold,
+        active_seconds=m.active_seconds,
+        submit_time=m.submit_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("submit_time") else received,
+    )
+
+
+def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]:
+    async def on_activated(conn: asyncpg.Connection, event: Event[projects_pb2.ProjectActivated]) -> None:
+        project = project_from_activated(event.message)
+        await projects_repo.upsert(conn, project)
+        await pipeline.project_known(conn, project, metrics, limits)
+
+    def on_state(state: str):  # type: ignore[no-untyped-def]
+        async def handle(conn: asyncpg.Connection, event: Event) -> None:  # type: ignore[type-arg]
+            await projects_repo.set_state(conn, uuid.UUID(event.message.project_id), state)
+
+        return handle
+
+    async def on_tasks(conn: asyncpg.Connection, event: Event[task_events.TasksAdded]) -> None:
+        m = event.message
+        await tasks_repo.add_inputs(
+            conn, uuid.UUID(m.project_id), [(t.task_id, t.input.SerializeToString(), t.is_gold) for t in m.tasks]
+        )
+
+    async def on_gold(conn: asyncpg.Connection, event: Event[task_events.GoldReferencesAdded]) -> None:
+        m = event.message
+        await tasks_repo.add_gold(
+            conn, uuid.UUID(m.project_id), [(r.task_id, r.reference.SerializeToString()) for r in m.references]
+        )
+
+    async def on_submissions(conn: asyncpg.Connection, batch: list[Event[submissions_pb2.SubmissionCreated]]) -> None:
+        await pipeline.submissions_received(conn, [new_submission(e.message, e.time) for e in batch], metrics, limits)
+
+    router = EventRouter()
+    router.on(projects_pb2.ProjectActivated, on_activated)
+    router.on(projects_pb2.ProjectPaused, on_state("paused"))
+    router.on(projects_pb2.ProjectResumed, on_state("active"))
+    router.on(projects_pb2.ProjectCancelled, on_state("cancelled"))
+    router.on(projects_pb2.ProjectCompleted, on_state("completed"))
+    router.on(task_events.TasksAdded, on_tasks)
+    router.on(task_events.GoldReferencesAdded, on_gold)
+    router.on_batch(submissions_pb2.SubmissionCreated, on_submissions)
+    return [Subscription(name="events", topics=CONSUMED, router=router)]

@@ -1,0 +1,125 @@
+"""Submissions through QA over real Kafka and Postgres: checks, gold, verdicts, aggregation,
+adaptive overlap, quality updates, and one verdict per submission however often it arrives."""
+
+from __future__ import annotations
+
+import uuid
+
+from cohort.events.v1 import items_pb2, quality_pb2, verdicts_pb2
+from cohort.qa.v1 import quality_pb2 as quality_api
+from cohort.types.v1 import tasks_pb2 as ttypes
+
+from .conftest import CANDIDATES, PROMPT, pref, sft
+
+LONG = (
+    "Bond formation releases more energy than bond breaking absorbs, so the enthalpy change is negative "
+    "and the surroundings warm up; the activation energy only decides how fast that happens."
+)
+
+
+async def test_preferences_are_checked_scored_against_gold_aggregated_and_finalized(qa) -> None:
+    gold = {"t2": ttypes.GoldReference(ranking=["a", "b"])}
+    pid = await qa.project("preference", tasks=3, overlap=3, gold=gold)
+    experts = ["e1", "e2", "e3"]
+    ids = {}
+    for e, (first, second) in zip(experts, [("a", "b"), ("a", "b"), ("b", "a")], strict=True):
+        ids[(e, "t0")] = await qa.submit(pid, "t0", e, pref(first, second))
+    ids[("e1", "t2")] = await qa.submit(pid, "t2", "e1", pref("a", "b"), is_gold=True)
+    ids[("e3", "t2")] = await qa.submit(pid, "t2", "e3", pref("b", "a"), is_gold=True)
+    ids[("e2", "t1")] = await qa.submit(pid, "t1", "e2", pref("a", "a"))  # names a candidate twice
+    for sid in ids.values():
+        await qa.state(sid, "accepted", "rejected")
+
+    rejected = {m.submission_id: list(m.reasons) for m in await qa.published(verdicts_pb2.SubmissionRejected)}
+    accepted = {m.submission_id for m in await qa.published(verdicts_pb2.SubmissionAccepted)}
+    assert rejected == {ids[("e3", "t2")]: ["gold_mismatch"], ids[("e2", "t1")]: ["intransitive_ranking"]}
+    assert accepted == {ids[(e, "t0")] for e in experts} | {ids[("e1", "t2")]}
+
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert item.task_id == "t0" and list(item.preference.ranking) == ["a", "b"]
+    assert sorted(item.expert_ids) == experts
+    assert 0.5 < item.quality.confidence <= 1 and abs(item.quality.agreement - 1 / 3) < 1e-9
+    assert (item.instructions_version, item.rubric_version) == (3, 2)
+
+    updates = await qa.published(quality_pb2.ExpertQualityUpdated)
+    by_expert: dict[str, list[float]] = {}
+    for u in updates:
+        by_expert.setdefault(u.expert_id, []).append(u.mean)
+        assert u.domain == "chemistry.organic" and u.lower <= u.mean <= u.upper
+    # e1 answered gold right and agreed with the item; e3 missed gold and disagreed.
+    assert by_expert["e1"][-1] > 0.75 > by_expert["e3"][-1]
+
+    report = await qa.quality.GetProjectQuality(
+        quality_api.GetProjectQualityRequest(project_id=pid), metadata=qa.operator
+    )
+    q = report.quality
+    assert (q.submissions, q.accepted, q.rejected, q.items_finalized) == (6, 4, 2, 1)
+    assert q.gold_accuracy == 0.5
+    assert dict(q.rejection_reasons) == {"gold_mismatch": 1, "intransitive_ranking": 1}
+    assert q.alpha_level == "nominal"
+
+
+async def test_free_text_checks_reject_with_reason_codes(qa) -> None:
+    pid = await qa.project("sft", tasks=4, overlap=1)
+    short = await qa.submit(pid, "t0", "e1", sft("Heat."))
+    copied = await qa.submit(pid, "t1", "e2", sft(CANDIDATES[0][1]))
+    prompt = await qa.submit(pid, "t2", "e3", sft(f"{PROMPT} #2"))
+    fast = await qa.submit(pid, "t3", "e4", sft(LONG), active_seconds=4)
+    original = await qa.submit(pid, "t0", "e5", sft(LONG))
+    await qa.state(original, "accepted")  # t0 and t1 may sit on different partitions: order them
+    near_copy = await qa.submit(pid, "t1", "e6", sft(LONG + " Indeed."))
+    for sid in (short, copied, prompt, fast, original, near_copy):
+        await qa.state(sid, "accepted", "rejected")
+    reasons = {m.submission_id: list(m.reasons) for m in await qa.published(verdicts_pb2.SubmissionRejected)}
+    assert reasons == {
+        short: ["too_short"],
+        copied: ["copied_candidate"],
+        prompt: ["copied_prompt"],
+        fast: ["too_fast"],
+        near_copy: ["near_duplicate"],
+    }
+    assert [m.submission_id for m in await qa.published(verdicts_pb2.SubmissionAccepted)] == [original]
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert item.task_id == "t0" and item.sft.response == LONG
+
+
+async def test_a_redelivered_submission_gets_no_second_verdict(qa) -> None:
+    pid = await qa.project("sft", tasks=1, overlap=2)
+    first = await qa.submit(pid, "t0", "e1", sft(LONG), event_id="fixed-event-id")
+    await qa.submit(pid, "t0", "e1", sft(LONG), submission_id=first, event_id="fixed-event-id")  # same event
+    await qa.submit(pid, "t0", "e1", sft(LONG), submission_id=first)  # same submission, new event id
+    marker = await qa.submit(pid, "t0", "e2", sft(LONG + " Also, entropy."))
+    await qa.state(marker, "accepted", "rejected")
+    verdicts = [m.submission_id for m in await qa.published(verdicts_pb2.SubmissionAccepted)]
+    verdicts += [m.submission_id for m in await qa.published(verdicts_pb2.SubmissionRejected)]
+    assert sorted(verdicts) == sorted([first, marker])
+    assert await qa.pool.fetchval("SELECT count(*) FROM submissions") == 2
+
+
+async def test_split_judgments_request_more_until_the_maximum_overlap(qa) -> None:
+    pid = await qa.project("preference", tasks=1, overlap=2, max_overlap=3)
+    a = await qa.submit(pid, "t0", "e1", pref("a", "b"))
+    b = await qa.submit(pid, "t0", "e2", pref("b", "a"))
+    await qa.state(a, "accepted")
+    await qa.state(b, "accepted")
+    await qa.until(lambda: qa.published(quality_pb2.ExtraJudgmentsRequested), "an extra-judgment request")
+    (request,) = await qa.published(quality_pb2.ExtraJudgmentsRequested)
+    assert (request.project_id, request.task_id, request.additional) == (pid, "t0", 1)
+    assert await qa.published(items_pb2.ItemFinalized) == []
+    c = await qa.submit(pid, "t0", "e3", pref("a", "b"))
+    await qa.state(c, "accepted")
+    await qa.until(lambda: qa.published(items_pb2.ItemFinalized), "the item")
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert list(item.preference.ranking) == ["a", "b"] and len(item.expert_ids) == 3
+    assert len(await qa.published(quality_pb2.ExtraJudgmentsRequested)) == 1
+
+
+async def test_submissions_before_their_project_wait_and_are_then_judged(qa) -> None:
+    pid = str(uuid.uuid4())
+    early = await qa.submit(pid, "t0", "e1", sft("x"))
+    await qa.state(early, "waiting")
+    # The project arrives later (another topic): the waiting work is judged then.
+    await qa.project("sft", tasks=1, project_id=pid)
+    assert await qa.state(early, "rejected") == "rejected"
+    (rejected,) = await qa.published(verdicts_pb2.SubmissionRejected)
+    assert list(rejected.reasons) == ["too_short"]

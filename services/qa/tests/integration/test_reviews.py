@@ -1,0 +1,158 @@
+"""Reviewers over real gRPC: who may review what, rubric validation, the verdict a review makes,
+idempotent retries, and who may read quality figures."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import pytest
+
+from cohort.events.v1 import items_pb2, verdicts_pb2
+from cohort.qa.v1 import quality_pb2 as qpb
+from cohort.qa.v1 import reviews_pb2 as pb
+
+from .conftest import sft
+
+ANSWER = (
+    "Bond formation releases more energy than bond breaking absorbs, so the enthalpy change is negative; "
+    "the activation energy only decides how fast that happens."
+)
+
+
+async def _code(call) -> grpc.StatusCode:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call
+    return err.value.code()
+
+
+async def test_review_authorization_validation_and_verdict(qa) -> None:
+    lab = str(uuid.uuid4())
+    pid = await qa.project("sft", tasks=2, overlap=1, review_rate=1.0, lab_id=lab)
+    sid = await qa.submit(pid, "t0", "labeller", sft(ANSWER))
+    assert await qa.state(sid, "in_review") == "in_review"
+
+    plain_expert = qa.token("expert", "someone")
+    labeller = qa.token("expert", "labeller", "reviewer")
+    reviewer = qa.token("expert", "rev1", "reviewer")
+    other = qa.token("expert", "rev2", "reviewer")
+
+    assert await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=plain_expert)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest())) == grpc.StatusCode.UNAUTHENTICATED
+    # Their own work (and any task they labelled) is never offered to a reviewer.
+    mine = await qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=labeller)
+    assert not mine.HasField("review")
+    assert (
+        await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id="nope"), metadata=reviewer))
+        == grpc.StatusCode.INVALID_ARGUMENT
+    )
+
+    got = await qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=reviewer)
+    review = got.review
+    assert review.submission_id == sid and review.payload.sft.response == ANSWER
+    assert review.input.prompt.startswith("Which answer") and [c.name for c in review.rubric.criteria] == [
+        "accuracy",
+        "clarity",
+    ]
+    assert list(review.review_reasons) == ["sampled"]
+    # Leased: nobody else gets it meanwhile.
+    assert not (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=other)).HasField("review")
+
+    bad = [
+        pb.SubmitReviewRequest(review_id=review.review_id, scores={"accuracy": 5}, verdict=pb.REVIEW_VERDICT_ACCEPT),
+        pb.SubmitReviewRequest(
+            review_id=review.review_id, scores={"accuracy": 5, "clarity": 9}, verdict=pb.REVIEW_VERDICT_ACCEPT
+        ),
+        pb.SubmitReviewRequest(review_id=review.review_id, scores={"accuracy": 5, "clarity": 4}),
+        pb.SubmitReviewRequest(
+            review_id=review.review_id, scores={"accuracy": 1, "clarity": 1}, verdict=pb.REVIEW_VERDICT_REJECT
+        ),
+    ]
+    for request in bad:
+        assert await _code(qa.reviews.SubmitReview(request, metadata=reviewer)) == grpc.StatusCode.INVALID_ARGUMENT
+    good = pb.SubmitReviewRequest(
+        review_id=review.review_id, scores={"accuracy": 5, "clarity": 4}, verdict=pb.REVIEW_VERDICT_ACCEPT
+    )
+    assert await _code(qa.reviews.SubmitReview(good, metadata=other)) == grpc.StatusCode.NOT_FOUND
+    assert await qa.state(sid, "in_review") == "in_review", "rejected calls left no partial state"
+
+    done = await qa.reviews.SubmitReview(good, metadata=reviewer)
+    assert done.decided_submission and abs(done.weighted_total - (5 * 0.7 + 4 * 0.3)) < 1e-9
+    again = await qa.reviews.SubmitReview(good, metadata=reviewer)  # a retried call
+    assert not again.decided_submission and again.weighted_total == done.weighted_total
+    changed = pb.SubmitReviewRequest(
+        review_id=review.review_id, scores={"accuracy": 1, "clarity": 1}, verdict=pb.REVIEW_VERDICT_ACCEPT
+    )
+    assert await _code(qa.reviews.SubmitReview(changed, metadata=reviewer)) == grpc.StatusCode.FAILED_PRECONDITION
+
+    assert await qa.state(sid, "accepted") == "accepted"
+    assert [m.submission_id for m in await qa.published(verdicts_pb2.SubmissionAccepted)] == [sid]
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert item.sft.response == ANSWER and list(item.quality.reviewer_scores) == [done.weighted_total]
+    assert item.expert_ids == ["labeller"]
+
+    # Quality figures: the project's lab and operators; other labs do not learn the project exists.
+    request = qpb.GetProjectQualityRequest(project_id=pid)
+    own = await qa.quality.GetProjectQuality(request, metadata=qa.token("lab", lab))
+    assert own.quality.accepted == 1 and own.quality.items_finalized == 1
+    assert (
+        await _code(qa.quality.GetProjectQuality(request, metadata=qa.token("lab", str(uuid.uuid4()))))
+        == grpc.StatusCode.NOT_FOUND
+    )
+    assert await _code(qa.quality.GetProjectQuality(request, metadata=plain_expert)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    mine_q = await qa.quality.GetExpertQuality(qpb.GetExpertQualityRequest(expert_id="labeller"), metadata=labeller)
+    (estimate,) = mine_q.estimates
+    assert estimate.domain == "chemistry.organic" and estimate.evidence == 1 and estimate.mean > 0.75
+    assert (
+        await _code(qa.quality.GetExpertQuality(qpb.GetExpertQualityRequest(expert_id="labeller"), metadata=reviewer))
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
+
+
+async def test_a_rejecting_review_rejects_and_release_gives_the_review_back(qa) -> None:
+    pid = await qa.project("sft", tasks=1, overlap=1, review_rate=1.0)
+    sid = await qa.submit(pid, "t0", "labeller", sft(ANSWER))
+    await qa.state(sid, "in_review")
+    first = qa.token("expert", "rev1", "reviewer")
+    second = qa.token("expert", "rev2", "reviewer")
+    review = (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=first)).review
+    await qa.reviews.ReleaseReview(pb.ReleaseReviewRequest(review_id=review.review_id), metadata=first)
+    assert (
+        await _code(qa.reviews.ReleaseReview(pb.ReleaseReviewRequest(review_id=review.review_id), metadata=first))
+        == grpc.StatusCode.NOT_FOUND
+    )
+    again = (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=second)).review
+    assert again.review_id == review.review_id
+    await qa.reviews.SubmitReview(
+        pb.SubmitReviewRequest(
+            review_id=again.review_id,
+            scores={"accuracy": 1, "clarity": 2},
+            verdict=pb.REVIEW_VERDICT_REJECT,
+            comments="The answer confuses rate with enthalpy.",
+        ),
+        metadata=second,
+    )
+    assert await qa.state(sid, "rejected") == "rejected"
+    (rejected,) = await qa.published(verdicts_pb2.SubmissionRejected)
+    assert list(rejected.reasons) == ["sampled", "reviewer_rejected"]
+    assert await qa.published(items_pb2.ItemFinalized) == []
+
+
+async def test_a_reviewer_below_the_bar_gets_no_reviews(qa) -> None:
+    pid = await qa.project("sft", tasks=1, overlap=1, review_rate=1.0)
+    sid = await qa.submit(pid, "t0", "labeller", sft(ANSWER))
+    await qa.state(sid, "in_review")
+    await qa.pool.execute(
+        """INSERT INTO expert_quality (expert_id, domain, successes, failures, pieces, mean)
+           VALUES ('weak', 'chemistry.organic', 2, 8, 10, 0.4)"""
+    )
+    weak = qa.token("expert", "weak", "reviewer")
+    assert (
+        await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=weak))
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert not (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=weak)).HasField("review")

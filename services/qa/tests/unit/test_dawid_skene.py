@@ -1,0 +1,108 @@
+"""The aggregator on real crowd labels (RTE, Snow et al. 2008): at least the Dawid-Skene reference
+accuracy with all 10 judgments per item, better than majority vote, and its figures with 3 and 5
+judgments per item on fixed-seed subsamples."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cohort_qa.domain import dawid_skene
+
+REPO = Path(__file__).resolve().parents[4]
+DATA = Path(os.environ.get("COHORT_CROWD_DATA", REPO.parent / "shared" / "data" / "crowd")) / "rte.standardized.tsv"
+
+REFERENCE_DS = 0.9275
+REFERENCE_MV = 0.8750
+
+
+@pytest.fixture(scope="module")
+def rte() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    if not DATA.exists():
+        pytest.fail(f"{DATA} is missing: the aggregation test needs the RTE crowd labels (set COHORT_CROWD_DATA)")
+    with DATA.open() as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    items = {x: i for i, x in enumerate(sorted({r["orig_id"] for r in rows}))}
+    workers = {x: i for i, x in enumerate(sorted({r["!amt_worker_ids"] for r in rows}))}
+    item = np.array([items[r["orig_id"]] for r in rows])
+    worker = np.array([workers[r["!amt_worker_ids"]] for r in rows])
+    label = np.array([int(r["response"]) for r in rows])
+    gold = np.zeros(len(items), dtype=int)
+    for r in rows:
+        gold[items[r["orig_id"]]] = int(r["gold"])
+    return item, worker, label, gold, len(workers)
+
+
+def _fit(item, worker, label, n_items, n_workers) -> dawid_skene.Fit:
+    return dawid_skene.fit(item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=2)
+
+
+def test_reaches_the_reference_with_all_judgments_and_beats_majority_vote(rte) -> None:
+    item, worker, label, gold, n_workers = rte
+    assert len(gold) == 800 and len(label) == 8000
+    started = time.perf_counter()
+    fit = _fit(item, worker, label, len(gold), n_workers)
+    elapsed = time.perf_counter() - started
+    accuracy = float((fit.labels == gold).mean())
+    # Majority vote with ties broken at random (fixed seed), as a reference implementation would.
+    votes = np.bincount(item, weights=label, minlength=len(gold)) / np.bincount(item, minlength=len(gold))
+    rng = np.random.default_rng(0)
+    majority = np.where(votes == 0.5, rng.integers(0, 2, len(gold)), votes > 0.5)
+    mv_accuracy = float((majority == gold).mean())
+    figures = f"DS {accuracy:.4f} in {elapsed * 1000:.0f} ms ({fit.iterations} it), MV {mv_accuracy:.4f}"
+    print(f"\nRTE, 10 judgments/item: {figures}")  # noqa: T201
+    assert accuracy >= REFERENCE_DS
+    assert accuracy > REFERENCE_MV and accuracy > mv_accuracy
+    assert np.allclose(fit.confusion.sum(axis=2), 1.0)
+    assert np.allclose(fit.posteriors.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(("per_item", "floor"), [(3, 0.80), (5, 0.87)])
+def test_stays_close_with_fewer_judgments_per_item(rte, per_item: int, floor: float) -> None:
+    item, worker, label, gold, n_workers = rte
+    rng = np.random.default_rng(20261126)
+    keep = np.concatenate([rng.choice(np.flatnonzero(item == i), per_item, replace=False) for i in range(len(gold))])
+    fit = _fit(item[keep], worker[keep], label[keep], len(gold), n_workers)
+    accuracy = float((fit.labels == gold).mean())
+    majority = np.argmax(dawid_skene.majority_posteriors(item[keep], label[keep], len(gold), 2), axis=1)
+    print(f"\nRTE, {per_item} judgments/item: DS {accuracy:.4f}, MV {(majority == gold).mean():.4f}")  # noqa: T201
+    assert accuracy >= floor
+    assert accuracy > float((majority == gold).mean())
+
+
+def test_warm_start_from_a_previous_fit_converges_to_the_same_labels_faster(rte) -> None:
+    item, worker, label, gold, n_workers = rte
+    cold = _fit(item, worker, label, len(gold), n_workers)
+    warm = dawid_skene.fit(
+        item,
+        worker,
+        label,
+        n_items=len(gold),
+        n_workers=n_workers,
+        n_classes=2,
+        initial_confusion=cold.confusion,
+        initial_priors=cold.priors,
+    )
+    assert (warm.labels == cold.labels).mean() > 0.995
+    assert warm.iterations < cold.iterations
+
+
+def test_one_coin_matrices_are_distributions_with_the_accuracy_on_the_diagonal() -> None:
+    m = dawid_skene.one_coin(np.array([0.9, 0.5]), 3)
+    assert m.shape == (2, 3, 3)
+    assert np.allclose(m.sum(axis=2), 1.0)
+    assert np.allclose(np.diagonal(m[0]), 0.9) and np.isclose(m[0, 0, 1], 0.05)
+
+
+def test_a_reliable_minority_outvotes_unreliable_majority_when_the_model_knows_them() -> None:
+    # Item 0: two good workers say 1, three bad ones say 0; the bad ones are known to be near chance.
+    confusion = dawid_skene.one_coin(np.array([0.95, 0.95, 0.55, 0.55, 0.55]), 2)
+    post = dawid_skene.e_step(
+        np.zeros(5, dtype=int), np.arange(5), np.array([1, 1, 0, 0, 0]), 1, np.array([0.5, 0.5]), confusion
+    )
+    assert post[0, 1] > 0.9
