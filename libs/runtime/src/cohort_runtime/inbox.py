@@ -169,6 +169,7 @@ class InboxConsumer:
         metrics: InboxMetrics,
         max_attempts: int = 5,
         retry_base_seconds: float = 0.1,
+        max_records: int = 200,
     ) -> None:
         self._pool = pool
         self._name = consumer
@@ -178,6 +179,7 @@ class InboxConsumer:
         self._metrics = metrics
         self._max_attempts = max_attempts
         self._retry_base = retry_base_seconds
+        self._max_records = max_records
         self._stopping = asyncio.Event()
         self._kafka = AIOKafkaConsumer(
             *topics,
@@ -199,7 +201,7 @@ class InboxConsumer:
     async def run(self) -> None:
         try:
             while not self._stopping.is_set():
-                batches = await self._kafka.getmany(timeout_ms=300, max_records=200)
+                batches = await self._kafka.getmany(timeout_ms=300, max_records=self._max_records)
                 for tp, records in batches.items():
                     # Each partition's records in order; the commit follows the last settled one.
                     await self._settle_batch(records)

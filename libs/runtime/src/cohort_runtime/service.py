@@ -45,6 +45,8 @@ class Subscription:
     name: str
     topics: list[str]
     router: EventRouter
+    # Records per fetch: larger fetches mean larger batches for set-based (on_batch) handlers.
+    max_records: int = 200
 
 
 @dataclass
@@ -156,6 +158,7 @@ class ServiceRuntime:
                 dlq_producer=self._producer,
                 metrics=inbox_metrics,
                 max_attempts=s.inbox_max_attempts,
+                max_records=sub.max_records,
             )
             await consumer.start()
             self._consumers.append(consumer)

@@ -23,6 +23,7 @@ def definition(settings: QASettings) -> ServiceDefinition:
         min_sft_chars=settings.min_sft_chars,
         near_duplicate_similarity=settings.near_duplicate_similarity,
         max_typing_chars_per_second=settings.max_typing_chars_per_second,
+        max_reading_chars_per_second=settings.max_reading_chars_per_second,
         min_seconds=settings.min_seconds,
     )
 

@@ -24,6 +24,7 @@ class QASettings(ServiceSettings):
     min_sft_chars: int = 20
     near_duplicate_similarity: float = 0.8
     max_typing_chars_per_second: float = 15.0
+    max_reading_chars_per_second: float = 150.0
     min_seconds: float = 3.0
     # How often the per-project reliability models are refitted when they have new judgments.
     refit_seconds: float = 10.0

@@ -188,7 +188,8 @@ async def _position_bias(
         ],
     )
     for a in counted:
-        finding = checks.position_bias_finding(*stats[a.sub.expert_id], limits)
+        judgments, first_choices, candidates = stats[a.sub.expert_id]
+        finding = checks.position_bias_finding(first_choices, judgments, candidates, limits)
         if finding:
             a.findings.append(finding)
 

@@ -1,9 +1,14 @@
-"""A task's progress after a submission is accepted: aggregate once it has its overlap of
-accepted judgments, then either finalize the item or ask tasking for more judgments."""
+"""Tasks' progress after submissions are accepted: aggregate each task once it has its overlap of
+accepted judgments, then either finalize the item or ask tasking for more judgments.
+
+Set-based over all tasks a batch touched: the locks, reads and writes are one statement each,
+whatever the number of tasks; only the aggregation itself runs per task (in memory).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 import asyncpg
 
@@ -17,6 +22,7 @@ from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.domain import consensus, quality
 from cohort_qa.domain.consensus import ChosenItem, Judgment
 from cohort_qa.domain.projects import QaProject
+from cohort_qa.domain.quality import Evidence
 from cohort_qa.domain.reviews import normalized_total
 from cohort_qa.messaging import events, payloads
 from cohort_qa.messaging.events import Outgoing
@@ -28,80 +34,97 @@ PRIOR_MEAN = quality.PRIOR_SUCCESSES / (quality.PRIOR_SUCCESSES + quality.PRIOR_
 async def advance(
     conn: asyncpg.Connection, project: QaProject, task_ids: list[str], now: dt.datetime, metrics: QaMetrics
 ) -> list[Outgoing]:
-    out: list[Outgoing] = []
-    for task_id in sorted(set(task_ids)):  # a fixed lock order: concurrent callers never deadlock
-        out += await _advance_one(conn, project, task_id, now, metrics)
-    return out
-
-
-async def _advance_one(
-    conn: asyncpg.Connection, project: QaProject, task_id: str, now: dt.datetime, metrics: QaMetrics
-) -> list[Outgoing]:
-    task = await tasks_repo.lock(conn, project.project_id, task_id)
-    if task.finalized:
+    if not task_ids:
         return []
-    rows = await submissions_repo.task_judgments(conn, project.project_id, task_id)
-    accepted = [r for r in rows if r["state"] == "accepted"]
-    target = task.target_overlap or project.overlap
-    if len(accepted) < target:
+    tasks = await tasks_repo.lock_many(conn, project.project_id, sorted(set(task_ids)))
+    open_tasks = [t for t in tasks if not t.finalized]
+    if not open_tasks:
         return []
-    decided = sum(1 for r in rows if r["state"] in ("accepted", "rejected"))
-    experts = sorted({r["expert_id"] for r in accepted})
+    rows_by_task = await submissions_repo.judgments_of_tasks(conn, project.project_id, [t.task_id for t in open_tasks])
+    ready = []
+    for task in open_tasks:
+        accepted = [r for r in rows_by_task.get(task.task_id, []) if r["state"] == "accepted"]
+        if len(accepted) >= (task.target_overlap or project.overlap):
+            ready.append((task, accepted))
+    if not ready:
+        return []
+    experts = sorted({r["expert_id"] for _, accepted in ready for r in accepted})
     estimates = await quality_repo.estimates(conn, project.domain, experts)
     priors, matrices = await models_repo.get(conn, project.project_id, experts)
-    judgments = []
-    for r in accepted:
-        answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r["payload"]))
-        if answer is None:
-            continue
-        estimate = estimates.get(r["expert_id"])
-        total = r["weighted_total"]
-        judgments.append(
-            Judgment(
-                submission_id=r["submission_id"],
-                expert_id=r["expert_id"],
-                answer=answer,
-                reliability=estimate.mean if estimate else PRIOR_MEAN,
-                review_score=normalized_total(project, total) if total is not None else None,
-                confusion=matrices.get(r["expert_id"]),
+
+    out: list[Outgoing] = []
+    targets: list[tuple[str, int]] = []
+    finalized: list[tuple[str, consensus.Outcome, list[Judgment], list[asyncpg.Record]]] = []
+    evidence: dict[str, Evidence] = defaultdict(Evidence)
+    for task, accepted in ready:
+        rows = rows_by_task[task.task_id]
+        decided = sum(1 for r in rows if r["state"] in ("accepted", "rejected"))
+        judgments = []
+        for r in accepted:
+            answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r["payload"]))
+            if answer is None:
+                continue
+            estimate = estimates.get(r["expert_id"])
+            total = r["weighted_total"]
+            judgments.append(
+                Judgment(
+                    submission_id=r["submission_id"],
+                    expert_id=r["expert_id"],
+                    answer=answer,
+                    reliability=estimate.mean if estimate else PRIOR_MEAN,
+                    review_score=normalized_total(project, total) if total is not None else None,
+                    confusion=matrices.get(r["expert_id"]),
+                )
             )
+        if not judgments:
+            continue
+        view = payloads.task_view(task.input)
+        with metrics.aggregation_seconds.labels(project.kind.value).time():
+            outcome = consensus.aggregate(
+                project,
+                judgments,
+                candidate_ids=view.candidate_ids if view else (),
+                acceptance_rate=len(accepted) / decided if decided else 1.0,
+                priors=priors,
+            )
+        if outcome.needs_more:
+            targets.append((task.task_id, len(accepted) + 1))
+            out.append(events.extra_judgments(project.project_id, task.task_id, 1))
+            metrics.extra_judgments.inc()
+            continue
+        finalized.append((task.task_id, outcome, judgments, accepted))
+        if len(judgments) >= 2:
+            # Agreeing with the others is evidence only when there are others.
+            for expert, agreed in outcome.agreed.items():
+                evidence[expert] += quality.agreement(agreed)
+
+    await tasks_repo.set_targets(conn, project.project_id, targets)
+    if finalized:
+        await items_repo.insert_many(
+            conn,
+            project.project_id,
+            [(events.item_id(project.project_id, t), t, o.agreement, o.confidence) for t, o, _, _ in finalized],
+            now,
         )
-    view = payloads.task_view(task.input)
-    with metrics.aggregation_seconds.labels(project.kind.value).time():
-        outcome = consensus.aggregate(
-            project,
-            judgments,
-            candidate_ids=view.candidate_ids if view else (),
-            acceptance_rate=len(accepted) / decided if decided else 1.0,
-            priors=priors,
-        )
-    if outcome.needs_more:
-        await tasks_repo.set_target(conn, project.project_id, task_id, len(accepted) + 1)
-        metrics.extra_judgments.inc()
-        return [events.extra_judgments(project.project_id, task_id, 1)]
-    item_id = events.item_id(project.project_id, task_id)
-    if not await items_repo.insert(
-        conn, item_id, project.project_id, task_id, outcome.agreement, outcome.confidence, now
-    ):
-        return []
-    await tasks_repo.mark_finalized(conn, project.project_id, task_id)
-    chosen = outcome.result.submission_id if isinstance(outcome.result, ChosenItem) else None
-    delivered = [chosen] if chosen else [j.submission_id for j in judgments]
-    payload = next((r["payload"] for r in accepted if r["submission_id"] == chosen), None)
-    out = [
-        events.item_finalized(
-            project,
-            task_id,
-            outcome,
-            expert_ids=[j.expert_id for j in judgments],
-            reviewer_scores=await items_repo.reviewer_scores(conn, delivered),
-            chosen_payload=payload,
-            when=now,
-        )
-    ]
-    metrics.items_finalized.labels(project.kind.value).inc()
-    if len(judgments) >= 2:
-        # Agreeing with the others is evidence only when there are others.
-        evidence = {expert: quality.agreement(agreed) for expert, agreed in outcome.agreed.items()}
-        out += await quality_app.record(conn, project, evidence, now)
+        await tasks_repo.mark_finalized(conn, project.project_id, [t for t, _, _, _ in finalized])
+        delivered_by_task = {
+            t: [o.result.submission_id] if isinstance(o.result, ChosenItem) else [j.submission_id for j in js]
+            for t, o, js, _ in finalized
+        }
+        scores = await items_repo.reviewer_scores(conn, [s for ids in delivered_by_task.values() for s in ids])
+        for task_id, outcome, judgments, accepted in finalized:
+            chosen = outcome.result.submission_id if isinstance(outcome.result, ChosenItem) else None
+            out.append(
+                events.item_finalized(
+                    project,
+                    task_id,
+                    outcome,
+                    expert_ids=[j.expert_id for j in judgments],
+                    reviewer_scores=[v for s in delivered_by_task[task_id] for v in scores.get(s, [])],
+                    chosen_payload=next((r["payload"] for r in accepted if r["submission_id"] == chosen), None),
+                    when=now,
+                )
+            )
+            metrics.items_finalized.labels(project.kind.value).inc()
+    out += await quality_app.record(conn, project, dict(evidence), now)
     return out

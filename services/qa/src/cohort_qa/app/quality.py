@@ -32,9 +32,11 @@ async def record(
     already = await repo.project_suspended(conn, project.project_id, sorted(accumulated))
     stored: dict[str, tuple[Estimate, bool]] = {}
     out: list[Outgoing] = []
-    for expert_id in sorted(accumulated):
-        total, was_suspended = accumulated[expert_id]
-        estimate = quality.estimate(total)
+    experts = sorted(accumulated)
+    computed = dict(zip(experts, quality.estimates([accumulated[e][0] for e in experts]), strict=True))
+    for expert_id in experts:
+        was_suspended = accumulated[expert_id][1]
+        estimate = computed[expert_id]
         newly_domain = not was_suspended and quality.below(estimate, quality.DOMAIN_FLOOR)
         domain_suspended = was_suspended or newly_domain
         stored[expert_id] = (estimate, domain_suspended)

@@ -185,15 +185,19 @@ async def count_positions(
     return {r["expert_id"]: (r["judgments"], r["first_choices"], r["candidates"]) for r in rows}
 
 
-async def task_judgments(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> list[asyncpg.Record]:
-    """The task's submissions with the deciding review's weighted total, if any."""
-    return list(
-        await conn.fetch(
-            """SELECT s.submission_id, s.expert_id, s.payload, s.state, r.weighted_total
+async def judgments_of_tasks(
+    conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]
+) -> dict[str, list[asyncpg.Record]]:
+    """The tasks' submissions (in arrival order) with the deciding review's weighted total, if any."""
+    rows = await conn.fetch(
+        """SELECT s.task_id, s.submission_id, s.expert_id, s.payload, s.state, r.weighted_total
            FROM submissions s
-               LEFT JOIN reviews r ON r.submission_id = s.submission_id AND r.slot = 0 AND r.state = 'done'
-           WHERE s.project_id = $1 AND s.task_id = $2 ORDER BY s.seq""",
-            project_id,
-            task_id,
-        )
+           LEFT JOIN reviews r ON r.submission_id = s.submission_id AND r.slot = 0 AND r.state = 'done'
+           WHERE s.project_id = $1 AND s.task_id = ANY($2::text[]) ORDER BY s.seq""",
+        project_id,
+        task_ids,
     )
+    out: dict[str, list[asyncpg.Record]] = {}
+    for r in rows:
+        out.setdefault(r["task_id"], []).append(r)
+    return out

@@ -65,24 +65,38 @@ async def get_many(conn: asyncpg.Connection, keys: list[tuple[uuid.UUID, str]]) 
     return {(r["project_id"], r["task_id"]): _row(r) for r in rows}
 
 
-async def lock(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> TaskRow:
-    """The task's row, created if QA never got its input, locked for this transaction."""
+async def lock_many(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> list[TaskRow]:
+    """The tasks' rows, created if QA never got their input, locked for this transaction in task id
+    order (so concurrent batches and reviews never deadlock)."""
     await conn.execute(
-        "INSERT INTO tasks (project_id, task_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", project_id, task_id
+        """INSERT INTO tasks (project_id, task_id) SELECT $1, t FROM unnest($2::text[]) AS t
+           ON CONFLICT DO NOTHING""",
+        project_id,
+        task_ids,
     )
-    row = await conn.fetchrow(
-        "SELECT * FROM tasks WHERE project_id = $1 AND task_id = $2 FOR UPDATE", project_id, task_id
+    rows = await conn.fetch(
+        """SELECT * FROM tasks WHERE project_id = $1 AND task_id = ANY($2::text[])
+           ORDER BY task_id FOR UPDATE""",
+        project_id,
+        task_ids,
     )
-    return _row(row)
+    return [_row(r) for r in rows]
 
 
-async def set_target(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, target: int) -> None:
+async def set_targets(conn: asyncpg.Connection, project_id: uuid.UUID, targets: list[tuple[str, int]]) -> None:
+    if targets:
+        await conn.execute(
+            """UPDATE tasks t SET target_overlap = n.target FROM unnest($2::text[], $3::int[]) AS n(task_id, target)
+               WHERE t.project_id = $1 AND t.task_id = n.task_id""",
+            project_id,
+            [t for t, _ in targets],
+            [n for _, n in targets],
+        )
+
+
+async def mark_finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> None:
     await conn.execute(
-        "UPDATE tasks SET target_overlap = $3 WHERE project_id = $1 AND task_id = $2", project_id, task_id, target
-    )
-
-
-async def mark_finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> None:
-    await conn.execute(
-        "UPDATE tasks SET finalized_at = now() WHERE project_id = $1 AND task_id = $2", project_id, task_id
+        "UPDATE tasks SET finalized_at = now() WHERE project_id = $1 AND task_id = ANY($2::text[])",
+        project_id,
+        task_ids,
     )

@@ -7,6 +7,7 @@ rubric_incomplete, score_out_of_range, ranking_incomplete, intransitive_ranking,
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from scipy.stats import binomtest
@@ -70,7 +71,8 @@ def pace_finding(
     needed = (
         limits.min_seconds + written / limits.max_typing_chars_per_second + shown / limits.max_reading_chars_per_second
     )
-    if active_seconds < needed:
+    # Tasking counts whole seconds: the work took less than active_seconds + 1, not less than it.
+    if active_seconds + 1 < needed:
         return Finding("too_fast", hard=True, detail=f"{active_seconds}s for work needing at least {needed:.0f}s")
     return None
 
@@ -82,14 +84,20 @@ def position_bias_finding(
     Soft: the expert's work goes to review, where a human decides."""
     if judgments < limits.position_bias_min_judgments or candidates < 2:
         return None
-    test = binomtest(first_choices, judgments, 1.0 / candidates, alternative="greater")
-    if test.pvalue < limits.position_bias_p_value:
+    pvalue = _first_choice_p_value(first_choices, judgments, candidates)
+    if pvalue < limits.position_bias_p_value:
         return Finding(
             "position_bias",
             hard=False,
-            detail=f"chose the first shown in {first_choices} of {judgments} (p={test.pvalue:.1e})",
+            detail=f"chose the first shown in {first_choices} of {judgments} (p={pvalue:.1e})",
         )
     return None
+
+
+@functools.lru_cache(maxsize=65536)
+def _first_choice_p_value(first_choices: int, judgments: int, candidates: int) -> float:
+    # The same few (k, n) pairs recur for every expert; scipy's test costs ~0.2 ms a call.
+    return float(binomtest(first_choices, judgments, 1.0 / candidates, alternative="greater").pvalue)
 
 
 def _length_findings(answer: Answer, limits: CheckLimits) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 from scipy.stats import beta as beta_distribution
 
 PRIOR_SUCCESSES = 3.0
@@ -58,11 +59,24 @@ class Estimate:
 
 
 def estimate(evidence: Evidence) -> Estimate:
-    a = PRIOR_SUCCESSES + evidence.successes
-    b = PRIOR_FAILURES + evidence.failures
+    return estimates([evidence])[0]
+
+
+def estimates(evidence: list[Evidence]) -> list[Estimate]:
+    """Many at once: the interval's quantiles are one vectorised call (scipy's per-call cost
+    dominates when done one expert at a time)."""
+    if not evidence:
+        return []
+    a = np.array([PRIOR_SUCCESSES + e.successes for e in evidence])
+    b = np.array([PRIOR_FAILURES + e.failures for e in evidence])
     tail = (1 - CREDIBLE_MASS) / 2
-    lower, upper = beta_distribution.ppf([tail, 1 - tail], a, b)
-    return Estimate(mean=a / (a + b), lower=float(lower), upper=float(upper), evidence=evidence.pieces)
+    lower = beta_distribution.ppf(tail, a, b)
+    upper = beta_distribution.ppf(1 - tail, a, b)
+    mean = a / (a + b)
+    return [
+        Estimate(mean=float(mean[i]), lower=float(lower[i]), upper=float(upper[i]), evidence=e.pieces)
+        for i, e in enumerate(evidence)
+    ]
 
 
 def below(estimate: Estimate, threshold: float) -> bool:

@@ -9,6 +9,7 @@ texts share a band key with probability ~ 1-(1-J^8)^16, i.e. ~0.93 at Jaccard 0.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -30,14 +31,21 @@ def normalize(text: str) -> list[str]:
     return _WORD.findall(text.casefold())
 
 
-def shingles(text: str, k: int = SHINGLE_WORDS) -> set[str]:
+@functools.lru_cache(maxsize=16384)
+def shingles(text: str, k: int = SHINGLE_WORDS) -> frozenset[str]:
+    """Word k-shingles. Cached: a task's prompt and candidates are compared with every answer to
+    it, and an answer's shingles serve both the copy check and its signature."""
+    return frozenset(_shingles(text, k))
+
+
+def _shingles(text: str, k: int) -> set[str]:
     words = normalize(text)
     if len(words) < k:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + k]) for i in range(len(words) - k + 1)}
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)

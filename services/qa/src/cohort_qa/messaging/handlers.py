@@ -69,4 +69,5 @@ def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]
     router.on(task_events.TasksAdded, on_tasks)
     router.on(task_events.GoldReferencesAdded, on_gold)
     router.on_batch(submissions_pb2.SubmissionCreated, on_submissions)
-    return [Subscription(name="events", topics=CONSUMED, router=router)]
+    # Submissions are judged set-based: a bigger fetch is a bigger batch, fewer statements each.
+    return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from cohort.events.v1 import projects_pb2
@@ -70,6 +71,12 @@ def answer(payload: submissions_pb2.SubmissionPayload) -> Answer | None:
 def task_view(data: bytes | None) -> TaskView | None:
     if not data:
         return None
+    return _parsed_task_view(data)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_task_view(data: bytes) -> TaskView:
+    # Every judgment of a task parses the same input; the views are immutable, so share them.
     task = tasks_pb2.TaskInput.FromString(data)
     if task.WhichOneof("input") == "conversation":
         prompt = "\n".join(message.content for message in task.conversation.messages)
