@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps proto lint proto-check test unit integration up down status demo bench-intake bench-export bench-tasking bench-payout bench-verdicts clean
+.PHONY: help setup deps proto lint proto-check test unit integration up down status demo bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,12 @@ bench-tasking: up ## acquire+submit cycles/s and acquire latency against the loc
 
 bench-payout: setup ## payout-run time for 100k experts against the local PostgreSQL
 	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/payout_run.py
+
+bench-qa: setup ## QA submissions/s through its consumer (QA alone on the local stack) + 100k-judgment aggregation
+	@bash deploy/local/stack.sh services-down && COHORT_SERVICES=qa bash deploy/local/stack.sh up
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/qa_verdicts.py --kind preference --submissions 40000 \
+		&& $(BIN)/python bench/qa_verdicts.py --kind sft --overlap 1 --submissions 40000 --skip-aggregation
+	@bash deploy/local/stack.sh services-down
 
 bench-verdicts: up ## verdict postings/s through payout's consumer on the local stack
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/payout_verdicts.py

@@ -1,11 +1,13 @@
-"""Three services together over real gRPC and Kafka: a lab's project flows to tasking, an expert
-works a task, QA's verdict (published here, as QA will) reaches payout and intake, and the lab
-sees the submission, the verdict and the spend in its progress."""
+"""The four services together over real gRPC and Kafka: a lab's project flows to tasking and QA,
+an expert works a task, QA checks it and queues it for review, a reviewer accepts it, QA's verdict
+reaches payout and intake and the finalized item reaches the lab, which sees the submission, the
+verdict, the spend and the item."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import time
 import uuid
 
@@ -13,10 +15,10 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cohort.events.v1 import verdicts_pb2
 from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
 from cohort.intake.v1 import projects_pb2 as ppb
 from cohort.intake.v1 import tasks_pb2 as tpb
+from cohort.qa.v1 import reviews_pb2, reviews_pb2_grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
@@ -25,6 +27,8 @@ from cohort_intake.bootstrap import definition as intake_definition
 from cohort_intake.config import IntakeSettings
 from cohort_payout.bootstrap import definition as payout_definition
 from cohort_payout.config import PayoutSettings
+from cohort_qa.bootstrap import definition as qa_definition
+from cohort_qa.config import QASettings
 from cohort_runtime import ServiceRuntime
 from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition as tasking_definition
@@ -44,7 +48,7 @@ async def eventually(check, within: float = 45.0):
 @pytest.fixture
 async def platform(database_url, token_keys, unique):
     public = token_keys[1]
-    schemas = [unique("intake"), unique("tasking"), unique("payout")]
+    schemas = [unique("intake"), unique("tasking"), unique("payout"), unique("qa")]
     runtimes = [
         ServiceRuntime(
             intake_definition(
@@ -61,8 +65,22 @@ async def platform(database_url, token_keys, unique):
                 PayoutSettings(db_schema=schemas[2], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
             )
         ),
+        ServiceRuntime(
+            # This test's expert answers within milliseconds: QA's pace check is relaxed to let it.
+            qa_definition(
+                QASettings(
+                    db_schema=schemas[3],
+                    grpc_port=0,
+                    metrics_port=0,
+                    COHORT_TOKEN_PUBLIC_KEY=public,
+                    min_seconds=0,
+                    max_typing_chars_per_second=1e9,
+                    max_reading_chars_per_second=1e9,
+                )
+            )
+        ),
     ]
-    async with runtimes[0], runtimes[1], runtimes[2]:
+    async with runtimes[0], runtimes[1], runtimes[2], runtimes[3]:
         yield runtimes
     import asyncpg
 
@@ -75,13 +93,17 @@ async def platform(database_url, token_keys, unique):
 
 
 async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, token_keys, events):
-    intake, tasking, payout = platform
+    intake, tasking, payout, qa = platform
     operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
     expert_id = f"exp_{uuid.uuid4().hex[:12]}"
     expert = (("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject=expert_id)),)
+    reviewer = (
+        ("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject="rev", roles=["reviewer"])),
+    )
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{intake.grpc_port}") as ic,
         grpc.aio.insecure_channel(f"127.0.0.1:{tasking.grpc_port}") as tc,
+        grpc.aio.insecure_channel(f"127.0.0.1:{qa.grpc_port}") as qc,
     ):
         admin = labs_pb2_grpc.LabAdminServiceStub(ic)
         lab = (
@@ -103,6 +125,7 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
             instructions_markdown="Write the ideal answer.",
             target_accepted_items=1,
             overlap=1,
+            review_sample_rate=1.0,
             rubric=types.Rubric(criteria=[types.RubricCriterion(name="correct", weight=1, scale_min=1, scale_max=5)]),
             pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=2000)),
             currency_code="EUR",
@@ -153,11 +176,21 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
             metadata=expert,
         )
 
-        # QA's verdict, as QA will publish it.
-        await events.send(
-            "cohort.qa.verdicts.v1",
-            "q1",
-            verdicts_pb2.SubmissionAccepted(submission_id=submitted.submission_id, project_id=pid, task_id="q1"),
+        # Every submission of this project is reviewed: QA's checks pass it on to the review queue.
+        reviews = reviews_pb2_grpc.ReviewServiceStub(qc)
+
+        async def review_offered():
+            reply = await reviews.AcquireReview(reviews_pb2.AcquireReviewRequest(project_id=pid), metadata=reviewer)
+            return reply.review if reply.HasField("review") else None
+
+        review = await eventually(review_offered)
+        assert review.submission_id == submitted.submission_id
+        assert review.input.prompt == "Why does SN2 invert configuration?"
+        await reviews.SubmitReview(
+            reviews_pb2.SubmitReviewRequest(
+                review_id=review.review_id, scores={"correct": 5}, verdict=reviews_pb2.REVIEW_VERDICT_ACCEPT
+            ),
+            metadata=reviewer,
         )
 
         async def payable():
@@ -182,3 +215,22 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
         progress = await asyncio.wait_for(lab_sees_it(), 45)
         stream.cancel()
         assert (progress.submissions_received, progress.tasks_queued, progress.committed_minor) == (1, 0, 0)
+
+        # The finalized item reaches the lab: the reviewed answer, pseudonymous ids, the review score.
+        async def exported():
+            items = []
+            async for reply in delivery_pb2_grpc.DeliveryServiceStub(ic).ExportItems(
+                delivery_pb2.ExportItemsRequest(project_id=pid), metadata=lab_md
+            ):
+                items.extend(reply.items)
+            return items
+
+        (item,) = await eventually(exported)
+        record = json.loads(item.record_json)
+        assert item.task_id == "q1"
+        assert record["messages"][-1] == {
+            "role": "assistant",
+            "content": "Backside attack through a trigonal bipyramidal transition state.",
+        }
+        assert record["metadata"]["expert_ids"] == [expert_id]
+        assert record["metadata"]["quality"]["reviewer_scores"] == [5.0]

@@ -9,7 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 HERE="$REPO_ROOT/deploy/local"
 PY="$REPO_ROOT/.venv/bin/python"
 KEYS="$COHORT_LOCAL/keys"
-SERVICES=(intake tasking qa payout)
+ALL_SERVICES=(intake tasking qa payout)
+# `up` starts these (COHORT_SERVICES="qa" starts QA alone, e.g. for a benchmark); `down` stops all.
+read -r -a SERVICES <<<"${COHORT_SERVICES:-${ALL_SERVICES[*]}}"
 declare -A GRPC_PORT=([intake]=50051 [tasking]=50052 [qa]=50053 [payout]=50054)
 declare -A METRICS_PORT=([intake]=9101 [tasking]=9102 [qa]=9103 [payout]=9104)
 
@@ -56,14 +58,14 @@ services_up() {
 
 services_down() {
   local i
-  for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do stop_pid "${SERVICES[$i]}" "$RUN_DIR/${SERVICES[$i]}.pid"; done
+  for (( i=${#ALL_SERVICES[@]}-1; i>=0; i-- )); do stop_pid "${ALL_SERVICES[$i]}" "$RUN_DIR/${ALL_SERVICES[$i]}.pid"; done
 }
 
 status() {
   bash "$HERE/postgres.sh" status
   bash "$HERE/kafka.sh" status
   local svc
-  for svc in "${SERVICES[@]}"; do
+  for svc in "${ALL_SERVICES[@]}"; do
     if pid_alive "$RUN_DIR/$svc.pid"; then
       echo "$svc: running (pid $(cat "$RUN_DIR/$svc.pid"), gRPC 127.0.0.1:${GRPC_PORT[$svc]}, metrics http://127.0.0.1:${METRICS_PORT[$svc]}/metrics)"
     else
@@ -74,10 +76,11 @@ status() {
 
 case "${1:-}" in
   up) infra_up; services_up ;;
+  services-down) services_down ;;
   down) services_down; infra_down ;;
   infra-up) infra_up ;;
   infra-down) infra_down ;;
   status) status ;;
   env) print_env ;;
-  *) die "usage: stack.sh up|down|status|env|infra-up|infra-down" ;;
+  *) die "usage: stack.sh up|down|status|env|infra-up|infra-down|services-down" ;;
 esac

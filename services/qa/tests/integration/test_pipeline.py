@@ -123,3 +123,14 @@ async def test_submissions_before_their_project_wait_and_are_then_judged(qa) -> 
     assert await qa.state(early, "rejected") == "rejected"
     (rejected,) = await qa.published(verdicts_pb2.SubmissionRejected)
     assert list(rejected.reasons) == ["too_short"]
+
+
+async def test_an_expert_who_always_picks_the_first_shown_goes_to_review(qa) -> None:
+    pid = await qa.project("preference", tasks=30, overlap=1)
+    ids = [await qa.submit(pid, f"t{i}", "lazy", pref("a", "b")) for i in range(30)]
+    states = [await qa.state(sid, "accepted", "in_review") for sid in ids]
+    # Chance alone (p = 1/2) cannot explain 20 first choices out of 20: from then on a human looks
+    # (a batch is judged on the counts after it, so a whole batch may tip over together).
+    assert states.count("in_review") >= 11 and states.count("accepted") <= 19
+    reasons = await qa.pool.fetch("SELECT DISTINCT reasons FROM reviews")
+    assert [r["reasons"] for r in reasons] == [["position_bias"]]

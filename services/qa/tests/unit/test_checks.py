@@ -76,8 +76,8 @@ def test_trajectory_without_steps_or_final_answer_is_empty() -> None:
 def test_too_fast_for_its_length() -> None:
     answer = Answer(DataKind.SFT, GOOD, parts={"main": GOOD})
     needed = 3 + len(GOOD) / 15 + TASK.reading_chars / 150
-    assert checks.pace_finding(answer, TASK, int(needed) - 1).code == "too_fast"
-    assert checks.pace_finding(answer, TASK, int(needed) + 1) is None
+    assert checks.pace_finding(answer, TASK, int(needed) - 2).code == "too_fast"
+    assert checks.pace_finding(answer, TASK, int(needed)) is None
 
 
 def test_rubric_grades_need_every_criterion_within_its_scale() -> None:
