@@ -127,7 +127,9 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
             overlap=1,
             review_sample_rate=1.0,
             rubric=types.Rubric(criteria=[types.RubricCriterion(name="correct", weight=1, scale_min=1, scale_max=5)]),
-            pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=2000)),
+            pay=types.PayModel(
+                per_submission=types.PayModel.PerSubmission(rate_minor=2000), review_rate_minor=300
+            ),
             currency_code="EUR",
             budget_cap_minor=100_000,
             deadline=deadline,
@@ -201,6 +203,13 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
 
         assert await eventually(payable) == -2000, "the expert is owed the rate, once"
 
+        async def reviewer_payable():
+            return await payout.pool.fetchval(
+                "SELECT balance FROM accounts WHERE name = 'expert:rev:payable' AND currency = 'EUR'"
+            )
+
+        assert await eventually(reviewer_payable) == -300, "the reviewer is owed the review rate, once"
+
         stream = delivery_pb2_grpc.DeliveryServiceStub(ic).WatchProgress(
             delivery_pb2.WatchProgressRequest(project_id=pid), metadata=lab_md
         )
@@ -208,7 +217,8 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
         async def lab_sees_it():
             async for reply in stream:
                 p = reply.progress
-                if p.submissions_accepted == 1 and p.spent_minor == 2400:
+                # 2,000 earning + 300 review, each with the 20 % platform fee.
+                if p.submissions_accepted == 1 and p.spent_minor == 2760:
                     return p
             return None
 

@@ -9,6 +9,7 @@ import grpc
 import pytest
 
 from cohort.events.v1 import items_pb2, verdicts_pb2
+from cohort.events.v1 import reviews_pb2 as review_events
 from cohort.qa.v1 import quality_pb2 as qpb
 from cohort.qa.v1 import reviews_pb2 as pb
 
@@ -84,6 +85,8 @@ async def test_review_authorization_validation_and_verdict(qa) -> None:
     assert done.decided_submission and abs(done.weighted_total - (5 * 0.7 + 4 * 0.3)) < 1e-9
     again = await qa.reviews.SubmitReview(good, metadata=reviewer)  # a retried call
     assert not again.decided_submission and again.weighted_total == done.weighted_total
+    (completed,) = await qa.published(review_events.ReviewCompleted)  # paid once, however often retried
+    assert (completed.review_id, completed.reviewer_id, completed.deciding) == (review.review_id, "rev1", True)
     changed = pb.SubmitReviewRequest(
         review_id=review.review_id, scores={"accuracy": 1, "clarity": 1}, verdict=pb.REVIEW_VERDICT_ACCEPT
     )

@@ -5,12 +5,19 @@ the project's rate card. Each fact is recorded on the submission's row (locked),
 follow from what is known: pending once the submission and its rate card are known; accepted or
 released once the verdict is known too. Every posting is keyed by the submission id, so replays
 and redeliveries post nothing twice.
+
+Facts arrive in batches (a fetch of the topic): per project, the batch's submission rows are
+locked, advanced in memory in arrival order (the budget check sees the commitments made earlier
+in the same batch), and written back with one posting statement set and one spend event.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -18,10 +25,45 @@ from cohort_payout.db import earnings as repo
 from cohort_payout.db import ledger
 from cohort_payout.domain import earnings
 from cohort_payout.domain.earnings import RateCard
-from cohort_payout.domain.ledger import project_account
+from cohort_payout.domain.ledger import Posting, project_account
 from cohort_payout.messaging.spend_events import spend_updated
 from cohort_payout.messaging.topics import SPEND_TOPIC
 from cohort_runtime import add_event
+
+
+class FactKind(enum.Enum):
+    CREATED = "created"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing learnt about a submission: it was created (by whom, how long worked) or decided."""
+
+    kind: FactKind
+    submission_id: uuid.UUID
+    project_id: uuid.UUID
+    expert_id: str | None = None
+    active_seconds: int = 0
+
+
+@dataclass
+class _Figures:
+    """A project's committed and spent amounts, kept current as the batch's postings are made."""
+
+    card: RateCard
+    committed: int
+    spent: int
+
+    def apply(self, posting: Posting) -> None:
+        committed = project_account(self.card.project_id, "committed")
+        spend = project_account(self.card.project_id, "spend")
+        for e in posting.entries:
+            if e.account == committed:
+                self.committed += e.amount
+            elif e.account == spend:
+                self.spent += e.amount
 
 
 def _now() -> dt.datetime:
@@ -30,55 +72,109 @@ def _now() -> dt.datetime:
 
 async def project_activated(conn: asyncpg.Connection, card: RateCard) -> None:
     await repo.upsert_card(conn, card)
-    stored = await repo.card(conn, card.project_id)
-    if stored is None:
+    waiting = await repo.waiting_for_card(conn, card.project_id)
+    if waiting:
+        await _advance_project(conn, card.project_id, [], waiting, _now())
+    await _post_waiting_reviews(conn, card.project_id, _now())
+
+
+async def review_completed(
+    conn: asyncpg.Connection, review_id: uuid.UUID, project_id: uuid.UUID, reviewer_id: str
+) -> None:
+    """Pay the reviewer the project's review rate, once per review, as soon as the rate is known."""
+    if await repo.record_review(conn, review_id, project_id, reviewer_id):
+        await _post_waiting_reviews(conn, project_id, _now())
+
+
+async def _post_waiting_reviews(conn: asyncpg.Connection, project_id: uuid.UUID, now: dt.datetime) -> None:
+    card = await repo.card(conn, project_id)
+    if card is None:
         return
-    for submission_id in await repo.waiting_for_card(conn, card.project_id):
-        await _advance(conn, await repo.lock_submission(conn, submission_id, card.project_id), stored)
+    waiting = await repo.waiting_reviews(conn, project_id)
+    if not waiting:
+        return
+    postings = [p for review_id, reviewer in waiting if (p := earnings.review(review_id, card, reviewer))]
+    await ledger.post_many(conn, postings, now)
+    await repo.reviews_posted(conn, [review_id for review_id, _ in waiting])
+    if postings:
+        await _publish_spend(conn, card, now)
 
 
 async def submission_created(
     conn: asyncpg.Connection, submission_id: uuid.UUID, project_id: uuid.UUID, expert_id: str, active_seconds: int
 ) -> None:
-    row = await repo.lock_submission(conn, submission_id, project_id)
-    if row.created:
-        return
-    row.created, row.expert_id, row.active_secs = True, expert_id, active_seconds
-    await _advance(conn, row, await repo.card(conn, project_id))
+    await facts_received(conn, [Fact(FactKind.CREATED, submission_id, project_id, expert_id, active_seconds)])
 
 
 async def submission_decided(
     conn: asyncpg.Connection, submission_id: uuid.UUID, project_id: uuid.UUID, accepted: bool
 ) -> None:
-    row = await repo.lock_submission(conn, submission_id, project_id)
-    if row.verdict is not None:
-        return  # QA decides once; a second verdict is a redelivery
-    row.verdict = "accepted" if accepted else "rejected"
-    await _advance(conn, row, await repo.card(conn, project_id))
+    kind = FactKind.ACCEPTED if accepted else FactKind.REJECTED
+    await facts_received(conn, [Fact(kind, submission_id, project_id)])
 
 
-async def _advance(conn: asyncpg.Connection, row: repo.SubmissionRow, card: RateCard | None) -> None:
+async def facts_received(conn: asyncpg.Connection, facts: list[Fact]) -> None:
+    by_project: dict[uuid.UUID, list[Fact]] = defaultdict(list)
+    for fact in facts:
+        by_project[fact.project_id].append(fact)
     now = _now()
-    if row.created and card is not None and row.expert_id is not None:
-        if row.state == "waiting":
-            amount = card.earning(row.active_secs)
-            row.amount = amount
-            committed, spent = await _project_figures(conn, card)
-            if row.verdict is None and not earnings.within_budget(card, committed, spent, amount):
-                row.state = "refused"  # no new commitments beyond the cap; intake pauses the project
-            elif row.verdict != "rejected":
-                await ledger.post(conn, earnings.pending(row.submission_id, card, row.expert_id, amount), now)
-                row.state = "pending"
-            else:
-                row.state = "rejected"  # decided before it was known: nothing to commit or release
-        if row.state == "pending" and row.verdict is not None and row.amount is not None:
-            decide = earnings.accepted if row.verdict == "accepted" else earnings.rejected
-            await ledger.post(conn, decide(row.submission_id, card, row.expert_id, row.amount), now)
-            row.state = row.verdict
-        await repo.save(conn, row)
+    for project_id in sorted(by_project):  # a fixed order of row locks across concurrent batches
+        await _advance_project(conn, project_id, by_project[project_id], [], now)
+
+
+async def _advance_project(
+    conn: asyncpg.Connection, project_id: uuid.UUID, facts: list[Fact], also: list[uuid.UUID], now: dt.datetime
+) -> None:
+    rows = await repo.lock_submissions(conn, project_id, sorted({f.submission_id for f in facts} | set(also)))
+    touched = {sid: rows[sid] for sid in also}
+    for fact in facts:
+        row = rows[fact.submission_id]
+        if fact.kind is FactKind.CREATED:
+            if row.created:
+                continue  # tasking submits once; a second SubmissionCreated is a redelivery
+            row.created, row.expert_id, row.active_secs = True, fact.expert_id, fact.active_seconds
+        else:
+            if row.verdict is not None:
+                continue  # QA decides once; a second verdict is a redelivery
+            row.verdict = fact.kind.value
+        touched[row.submission_id] = row
+    if not touched:
+        return
+    card = await repo.card(conn, project_id)
+    postings: list[Posting] = []
+    if card is not None:
+        committed, spent = await _project_figures(conn, card)
+        figures = _Figures(card, committed, spent)
+        for row in touched.values():
+            postings += _advance(row, card, figures)
+    await ledger.post_many(conn, postings, now)
+    await repo.save_many(conn, list(touched.values()))
+    if card is not None and any(row.created for row in touched.values()):
         await _publish_spend(conn, card, now)
-    else:
-        await repo.save(conn, row)
+
+
+def _advance(row: repo.SubmissionRow, card: RateCard, figures: _Figures) -> list[Posting]:
+    """The postings that what is now known about the submission calls for; updates the row."""
+    if not row.created or row.expert_id is None:
+        return []
+    postings: list[Posting] = []
+    if row.state == "waiting":
+        amount = card.earning(row.active_secs)
+        row.amount = amount
+        if row.verdict is None and not earnings.within_budget(card, figures.committed, figures.spent, amount):
+            row.state = "refused"  # no new commitments beyond the cap; intake pauses the project
+        elif row.verdict != "rejected":
+            postings.append(earnings.pending(row.submission_id, card, row.expert_id, amount))
+            figures.apply(postings[-1])
+            row.state = "pending"
+        else:
+            row.state = "rejected"  # decided before it was known: nothing to commit or release
+    if row.state == "pending" and row.verdict is not None and row.amount is not None:
+        decide = earnings.accepted if row.verdict == "accepted" else earnings.rejected
+        postings.append(decide(row.submission_id, card, row.expert_id, row.amount))
+        figures.apply(postings[-1])
+        row.state = row.verdict
+    return postings
 
 
 async def _project_figures(conn: asyncpg.Connection, card: RateCard) -> tuple[int, int]:

@@ -55,15 +55,7 @@ async def card(conn: asyncpg.Connection, project_id: uuid.UUID) -> RateCard | No
     )
 
 
-async def lock_submission(conn: asyncpg.Connection, submission_id: uuid.UUID, project_id: uuid.UUID) -> SubmissionRow:
-    """The submission's row, created empty if unknown, locked for this transaction."""
-    await conn.execute(
-        """INSERT INTO submissions (submission_id, project_id, state) VALUES ($1, $2, 'waiting')
-           ON CONFLICT (submission_id) DO NOTHING""",
-        submission_id,
-        project_id,
-    )
-    r = await conn.fetchrow("SELECT * FROM submissions WHERE submission_id = $1 FOR UPDATE", submission_id)
+def _row(r: asyncpg.Record) -> SubmissionRow:
     return SubmissionRow(
         r["submission_id"],
         r["project_id"],
@@ -76,18 +68,68 @@ async def lock_submission(conn: asyncpg.Connection, submission_id: uuid.UUID, pr
     )
 
 
-async def save(conn: asyncpg.Connection, s: SubmissionRow) -> None:
+async def lock_submissions(
+    conn: asyncpg.Connection, project_id: uuid.UUID, submission_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, SubmissionRow]:
+    """The submissions' rows, created empty if unknown, locked for this transaction (in id order)."""
     await conn.execute(
-        """UPDATE submissions SET expert_id = $2, amount = $3, active_secs = $4, created = $5, verdict = $6,
-                                  state = $7 WHERE submission_id = $1""",
-        s.submission_id,
-        s.expert_id,
-        s.amount,
-        s.active_secs,
-        s.created,
-        s.verdict,
-        s.state,
+        """INSERT INTO submissions (submission_id, project_id, state)
+           SELECT s, $1, 'waiting' FROM unnest($2::uuid[]) AS s
+           ON CONFLICT (submission_id) DO NOTHING""",
+        project_id,
+        submission_ids,
     )
+    rows = await conn.fetch(
+        "SELECT * FROM submissions WHERE submission_id = ANY($1::uuid[]) ORDER BY submission_id FOR UPDATE",
+        submission_ids,
+    )
+    return {r["submission_id"]: _row(r) for r in rows}
+
+
+async def save_many(conn: asyncpg.Connection, rows: list[SubmissionRow]) -> None:
+    if not rows:
+        return
+    await conn.execute(
+        """UPDATE submissions s SET expert_id = n.expert_id, amount = n.amount, active_secs = n.active_secs,
+                  created = n.created, verdict = n.verdict, state = n.state
+           FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::bool[], $6::text[], $7::text[])
+                AS n(submission_id, expert_id, amount, active_secs, created, verdict, state)
+           WHERE s.submission_id = n.submission_id""",
+        [r.submission_id for r in rows],
+        [r.expert_id for r in rows],
+        [r.amount for r in rows],
+        [r.active_secs for r in rows],
+        [r.created for r in rows],
+        [r.verdict for r in rows],
+        [r.state for r in rows],
+    )
+
+
+async def record_review(
+    conn: asyncpg.Connection, review_id: uuid.UUID, project_id: uuid.UUID, reviewer_id: str
+) -> bool:
+    """True when the review is new (a redelivered event records nothing)."""
+    inserted = await conn.fetchval(
+        """INSERT INTO review_earnings (review_id, project_id, reviewer_id, state) VALUES ($1, $2, $3, 'waiting')
+           ON CONFLICT (review_id) DO NOTHING RETURNING true""",
+        review_id,
+        project_id,
+        reviewer_id,
+    )
+    return bool(inserted)
+
+
+async def waiting_reviews(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    rows = await conn.fetch(
+        """SELECT review_id, reviewer_id FROM review_earnings WHERE project_id = $1 AND state = 'waiting'
+           ORDER BY review_id FOR UPDATE""",
+        project_id,
+    )
+    return [(r["review_id"], r["reviewer_id"]) for r in rows]
+
+
+async def reviews_posted(conn: asyncpg.Connection, review_ids: list[uuid.UUID]) -> None:
+    await conn.execute("UPDATE review_earnings SET state = 'posted' WHERE review_id = ANY($1::uuid[])", review_ids)
 
 
 async def waiting_for_card(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[uuid.UUID]:

@@ -4,6 +4,7 @@ pending:  debit project commitment, credit expert pending
 accepted: reverse the commitment; debit project spend (earning + fee); credit expert payable
           (earning) and platform fees (fee)
 rejected: reverse the commitment; nobody is charged, nobody is paid
+review:   debit project spend (review rate + fee); credit reviewer payable and platform fees
 """
 
 from __future__ import annotations
@@ -68,6 +69,22 @@ def rejected(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Pos
             Entry(project_account(card.project_id, "committed"), c, -amount),
         ),
     )
+
+
+def review(review_id: uuid.UUID, card: RateCard, reviewer_id: str) -> Posting | None:
+    """A completed review: the project pays the review rate (plus the fee) to the reviewer. Not
+    subject to the budget check: the review is done work, and QA needed it to decide."""
+    amount = card.review_rate
+    if amount <= 0:
+        return None
+    c, f = card.currency, fee(amount, card.fee_bps)
+    entries = [
+        Entry(project_account(card.project_id, "spend"), c, amount + f),
+        Entry(expert_account(reviewer_id, "payable"), c, -amount),
+    ]
+    if f:
+        entries.append(Entry(FEES, c, -f))
+    return Posting(f"review:{review_id}", "review_earning", tuple(entries))
 
 
 def within_budget(card: RateCard, committed: int, spent: int, amount: int) -> bool:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import asyncpg
 
-from cohort.events.v1 import projects_pb2, submissions_pb2, verdicts_pb2
+from cohort.events.v1 import projects_pb2, reviews_pb2, submissions_pb2, verdicts_pb2
 from cohort_payout.app import earnings
 from cohort_payout.domain.earnings import RateCard
 from cohort_payout.messaging.topics import CONSUMED
@@ -27,27 +28,36 @@ def card_from_activated(m: projects_pb2.ProjectActivated, fee_bps: int) -> RateC
     )
 
 
+def fact_from(event: Event[Any]) -> earnings.Fact:
+    m = event.message
+    if isinstance(m, submissions_pb2.SubmissionCreated):
+        return earnings.Fact(
+            earnings.FactKind.CREATED,
+            uuid.UUID(m.submission_id),
+            uuid.UUID(m.project_id),
+            m.expert_id,
+            m.active_seconds,
+        )
+    kind = earnings.FactKind.ACCEPTED if isinstance(m, verdicts_pb2.SubmissionAccepted) else earnings.FactKind.REJECTED
+    return earnings.Fact(kind, uuid.UUID(m.submission_id), uuid.UUID(m.project_id))
+
+
 def subscriptions(fee_bps: int) -> list[Subscription]:
     async def on_activated(conn: asyncpg.Connection, event: Event[projects_pb2.ProjectActivated]) -> None:
         await earnings.project_activated(conn, card_from_activated(event.message, fee_bps))
 
-    async def on_created(conn: asyncpg.Connection, event: Event[submissions_pb2.SubmissionCreated]) -> None:
-        m = event.message
-        await earnings.submission_created(
-            conn, uuid.UUID(m.submission_id), uuid.UUID(m.project_id), m.expert_id, m.active_seconds
-        )
+    async def on_facts(conn: asyncpg.Connection, batch: list[Event[Any]]) -> None:
+        await earnings.facts_received(conn, [fact_from(e) for e in batch])
 
-    async def on_accepted(conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionAccepted]) -> None:
+    async def on_review(conn: asyncpg.Connection, event: Event[reviews_pb2.ReviewCompleted]) -> None:
         m = event.message
-        await earnings.submission_decided(conn, uuid.UUID(m.submission_id), uuid.UUID(m.project_id), True)
-
-    async def on_rejected(conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionRejected]) -> None:
-        m = event.message
-        await earnings.submission_decided(conn, uuid.UUID(m.submission_id), uuid.UUID(m.project_id), False)
+        await earnings.review_completed(conn, uuid.UUID(m.review_id), uuid.UUID(m.project_id), m.reviewer_id)
 
     router = EventRouter()
     router.on(projects_pb2.ProjectActivated, on_activated)
-    router.on(submissions_pb2.SubmissionCreated, on_created)
-    router.on(verdicts_pb2.SubmissionAccepted, on_accepted)
-    router.on(verdicts_pb2.SubmissionRejected, on_rejected)
-    return [Subscription(name="events", topics=CONSUMED, router=router)]
+    router.on(reviews_pb2.ReviewCompleted, on_review)
+    # Set-based: a fetch's submissions or verdicts of one partition are posted together.
+    router.on_batch(submissions_pb2.SubmissionCreated, on_facts)
+    router.on_batch(verdicts_pb2.SubmissionAccepted, on_facts)
+    router.on_batch(verdicts_pb2.SubmissionRejected, on_facts)
+    return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]

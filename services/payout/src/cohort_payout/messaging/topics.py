@@ -3,7 +3,8 @@
 INTAKE_PROJECTS = "cohort.intake.projects.v1"
 TASKING_SUBMISSIONS = "cohort.tasking.submissions.v1"
 QA_VERDICTS = "cohort.qa.verdicts.v1"
+QA_REVIEWS = "cohort.qa.reviews.v1"
 SPEND_TOPIC = "cohort.payout.spend.v1"
 
-CONSUMED = [INTAKE_PROJECTS, TASKING_SUBMISSIONS, QA_VERDICTS]
+CONSUMED = [INTAKE_PROJECTS, TASKING_SUBMISSIONS, QA_VERDICTS, QA_REVIEWS]
 PUBLISHED = [SPEND_TOPIC]

@@ -112,19 +112,25 @@ async def submit(
             raise ReviewNotLeased("the review's lease has ended; acquire a review again")
         await repo.complete(conn, review_id, scores, total, verdict, comments)
         decided = await submissions_repo.decide_reviewed(conn, row["submission_id"], accept)
+        # Every completed review is paid (payout credits the project's review rate once per review).
+        completed = events.review_completed(
+            review_id, row["submission_id"], project.project_id, row["task_id"], reviewer_id, decided, now
+        )
         if not decided:
+            await add_events(conn, [completed])
             return Submitted(total, False)  # a calibration review, or the other review decided first
         submission = await submissions_repo.get(conn, row["submission_id"])
         assert submission is not None  # noqa: S101 - the review references it
         metrics.verdicts.labels("accepted" if accept else "rejected", "review").inc()
         out = [
+            completed,
             events.verdict(
                 row["submission_id"],
                 project.project_id,
                 row["task_id"],
                 None if accept else list(submission["reasons"]),
                 now,
-            )
+            ),
         ]
         evidence = {submission["expert_id"]: quality.review(reviews.normalized_total(project, total), accept)}
         out += await quality_app.record(conn, project, evidence, now)

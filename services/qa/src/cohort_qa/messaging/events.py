@@ -8,12 +8,12 @@ import uuid
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cohort.events.v1 import items_pb2, quality_pb2, verdicts_pb2
+from cohort.events.v1 import items_pb2, quality_pb2, reviews_pb2, verdicts_pb2
 from cohort.types.v1 import submissions_pb2
 from cohort_qa.domain.consensus import ChosenItem, Outcome, PreferenceItem, RubricItem
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Estimate
-from cohort_qa.messaging.topics import EXPERT_QUALITY, ITEMS, REQUESTS, VERDICTS
+from cohort_qa.messaging.topics import EXPERT_QUALITY, ITEMS, REQUESTS, REVIEWS, VERDICTS
 
 Outgoing = tuple[str, str | None, Message]
 
@@ -68,6 +68,30 @@ def quality_updated(
             project_id=str(project_id) if project_id else "",
             reasons=reasons,
             as_of=_ts(when),
+        ),
+    )
+
+
+def review_completed(
+    review_id: uuid.UUID,
+    submission_id: uuid.UUID,
+    project_id: uuid.UUID,
+    task_id: str,
+    reviewer_id: str,
+    deciding: bool,
+    when: dt.datetime,
+) -> Outgoing:
+    return (
+        REVIEWS,
+        str(project_id),
+        reviews_pb2.ReviewCompleted(
+            review_id=str(review_id),
+            submission_id=str(submission_id),
+            project_id=str(project_id),
+            task_id=task_id,
+            reviewer_id=reviewer_id,
+            deciding=deciding,
+            complete_time=_ts(when),
         ),
     )
 
