@@ -86,8 +86,10 @@ bench-qa: setup ## QA submissions/s through its consumer (QA alone on the local 
 		&& $(BIN)/python bench/qa_verdicts.py --kind sft --overlap 1 --submissions 40000 --skip-aggregation
 	@bash deploy/local/stack.sh services-down
 
-bench-verdicts: up ## verdict postings/s through payout's consumer on the local stack
+bench-verdicts: setup ## verdict postings/s through payout's consumer (payout alone on the local stack)
+	@bash deploy/local/stack.sh services-down && COHORT_SERVICES=payout bash deploy/local/stack.sh up
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/payout_verdicts.py
+	@bash deploy/local/stack.sh services-down
 
 clean: down ## stop everything and delete .local/ (Kafka data, the PostgreSQL cluster, logs, keys)
 	rm -rf .local
