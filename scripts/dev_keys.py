@@ -1,10 +1,13 @@
-"""Create the local stack's Ed25519 token key pair once (private key mode 0600)."""
+"""Create the local stack's secrets once (mode 0600): the Ed25519 token key pair and the Fernet key
+that seals payees' bank details in payout."""
 
 from __future__ import annotations
 
 import os
 import sys
 from pathlib import Path
+
+from cryptography.fernet import Fernet
 
 from cohort_runtime.tokens import generate_keypair
 
@@ -13,14 +16,20 @@ def main() -> int:
     folder = Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
     private, public = folder / "token_private.pem", folder / "token_public.pem"
-    if private.exists() and public.exists():
-        return 0
-    private_pem, public_pem = generate_keypair()
-    fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(private_pem)
-    public.write_text(public_pem)
+    if not (private.exists() and public.exists()):
+        private_pem, public_pem = generate_keypair()
+        _write_secret(private, private_pem)
+        public.write_text(public_pem)
+    payee_key = folder / "payee.key"
+    if not payee_key.exists():
+        _write_secret(payee_key, Fernet.generate_key().decode())
     return 0
+
+
+def _write_secret(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,11 @@ print_env() {
   printf 'export COHORT_KAFKA_BOOTSTRAP=%q\n' "${COHORT_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
   printf 'export COHORT_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/token_public.pem")"
   printf 'export COHORT_TOKEN_PRIVATE_KEY_FILE=%q\n' "$KEYS/token_private.pem"
+  printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
+  # A fictitious platform account for payment files on the local stack (a valid test IBAN).
+  printf 'export COHORT_PAYOUT_DEBTOR_NAME=%q\n' "Cohort Local"
+  printf 'export COHORT_PAYOUT_DEBTOR_IBAN=%q\n' "DE89370400440532013000"
+  printf 'export COHORT_PAYOUT_DEBTOR_BIC=%q\n' "COBADEFFXXX"
 }
 
 infra_up() {

@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import grpc
 
-from cohort.payout.v1 import balances_pb2, balances_pb2_grpc, runs_pb2, runs_pb2_grpc
+from cohort.payout.v1 import balances_pb2, balances_pb2_grpc, payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
 from cohort_payout.api.balances import BalanceServicer
+from cohort_payout.api.payees import PayeeAdminServicer
 from cohort_payout.api.runs import PayoutAdminServicer
 from cohort_payout.app.runs import resume_running
 from cohort_payout.config import PayoutSettings
+from cohort_payout.db.payees import Sealer
 from cohort_payout.messaging.handlers import subscriptions
 from cohort_payout.messaging.topics import PUBLISHED
+from cohort_payout.rails.base import Debtor
 from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 
 
-def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
-    runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server(PayoutAdminServicer(resources.pool), server)
-    balances_pb2_grpc.add_BalanceServiceServicer_to_server(BalanceServicer(resources.pool), server)
-    return [
-        runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name,
-        balances_pb2.DESCRIPTOR.services_by_name["BalanceService"].full_name,
-    ]
-
-
 def definition(settings: PayoutSettings) -> ServiceDefinition:
+    sealer = Sealer(settings.payee_key.get_secret_value()) if settings.payee_key else None
+    debtor = (
+        Debtor(settings.debtor_name, settings.debtor_iban.get_secret_value(), settings.debtor_bic)
+        if settings.debtor_name and settings.debtor_iban
+        else None
+    )
+
+    def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
+        runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server(
+            PayoutAdminServicer(resources.pool, sealer, debtor), server
+        )
+        balances_pb2_grpc.add_BalanceServiceServicer_to_server(BalanceServicer(resources.pool), server)
+        payees_pb2_grpc.add_PayeeAdminServiceServicer_to_server(PayeeAdminServicer(resources.pool, sealer), server)
+        return [
+            runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name,
+            balances_pb2.DESCRIPTOR.services_by_name["BalanceService"].full_name,
+            payees_pb2.DESCRIPTOR.services_by_name["PayeeAdminService"].full_name,
+        ]
+
     return ServiceDefinition(
         settings=settings,
-        add_servicers=_add_servicers,
+        add_servicers=add_servicers,
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=lambda _r: subscriptions(settings.platform_fee_bps),

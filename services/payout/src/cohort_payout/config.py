@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from cohort_runtime import ServiceSettings
@@ -22,3 +22,10 @@ class PayoutSettings(ServiceSettings):
     metrics_port: int = 9104
     # Platform fee charged to the lab on top of each accepted earning, in basis points.
     platform_fee_bps: int = Field(default=2000, ge=0, le=10_000)
+    # Fernet key (urlsafe base64 of 32 bytes) sealing payees' bank details at rest; without it
+    # payees can be neither stored nor read (the rest of payout works).
+    payee_key: SecretStr | None = None
+    # The platform's own account, the debtor of payment files.
+    debtor_name: str = ""
+    debtor_iban: SecretStr | None = None
+    debtor_bic: str = ""

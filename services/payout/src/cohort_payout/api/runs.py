@@ -10,10 +10,22 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.payout.v1 import runs_pb2 as pb
 from cohort.payout.v1 import runs_pb2_grpc as pb_grpc
 from cohort_payout.api.errors import domain_errors
+from cohort_payout.app import payment_files
 from cohort_payout.app import runs as app
+from cohort_payout.db.payees import Sealer
 from cohort_payout.db.runs import Run
 from cohort_payout.domain.runs import RunRequest
-from cohort_runtime import GrpcContext, PermissionDenied, current_principal
+from cohort_payout.rails.base import Debtor, Rail, RailError
+from cohort_payout.rails.csv_batch import CsvRail
+from cohort_payout.rails.sepa import SepaRail
+from cohort_runtime import (
+    FailedPrecondition,
+    FieldViolation,
+    GrpcContext,
+    InvalidArgument,
+    PermissionDenied,
+    current_principal,
+)
 from cohort_runtime.fields import parse_uuid
 
 
@@ -36,9 +48,14 @@ def run_to_proto(run: Run) -> pb.PayoutRun:
     )
 
 
+RAILS: dict[int, Rail] = {pb.PAYMENT_RAIL_SEPA: SepaRail(), pb.PAYMENT_RAIL_CSV: CsvRail()}
+
+
 class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, sealer: Sealer | None = None, debtor: Debtor | None = None) -> None:
         self._pool = pool
+        self._sealer = sealer
+        self._debtor = debtor
 
     async def CreatePayoutRun(
         self, request: pb.CreatePayoutRunRequest, context: GrpcContext
@@ -74,3 +91,35 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
                 self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
             )
         return pb.FailPayoutResponse()
+
+    async def ExportPaymentFile(
+        self, request: pb.ExportPaymentFileRequest, context: GrpcContext
+    ) -> pb.ExportPaymentFileResponse:
+        _operator()
+        run_id = parse_uuid(request.run_id, "run_id")
+        rail = RAILS.get(request.rail)
+        if rail is None:
+            raise InvalidArgument([FieldViolation("rail", "must be PAYMENT_RAIL_SEPA or PAYMENT_RAIL_CSV")])
+        if self._debtor is None:
+            raise FailedPrecondition(
+                "payment files need the platform's account: set COHORT_PAYOUT_DEBTOR_{NAME,IBAN,BIC}",
+                subject="payment-files",
+                violation_type="NO_DEBTOR",
+            )
+        when = request.execution_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("execution_time") else None
+        execution_date = (when or dt.datetime.now(dt.UTC)).date()
+        with domain_errors():
+            try:
+                rendered = await payment_files.render(
+                    self._pool, self._sealer, run_id, rail, self._debtor, execution_date
+                )
+            except RailError as exc:
+                raise FailedPrecondition(str(exc), subject=f"payout-runs/{run_id}", violation_type="RAIL") from exc
+        return pb.ExportPaymentFileResponse(
+            content=rendered.file.content,
+            content_type=rendered.file.content_type,
+            file_name=rendered.file.file_name,
+            payment_count=rendered.payments,
+            total_minor=rendered.total,
+            skipped=[pb.SkippedPayout(expert_id=e, reason=r) for e, r in rendered.skipped],
+        )

@@ -143,3 +143,10 @@ async def set_payout_state(
         state,
         reason,
     )
+
+
+async def in_transit(conn: asyncpg.Connection, run_id: uuid.UUID) -> list[tuple[str, int]]:
+    rows = await conn.fetch(
+        "SELECT expert_id, amount FROM payouts WHERE run_id = $1 AND state = 'in_transit' ORDER BY expert_id", run_id
+    )
+    return [(r["expert_id"], r["amount"]) for r in rows]

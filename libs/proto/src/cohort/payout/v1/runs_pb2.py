@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ohort/payout/v1/runs.proto\x12\x10\x63ohort.payout.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\tPayoutRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\x12/\n\x0b\x63utoff_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10min_amount_minor\x18\x04 \x01(\x03\x12/\n\x05state\x18\x05 \x01(\x0e\x32 .cohort.payout.v1.PayoutRunState\x12\x14\n\x0cpayout_count\x18\x06 \x01(\x03\x12\x13\n\x0btotal_minor\x18\x07 \x01(\x03\"\x8e\x01\n\x16\x43reatePayoutRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\x12/\n\x0b\x63utoff_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10min_amount_minor\x18\x04 \x01(\x03\"C\n\x17\x43reatePayoutRunResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.cohort.payout.v1.PayoutRun\"%\n\x13GetPayoutRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"@\n\x14GetPayoutRunResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.cohort.payout.v1.PayoutRun\"8\n\x13SettlePayoutRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texpert_id\x18\x02 \x01(\t\"\x16\n\x14SettlePayoutResponse\"F\n\x11\x46\x61ilPayoutRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texpert_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x14\n\x12\x46\x61ilPayoutResponse*p\n\x0ePayoutRunState\x12 \n\x1cPAYOUT_RUN_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18PAYOUT_RUN_STATE_RUNNING\x10\x01\x12\x1e\n\x1aPAYOUT_RUN_STATE_COMPLETED\x10\x02\x32\x93\x03\n\x12PayoutAdminService\x12\x66\n\x0f\x43reatePayoutRun\x12(.cohort.payout.v1.CreatePayoutRunRequest\x1a).cohort.payout.v1.CreatePayoutRunResponse\x12]\n\x0cGetPayoutRun\x12%.cohort.payout.v1.GetPayoutRunRequest\x1a&.cohort.payout.v1.GetPayoutRunResponse\x12]\n\x0cSettlePayout\x12%.cohort.payout.v1.SettlePayoutRequest\x1a&.cohort.payout.v1.SettlePayoutResponse\x12W\n\nFailPayout\x12#.cohort.payout.v1.FailPayoutRequest\x1a$.cohort.payout.v1.FailPayoutResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ohort/payout/v1/runs.proto\x12\x10\x63ohort.payout.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x01\n\tPayoutRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\x12/\n\x0b\x63utoff_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10min_amount_minor\x18\x04 \x01(\x03\x12/\n\x05state\x18\x05 \x01(\x0e\x32 .cohort.payout.v1.PayoutRunState\x12\x14\n\x0cpayout_count\x18\x06 \x01(\x03\x12\x13\n\x0btotal_minor\x18\x07 \x01(\x03\"\x8e\x01\n\x16\x43reatePayoutRunRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rcurrency_code\x18\x02 \x01(\t\x12/\n\x0b\x63utoff_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10min_amount_minor\x18\x04 \x01(\x03\"C\n\x17\x43reatePayoutRunResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.cohort.payout.v1.PayoutRun\"%\n\x13GetPayoutRunRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\"@\n\x14GetPayoutRunResponse\x12(\n\x03run\x18\x01 \x01(\x0b\x32\x1b.cohort.payout.v1.PayoutRun\"8\n\x13SettlePayoutRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texpert_id\x18\x02 \x01(\t\"\x16\n\x14SettlePayoutResponse\"F\n\x11\x46\x61ilPayoutRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x11\n\texpert_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x14\n\x12\x46\x61ilPayoutResponse\"\x8b\x01\n\x18\x45xportPaymentFileRequest\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12+\n\x04rail\x18\x02 \x01(\x0e\x32\x1d.cohort.payout.v1.PaymentRail\x12\x32\n\x0e\x65xecution_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"2\n\rSkippedPayout\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\xb3\x01\n\x19\x45xportPaymentFileResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\x0c\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x11\n\tfile_name\x18\x03 \x01(\t\x12\x15\n\rpayment_count\x18\x04 \x01(\x03\x12\x13\n\x0btotal_minor\x18\x05 \x01(\x03\x12\x30\n\x07skipped\x18\x06 \x03(\x0b\x32\x1f.cohort.payout.v1.SkippedPayout*p\n\x0ePayoutRunState\x12 \n\x1cPAYOUT_RUN_STATE_UNSPECIFIED\x10\x00\x12\x1c\n\x18PAYOUT_RUN_STATE_RUNNING\x10\x01\x12\x1e\n\x1aPAYOUT_RUN_STATE_COMPLETED\x10\x02*X\n\x0bPaymentRail\x12\x1c\n\x18PAYMENT_RAIL_UNSPECIFIED\x10\x00\x12\x15\n\x11PAYMENT_RAIL_SEPA\x10\x01\x12\x14\n\x10PAYMENT_RAIL_CSV\x10\x02\x32\x81\x04\n\x12PayoutAdminService\x12\x66\n\x0f\x43reatePayoutRun\x12(.cohort.payout.v1.CreatePayoutRunRequest\x1a).cohort.payout.v1.CreatePayoutRunResponse\x12]\n\x0cGetPayoutRun\x12%.cohort.payout.v1.GetPayoutRunRequest\x1a&.cohort.payout.v1.GetPayoutRunResponse\x12]\n\x0cSettlePayout\x12%.cohort.payout.v1.SettlePayoutRequest\x1a&.cohort.payout.v1.SettlePayoutResponse\x12W\n\nFailPayout\x12#.cohort.payout.v1.FailPayoutRequest\x1a$.cohort.payout.v1.FailPayoutResponse\x12l\n\x11\x45xportPaymentFile\x12*.cohort.payout.v1.ExportPaymentFileRequest\x1a+.cohort.payout.v1.ExportPaymentFileResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.payout.v1.runs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAYOUTRUNSTATE']._serialized_start=797
-  _globals['_PAYOUTRUNSTATE']._serialized_end=909
+  _globals['_PAYOUTRUNSTATE']._serialized_start=1173
+  _globals['_PAYOUTRUNSTATE']._serialized_end=1285
+  _globals['_PAYMENTRAIL']._serialized_start=1287
+  _globals['_PAYMENTRAIL']._serialized_end=1375
   _globals['_PAYOUTRUN']._serialized_start=83
   _globals['_PAYOUTRUN']._serialized_end=300
   _globals['_CREATEPAYOUTRUNREQUEST']._serialized_start=303
@@ -52,6 +54,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FAILPAYOUTREQUEST']._serialized_end=773
   _globals['_FAILPAYOUTRESPONSE']._serialized_start=775
   _globals['_FAILPAYOUTRESPONSE']._serialized_end=795
-  _globals['_PAYOUTADMINSERVICE']._serialized_start=912
-  _globals['_PAYOUTADMINSERVICE']._serialized_end=1315
+  _globals['_EXPORTPAYMENTFILEREQUEST']._serialized_start=798
+  _globals['_EXPORTPAYMENTFILEREQUEST']._serialized_end=937
+  _globals['_SKIPPEDPAYOUT']._serialized_start=939
+  _globals['_SKIPPEDPAYOUT']._serialized_end=989
+  _globals['_EXPORTPAYMENTFILERESPONSE']._serialized_start=992
+  _globals['_EXPORTPAYMENTFILERESPONSE']._serialized_end=1171
+  _globals['_PAYOUTADMINSERVICE']._serialized_start=1378
+  _globals['_PAYOUTADMINSERVICE']._serialized_end=1891
 # @@protoc_insertion_point(module_scope)

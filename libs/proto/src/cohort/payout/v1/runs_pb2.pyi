@@ -3,9 +3,11 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -41,6 +43,30 @@ PAYOUT_RUN_STATE_RUNNING: PayoutRunState.ValueType  # 1
 PAYOUT_RUN_STATE_COMPLETED: PayoutRunState.ValueType  # 2
 """Every selected expert has a payout."""
 Global___PayoutRunState: _TypeAlias = PayoutRunState  # noqa: Y015
+
+class _PaymentRail:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PaymentRailEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PaymentRail.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PAYMENT_RAIL_UNSPECIFIED: _PaymentRail.ValueType  # 0
+    """Not set."""
+    PAYMENT_RAIL_SEPA: _PaymentRail.ValueType  # 1
+    """SEPA credit transfer: ISO 20022 pain.001.001.03 XML, validated against the XSD."""
+    PAYMENT_RAIL_CSV: _PaymentRail.ValueType  # 2
+    """A CSV batch (one line per payment) for rails without SEPA."""
+
+class PaymentRail(_PaymentRail, metaclass=_PaymentRailEnumTypeWrapper):
+    """PaymentRail is how a payment file reaches the bank."""
+
+PAYMENT_RAIL_UNSPECIFIED: PaymentRail.ValueType  # 0
+"""Not set."""
+PAYMENT_RAIL_SEPA: PaymentRail.ValueType  # 1
+"""SEPA credit transfer: ISO 20022 pain.001.001.03 XML, validated against the XSD."""
+PAYMENT_RAIL_CSV: PaymentRail.ValueType  # 2
+"""A CSV batch (one line per payment) for rails without SEPA."""
+Global___PaymentRail: _TypeAlias = PaymentRail  # noqa: Y015
 
 @_typing.final
 class PayoutRun(_message.Message):
@@ -285,3 +311,105 @@ class FailPayoutResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FailPayoutResponse: _TypeAlias = FailPayoutResponse  # noqa: Y015
+
+@_typing.final
+class ExportPaymentFileRequest(_message.Message):
+    """ExportPaymentFileRequest names the run and the rail."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RUN_ID_FIELD_NUMBER: _builtins.int
+    RAIL_FIELD_NUMBER: _builtins.int
+    EXECUTION_TIME_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """The run (UUID)."""
+    rail: Global___PaymentRail.ValueType
+    """The rail."""
+    @_builtins.property
+    def execution_time(self) -> _timestamp_pb2.Timestamp:
+        """Requested execution date (SEPA); today when unset."""
+
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        rail: Global___PaymentRail.ValueType = ...,
+        execution_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["execution_time", b"execution_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_time", b"execution_time", "rail", b"rail", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportPaymentFileRequest: _TypeAlias = ExportPaymentFileRequest  # noqa: Y015
+
+@_typing.final
+class SkippedPayout(_message.Message):
+    """SkippedPayout is a payout left out of the file, and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    expert_id: _builtins.str
+    """The pseudonymous expert id."""
+    reason: _builtins.str
+    """"no_payee" or "currency_mismatch"."""
+    def __init__(
+        self,
+        *,
+        expert_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert_id", b"expert_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SkippedPayout: _TypeAlias = SkippedPayout  # noqa: Y015
+
+@_typing.final
+class ExportPaymentFileResponse(_message.Message):
+    """ExportPaymentFileResponse carries the file."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONTENT_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    PAYMENT_COUNT_FIELD_NUMBER: _builtins.int
+    TOTAL_MINOR_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    content: _builtins.bytes
+    """The file's bytes."""
+    content_type: _builtins.str
+    """Its media type ("application/xml" or "text/csv")."""
+    file_name: _builtins.str
+    """A file name to save it as."""
+    payment_count: _builtins.int
+    """Payments in the file."""
+    total_minor: _builtins.int
+    """Their total, in minor units."""
+    @_builtins.property
+    def skipped(self) -> _containers.RepeatedCompositeFieldContainer[Global___SkippedPayout]:
+        """Payouts left out."""
+
+    def __init__(
+        self,
+        *,
+        content: _builtins.bytes = ...,
+        content_type: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        payment_count: _builtins.int = ...,
+        total_minor: _builtins.int = ...,
+        skipped: _abc.Iterable[Global___SkippedPayout] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "content_type", b"content_type", "file_name", b"file_name", "payment_count", b"payment_count", "skipped", b"skipped", "total_minor", b"total_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportPaymentFileResponse: _TypeAlias = ExportPaymentFileResponse  # noqa: Y015

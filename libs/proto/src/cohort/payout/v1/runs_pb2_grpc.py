@@ -55,6 +55,11 @@ class PayoutAdminServiceStub:
                 request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.FailPayoutRequest.SerializeToString,
                 response_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.FailPayoutResponse.FromString,
                 _registered_method=True)
+        self.ExportPaymentFile = channel.unary_unary(
+                '/cohort.payout.v1.PayoutAdminService/ExportPaymentFile',
+                request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileRequest.SerializeToString,
+                response_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileResponse.FromString,
+                _registered_method=True)
 
 
 class PayoutAdminServiceServicer:
@@ -90,6 +95,14 @@ class PayoutAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportPaymentFile(self, request, context):
+        """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
+        payouts whose expert has no payee (or one in another currency) are left out and listed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PayoutAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -112,6 +125,11 @@ def add_PayoutAdminServiceServicer_to_server(servicer, server):
                     servicer.FailPayout,
                     request_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.FailPayoutRequest.FromString,
                     response_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.FailPayoutResponse.SerializeToString,
+            ),
+            'ExportPaymentFile': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportPaymentFile,
+                    request_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileRequest.FromString,
+                    response_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -223,6 +241,33 @@ class PayoutAdminService:
             '/cohort.payout.v1.PayoutAdminService/FailPayout',
             cohort_dot_payout_dot_v1_dot_runs__pb2.FailPayoutRequest.SerializeToString,
             cohort_dot_payout_dot_v1_dot_runs__pb2.FailPayoutResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportPaymentFile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.payout.v1.PayoutAdminService/ExportPaymentFile',
+            cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileRequest.SerializeToString,
+            cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileResponse.FromString,
             options,
             channel_credentials,
             insecure,

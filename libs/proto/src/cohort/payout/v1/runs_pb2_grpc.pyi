@@ -43,6 +43,10 @@ class PayoutAdminServiceStub:
     """SettlePayout records that the rail paid an expert (in transit -> paid)."""
     FailPayout: _grpc.UnaryUnaryMultiCallable[_runs_pb2.FailPayoutRequest, _runs_pb2.FailPayoutResponse]
     """FailPayout records that the rail could not pay; the amount returns to payable."""
+    ExportPaymentFile: _grpc.UnaryUnaryMultiCallable[_runs_pb2.ExportPaymentFileRequest, _runs_pb2.ExportPaymentFileResponse]
+    """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
+    payouts whose expert has no payee (or one in another currency) are left out and listed.
+    """
 
 @_typing.type_check_only
 class PayoutAdminServiceAsyncStub(PayoutAdminServiceStub):
@@ -59,6 +63,10 @@ class PayoutAdminServiceAsyncStub(PayoutAdminServiceStub):
     """SettlePayout records that the rail paid an expert (in transit -> paid)."""
     FailPayout: _aio.UnaryUnaryMultiCallable[_runs_pb2.FailPayoutRequest, _runs_pb2.FailPayoutResponse]  # type: ignore[assignment]
     """FailPayout records that the rail could not pay; the amount returns to payable."""
+    ExportPaymentFile: _aio.UnaryUnaryMultiCallable[_runs_pb2.ExportPaymentFileRequest, _runs_pb2.ExportPaymentFileResponse]  # type: ignore[assignment]
+    """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
+    payouts whose expert has no payee (or one in another currency) are left out and listed.
+    """
 
 class PayoutAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """PayoutAdminService turns experts' payable balances into payments (operator token required)."""
@@ -96,5 +104,15 @@ class PayoutAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_runs_pb2.FailPayoutResponse, _abc.Awaitable[_runs_pb2.FailPayoutResponse]]:
         """FailPayout records that the rail could not pay; the amount returns to payable."""
+
+    @_abc_1.abstractmethod
+    def ExportPaymentFile(
+        self,
+        request: _runs_pb2.ExportPaymentFileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_runs_pb2.ExportPaymentFileResponse, _abc.Awaitable[_runs_pb2.ExportPaymentFileResponse]]:
+        """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
+        payouts whose expert has no payee (or one in another currency) are left out and listed.
+        """
 
 def add_PayoutAdminServiceServicer_to_server(servicer: PayoutAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
