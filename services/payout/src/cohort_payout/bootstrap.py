@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import grpc
 
-from cohort.payout.v1 import balances_pb2, balances_pb2_grpc, payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
+from cohort.payout.v1 import (
+    balances_pb2,
+    balances_pb2_grpc,
+    costs_pb2,
+    costs_pb2_grpc,
+    payees_pb2,
+    payees_pb2_grpc,
+    runs_pb2,
+    runs_pb2_grpc,
+)
 from cohort_payout.api.balances import BalanceServicer
+from cohort_payout.api.costs import ProjectCostServicer
 from cohort_payout.api.payees import PayeeAdminServicer
 from cohort_payout.api.runs import PayoutAdminServicer
 from cohort_payout.app.runs import resume_running
@@ -32,10 +42,12 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         )
         balances_pb2_grpc.add_BalanceServiceServicer_to_server(BalanceServicer(resources.pool), server)
         payees_pb2_grpc.add_PayeeAdminServiceServicer_to_server(PayeeAdminServicer(resources.pool, sealer), server)
+        costs_pb2_grpc.add_ProjectCostServiceServicer_to_server(ProjectCostServicer(resources.pool), server)
         return [
             runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name,
             balances_pb2.DESCRIPTOR.services_by_name["BalanceService"].full_name,
             payees_pb2.DESCRIPTOR.services_by_name["PayeeAdminService"].full_name,
+            costs_pb2.DESCRIPTOR.services_by_name["ProjectCostService"].full_name,
         ]
 
     return ServiceDefinition(

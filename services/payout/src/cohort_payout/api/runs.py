@@ -10,10 +10,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.payout.v1 import runs_pb2 as pb
 from cohort.payout.v1 import runs_pb2_grpc as pb_grpc
 from cohort_payout.api.errors import domain_errors
-from cohort_payout.app import payment_files
+from cohort_payout.app import bonuses, payment_files
 from cohort_payout.app import runs as app
 from cohort_payout.db.payees import Sealer
 from cohort_payout.db.runs import Run
+from cohort_payout.domain.bonuses import BonusRule
 from cohort_payout.domain.runs import RunRequest
 from cohort_payout.rails.base import Debtor, Rail, RailError
 from cohort_payout.rails.csv_batch import CsvRail
@@ -122,4 +123,35 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
             payment_count=rendered.payments,
             total_minor=rendered.total,
             skipped=[pb.SkippedPayout(expert_id=e, reason=r) for e, r in rendered.skipped],
+        )
+
+    async def CloseBonusPeriod(
+        self, request: pb.CloseBonusPeriodRequest, context: GrpcContext
+    ) -> pb.CloseBonusPeriodResponse:
+        _operator()
+        missing = [f for f in ("start_time", "end_time") if not request.HasField(f)]
+        if missing:
+            raise InvalidArgument([FieldViolation(f, "required") for f in missing])
+        rule = BonusRule(
+            period_id=request.period_id,
+            start=request.start_time.ToDatetime(tzinfo=dt.UTC),
+            end=request.end_time.ToDatetime(tzinfo=dt.UTC),
+            currency=request.currency_code.strip().upper(),
+            bonus_bps=request.bonus_bps,
+            top_share=request.top_share,
+            min_decided=request.min_decided,
+        )
+        with domain_errors():
+            awarded = await bonuses.close_period(self._pool, rule)
+        return pb.CloseBonusPeriodResponse(
+            bonuses=[
+                pb.Bonus(
+                    expert_id=a.expert_id,
+                    project_id=str(a.project_id),
+                    amount_minor=a.amount,
+                    acceptance_rate=a.acceptance_rate,
+                )
+                for a in awarded
+            ],
+            total_minor=sum(a.amount for a in awarded),
         )

@@ -147,6 +147,8 @@ async def _advance_project(
         figures = _Figures(card, committed, spent)
         for row in touched.values():
             postings += _advance(row, card, figures)
+            if row.state in ("accepted", "rejected") and row.decided_at is None:
+                row.decided_at = now
     await ledger.post_many(conn, postings, now)
     await repo.save_many(conn, list(touched.values()))
     if card is not None and any(row.created for row in touched.values()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -20,13 +21,14 @@ class SubmissionRow:
     created: bool
     verdict: str | None
     state: str
+    decided_at: dt.datetime | None = None
 
 
 async def upsert_card(conn: asyncpg.Connection, card: RateCard) -> None:
     await conn.execute(
         """INSERT INTO rate_cards (project_id, currency, per_submission, hourly_rate, per_task_cap_secs, review_rate,
-                                   budget_cap, fee_bps)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                                   budget_cap, fee_bps, lab_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
            ON CONFLICT (project_id) DO NOTHING""",
         card.project_id,
         card.currency,
@@ -36,6 +38,7 @@ async def upsert_card(conn: asyncpg.Connection, card: RateCard) -> None:
         card.review_rate,
         card.budget_cap,
         card.fee_bps,
+        card.lab_id,
     )
 
 
@@ -52,6 +55,7 @@ async def card(conn: asyncpg.Connection, project_id: uuid.UUID) -> RateCard | No
         r["review_rate"],
         r["budget_cap"],
         r["fee_bps"],
+        r["lab_id"],
     )
 
 
@@ -65,6 +69,7 @@ def _row(r: asyncpg.Record) -> SubmissionRow:
         r["created"],
         r["verdict"],
         r["state"],
+        r["decided_at"],
     )
 
 
@@ -91,9 +96,10 @@ async def save_many(conn: asyncpg.Connection, rows: list[SubmissionRow]) -> None
         return
     await conn.execute(
         """UPDATE submissions s SET expert_id = n.expert_id, amount = n.amount, active_secs = n.active_secs,
-                  created = n.created, verdict = n.verdict, state = n.state
-           FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::bool[], $6::text[], $7::text[])
-                AS n(submission_id, expert_id, amount, active_secs, created, verdict, state)
+                  created = n.created, verdict = n.verdict, state = n.state, decided_at = n.decided_at
+           FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::bool[], $6::text[], $7::text[],
+                       $8::timestamptz[])
+                AS n(submission_id, expert_id, amount, active_secs, created, verdict, state, decided_at)
            WHERE s.submission_id = n.submission_id""",
         [r.submission_id for r in rows],
         [r.expert_id for r in rows],
@@ -102,6 +108,7 @@ async def save_many(conn: asyncpg.Connection, rows: list[SubmissionRow]) -> None
         [r.created for r in rows],
         [r.verdict for r in rows],
         [r.state for r in rows],
+        [r.decided_at for r in rows],
     )
 
 

@@ -25,6 +25,7 @@ class RateCard:
     review_rate: int
     budget_cap: int
     fee_bps: int
+    lab_id: uuid.UUID | None = None
 
     def earning(self, active_seconds: int) -> int:
         if self.per_submission is not None:

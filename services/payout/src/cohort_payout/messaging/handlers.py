@@ -25,6 +25,7 @@ def card_from_activated(m: projects_pb2.ProjectActivated, fee_bps: int) -> RateC
         review_rate=m.pay.review_rate_minor,
         budget_cap=m.budget_cap_minor,
         fee_bps=fee_bps,
+        lab_id=uuid.UUID(m.lab_id) if m.lab_id else None,
     )
 
 

@@ -413,3 +413,115 @@ class ExportPaymentFileResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExportPaymentFileResponse: _TypeAlias = ExportPaymentFileResponse  # noqa: Y015
+
+@_typing.final
+class CloseBonusPeriodRequest(_message.Message):
+    """CloseBonusPeriodRequest names the period and the rule."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PERIOD_ID_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    BONUS_BPS_FIELD_NUMBER: _builtins.int
+    TOP_SHARE_FIELD_NUMBER: _builtins.int
+    MIN_DECIDED_FIELD_NUMBER: _builtins.int
+    period_id: _builtins.str
+    """Caller-chosen id of the period (e.g. "2026-11"); 1..64 of [A-Za-z0-9._-]."""
+    currency_code: _builtins.str
+    """Currency of the projects the rule covers."""
+    bonus_bps: _builtins.int
+    """The bonus as basis points of the expert's accepted earnings in the period (1..10000)."""
+    top_share: _builtins.float
+    """Share of each project's eligible experts that earn it (0 < share <= 1; e.g. 0.1: top decile)."""
+    min_decided: _builtins.int
+    """Decided submissions an expert needs in the project and period to be eligible (>= 1)."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the period (inclusive): submissions decided from then."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End of the period (exclusive); must not be in the future."""
+
+    def __init__(
+        self,
+        *,
+        period_id: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        currency_code: _builtins.str = ...,
+        bonus_bps: _builtins.int = ...,
+        top_share: _builtins.float = ...,
+        min_decided: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bonus_bps", b"bonus_bps", "currency_code", b"currency_code", "end_time", b"end_time", "min_decided", b"min_decided", "period_id", b"period_id", "start_time", b"start_time", "top_share", b"top_share"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseBonusPeriodRequest: _TypeAlias = CloseBonusPeriodRequest  # noqa: Y015
+
+@_typing.final
+class Bonus(_message.Message):
+    """Bonus is one expert's bonus in one project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_MINOR_FIELD_NUMBER: _builtins.int
+    ACCEPTANCE_RATE_FIELD_NUMBER: _builtins.int
+    expert_id: _builtins.str
+    """The pseudonymous expert id."""
+    project_id: _builtins.str
+    """The project (UUID)."""
+    amount_minor: _builtins.int
+    """The bonus, in minor units."""
+    acceptance_rate: _builtins.float
+    """The expert's acceptance rate in the project and period."""
+    def __init__(
+        self,
+        *,
+        expert_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        amount_minor: _builtins.int = ...,
+        acceptance_rate: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acceptance_rate", b"acceptance_rate", "amount_minor", b"amount_minor", "expert_id", b"expert_id", "project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Bonus: _TypeAlias = Bonus  # noqa: Y015
+
+@_typing.final
+class CloseBonusPeriodResponse(_message.Message):
+    """CloseBonusPeriodResponse lists the bonuses."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BONUSES_FIELD_NUMBER: _builtins.int
+    TOTAL_MINOR_FIELD_NUMBER: _builtins.int
+    total_minor: _builtins.int
+    """Their total, in minor units."""
+    @_builtins.property
+    def bonuses(self) -> _containers.RepeatedCompositeFieldContainer[Global___Bonus]:
+        """The bonuses, by project then expert."""
+
+    def __init__(
+        self,
+        *,
+        bonuses: _abc.Iterable[Global___Bonus] | None = ...,
+        total_minor: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bonuses", b"bonuses", "total_minor", b"total_minor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CloseBonusPeriodResponse: _TypeAlias = CloseBonusPeriodResponse  # noqa: Y015

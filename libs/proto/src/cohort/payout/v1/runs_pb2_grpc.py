@@ -60,6 +60,11 @@ class PayoutAdminServiceStub:
                 request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileRequest.SerializeToString,
                 response_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileResponse.FromString,
                 _registered_method=True)
+        self.CloseBonusPeriod = channel.unary_unary(
+                '/cohort.payout.v1.PayoutAdminService/CloseBonusPeriod',
+                request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.CloseBonusPeriodRequest.SerializeToString,
+                response_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.CloseBonusPeriodResponse.FromString,
+                _registered_method=True)
 
 
 class PayoutAdminServiceServicer:
@@ -103,6 +108,16 @@ class PayoutAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CloseBonusPeriod(self, request, context):
+        """CloseBonusPeriod applies the quality-bonus rule to a closed period, once per period id: in each
+        project, the experts in the top share by acceptance rate (with enough decided submissions)
+        earn a bonus of bonus_bps of their accepted earnings in the period, paid by the platform.
+        Calling again with the same period id and rule answers the same bonuses and posts nothing new.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PayoutAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +145,11 @@ def add_PayoutAdminServiceServicer_to_server(servicer, server):
                     servicer.ExportPaymentFile,
                     request_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileRequest.FromString,
                     response_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileResponse.SerializeToString,
+            ),
+            'CloseBonusPeriod': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseBonusPeriod,
+                    request_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.CloseBonusPeriodRequest.FromString,
+                    response_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.CloseBonusPeriodResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,6 +288,33 @@ class PayoutAdminService:
             '/cohort.payout.v1.PayoutAdminService/ExportPaymentFile',
             cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileRequest.SerializeToString,
             cohort_dot_payout_dot_v1_dot_runs__pb2.ExportPaymentFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseBonusPeriod(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.payout.v1.PayoutAdminService/CloseBonusPeriod',
+            cohort_dot_payout_dot_v1_dot_runs__pb2.CloseBonusPeriodRequest.SerializeToString,
+            cohort_dot_payout_dot_v1_dot_runs__pb2.CloseBonusPeriodResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,12 @@ class PayoutAdminServiceStub:
     """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
     payouts whose expert has no payee (or one in another currency) are left out and listed.
     """
+    CloseBonusPeriod: _grpc.UnaryUnaryMultiCallable[_runs_pb2.CloseBonusPeriodRequest, _runs_pb2.CloseBonusPeriodResponse]
+    """CloseBonusPeriod applies the quality-bonus rule to a closed period, once per period id: in each
+    project, the experts in the top share by acceptance rate (with enough decided submissions)
+    earn a bonus of bonus_bps of their accepted earnings in the period, paid by the platform.
+    Calling again with the same period id and rule answers the same bonuses and posts nothing new.
+    """
 
 @_typing.type_check_only
 class PayoutAdminServiceAsyncStub(PayoutAdminServiceStub):
@@ -66,6 +72,12 @@ class PayoutAdminServiceAsyncStub(PayoutAdminServiceStub):
     ExportPaymentFile: _aio.UnaryUnaryMultiCallable[_runs_pb2.ExportPaymentFileRequest, _runs_pb2.ExportPaymentFileResponse]  # type: ignore[assignment]
     """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
     payouts whose expert has no payee (or one in another currency) are left out and listed.
+    """
+    CloseBonusPeriod: _aio.UnaryUnaryMultiCallable[_runs_pb2.CloseBonusPeriodRequest, _runs_pb2.CloseBonusPeriodResponse]  # type: ignore[assignment]
+    """CloseBonusPeriod applies the quality-bonus rule to a closed period, once per period id: in each
+    project, the experts in the top share by acceptance rate (with enough decided submissions)
+    earn a bonus of bonus_bps of their accepted earnings in the period, paid by the platform.
+    Calling again with the same period id and rule answers the same bonuses and posts nothing new.
     """
 
 class PayoutAdminServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -113,6 +125,18 @@ class PayoutAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_runs_pb2.ExportPaymentFileResponse, _abc.Awaitable[_runs_pb2.ExportPaymentFileResponse]]:
         """ExportPaymentFile renders the run's payouts still in transit as a bank file for one rail:
         payouts whose expert has no payee (or one in another currency) are left out and listed.
+        """
+
+    @_abc_1.abstractmethod
+    def CloseBonusPeriod(
+        self,
+        request: _runs_pb2.CloseBonusPeriodRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_runs_pb2.CloseBonusPeriodResponse, _abc.Awaitable[_runs_pb2.CloseBonusPeriodResponse]]:
+        """CloseBonusPeriod applies the quality-bonus rule to a closed period, once per period id: in each
+        project, the experts in the top share by acceptance rate (with enough decided submissions)
+        earn a bonus of bonus_bps of their accepted earnings in the period, paid by the platform.
+        Calling again with the same period id and rule answers the same bonuses and posts nothing new.
         """
 
 def add_PayoutAdminServiceServicer_to_server(servicer: PayoutAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
