@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 import grpc
 
 from cohort.payout.v1 import (
@@ -19,6 +23,7 @@ from cohort_payout.api.costs import ProjectCostServicer
 from cohort_payout.api.payees import PayeeAdminServicer
 from cohort_payout.api.runs import PayoutAdminServicer
 from cohort_payout.app.runs import resume_running
+from cohort_payout.app.schedule import run_on_schedule
 from cohort_payout.config import PayoutSettings
 from cohort_payout.db.payees import Sealer
 from cohort_payout.messaging.handlers import subscriptions
@@ -35,6 +40,13 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         if settings.debtor_name and settings.debtor_iban
         else None
     )
+
+    def scheduled(resources: Resources) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+        if not settings.run_interval_hours:
+            return []
+        currencies = [c.strip().upper() for c in settings.run_currencies.split(",") if c.strip()]
+        interval = dt.timedelta(hours=settings.run_interval_hours)
+        return [lambda: run_on_schedule(resources.pool, currencies, interval, settings.run_min_amount_minor)]
 
     def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
         runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server(
@@ -56,8 +68,8 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=lambda _r: subscriptions(settings.platform_fee_bps),
-        # Runs a previous process left half done are finished first thing.
-        background=lambda r: [lambda: resume_running(r.pool)],
+        # Runs a previous process left half done are finished first thing; then the schedule.
+        background=lambda r: [lambda: resume_running(r.pool), *scheduled(r)],
     )
 
 

@@ -29,3 +29,8 @@ class PayoutSettings(ServiceSettings):
     debtor_name: str = ""
     debtor_iban: SecretStr | None = None
     debtor_bic: str = ""
+    # Scheduled payout runs: every run_interval_hours (0 = only on request) for each currency in
+    # run_currencies (comma-separated), paying balances of at least run_min_amount_minor.
+    run_interval_hours: float = Field(default=0, ge=0)
+    run_currencies: str = "EUR"
+    run_min_amount_minor: int = Field(default=1000, ge=1)

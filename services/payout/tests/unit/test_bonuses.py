@@ -57,3 +57,15 @@ def test_rule_validation_names_every_bad_field() -> None:
         "min_decided",
     }
     rule().validate(NOW + dt.timedelta(minutes=2))
+
+
+def test_a_scheduled_slot_always_asks_for_the_same_run() -> None:
+    from cohort_payout.app.schedule import scheduled_request
+
+    week = dt.timedelta(days=7)
+    a = scheduled_request("EUR", week, 1000, NOW)
+    b = scheduled_request("EUR", week, 1000, NOW + dt.timedelta(hours=1))
+    c = scheduled_request("EUR", week, 1000, NOW + week)
+    assert a.request_id == b.request_id != c.request_id
+    assert scheduled_request("USD", week, 1000, NOW).request_id != a.request_id
+    assert (a.currency, a.cutoff, a.min_amount) == ("EUR", None, 1000)
