@@ -127,9 +127,7 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
             overlap=1,
             review_sample_rate=1.0,
             rubric=types.Rubric(criteria=[types.RubricCriterion(name="correct", weight=1, scale_min=1, scale_max=5)]),
-            pay=types.PayModel(
-                per_submission=types.PayModel.PerSubmission(rate_minor=2000), review_rate_minor=300
-            ),
+            pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=2000), review_rate_minor=300),
             currency_code="EUR",
             budget_cap_minor=100_000,
             deadline=deadline,
