@@ -208,20 +208,22 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
 
         assert await eventually(reviewer_payable) == -300, "the reviewer is owed the review rate, once"
 
-        stream = delivery_pb2_grpc.DeliveryServiceStub(ic).WatchProgress(
-            delivery_pb2.WatchProgressRequest(project_id=pid), metadata=lab_md
-        )
-
         async def lab_sees_it():
-            async for reply in stream:
-                p = reply.progress
-                # 2,000 earning + 300 review, each with the 20 % platform fee.
-                if p.submissions_accepted == 1 and p.spent_minor == 2760:
-                    return p
-            return None
+            # The stream ends when the project completes (its one item delivered), which may come
+            # before the review's spend update: watch again until the figures are all in.
+            while True:
+                stream = delivery_pb2_grpc.DeliveryServiceStub(ic).WatchProgress(
+                    delivery_pb2.WatchProgressRequest(project_id=pid), metadata=lab_md
+                )
+                async for reply in stream:
+                    p = reply.progress
+                    # 2,000 earning + 300 review, each with the 20 % platform fee.
+                    if p.submissions_accepted == 1 and p.spent_minor == 2760:
+                        stream.cancel()
+                        return p
+                await asyncio.sleep(0.2)
 
         progress = await asyncio.wait_for(lab_sees_it(), 45)
-        stream.cancel()
         assert (progress.submissions_received, progress.tasks_queued, progress.committed_minor) == (1, 0, 0)
 
         # The finalized item reaches the lab: the reviewed answer, pseudonymous ids, the review score.
