@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps proto lint proto-check test unit integration up down status demo bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa clean
+.PHONY: help setup deps proto lint proto-check test unit integration up down status demo observability helm-lint rules-test bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,9 +30,11 @@ $(BUF): tools/package.json tools/package-lock.json
 
 deps: $(BIN)/python $(BUF) ## Python deps (.venv, from uv.lock) and buf (npm, pinned)
 
-setup: deps ## everything: deps, the Kafka jars (Maven) and PostgreSQL (apt, when missing)
+setup: deps ## everything: deps, Kafka jars (Maven), PostgreSQL (apt, when missing), helm (Go proxy), promtool (Debian)
 	bash deploy/local/kafka.sh install
 	bash deploy/local/postgres.sh install
+	bash deploy/tools.sh helm >/dev/null
+	bash deploy/tools.sh promtool >/dev/null
 
 proto: deps ## regenerate libs/proto from proto/
 	$(BIN)/python scripts/gen_protos.py
@@ -49,9 +51,16 @@ lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generate
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs/runtime/src services/*/src scripts
+	$(BIN)/python deploy/observability/build.py --check
 
 test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
 	bash scripts/run_tests.sh
+
+observability: deps ## regenerate the Grafana dashboards, alerting rules and the charts' values schemas
+	$(BIN)/python deploy/observability/build.py
+
+helm-lint: setup ## charts: helm lint --strict, every ci/ scenario rendered and validated offline, assertions; images; rule tests
+	$(BIN)/pytest -q tests/deploy
 
 unit: deps ## unit tests only (no servers)
 	$(BIN)/pytest -q -m "not integration"

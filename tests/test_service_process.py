@@ -57,3 +57,25 @@ async def test_sigterm_stops_a_service_gracefully(schema, token_keys, unique):
     assert any("received a stop signal" in m for m in messages)
     assert messages[-1] == "intake stopped"
     assert all({"time", "level", "logger", "service"} <= set(r) for r in lines)
+
+
+async def test_migrate_mode_applies_the_schema_and_exits(schema, database_url):
+    """`python -m cohort_<svc> migrate` is what the Helm pre-upgrade hook runs."""
+    import asyncpg
+
+    env = {**os.environ, "COHORT_QA_DB_SCHEMA": schema}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cohort_qa", "migrate", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, out.decode()
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = {r["table_name"] for r in await conn.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
+        )}  # fmt: skip
+    finally:
+        await conn.close()
+    assert {"outbox", "inbox", "submissions", "reviews", "items"} <= tables
+    assert "qa migrations applied" in out.decode()

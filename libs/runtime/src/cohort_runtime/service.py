@@ -257,6 +257,23 @@ class ServiceRuntime:
             log.info("%s received a stop signal; draining", self.settings.service_name)
 
 
+async def migrate_only(settings: ServiceSettings) -> list[str]:
+    """Apply the service's pending migrations and return (`python -m cohort_<svc> migrate`): what a
+    deployment's pre-upgrade hook runs, so new pods start against the schema they expect."""
+    configure_logging(settings.service_name, settings.log_level)
+    conn = await asyncpg.connect(settings.database_url.get_secret_value())
+    try:
+        applied = await migrate(
+            conn,
+            settings.db_schema,
+            [*runtime_migrations(), *migrations_in(settings.service_name, settings.migrations_dir)],
+        )
+    finally:
+        await conn.close()
+    log.info("%s migrations applied: %s", settings.service_name, ", ".join(applied) or "none pending")
+    return applied
+
+
 async def serve(definition: ServiceDefinition) -> None:
     """A service's `main()`: logs and tracing for the process, then run until SIGTERM."""
     s = definition.settings

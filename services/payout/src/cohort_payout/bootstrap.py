@@ -28,6 +28,7 @@ from cohort_payout.config import PayoutSettings
 from cohort_payout.db.payees import Sealer
 from cohort_payout.messaging.handlers import subscriptions
 from cohort_payout.messaging.topics import PUBLISHED
+from cohort_payout.metrics import PayoutMetrics
 from cohort_payout.rails.base import Debtor
 from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
@@ -69,7 +70,11 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         publishes=PUBLISHED,
         subscriptions=lambda _r: subscriptions(settings.platform_fee_bps),
         # Runs a previous process left half done are finished first thing; then the schedule.
-        background=lambda r: [lambda: resume_running(r.pool), *scheduled(r)],
+        background=lambda r: [
+            lambda: resume_running(r.pool),
+            lambda: PayoutMetrics(r.registry).refresh_forever(r.pool),
+            *scheduled(r),
+        ],
     )
 
 

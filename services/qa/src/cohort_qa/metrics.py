@@ -13,6 +13,12 @@ class QaMetrics:
         self.findings = Counter(
             "qa_check_findings", "Automatic check findings, by reason code.", ["reason"], registry=registry
         )
+        self.gold = Counter(
+            "qa_gold_outcomes",
+            "Gold submissions scored, by outcome (correct, incorrect).",
+            ["outcome"],
+            registry=registry,
+        )
         self.items_finalized = Counter(
             "qa_items_finalized", "Items finalized, by data kind.", ["kind"], registry=registry
         )

@@ -16,6 +16,7 @@ from cohort_tasking.app.work import expire_due
 from cohort_tasking.config import TaskingSettings
 from cohort_tasking.messaging.handlers import router
 from cohort_tasking.messaging.topics import CONSUMED, PUBLISHED
+from cohort_tasking.metrics import TaskingGauges
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def definition(settings: TaskingSettings) -> ServiceDefinition:
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=_subscriptions,
-        background=lambda r: [_sweeper(settings, r)],
+        background=lambda r: [_sweeper(settings, r), lambda: TaskingGauges(r.registry).refresh_forever(r.pool)],
     )
 
 

@@ -116,6 +116,7 @@ async def evaluate(
                 reasons = ["gold_free_text" if reference else "gold_reference_missing", *soft]
             if gold_outcome:
                 evidence[s.expert_id] += quality.gold(gold_outcome == "correct")
+                metrics.gold.labels(gold_outcome).inc()
         elif soft:
             state = "in_review"
         else:

@@ -1,0 +1,75 @@
+{{/* Names: the release-qualified name of a service's objects, at most 63 characters. */}}
+{{- define "cohort-lib.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "cohort-lib.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "cohort-lib.labels" -}}
+{{ include "cohort-lib.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: service
+app.kubernetes.io/part-of: cohort
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "cohort-lib.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
+{{/* The service's settings prefix: COHORT_<NAME>_ (e.g. COHORT_QA_). */}}
+{{- define "cohort-lib.envPrefix" -}}
+{{- printf "COHORT_%s_" (upper .Chart.Name) -}}
+{{- end -}}
+
+{{- define "cohort-lib.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "cohort-lib.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: ["ALL"]
+{{- end -}}
+
+{{/* Environment shared by the server and the migration job: config, then secret references. */}}
+{{- define "cohort-lib.env" -}}
+- name: COHORT_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "secrets.existingSecret is required (a Secret with the database URL)" .Values.secrets.existingSecret }}
+      key: {{ .Values.secrets.databaseUrlKey }}
+{{- range $env, $key := .Values.secrets.extraKeys }}
+- name: {{ $env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.Values.secrets.existingSecret }}
+      key: {{ $key }}
+{{- end }}
+{{- end -}}
+
+{{- define "cohort-lib.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end -}}
+
+{{- define "cohort-lib.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- end -}}
