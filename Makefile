@@ -50,7 +50,7 @@ proto-check: deps
 lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generated-code freshness
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs/runtime/src services/*/src scripts
+	$(BIN)/mypy libs/runtime/src services/*/src clients/python/src scripts
 	$(BIN)/python deploy/observability/build.py --check
 
 test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
@@ -74,8 +74,8 @@ down: ## stop what `make up` started
 status: ## what of the local stack is running
 	@bash deploy/local/stack.sh status
 
-demo: up ## the platform's main job on the local stack (today: the walking skeleton's event path)
-	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python scripts/demo.py
+demo: up ## the main job end to end: lab, project, simulated experts, QA, delivery, payouts, a report
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python scripts/demo.py 2> >(grep -v '^[IEW][0-9]\{4\} ' >&2)
 
 bench-intake: up ## AddTasks ingestion rate against the local stack (prints tasks/s)
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/intake_ingest.py

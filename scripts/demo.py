@@ -1,61 +1,215 @@
-"""The local demo (`make demo`). Today it shows the walking skeleton's event path: an operator
-onboards a lab through intake's gRPC API, and the LabCreated event travels through intake's
-outbox, Kafka and tasking's inbox into tasking's own copy. The end-to-end issue replaces this with
-the platform's full main job (project -> tasks -> experts -> QA -> delivery -> payout)."""
+"""The platform's main job, end to end on the local stack (`make demo`).
+
+An operator creates a lab and its API key and registers a population of simulated experts (some
+accurate, some noisy, some biased, spammers, colluders, lease abandoners) and reviewers, with
+payees. The lab creates a preference project from a spec, uploads tasks (a tenth of them gold)
+and activates it. The simulated experts work through the real gRPC APIs until the lab's target is
+delivered; QA checks, scores gold, queues reviews, decides, aggregates and finalizes items; payout
+credits the ledger. Then a payout run writes a SEPA file, the lab exports its deliverables as
+JSONL, and a report compares what was delivered with the hidden truth.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import logging
+import json
 import os
+import statistics
 import sys
 import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
 
-import asyncpg
 import grpc
+from schwifty import IBAN
 
-from cohort.intake.v1 import labs_pb2 as pb
-from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from cohort_client import AsyncLabClient, CohortError, LabClient
+from cohort_client.lab import spec_from_dict
+from cohort_client.operator import Endpoints, OperatorClient
+from simulator import FIELD, Simulation, preference_tasks  # type: ignore[import-not-found]
+
+from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort_runtime.tokens import issue_token
 
-log = logging.getLogger("demo")
+OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
+POPULATION = {"accurate": 14, "noisy": 4, "first_shown": 3, "spammer": 4, "colluder": 4, "abandoner": 2}
 
 
-async def main() -> int:
-    private_key = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()  # noqa: ASYNC240 - one small local file
-    token = issue_token(private_key, kind="operator", subject="demo-operator")
-    name = f"Demo Lab {time.strftime('%H:%M:%S')}"
-    async with grpc.aio.insecure_channel("127.0.0.1:50051") as channel:
-        reply = await pb_grpc.LabAdminServiceStub(channel).CreateLab(
-            pb.CreateLabRequest(request_id=str(uuid.uuid4()), display_name=name),
-            metadata=(("authorization", f"Bearer {token}"),),
-            timeout=10,
-        )
-    log.info("intake created lab %s (%s)", reply.lab.lab_id, reply.lab.display_name)
-    # Reading tasking's table directly is for this demonstration only; services never do this.
-    conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"])
-    try:
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < 30:
-            row = await conn.fetchrow(
-                "SELECT display_name FROM tasking.known_labs WHERE lab_id = $1", uuid.UUID(reply.lab.lab_id)
-            )
-            if row:
-                log.info(
-                    "tasking received LabCreated after %.0f ms: known_labs has %r",
-                    (time.monotonic() - t0) * 1000,
-                    row["display_name"],
+def say(message: str) -> None:
+    print(f"demo: {message}", flush=True)  # noqa: T201
+
+
+def spec(tasks: int) -> dict[str, object]:
+    return {
+        "title": "Which mechanism explanation is right? (demo)",
+        "data_kind": "DATA_KIND_PREFERENCE",
+        "domain": FIELD,
+        "qualifications": {"fields": ["chemistry"], "languages": ["en"], "minimum_quality": 0.6},
+        "instructions_markdown": "Pick the answer that explains the mechanism correctly.",
+        "rubric": {"criteria": [{"name": "correct", "weight": 1.0, "scale_min": 1, "scale_max": 5}]},
+        "target_accepted_items": tasks,
+        "overlap": 3,
+        "max_overlap": 7,
+        "gold_rate": 0.1,
+        "review_sample_rate": 0.1,
+        "pay": {"per_submission": {"rate_minor": 150}, "review_rate_minor": 60},
+        "currency_code": "EUR",
+        "budget_cap_minor": 500_000,
+        "deadline": "2030-01-01T00:00:00Z",
+        "lease_duration": "120s",
+    }
+
+
+async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: str, deadline: float) -> float:
+    stop = asyncio.Event()
+    async with (
+        grpc.aio.insecure_channel("127.0.0.1:50052") as tasking,
+        grpc.aio.insecure_channel("127.0.0.1:50053") as qa,
+    ):
+
+        def md(subject: str, *roles: str) -> tuple[tuple[str, str], ...]:
+            token = issue_token(private_key, kind="expert", subject=subject, roles=roles)
+            return (("authorization", f"Bearer {token}"),)
+
+        workers = [asyncio.create_task(sim.expert(tasking, md(e), e, p, project_id, stop)) for e, p in sim.experts] + [
+            asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop)) for r in sim.reviewers
+        ]
+        started = time.monotonic()
+        async with AsyncLabClient("127.0.0.1:50051", lab_key) as lab:
+            last = 0
+            # The deadline also holds when no progress arrives at all.
+            watch = lab.watch_progress(project_id)
+            while True:
+                try:
+                    p = await asyncio.wait_for(anext(watch), timeout=max(1.0, deadline - time.monotonic()))
+                except (TimeoutError, StopAsyncIteration):
+                    say("the time is up before the target was delivered")
+                    break
+                done = p.items_delivered >= p.target_accepted_items
+                if p.items_delivered != last and (p.items_delivered % 10 == 0 or done):
+                    say(
+                        f"{p.items_delivered}/{p.target_accepted_items} items delivered; submissions "
+                        f"{p.submissions_accepted} accepted, {p.submissions_rejected} rejected; "
+                        f"spent {p.spent_minor / 100:.2f} {p.currency_code}"
+                    )
+                last = p.items_delivered
+                if done or time.monotonic() > deadline:
+                    break
+            await watch.aclose()  # type: ignore[attr-defined]
+        elapsed = time.monotonic() - started
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=60)
+    parser.add_argument("--minutes", type=float, default=6.0)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    private_key = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
+    operator_token = issue_token(private_key, kind="operator", subject="demo-operator")
+    tag = uuid.uuid4().hex[:6]
+    experts, reviewers = Simulation.population(POPULATION, 3, tag)
+    tasks = preference_tasks(args.tasks, seed=int(tag, 16) % 1000)
+    sim = Simulation(experts, reviewers, {t.task_id: t for t in tasks})
+
+    with OperatorClient(Endpoints(), operator_token) as op:
+        lab = op.create_lab(f"Demo Lab {tag}")
+        key = op.create_api_key(lab.lab_id, "demo")
+        say(f"operator: lab {lab.display_name} ({lab.lab_id}) with an API key")
+        for i, profile in enumerate(Simulation.profiles(experts, reviewers)):
+            op.register_expert(profile)
+            iban = IBAN.generate("DE", bank_code="37040044", account_code=f"{i + 1:010d}")
+            op.set_payee(
+                payees_pb2.SetPayeeRequest(
+                    expert_id=profile.expert_id, iban=iban.compact, account_holder=f"Expert {i}",
+                    country_code="DE", currency_code="EUR",
                 )
-                return 0
-            await asyncio.sleep(0.05)
-    finally:
-        await conn.close()
-    log.error("tasking did not receive the event within 30 s; see .local/logs/")
-    return 1
+            )  # fmt: skip
+        say(f"operator: {len(experts)} experts ({', '.join(f'{n} {k}' for k, n in POPULATION.items())}) "
+            f"and {len(reviewers)} reviewers registered, with payees")  # fmt: skip
+
+        with LabClient("127.0.0.1:50051", key) as lab_client:
+            project = lab_client.create_project(spec_from_dict(spec(args.tasks)))
+            added, _ = lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
+            lab_client.activate(project.project_id)
+            pid = project.project_id
+            say(f"lab: project {pid} with {added} tasks ({sum(t.gold for t in tasks)} gold) activated")
+
+            elapsed = asyncio.run(simulate(sim, pid, private_key, key, time.monotonic() + args.minutes * 60))
+            say(f"experts worked for {elapsed:.0f} s: {len(sim.judgments)} submissions, {sim.reviews} reviews")
+
+            items = list(lab_client.export_items(pid))
+            (OUT / "items.jsonl").write_text("".join(i.record_json + "\n" for i in items))
+            final = lab_client.get_project(pid)
+            spent = next(iter(lab_client.watch_progress(pid))).spent_minor
+
+        quality = op.project_quality(pid)
+        estimates = {e: op.expert_quality(e) for e, _ in experts}
+        time.sleep(2)  # the last verdicts' postings reach the ledger
+        run = op.run_payouts("EUR", 1)
+        payment_file = op.payment_file(run.run_id, runs_pb2.PAYMENT_RAIL_SEPA)
+        sepa_path = OUT / payment_file.file_name
+        sepa_path.write_bytes(payment_file.content)
+
+    report(sim, items, quality, estimates, run, payment_file, sepa_path, elapsed, final, spent)
+    say("the stack keeps running: `make down` stops it (state and logs in .local/)")
+    return 0
+
+
+def report(  # type: ignore[no-untyped-def]
+    sim, items, quality, estimates, run, payment_file, sepa_path, elapsed, project, project_spent
+) -> None:
+    right = 0
+    for item in items:
+        record = json.loads(item.record_json.splitlines()[0])
+        chosen = record["chosen"] if isinstance(record["chosen"], str) else record["chosen"][-1]["content"]
+        right += f"Answer {sim.tasks[item.task_id].better} to" in chosen
+    accuracy = right / len(items) if items else float("nan")
+    bad = {e for e, p in sim.experts if p.spam or p.first_shown or p.collude}
+    # Caught: suspended by QA, or QA's estimate of them already below the project's minimum (0.6).
+    flagged = set(quality.flagged_expert_ids) | {
+        e for e, est in estimates.items() if any(q.mean < 0.6 or q.suspended for q in est)
+    }
+    caught = flagged & bad
+    precision = len(caught) / len(flagged) if flagged else float("nan")
+    items_path = ".local/demo/items.jsonl"
+    spammers = [e for e, p in sim.experts if p.spam]
+    by_kind: defaultdict[str, list[float]] = defaultdict(list)
+    for e, p in sim.experts:
+        by_kind[p.name] += [q.mean for q in estimates.get(e, [])]
+    p50, p99 = sim.latency_ms()
+    lines = [
+        "",
+        "=== Cohort demo report ===",
+        f"items delivered            {len(items)} (target {project.spec.target_accepted_items}) -> {items_path}",
+        f"delivered label accuracy   {accuracy:.3f} vs {sim.majority_accuracy(3):.3f} for a majority of 3 without QA",
+        f"bad experts caught by QA   {len(flagged)} flagged: precision {precision:.2f}, "
+        f"recall {len(caught) / len(bad):.2f} (spammers, position-biased, colluders: {len(bad)})",
+        f"spammers' submissions      {[sim.stats[e].submitted for e in spammers]} (QA rejects them as too fast)",
+        "QA's quality estimates     " + ", ".join(
+            f"{k} {statistics.fmean(v):.2f}" for k, v in by_kind.items() if v
+        ),
+        f"krippendorff alpha         {quality.krippendorff_alpha:.3f}; gold accuracy {quality.gold_accuracy:.3f}; "
+        f"acceptance {quality.acceptance_rate:.3f}",
+        f"payout run                 {run.payout_count} experts paid; SEPA file {payment_file.payment_count} payments, "
+        f"{payment_file.total_minor / 100:.2f} EUR -> {sepa_path.relative_to(sepa_path.parents[2])}",
+        f"cost per item              {project_spent / 100 / max(len(items), 1):.2f} EUR charged to the lab "
+        f"(earnings, reviews, platform fee)",
+        f"throughput                 {len(sim.judgments) / elapsed:.1f} submissions/s over {elapsed:.0f} s",
+        f"acquire latency            p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+    ]  # fmt: skip
+    print("\n".join(lines), flush=True)  # noqa: T201
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="demo: %(message)s")
-    sys.exit(asyncio.run(main()))
+    try:
+        sys.exit(main())
+    except CohortError as error:
+        print(f"demo failed: {error}", file=sys.stderr)  # noqa: T201
+        sys.exit(1)

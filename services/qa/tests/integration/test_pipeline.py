@@ -34,6 +34,9 @@ async def test_preferences_are_checked_scored_against_gold_aggregated_and_finali
     accepted = {m.submission_id for m in await qa.published(verdicts_pb2.SubmissionAccepted)}
     assert rejected == {ids[("e3", "t2")]: ["gold_mismatch"], ids[("e2", "t1")]: ["intransitive_ranking"]}
     assert accepted == {ids[(e, "t0")] for e in experts} | {ids[("e1", "t2")]}
+    # Each rejection leaves its task a judgment short: tasking is asked for one more.
+    requests = await qa.published(quality_pb2.ExtraJudgmentsRequested)
+    assert sorted((r.task_id, r.additional) for r in requests) == [("t1", 1), ("t2", 1)]
 
     (item,) = await qa.published(items_pb2.ItemFinalized)
     assert item.task_id == "t0" and list(item.preference.ranking) == ["a", "b"]

@@ -94,6 +94,7 @@ async def evaluate(
     out: list[Outgoing] = []
     evidence: dict[str, Evidence] = defaultdict(Evidence)
     accepted_tasks: list[str] = []
+    rejected_tasks: list[str] = []
     for a in assessed:
         s, answer = a.sub, a.answer
         for f in a.findings:
@@ -104,6 +105,7 @@ async def evaluate(
         state, reasons, gold_outcome = "accepted", list(hard or soft), None
         if hard or answer is None:
             state = "rejected"
+            evidence[s.expert_id] += quality.failed_checks()
         elif s.is_gold or (task is not None and task.is_gold):
             reference = payloads.gold_reference(task.gold if task else None)
             outcome = gold.score(answer, reference, project) if reference else None
@@ -150,10 +152,13 @@ async def evaluate(
             metrics.verdicts.labels(state, "gold" if gold_outcome else "checks").inc()
             if state == "accepted":
                 accepted_tasks.append(s.task_id)
+            else:
+                rejected_tasks.append(s.task_id)
     await repo.apply(conn, decisions)
     await reviews_repo.enqueue(conn, reviews)
     out += await quality_app.record(conn, project, dict(evidence), now)
     out += await progress.advance(conn, project, accepted_tasks, now, metrics)
+    out += await progress.replace_rejected(conn, project, rejected_tasks)
     return out
 
 

@@ -31,6 +31,15 @@ from cohort_qa.metrics import QaMetrics
 PRIOR_MEAN = quality.PRIOR_SUCCESSES / (quality.PRIOR_SUCCESSES + quality.PRIOR_FAILURES)
 
 
+async def replace_rejected(conn: asyncpg.Connection, project: QaProject, task_ids: list[str]) -> list[Outgoing]:
+    """A rejected submission leaves its task a judgment short: ask tasking for one more (it adds
+    slots up to the project's maximum overlap), unless the task is already finalized."""
+    if not task_ids:
+        return []
+    finalized = await tasks_repo.finalized(conn, project.project_id, sorted(set(task_ids)))
+    return [events.extra_judgments(project.project_id, t, 1) for t in task_ids if t not in finalized]
+
+
 async def advance(
     conn: asyncpg.Connection, project: QaProject, task_ids: list[str], now: dt.datetime, metrics: QaMetrics
 ) -> list[Outgoing]:

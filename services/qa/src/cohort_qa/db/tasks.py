@@ -83,6 +83,16 @@ async def lock_many(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: l
     return [_row(r) for r in rows]
 
 
+async def finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> set[str]:
+    rows = await conn.fetch(
+        """SELECT task_id FROM tasks WHERE project_id = $1 AND task_id = ANY($2::text[])
+           AND finalized_at IS NOT NULL""",
+        project_id,
+        task_ids,
+    )
+    return {r["task_id"] for r in rows}
+
+
 async def set_targets(conn: asyncpg.Connection, project_id: uuid.UUID, targets: list[tuple[str, int]]) -> None:
     if targets:
         await conn.execute(

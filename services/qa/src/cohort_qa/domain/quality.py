@@ -1,7 +1,8 @@
 """Expert quality per domain: a Beta posterior over the evidence QA collects.
 
 Each piece of evidence is a weighted success or failure: a gold answer (weight 1), a review
-(its normalized weighted total as the success share, so a middling review counts half), and
+(its normalized weighted total as the success share, so a middling review counts half), a
+rejection by the automatic checks (a failure, weight 1: spam and copies are quality too), and
 agreement with a finalized aggregate (weight 0.5, weaker because the aggregate may be wrong). The
 prior Beta(3, 1) says vetted experts are probably good (mean 0.75) but is worth only four answers.
 """
@@ -23,6 +24,7 @@ DOMAIN_FLOOR = 0.5
 GOLD_WEIGHT = 1.0
 REVIEW_WEIGHT = 1.0
 AGREEMENT_WEIGHT = 0.5
+CHECKS_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,11 @@ def review(normalized_total: float, accepted: bool) -> Evidence:
     if not accepted:
         share = min(share, 0.25)  # a rejection is mostly failure, however the rubric scored
     return Evidence(REVIEW_WEIGHT * share, REVIEW_WEIGHT * (1 - share), 1)
+
+
+def failed_checks() -> Evidence:
+    """A submission the automatic checks rejected (empty, copied, too fast, ...): a failure."""
+    return Evidence(0.0, CHECKS_WEIGHT, 1)
 
 
 def agreement(agreed: bool) -> Evidence:

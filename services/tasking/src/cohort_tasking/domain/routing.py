@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from cohort_tasking.domain.experts import Expert, ExpertStatus
 
-# Quality of an expert QA has not measured yet in a domain: the mean of the uniform prior.
-PRIOR_QUALITY = 0.5
+# Quality of an expert QA has not measured yet in a domain: the mean of QA's prior, Beta(3, 1)
+# (vetted experts are presumed good until evidence says otherwise), so both services agree.
+PRIOR_QUALITY = 0.75
 
 
 @dataclass(frozen=True)

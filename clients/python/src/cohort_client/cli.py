@@ -1,0 +1,329 @@
+"""`cohort`: the command line of the platform, for labs and operators.
+
+Labs authenticate with an API key (--api-key or COHORT_API_KEY); operators with a platform token
+(--token or COHORT_OPERATOR_TOKEN; on a local stack --token-key-file mints one from the private
+key, default $COHORT_TOKEN_PRIVATE_KEY_FILE). Addresses default to the local stack.
+
+Exit codes: 0 done; 2 bad usage; 3 the request was refused as invalid or not possible now (the
+message says what to change); 4 not found or not allowed; 5 a service is unavailable; 1 other.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import grpc
+import typer
+from google.protobuf import json_format
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cohort.payout.v1 import payees_pb2, runs_pb2
+from cohort.tasking.v1 import experts_pb2
+from cohort.types.v1 import projects_pb2 as types
+from cohort_client.errors import CohortError
+from cohort_client.lab import LabClient, spec_from_file, tasks_from_jsonl
+from cohort_client.operator import Endpoints, OperatorClient
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
+lab_app = typer.Typer(help="Operator: labs and their API keys.", no_args_is_help=True)
+expert_app = typer.Typer(help="Operator: experts and cohorts.", no_args_is_help=True)
+payout_app = typer.Typer(help="Operator: payees, payout runs and payment files.", no_args_is_help=True)
+project_app = typer.Typer(help="Lab: projects (create from a spec file, activate, pause, show).", no_args_is_help=True)
+app.add_typer(lab_app, name="lab")
+app.add_typer(expert_app, name="expert")
+app.add_typer(payout_app, name="payout")
+app.add_typer(project_app, name="project")
+out = Console()
+err = Console(stderr=True)
+
+EXIT = {
+    grpc.StatusCode.INVALID_ARGUMENT: 3,
+    grpc.StatusCode.FAILED_PRECONDITION: 3,
+    grpc.StatusCode.ALREADY_EXISTS: 3,
+    grpc.StatusCode.OUT_OF_RANGE: 3,
+    grpc.StatusCode.NOT_FOUND: 4,
+    grpc.StatusCode.PERMISSION_DENIED: 4,
+    grpc.StatusCode.UNAUTHENTICATED: 4,
+    grpc.StatusCode.UNAVAILABLE: 5,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 5,
+}
+HINTS = {
+    grpc.StatusCode.UNAUTHENTICATED: "check --api-key / COHORT_API_KEY (labs) or --token (operators)",
+    grpc.StatusCode.UNAVAILABLE: "is the service running? `cohort status` (locally: `make up`)",
+    grpc.StatusCode.INVALID_ARGUMENT: "fix the fields listed above and try again",
+}
+
+
+def fail(error: CohortError) -> NoReturn:
+    err.print(f"[red]error[/red] {error}", markup=True, highlight=False)
+    if error.code in HINTS:
+        err.print(f"hint: {HINTS[error.code]}", highlight=False)
+    raise typer.Exit(EXIT.get(error.code, 1))
+
+
+def endpoints() -> Endpoints:
+    return Endpoints(
+        intake=os.environ.get("COHORT_INTAKE_ADDR", "127.0.0.1:50051"),
+        tasking=os.environ.get("COHORT_TASKING_ADDR", "127.0.0.1:50052"),
+        qa=os.environ.get("COHORT_QA_ADDR", "127.0.0.1:50053"),
+        payout=os.environ.get("COHORT_PAYOUT_ADDR", "127.0.0.1:50054"),
+    )
+
+
+ApiKey = Annotated[str, typer.Option("--api-key", envvar="COHORT_API_KEY", help="The lab's API key (ck_...).")]
+Token = Annotated[str, typer.Option("--token", envvar="COHORT_OPERATOR_TOKEN", help="An operator platform token.")]
+KeyFile = Annotated[
+    Path | None,
+    typer.Option("--token-key-file", envvar="COHORT_TOKEN_PRIVATE_KEY_FILE", help="Mint an operator token (local)."),
+]
+
+
+def operator(token: str, key_file: Path | None) -> OperatorClient:
+    if not token:
+        if key_file is None:
+            err.print("an operator token is needed: --token, or --token-key-file on a local stack")
+            raise typer.Exit(2)
+        from cohort_runtime.tokens import issue_token  # the platform's own library, for local minting
+
+        token = issue_token(key_file.read_text(), kind="operator", subject="cli-operator")
+    return OperatorClient(endpoints(), token)
+
+
+def lab_client(api_key: str) -> LabClient:
+    if not api_key:
+        err.print("a lab API key is needed: --api-key or COHORT_API_KEY (an operator creates it: `cohort lab key`)")
+        raise typer.Exit(2)
+    return LabClient(endpoints().intake, api_key)
+
+
+def show(message: object) -> None:
+    out.print_json(json_format.MessageToJson(message, preserving_proto_field_name=True))  # type: ignore[arg-type]
+
+
+@app.command()
+def status() -> None:
+    """Health of every service (gRPC health check); exit 5 when one is not serving."""
+    worst = 0
+    for name, target in vars(endpoints()).items():
+        with grpc.insecure_channel(target) as channel:
+            try:
+                stub = health_pb2_grpc.HealthStub(channel)
+                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=3)  # type: ignore[attr-defined]
+                state = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            except grpc.RpcError as exc:
+                state = f"UNREACHABLE ({exc.code().name})"
+        ok = state == "SERVING"
+        worst = worst if ok else 5
+        out.print(f"{name:8} {target:22} {'[green]' if ok else '[red]'}{state}[/]")
+    raise typer.Exit(worst)
+
+
+@lab_app.command("create")
+def lab_create(name: str, token: Token = "", key_file: KeyFile = None) -> None:
+    """Create a lab (idempotent per call)."""
+    with operator(token, key_file) as op:
+        try:
+            show(op.create_lab(name))
+        except CohortError as e:
+            fail(e)
+
+
+@lab_app.command("key")
+def lab_key(lab_id: str, name: str = "cli", token: Token = "", key_file: KeyFile = None) -> None:
+    """Issue an API key for a lab; the secret is printed once."""
+    with operator(token, key_file) as op:
+        try:
+            out.print(op.create_api_key(lab_id, name))
+        except CohortError as e:
+            fail(e)
+
+
+@expert_app.command("register")
+def expert_register(
+    expert_id: str,
+    field: Annotated[list[str], typer.Option(help="Taxonomy fields, e.g. chemistry.organic (repeatable).")],
+    language: Annotated[list[str], typer.Option(help="ISO 639-1 codes (repeatable).")] = ["en"],  # noqa: B006
+    degree: Annotated[str, typer.Option(help="student, bachelor, master or doctorate.")] = "doctorate",
+    reviewer: bool = False,
+    token: Token = "",
+    key_file: KeyFile = None,
+) -> None:
+    """Register an expert (pseudonymous id exp_...)."""
+    profile = experts_pb2.ExpertProfile(
+        expert_id=expert_id, fields=field, languages=language, reviewer=reviewer,
+        degree=types.DegreeLevel.Value(f"DEGREE_LEVEL_{degree.upper()}"), weekly_hours=20,
+    )  # fmt: skip
+    with operator(token, key_file) as op:
+        try:
+            show(op.register_expert(profile))
+        except CohortError as e:
+            fail(e)
+
+
+@payout_app.command("payee")
+def payout_payee(
+    expert_id: str, iban: str, holder: str, country: str, currency: str = "EUR", bic: str = "",
+    token: Token = "", key_file: KeyFile = None,
+) -> None:  # fmt: skip
+    """Set where an expert is paid (validated, stored encrypted, shown masked)."""
+    request = payees_pb2.SetPayeeRequest(
+        expert_id=expert_id, iban=iban, bic=bic, account_holder=holder, country_code=country, currency_code=currency
+    )
+    with operator(token, key_file) as op:
+        try:
+            show(op.set_payee(request))
+        except CohortError as e:
+            fail(e)
+
+
+@payout_app.command("run")
+def payout_run(
+    currency: str = "EUR", min_amount_minor: int = 1000, token: Token = "", key_file: KeyFile = None
+) -> None:
+    """Run payouts: every expert owed at least the minimum is paid once."""
+    with operator(token, key_file) as op:
+        try:
+            show(op.run_payouts(currency, min_amount_minor))
+        except CohortError as e:
+            fail(e)
+
+
+@payout_app.command("file")
+def payout_file(
+    run_id: str, out_file: Annotated[Path, typer.Option("--out")], rail: str = "sepa",
+    token: Token = "", key_file: KeyFile = None,
+) -> None:  # fmt: skip
+    """Write a run's payment file (sepa: pain.001.001.03 XML validated against its XSD; csv)."""
+    rails = {"sepa": runs_pb2.PAYMENT_RAIL_SEPA, "csv": runs_pb2.PAYMENT_RAIL_CSV}
+    if rail not in rails:
+        err.print("--rail must be sepa or csv")
+        raise typer.Exit(2)
+    with operator(token, key_file) as op:
+        try:
+            reply = op.payment_file(run_id, rails[rail])
+        except CohortError as e:
+            fail(e)
+    out_file.write_bytes(reply.content)
+    out.print(f"{reply.payment_count} payments, {reply.total_minor} minor units -> {out_file}")
+    for skipped in reply.skipped:
+        out.print(f"skipped {skipped.expert_id}: {skipped.reason}")
+
+
+@project_app.command("create")
+def project_create(spec_file: Path, api_key: ApiKey = "") -> None:
+    """Create a draft project from a YAML or JSON spec (ProjectSpec fields)."""
+    try:
+        spec = spec_from_file(spec_file)
+    except (OSError, ValueError) as exc:
+        err.print(f"cannot read {spec_file}: {exc}")
+        raise typer.Exit(3) from None
+    with lab_client(api_key) as lab:
+        try:
+            show(lab.create_project(spec))
+        except CohortError as e:
+            fail(e)
+
+
+@project_app.command("activate")
+def project_activate(project_id: str, api_key: ApiKey = "") -> None:
+    """Open a draft (or paused) project to experts."""
+    with lab_client(api_key) as lab:
+        try:
+            show(lab.activate(project_id))
+        except CohortError as e:
+            fail(e)
+
+
+@project_app.command("pause")
+def project_pause(project_id: str, api_key: ApiKey = "") -> None:
+    """Stop routing a project's tasks (work in progress may still be handed in)."""
+    with lab_client(api_key) as lab:
+        try:
+            show(lab.pause(project_id))
+        except CohortError as e:
+            fail(e)
+
+
+@project_app.command("show")
+def project_show(project_id: str, api_key: ApiKey = "") -> None:
+    """A project's spec and state."""
+    with lab_client(api_key) as lab:
+        try:
+            show(lab.get_project(project_id))
+        except CohortError as e:
+            fail(e)
+
+
+@app.command("add-tasks")
+def add_tasks(project_id: str, tasks_file: Path, api_key: ApiKey = "") -> None:
+    """Add tasks from JSONL (one NewTask per line); re-running adds nothing twice."""
+    with lab_client(api_key) as lab:
+        try:
+            added, unchanged = lab.add_tasks(project_id, tasks_from_jsonl(tasks_file))
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(3) from None
+        except CohortError as e:
+            fail(e)
+    out.print(f"{added} added, {unchanged} already there")
+
+
+@app.command()
+def watch(project_id: str, api_key: ApiKey = "") -> None:
+    """Follow a project's progress live until it completes (Ctrl-C to stop watching)."""
+    with lab_client(api_key) as lab, Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} items"),
+        TimeElapsedColumn(), console=out,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("delivering", total=None)
+        try:
+            for p in lab.watch_progress(project_id):
+                bar.update(
+                    task, total=p.target_accepted_items, completed=p.items_delivered,
+                    description=f"accepted {p.submissions_accepted} rejected {p.submissions_rejected} "
+                    f"spent {p.spent_minor}/{p.budget_cap_minor} {p.currency_code}",
+                )  # fmt: skip
+        except CohortError as e:
+            fail(e)
+        except KeyboardInterrupt:
+            pass
+
+
+@app.command()
+def export(project_id: str, out_file: Annotated[Path, typer.Option("--out")], api_key: ApiKey = "") -> None:
+    """Write every delivered item as JSONL (TRL/OpenAI shapes) to --out."""
+    count = 0
+    with lab_client(api_key) as lab, out_file.open("w") as f:
+        try:
+            for item in lab.export_items(project_id):
+                f.write(item.record_json + "\n")
+                count += 1
+        except CohortError as e:
+            fail(e)
+    out.print(f"{count} items -> {out_file}")
+
+
+@app.command()
+def quality(project_id: str, token: Token = "", key_file: KeyFile = None) -> None:
+    """Operator: a project's quality figures (agreement, gold accuracy, acceptance, flagged experts)."""
+    with operator(token, key_file) as op:
+        try:
+            show(op.project_quality(project_id))
+        except CohortError as e:
+            fail(e)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:  # `cohort export ... | head`
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

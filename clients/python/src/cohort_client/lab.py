@@ -1,0 +1,242 @@
+"""The lab API (intake), sync (`LabClient`) and asyncio (`AsyncLabClient`).
+
+    with LabClient("intake.example:443", api_key="ck_...", secure=True) as lab:
+        project = lab.create_project(spec_from_file("spec.yaml"))
+        lab.add_tasks(project.project_id, tasks_from_jsonl("tasks.jsonl"))
+        lab.activate(project.project_id)
+        for progress in lab.watch_progress(project.project_id): ...
+        for item in lab.export_items(project.project_id): ...
+
+Safe to retry (and retried on UNAVAILABLE/ABORTED): reads, CreateProject (its request id makes a
+repeat return the same project), AddTasks (task ids make a repeat add nothing). State changes
+(activate, pause, resume, cancel) are not retried: a lost reply is surfaced, not guessed at.
+ExportItems resumes from its last cursor when the stream breaks.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import grpc
+import yaml
+from google.protobuf import json_format
+
+from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
+from cohort_client._calls import CallPolicy, acall, call
+from cohort_client.errors import CohortError, from_rpc_error
+
+TASK_BATCH = 1000
+
+
+def spec_from_dict(data: dict[str, Any]) -> projects_pb2.ProjectSpec:
+    """A ProjectSpec from its JSON/YAML form (proto field names or lowerCamelCase)."""
+    return json_format.ParseDict(data, projects_pb2.ProjectSpec())
+
+
+def spec_from_file(path: str | Path) -> projects_pb2.ProjectSpec:
+    text = Path(path).read_text()
+    data = yaml.safe_load(text) if str(path).endswith((".yaml", ".yml")) else json.loads(text)
+    return spec_from_dict(data)
+
+
+def tasks_from_jsonl(path: str | Path) -> Iterator[tasks_pb2.NewTask]:
+    """NewTask per line: {"task_id", "input": {"prompt" | "conversation", "candidates"}, "gold"?}."""
+    with Path(path).open() as f:
+        for number, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    yield json_format.ParseDict(json.loads(line), tasks_pb2.NewTask())
+                except (ValueError, json_format.ParseError) as exc:
+                    raise ValueError(f"{path}:{number}: {exc}") from exc
+
+
+def _new_tasks(tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]]) -> Iterator[tasks_pb2.NewTask]:
+    for t in tasks:
+        yield t if isinstance(t, tasks_pb2.NewTask) else json_format.ParseDict(t, tasks_pb2.NewTask())
+
+
+def _batches(tasks: Iterable[tasks_pb2.NewTask], size: int) -> Iterator[list[tasks_pb2.NewTask]]:
+    it = iter(tasks)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
+
+
+def _channel_args() -> list[tuple[str, Any]]:
+    # No client keepalive pings: the servers' default policy answers frequent pings with GOAWAY.
+    return [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+
+
+class LabClient:
+    def __init__(self, target: str, api_key: str, *, secure: bool = False, policy: CallPolicy | None = None) -> None:
+        self._channel = (
+            grpc.secure_channel(target, grpc.ssl_channel_credentials(), options=_channel_args())
+            if secure
+            else grpc.insecure_channel(target, options=_channel_args())
+        )
+        self._md = (("authorization", f"Bearer {api_key}"),)
+        self._policy = policy or CallPolicy()
+        self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
+        self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
+        self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
+
+    def __enter__(self) -> LabClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def create_project(self, spec: projects_pb2.ProjectSpec, request_id: str | None = None) -> projects_pb2.Project:
+        request = projects_pb2.CreateProjectRequest(request_id=request_id or str(uuid.uuid4()), spec=spec)
+        return call(self._policy, self._projects.CreateProject, request, self._md, safe=True).project
+
+    def get_project(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.GetProjectRequest(project_id=project_id)
+        return call(self._policy, self._projects.GetProject, request, self._md, safe=True).project
+
+    def activate(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.ActivateProjectRequest(project_id=project_id)
+        return call(self._policy, self._projects.ActivateProject, request, self._md, safe=False).project
+
+    def pause(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.PauseProjectRequest(project_id=project_id)
+        return call(self._policy, self._projects.PauseProject, request, self._md, safe=False).project
+
+    def resume(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.ResumeProjectRequest(project_id=project_id)
+        return call(self._policy, self._projects.ResumeProject, request, self._md, safe=False).project
+
+    def add_tasks(
+        self, project_id: str, tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]], batch_size: int = TASK_BATCH
+    ) -> tuple[int, int]:
+        """(added, unchanged), sent in batches; a repeated task id adds nothing."""
+        added = unchanged = 0
+        for batch in _batches(_new_tasks(tasks), batch_size):
+            reply = call(
+                self._policy, self._tasks.AddTasks, tasks_pb2.AddTasksRequest(project_id=project_id, tasks=batch),
+                self._md, safe=True,
+            )  # fmt: skip
+            added, unchanged = added + reply.added_count, unchanged + reply.unchanged_count
+        return added, unchanged
+
+    def watch_progress(self, project_id: str) -> Iterator[delivery_pb2.ProjectProgress]:
+        """Progress as it changes, until the project ends or the caller stops iterating."""
+        stream = self._delivery.WatchProgress(
+            delivery_pb2.WatchProgressRequest(project_id=project_id), metadata=self._md
+        )
+        try:
+            for reply in stream:
+                yield reply.progress
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise from_rpc_error(exc) from None
+        finally:
+            stream.cancel()
+
+    def export_items(self, project_id: str) -> Iterator[delivery_pb2.ExportedItem]:
+        """Every delivered item, oldest first; resumes from the last cursor if the stream breaks."""
+        cursor, attempts = "", 0
+        while True:
+            request = delivery_pb2.ExportItemsRequest(project_id=project_id, cursor=cursor)
+            try:
+                for reply in self._delivery.ExportItems(request, metadata=self._md, timeout=300):
+                    yield from reply.items
+                    cursor, attempts = reply.cursor or cursor, 0
+                return
+            except grpc.RpcError as exc:
+                error = from_rpc_error(exc)
+                attempts += 1
+                if not error.retryable or attempts >= self._policy.attempts:
+                    raise error from None
+
+
+class AsyncLabClient:
+    def __init__(self, target: str, api_key: str, *, secure: bool = False, policy: CallPolicy | None = None) -> None:
+        self._channel = (
+            grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(), options=_channel_args())
+            if secure
+            else grpc.aio.insecure_channel(target, options=_channel_args())
+        )
+        self._md = (("authorization", f"Bearer {api_key}"),)
+        self._policy = policy or CallPolicy()
+        self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
+        self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
+        self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
+
+    async def __aenter__(self) -> AsyncLabClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def create_project(
+        self, spec: projects_pb2.ProjectSpec, request_id: str | None = None
+    ) -> projects_pb2.Project:
+        request = projects_pb2.CreateProjectRequest(request_id=request_id or str(uuid.uuid4()), spec=spec)
+        return (await acall(self._policy, self._projects.CreateProject, request, self._md, safe=True)).project
+
+    async def get_project(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.GetProjectRequest(project_id=project_id)
+        return (await acall(self._policy, self._projects.GetProject, request, self._md, safe=True)).project
+
+    async def activate(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.ActivateProjectRequest(project_id=project_id)
+        return (await acall(self._policy, self._projects.ActivateProject, request, self._md, safe=False)).project
+
+    async def pause(self, project_id: str) -> projects_pb2.Project:
+        request = projects_pb2.PauseProjectRequest(project_id=project_id)
+        return (await acall(self._policy, self._projects.PauseProject, request, self._md, safe=False)).project
+
+    async def add_tasks(
+        self, project_id: str, tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]], batch_size: int = TASK_BATCH
+    ) -> tuple[int, int]:
+        added = unchanged = 0
+        for batch in _batches(_new_tasks(tasks), batch_size):
+            reply = await acall(
+                self._policy, self._tasks.AddTasks, tasks_pb2.AddTasksRequest(project_id=project_id, tasks=batch),
+                self._md, safe=True,
+            )  # fmt: skip
+            added, unchanged = added + reply.added_count, unchanged + reply.unchanged_count
+        return added, unchanged
+
+    async def watch_progress(self, project_id: str) -> AsyncIterator[delivery_pb2.ProjectProgress]:
+        stream = self._delivery.WatchProgress(
+            delivery_pb2.WatchProgressRequest(project_id=project_id), metadata=self._md
+        )
+        try:
+            async for reply in stream:
+                yield reply.progress
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise from_rpc_error(exc) from None
+        finally:
+            stream.cancel()
+
+    async def export_items(self, project_id: str) -> AsyncIterator[delivery_pb2.ExportedItem]:
+        cursor, attempts = "", 0
+        while True:
+            request = delivery_pb2.ExportItemsRequest(project_id=project_id, cursor=cursor)
+            try:
+                async for reply in self._delivery.ExportItems(request, metadata=self._md, timeout=300):
+                    for item in reply.items:
+                        yield item
+                    cursor, attempts = reply.cursor or cursor, 0
+                return
+            except grpc.aio.AioRpcError as exc:
+                error: CohortError = from_rpc_error(exc)
+                attempts += 1
+                if not error.retryable or attempts >= self._policy.attempts:
+                    raise error from None

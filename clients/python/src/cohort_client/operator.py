@@ -1,0 +1,82 @@
+"""The operator APIs (platform token with kind=operator): labs and API keys (intake), experts and
+cohorts (tasking), project quality (qa), payees, payout runs and payment files (payout)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import grpc
+
+from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
+from cohort.payout.v1 import payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
+from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
+from cohort_client._calls import CallPolicy, call
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    intake: str = "127.0.0.1:50051"
+    tasking: str = "127.0.0.1:50052"
+    qa: str = "127.0.0.1:50053"
+    payout: str = "127.0.0.1:50054"
+
+
+class OperatorClient:
+    def __init__(self, endpoints: Endpoints, token: str, *, policy: CallPolicy | None = None) -> None:
+        self._channels = {
+            name: grpc.insecure_channel(getattr(endpoints, name)) for name in ("intake", "tasking", "qa", "payout")
+        }
+        self._md = (("authorization", f"Bearer {token}"),)
+        self._policy = policy or CallPolicy()
+        self.labs = labs_pb2_grpc.LabAdminServiceStub(self._channels["intake"])
+        self.experts = experts_pb2_grpc.ExpertAdminServiceStub(self._channels["tasking"])
+        self.quality = quality_pb2_grpc.QualityServiceStub(self._channels["qa"])
+        self.runs = runs_pb2_grpc.PayoutAdminServiceStub(self._channels["payout"])
+        self.payees = payees_pb2_grpc.PayeeAdminServiceStub(self._channels["payout"])
+
+    def __enter__(self) -> OperatorClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for channel in self._channels.values():
+            channel.close()
+
+    def create_lab(self, name: str, request_id: str | None = None) -> labs_pb2.Lab:
+        request = labs_pb2.CreateLabRequest(request_id=request_id or str(uuid.uuid4()), display_name=name)
+        return call(self._policy, self.labs.CreateLab, request, self._md, safe=True).lab
+
+    def create_api_key(self, lab_id: str, name: str) -> str:
+        """A new API key's secret (shown once)."""
+        request = labs_pb2.CreateApiKeyRequest(lab_id=lab_id, display_name=name)
+        return call(self._policy, self.labs.CreateApiKey, request, self._md, safe=False).secret
+
+    def register_expert(self, profile: experts_pb2.ExpertProfile) -> experts_pb2.ExpertProfile:
+        request = experts_pb2.RegisterExpertRequest(expert=profile)
+        return call(self._policy, self.experts.RegisterExpert, request, self._md, safe=False).expert
+
+    def add_to_cohort(self, cohort_id: str, expert_ids: list[str]) -> None:
+        request = experts_pb2.AddToCohortRequest(cohort_id=cohort_id, expert_ids=expert_ids)
+        call(self._policy, self.experts.AddToCohort, request, self._md, safe=True)
+
+    def project_quality(self, project_id: str) -> quality_pb2.ProjectQuality:
+        request = quality_pb2.GetProjectQualityRequest(project_id=project_id)
+        return call(self._policy, self.quality.GetProjectQuality, request, self._md, safe=True).quality
+
+    def expert_quality(self, expert_id: str) -> list[quality_pb2.ExpertQuality]:
+        request = quality_pb2.GetExpertQualityRequest(expert_id=expert_id)
+        return list(call(self._policy, self.quality.GetExpertQuality, request, self._md, safe=True).estimates)
+
+    def set_payee(self, request: payees_pb2.SetPayeeRequest) -> payees_pb2.Payee:
+        return call(self._policy, self.payees.SetPayee, request, self._md, safe=True).payee
+
+    def run_payouts(self, currency: str, min_amount_minor: int, request_id: str | None = None) -> runs_pb2.PayoutRun:
+        request = runs_pb2.CreatePayoutRunRequest(
+            request_id=request_id or str(uuid.uuid4()), currency_code=currency, min_amount_minor=min_amount_minor
+        )
+        return call(self._policy, self.runs.CreatePayoutRun, request, self._md, safe=True).run
+
+    def payment_file(self, run_id: str, rail: int) -> runs_pb2.ExportPaymentFileResponse:
+        request = runs_pb2.ExportPaymentFileRequest(run_id=run_id, rail=rail)  # type: ignore[arg-type]
+        return call(self._policy, self.runs.ExportPaymentFile, request, self._md, safe=True)

@@ -1,0 +1,205 @@
+"""The main job in small, over the four services (real gRPC, Kafka, Postgres) and the lab client:
+a lab's preference project is worked by simulated experts (accurate ones, spammers, one biased to
+the first-shown answer) and a reviewer; the lab receives every item as TRL preference JSONL, the
+labels match the hidden truth, spammers earn nothing, and another lab sees none of it. A second
+scenario: a budget cap pauses the project."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from cohort_client import AsyncLabClient, CohortError
+from cohort_client.lab import spec_from_dict
+from cohort_client.operator import Endpoints, OperatorClient
+
+from cohort.intake.v1 import projects_pb2 as ppb
+from cohort_intake.bootstrap import definition as intake_definition
+from cohort_intake.config import IntakeSettings
+from cohort_payout.bootstrap import definition as payout_definition
+from cohort_payout.config import PayoutSettings
+from cohort_qa.bootstrap import definition as qa_definition
+from cohort_qa.config import QASettings
+from cohort_runtime import ServiceRuntime
+from cohort_runtime.tokens import issue_token
+from cohort_tasking.bootstrap import definition as tasking_definition
+from cohort_tasking.config import TaskingSettings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from simulator import FIELD, Simulation, preference_tasks
+
+
+@pytest.fixture
+async def platform(database_url, token_keys, unique):
+    import asyncpg
+
+    common = {"grpc_port": 0, "metrics_port": 0, "COHORT_TOKEN_PUBLIC_KEY": token_keys[1]}
+    schemas = [unique(s) for s in ("intake", "tasking", "qa", "payout")]
+    runtimes = [
+        ServiceRuntime(intake_definition(IntakeSettings(db_schema=schemas[0], **common))),
+        ServiceRuntime(tasking_definition(TaskingSettings(db_schema=schemas[1], **common))),
+        # Simulated experts think ~2.3 s a task; spammers answer at once and must still be caught.
+        ServiceRuntime(
+            qa_definition(
+                QASettings(
+                    db_schema=schemas[2],
+                    min_seconds=2.5,
+                    max_typing_chars_per_second=1e9,
+                    max_reading_chars_per_second=1e9,
+                    **common,
+                )
+            )
+        ),
+        ServiceRuntime(payout_definition(PayoutSettings(db_schema=schemas[3], **common))),
+    ]
+    async with runtimes[0], runtimes[1], runtimes[2], runtimes[3]:
+        yield runtimes
+    conn = await asyncpg.connect(database_url)
+    try:
+        for s in schemas:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
+    finally:
+        await conn.close()
+
+
+def spec(tasks: int, budget: int = 10**7, overlap: int = 3) -> ppb.ProjectSpec:
+    return spec_from_dict(
+        {
+            "title": "e2e",
+            "data_kind": "DATA_KIND_PREFERENCE",
+            "domain": FIELD,
+            "qualifications": {"fields": ["chemistry"], "languages": ["en"]},
+            "instructions_markdown": "Pick the correct answer.",
+            "rubric": {"criteria": [{"name": "correct", "weight": 1.0, "scale_min": 1, "scale_max": 5}]},
+            "target_accepted_items": tasks,
+            "overlap": overlap,
+            "max_overlap": overlap + 4,
+            "review_sample_rate": 0.2,
+            "pay": {"per_submission": {"rate_minor": 100}, "review_rate_minor": 30},
+            "currency_code": "EUR",
+            "budget_cap_minor": budget,
+            "deadline": "2030-01-01T00:00:00Z",
+            "lease_duration": "60s",
+        }
+    )
+
+
+def operator_for(runtimes, keys) -> OperatorClient:
+    ports = [f"127.0.0.1:{rt.grpc_port}" for rt in runtimes]
+    token = issue_token(keys[0], kind="operator", subject="op")
+    return OperatorClient(Endpoints(*ports), token)
+
+
+async def run_experts(sim: Simulation, runtimes, keys, project_id: str, until) -> None:
+    stop = asyncio.Event()
+
+    def md(subject: str, *roles: str) -> tuple:
+        return (("authorization", "Bearer " + issue_token(keys[0], kind="expert", subject=subject, roles=roles)),)
+
+    async with (
+        grpc.aio.insecure_channel(f"127.0.0.1:{runtimes[1].grpc_port}") as tasking,
+        grpc.aio.insecure_channel(f"127.0.0.1:{runtimes[2].grpc_port}") as qa,
+    ):
+        workers = [asyncio.create_task(sim.expert(tasking, md(e), e, p, project_id, stop)) for e, p in sim.experts]
+        workers += [asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop)) for r in sim.reviewers]
+        try:
+            deadline = time.monotonic() + 90
+            while not await until():
+                assert time.monotonic() < deadline, "the simulated experts did not finish in time"
+                await asyncio.sleep(0.5)
+        finally:
+            stop.set()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def test_the_main_job_in_small(platform, token_keys):
+    intake, _tasking, qa, payout = platform
+    tag = uuid.uuid4().hex[:6]
+    experts, reviewers = Simulation.population({"accurate": 5, "spammer": 2, "first_shown": 1}, 1, tag)
+    tasks = preference_tasks(8, seed=5, gold_share=0.25)
+    sim = Simulation(experts, reviewers, {t.task_id: t for t in tasks}, think_seconds=(2.1, 2.4))
+
+    def onboard() -> tuple[str, str]:
+        # The operator client is synchronous: it runs in a thread, the services on this loop.
+        with operator_for(platform, token_keys) as op:
+            lab, other_lab = op.create_lab("e2e lab"), op.create_lab("another lab")
+            for profile in Simulation.profiles(experts, reviewers):
+                op.register_expert(profile)
+            return op.create_api_key(lab.lab_id, "k"), op.create_api_key(other_lab.lab_id, "k")
+
+    key, other_key = await asyncio.to_thread(onboard)
+    target = f"127.0.0.1:{intake.grpc_port}"
+    async with AsyncLabClient(target, key) as lab_client, AsyncLabClient(target, other_key) as other:
+        project = await lab_client.create_project(spec(len(tasks)))
+        assert await lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks]) == (len(tasks), 0)
+        await lab_client.activate(project.project_id)
+
+        async def delivered() -> bool:
+            return (await lab_client.get_project(project.project_id)).state == ppb.PROJECT_STATE_COMPLETED
+
+        await run_experts(sim, platform, token_keys, project.project_id, delivered)
+        items = [item async for item in lab_client.export_items(project.project_id)]
+
+        # Two labs never see each other's data.
+        with pytest.raises(CohortError) as err:
+            await other.get_project(project.project_id)
+        assert err.value.code == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(CohortError):
+            _ = [i async for i in other.export_items(project.project_id)]
+
+    assert sorted(i.task_id for i in items) == sorted(sim.tasks)
+    right = 0
+    for item in items:
+        record = json.loads(item.record_json)  # one pair per item: two candidates
+        assert isinstance(record["prompt"], str) and isinstance(record["chosen"], str)
+        assert isinstance(record["rejected"], str) and record["chosen"] != record["rejected"]
+        assert set(record["metadata"]["expert_ids"]) <= {e for e, _ in experts}
+        right += f"Answer {sim.tasks[item.task_id].better} to" in record["chosen"]
+    assert right >= len(items) - 1, f"{right}/{len(items)} delivered labels match the truth"
+    spammers = [e for e, p in experts if p.spam]
+    assert all(sim.stats[s].submitted > 0 for s in spammers), "the spammers did try"
+    accepted = await qa.pool.fetchval(
+        "SELECT count(*) FROM submissions WHERE expert_id = ANY($1::text[]) AND state = 'accepted'", spammers
+    )
+    assert accepted == 0, "QA accepted nothing a spammer handed in"
+    owed = await payout.pool.fetchval(
+        "SELECT coalesce(sum(balance), 0) FROM accounts WHERE name = ANY($1::text[])",
+        [f"expert:{s}:payable" for s in spammers] + [f"expert:{s}:pending" for s in spammers],
+    )
+    assert owed == 0, "spammers earn nothing"
+
+
+async def test_a_budget_cap_pauses_the_project(platform, token_keys):
+    intake = platform[0]
+    tag = uuid.uuid4().hex[:6]
+    experts, _ = Simulation.population({"accurate": 4}, 0, tag)
+    tasks = preference_tasks(20, seed=9, gold_share=0)
+    sim = Simulation(experts, [], {t.task_id: t for t in tasks}, think_seconds=(2.1, 2.3))
+
+    def onboard() -> str:
+        with operator_for(platform, token_keys) as op:
+            lab = op.create_lab("small budget lab")
+            for profile in Simulation.profiles(experts, []):
+                op.register_expert(profile)
+            return op.create_api_key(lab.lab_id, "k")
+
+    key = await asyncio.to_thread(onboard)
+    async with AsyncLabClient(f"127.0.0.1:{intake.grpc_port}", key) as lab_client:
+        # Room for five earnings of 100 (+20 % fee), not for twenty tasks.
+        project = await lab_client.create_project(spec(len(tasks), budget=600, overlap=1))
+        await lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
+        await lab_client.activate(project.project_id)
+
+        async def paused() -> bool:
+            return (await lab_client.get_project(project.project_id)).state == ppb.PROJECT_STATE_PAUSED
+
+        await run_experts(sim, platform, token_keys, project.project_id, paused)
+        final = await lab_client.get_project(project.project_id)
+    assert final.state == ppb.PROJECT_STATE_PAUSED
+    assert sum(s.submitted for s in sim.stats.values()) < len(tasks), "work stopped at the cap"
