@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps proto lint proto-check test unit integration up down status demo observability helm-lint rules-test bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa clean
+.PHONY: help setup deps proto lint proto-check test unit integration up down status demo observability helm-lint bench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -88,6 +88,13 @@ bench-tasking: up ## acquire+submit cycles/s and acquire latency against the loc
 
 bench-payout: setup ## payout-run time for 100k experts against the local PostgreSQL
 	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/payout_run.py
+
+bench: setup ## the platform benchmark: full cycles through all four services for 5 minutes (QA pace check relaxed)
+	@bash deploy/local/stack.sh services-down
+	@COHORT_QA_MIN_SECONDS=0 COHORT_QA_MAX_TYPING_CHARS_PER_SECOND=1e9 COHORT_QA_MAX_READING_CHARS_PER_SECOND=1e9 \
+		bash deploy/local/stack.sh up
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/platform.py $(BENCH_ARGS)
+	@bash deploy/local/stack.sh services-down
 
 bench-qa: setup ## QA submissions/s through its consumer (QA alone on the local stack) + 100k-judgment aggregation
 	@bash deploy/local/stack.sh services-down && COHORT_SERVICES=qa bash deploy/local/stack.sh up

@@ -209,10 +209,10 @@ async def test_quality_updates_gate_routing_and_suspensions_end_leases(tasking):
 
     from cohort.events.v1 import quality_pb2
 
-    pid = await tasking.project(tasks=3, overlap=1, qualifications=types.Qualifications(minimum_quality=0.7))
+    pid = await tasking.project(tasks=3, overlap=1, qualifications=types.Qualifications(minimum_quality=0.8))
     expert, creds = await tasking.register()
     listed = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
-    assert pid not in [p.project_id for p in listed.projects], "unmeasured experts count at 0.5 < 0.7"
+    assert pid not in [p.project_id for p in listed.projects], "unmeasured experts count at the prior 0.75 < 0.8"
 
     def update(mean: float, suspended: bool, seconds: int) -> quality_pb2.ExpertQualityUpdated:
         ts = Timestamp()

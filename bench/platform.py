@@ -1,0 +1,188 @@
+"""The platform benchmark (`make bench`): full cycles through all four services, co-located.
+
+A cycle: an expert acquires a task (tasking), submits it (tasking -> Kafka), QA judges it and
+publishes the verdict (outbox -> Kafka), payout credits the ledger. Simulated experts answer at
+once (`make bench` starts QA with its pace check relaxed, or every answer would be "too fast"),
+so the figures are the platform's capacity, not the experts'. Measured: credited cycles per second
+over the run, acquire latency p50/p95/p99, submission-to-credit latency p50/p99 (the payout
+posting's time minus the submit reply's), consumer lag sampled from every service's /metrics, and
+each service's peak RSS. Prints a JSON summary and appends it, with the commit id, to
+docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import asyncpg
+import grpc
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cohort_client import LabClient
+from cohort_client.lab import spec_from_dict
+from cohort_client.operator import Endpoints, OperatorClient
+from simulator import Simulation, preference_tasks
+
+from cohort.tasking.v1 import work_pb2, work_pb2_grpc
+from cohort.types.v1 import submissions_pb2 as sub
+from cohort_runtime.tokens import issue_token
+
+ROOT = Path(__file__).resolve().parents[1]
+METRICS = {"intake": 9101, "tasking": 9102, "qa": 9103, "payout": 9104}
+
+
+def lag_now() -> int:
+    total = 0
+    for port in METRICS.values():
+        try:
+            text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        except OSError:
+            continue
+        total += sum(
+            int(float(line.rsplit(" ", 1)[1]))
+            for line in text.splitlines()
+            if line.startswith("cohort_kafka_consumer_lag{")
+        )
+    return total
+
+
+def peak_rss_mb() -> dict[str, float]:
+    out = {}
+    for svc in METRICS:
+        try:
+            pid = (ROOT / ".local" / "run" / f"{svc}.pid").read_text().strip()
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
+        out[svc] = round(int(hwm.split()[1]) / 1024, 1)
+    return out
+
+
+async def expert_loop(channel, md, project_id: str, stop: asyncio.Event, acquire: list, submitted: dict) -> None:
+    work = work_pb2_grpc.WorkServiceStub(channel)
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(project_id=project_id), metadata=md, timeout=10)
+        acquire.append(time.perf_counter() - t0)
+        if not reply.HasField("assignment"):
+            await asyncio.sleep(0.05)
+            continue
+        payload = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
+        try:
+            done = await work.SubmitTask(
+                work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=payload),
+                metadata=md,
+                timeout=10,
+            )
+        except grpc.aio.AioRpcError:
+            continue
+        submitted[done.submission_id] = dt.datetime.now(dt.UTC)
+
+
+async def run(args: argparse.Namespace, key_pem: str) -> dict:
+    tag = uuid.uuid4().hex[:6]
+    experts, _ = Simulation.population({"accurate": args.experts}, 0, tag)
+    tasks = preference_tasks(args.tasks, seed=1, gold_share=0)
+
+    def setup() -> str:
+        with OperatorClient(Endpoints(), issue_token(key_pem, kind="operator", subject="bench")) as op:
+            lab = op.create_lab(f"bench {tag}")
+            for profile in Simulation.profiles(experts, []):
+                op.register_expert(profile)
+            key = op.create_api_key(lab.lab_id, "bench")
+        with LabClient("127.0.0.1:50051", key) as lab_client:
+            project = lab_client.create_project(
+                spec_from_dict(
+                    {
+                        "title": "platform bench", "data_kind": "DATA_KIND_PREFERENCE", "domain": "chemistry.organic",
+                        "qualifications": {"fields": ["chemistry"]}, "target_accepted_items": args.tasks,
+                        "overlap": 1, "max_overlap": 1, "review_sample_rate": 0.0,
+                        "rubric": {"criteria": [{"name": "q", "weight": 1.0, "scale_min": 1, "scale_max": 5}]},
+                        "pay": {"per_submission": {"rate_minor": 100}}, "currency_code": "EUR",
+                        "budget_cap_minor": 10**12, "deadline": "2030-01-01T00:00:00Z", "lease_duration": "300s",
+                    }
+                )
+            )  # fmt: skip
+            lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks], batch_size=5000)
+            lab_client.activate(project.project_id)
+            return project.project_id
+
+    project_id = await asyncio.to_thread(setup)
+    await asyncio.sleep(5)  # tasking has opened the slots
+    stop = asyncio.Event()
+    acquire: list[float] = []
+    submitted: dict[str, dt.datetime] = {}
+    lags: list[int] = []
+    async with grpc.aio.insecure_channel("127.0.0.1:50052") as channel:
+        tokens = [(("authorization", "Bearer " + issue_token(key_pem, kind="expert", subject=e)),) for e, _ in experts]
+        workers = [asyncio.create_task(expert_loop(channel, md, project_id, stop, acquire, submitted)) for md in tokens]
+        started = time.monotonic()
+        while time.monotonic() - started < args.seconds:
+            await asyncio.sleep(5)
+            lags.append(await asyncio.to_thread(lag_now))
+        stop.set()
+        await asyncio.gather(*workers, return_exceptions=True)
+        duration = time.monotonic() - started
+    await asyncio.sleep(10)  # the tail of the pipeline drains
+    conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"])
+    try:
+        rows = await conn.fetch(
+            """SELECT substr(idempotency_key, 9) AS sid, post_time FROM payout.transactions
+               WHERE kind = 'earning_accepted' AND idempotency_key = ANY($1::text[])""",
+            [f"decided:{s}" for s in submitted],
+        )
+    finally:
+        await conn.close()
+    credit = sorted((r["post_time"] - submitted[r["sid"]]).total_seconds() for r in rows)
+    within = [r for r in rows if (r["post_time"] - submitted[r["sid"]]).total_seconds() >= 0]
+    acq = statistics.quantiles(acquire, n=100) if len(acquire) > 2 else [float("nan")] * 99
+    crd = statistics.quantiles(credit, n=100) if len(credit) > 2 else [float("nan")] * 99
+    return {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "experts": args.experts,
+        "seconds": round(duration),
+        "submitted": len(submitted),
+        "credited": len(within),
+        "cycles_per_second": round(len(within) / duration, 1),
+        "acquire_ms": {
+            "p50": round(acq[49] * 1000, 1),
+            "p95": round(acq[94] * 1000, 1),
+            "p99": round(acq[98] * 1000, 1),
+        },
+        "submit_to_credit_s": {"p50": round(crd[49], 2), "p99": round(crd[98], 2)},
+        "consumer_lag": {"max": max(lags, default=0), "last": lags[-1] if lags else 0},
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--experts", type=int, default=64)
+    parser.add_argument("--tasks", type=int, default=150_000)
+    args = parser.parse_args()
+    key_pem = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - the developer's git
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    ).stdout.strip()  # fmt: skip
+    summary = {"commit": commit, **asyncio.run(run(args, key_pem))}
+    print(json.dumps(summary, indent=2))
+    with (ROOT / "docs" / "BENCHMARKS.md").open("a") as f:
+        f.write(f"\n<!-- make bench -->\n`{json.dumps(summary)}`\n")
+
+
+if __name__ == "__main__":
+    main()
