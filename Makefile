@@ -93,7 +93,7 @@ bench: setup ## the platform benchmark: full cycles through all four services fo
 	@bash deploy/local/stack.sh services-down
 	@COHORT_QA_MIN_SECONDS=0 COHORT_QA_MAX_TYPING_CHARS_PER_SECOND=1e9 COHORT_QA_MAX_READING_CHARS_PER_SECOND=1e9 \
 		bash deploy/local/stack.sh up
-	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/platform.py $(BENCH_ARGS)
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/platform_cycles.py $(BENCH_ARGS)
 	@bash deploy/local/stack.sh services-down
 
 bench-qa: setup ## QA submissions/s through its consumer (QA alone on the local stack) + 100k-judgment aggregation

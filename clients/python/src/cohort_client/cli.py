@@ -165,6 +165,17 @@ def expert_register(
             fail(e)
 
 
+@expert_app.command("cohort")
+def expert_cohort(cohort_id: str, expert_ids: list[str], token: Token = "", key_file: KeyFile = None) -> None:
+    """Add experts to a cohort (projects may require one: qualifications.cohort_ids)."""
+    with operator(token, key_file) as op:
+        try:
+            op.add_to_cohort(cohort_id, expert_ids)
+        except CohortError as e:
+            fail(e)
+    out.print(f"{len(expert_ids)} experts in cohort {cohort_id}")
+
+
 @payout_app.command("payee")
 def payout_payee(
     expert_id: str, iban: str, holder: str, country: str, currency: str = "EUR", bic: str = "",

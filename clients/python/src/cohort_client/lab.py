@@ -35,8 +35,12 @@ TASK_BATCH = 1000
 
 
 def spec_from_dict(data: dict[str, Any]) -> projects_pb2.ProjectSpec:
-    """A ProjectSpec from its JSON/YAML form (proto field names or lowerCamelCase)."""
-    return json_format.ParseDict(data, projects_pb2.ProjectSpec())
+    """A ProjectSpec from its JSON/YAML form (proto field names or lowerCamelCase); ValueError
+    names the field that does not parse."""
+    try:
+        return json_format.ParseDict(data, projects_pb2.ProjectSpec())
+    except json_format.ParseError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def spec_from_file(path: str | Path) -> projects_pb2.ProjectSpec:

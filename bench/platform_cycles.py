@@ -107,6 +107,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
                 spec_from_dict(
                     {
                         "title": "platform bench", "data_kind": "DATA_KIND_PREFERENCE", "domain": "chemistry.organic",
+                        "instructions_markdown": "Pick the better answer.",
                         "qualifications": {"fields": ["chemistry"]}, "target_accepted_items": args.tasks,
                         "overlap": 1, "max_overlap": 1, "review_sample_rate": 0.0,
                         "rubric": {"criteria": [{"name": "q", "weight": 1.0, "scale_min": 1, "scale_max": 5}]},
@@ -115,7 +116,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
                     }
                 )
             )  # fmt: skip
-            lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks], batch_size=5000)
+            lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
             lab_client.activate(project.project_id)
             return project.project_id
 
