@@ -203,3 +203,53 @@ async def test_a_budget_cap_pauses_the_project(platform, token_keys):
         final = await lab_client.get_project(project.project_id)
     assert final.state == ppb.PROJECT_STATE_PAUSED
     assert sum(s.submitted for s in sim.stats.values()) < len(tasks), "work stopped at the cap"
+
+
+async def test_an_expert_qa_rates_below_the_minimum_gets_no_more_tasks(platform, token_keys):
+    """A spammer's instant answers are rejected; each rejection is evidence, QA's estimate of them
+    falls below the project's minimum quality (0.6), tasking learns it from ExpertQualityUpdated
+    and stops offering them work — while tasks remain for everyone else."""
+    intake, tasking_rt, qa, _payout = platform
+    tag = uuid.uuid4().hex[:6]
+    experts, _ = Simulation.population({"spammer": 1, "accurate": 1}, 0, tag)
+    spammer = experts[0][0]
+    tasks = preference_tasks(40, seed=4, gold_share=0)
+
+    def onboard() -> str:
+        with operator_for(platform, token_keys) as op:
+            lab = op.create_lab("quality gate lab")
+            for profile in Simulation.profiles(experts, []):
+                op.register_expert(profile)
+            return op.create_api_key(lab.lab_id, "k")
+
+    key = await asyncio.to_thread(onboard)
+    project_spec = spec(len(tasks), overlap=1)
+    project_spec.qualifications.minimum_quality = 0.6
+    async with AsyncLabClient(f"127.0.0.1:{intake.grpc_port}", key) as lab_client:
+        project = await lab_client.create_project(project_spec)
+        await lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
+        await lab_client.activate(project.project_id)
+    md = (("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject=spammer)),)
+    from cohort.tasking.v1 import work_pb2, work_pb2_grpc
+    from cohort.types.v1 import submissions_pb2 as sub
+
+    payload = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{tasking_rt.grpc_port}") as channel:
+        work = work_pb2_grpc.WorkServiceStub(channel)
+        handed_in, refused, deadline = 0, 0, time.monotonic() + 60
+        while refused < 20:  # ~4 s without an offer while 30+ tasks are open: stopped
+            assert time.monotonic() < deadline, f"the spammer was never stopped ({handed_in} handed in)"
+            reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(project_id=project.project_id), metadata=md)
+            if not reply.HasField("assignment"):
+                refused += 1
+                await asyncio.sleep(0.2)
+                continue
+            request = work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=payload)
+            await work.SubmitTask(request, metadata=md)
+            handed_in, refused = handed_in + 1, 0
+    estimate = await qa.pool.fetchval("SELECT mean FROM expert_quality WHERE expert_id = $1", spammer)
+    open_slots = await tasking_rt.pool.fetchval(
+        "SELECT count(*) FROM slots WHERE project_id = $1::text::uuid AND open", project.project_id
+    )
+    assert estimate < 0.6 and open_slots > 20, f"gated at {estimate:.2f} with {open_slots} tasks still open"
+    assert 1 <= handed_in <= 10, f"stopped after {handed_in} submissions"
