@@ -322,22 +322,8 @@ class InboxConsumer:
     async def _claim_and_handle(self, conn: asyncpg.Connection, event: Event[Any], route: Route) -> bool:
         """Claim the event id in the inbox and run the handler, in the caller's transaction;
         False for a redelivery, which has no effect."""
-        claimed = await conn.fetchval(
-            """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome)
-               VALUES ($1, $2, $3, $4, $5, $6, 'processed')
-               ON CONFLICT (consumer, event_id) DO NOTHING
-               RETURNING true""",
-            self._name,
-            event.id,
-            event.type,
-            event.topic,
-            event.partition,
-            event.offset,
-        )
-        if not claimed:
-            return False
-        await route.apply(conn, [event])
-        return True
+        applied, _duplicates = await self._claim_and_handle_many(conn, [(event, route)])
+        return bool(applied)
 
     async def _claim_and_handle_many(
         self, conn: asyncpg.Connection, found: list[tuple[Event[Any], Route]]

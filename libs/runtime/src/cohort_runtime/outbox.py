@@ -45,27 +45,13 @@ def _channel(schema: str) -> str:
 
 async def add_event(conn: asyncpg.Connection, *, topic: str, key: str | None, message: Message) -> uuid.UUID:
     """Record `message` for publication; call inside the transaction that makes the change."""
-    if not conn.is_in_transaction():
-        raise RuntimeError("outbox events must be added inside the state change's transaction")
-    event_id = uuid.uuid4()
-    await conn.execute(
-        """INSERT INTO outbox (event_id, event_type, topic, key, payload, trace_context)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb)""",
-        event_id,
-        message.DESCRIPTOR.full_name,
-        topic,
-        key.encode() if key is not None else None,
-        message.SerializeToString(),
-        json.dumps(inject_context()),
-    )
-    # Delivered at commit, and only then: a hint that wakes the relay early; polling stays the rule.
-    await conn.execute("SELECT pg_notify('cohort_outbox_' || current_schema(), '')")
+    (event_id,) = await add_events(conn, [(topic, key, message)])
     return event_id
 
 
 async def add_events(conn: asyncpg.Connection, events: list[tuple[str, str | None, Message]]) -> list[uuid.UUID]:
     """Record many (topic, key, message) for publication in one statement, in list order; for
-    set-based handlers. Same rules as add_event: inside the state change's transaction."""
+    set-based handlers. Inside the state change's transaction, or it refuses."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox events must be added inside the state change's transaction")
     if not events:
@@ -85,6 +71,7 @@ async def add_events(conn: asyncpg.Connection, events: list[tuple[str, str | Non
         [m.SerializeToString() for _t, _k, m in events],
         trace_context,
     )
+    # Delivered at commit, and only then: a hint that wakes the relay early; polling stays the rule.
     await conn.execute("SELECT pg_notify('cohort_outbox_' || current_schema(), '')")
     return ids
 
