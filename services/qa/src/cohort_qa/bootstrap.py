@@ -9,7 +9,6 @@ from cohort_qa.api.quality import QualityServicer
 from cohort_qa.api.reviews import ReviewServicer
 from cohort_qa.app.models import refit_forever
 from cohort_qa.config import QASettings
-from cohort_qa.domain.checks import CheckLimits
 from cohort_qa.messaging.handlers import subscriptions
 from cohort_qa.messaging.topics import PUBLISHED
 from cohort_qa.metrics import QaMetrics
@@ -19,13 +18,7 @@ from cohort_runtime.tokens import token_authenticator
 
 def definition(settings: QASettings) -> ServiceDefinition:
     metrics: dict[int, QaMetrics] = {}
-    limits = CheckLimits(
-        min_sft_chars=settings.min_sft_chars,
-        near_duplicate_similarity=settings.near_duplicate_similarity,
-        max_typing_chars_per_second=settings.max_typing_chars_per_second,
-        max_reading_chars_per_second=settings.max_reading_chars_per_second,
-        min_seconds=settings.min_seconds,
-    )
+    limits = settings.check_limits()
 
     def metrics_for(resources: Resources) -> QaMetrics:
         # One set per registry: servicers, consumers and jobs are built from the same resources.

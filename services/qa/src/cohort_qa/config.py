@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
+from cohort_qa.domain.checks import DEFAULT_LIMITS, CheckLimits
 from cohort_runtime import ServiceSettings
 
 _MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -20,11 +22,21 @@ class QASettings(ServiceSettings):
     grpc_port: int = 50053
     metrics_port: int = 9103
 
-    # Automatic checks (see cohort_qa.domain.checks for what each means).
-    min_sft_chars: int = 20
-    near_duplicate_similarity: float = 0.8
-    max_typing_chars_per_second: float = 15.0
-    max_reading_chars_per_second: float = 150.0
-    min_seconds: float = 3.0
+    # Automatic checks (see cohort_qa.domain.checks for what each means; defaults live there).
+    min_sft_chars: int = DEFAULT_LIMITS.min_sft_chars
+    near_duplicate_similarity: float = DEFAULT_LIMITS.near_duplicate_similarity
+    max_typing_chars_per_second: float = DEFAULT_LIMITS.max_typing_chars_per_second
+    max_reading_chars_per_second: float = DEFAULT_LIMITS.max_reading_chars_per_second
+    min_seconds: float = DEFAULT_LIMITS.min_seconds
     # How often the per-project reliability models are refitted when they have new judgments.
     refit_seconds: float = 10.0
+
+    def check_limits(self) -> CheckLimits:
+        return replace(
+            DEFAULT_LIMITS,
+            min_sft_chars=self.min_sft_chars,
+            near_duplicate_similarity=self.near_duplicate_similarity,
+            max_typing_chars_per_second=self.max_typing_chars_per_second,
+            max_reading_chars_per_second=self.max_reading_chars_per_second,
+            min_seconds=self.min_seconds,
+        )
