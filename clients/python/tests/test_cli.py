@@ -44,3 +44,10 @@ def test_errors_read_well_and_map_to_exit_codes() -> None:
     assert "spec.overlap: >= 1" in str(error) and not error.retryable
     assert EXIT[grpc.StatusCode.INVALID_ARGUMENT] == 3 and EXIT[grpc.StatusCode.NOT_FOUND] == 4
     assert CohortError(grpc.StatusCode.UNAVAILABLE, "down").retryable
+
+
+def test_a_call_to_a_service_that_is_down_exits_5_with_a_hint(monkeypatch) -> None:
+    monkeypatch.setenv("COHORT_INTAKE_ADDR", f"127.0.0.1:{_closed_port()}")
+    result = runner.invoke(app, ["project", "show", "p", "--api-key", "ck_x"])
+    assert result.exit_code == 5
+    assert "UNAVAILABLE" in result.output and "cohort status" in result.output

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -64,6 +66,15 @@ def fail(error: CohortError) -> NoReturn:
     if error.code in HINTS:
         err.print(f"hint: {HINTS[error.code]}", highlight=False)
     raise typer.Exit(EXIT.get(error.code, 1))
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Any CohortError inside: printed readably, and the process exits with its code."""
+    try:
+        yield
+    except CohortError as e:
+        fail(e)
 
 
 def endpoints() -> Endpoints:
@@ -126,21 +137,15 @@ def status() -> None:
 @lab_app.command("create")
 def lab_create(name: str, token: Token = "", key_file: KeyFile = None) -> None:
     """Create a lab (idempotent per call)."""
-    with operator(token, key_file) as op:
-        try:
-            show(op.create_lab(name))
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        show(op.create_lab(name))
 
 
 @lab_app.command("key")
 def lab_key(lab_id: str, name: str = "cli", token: Token = "", key_file: KeyFile = None) -> None:
     """Issue an API key for a lab; the secret is printed once."""
-    with operator(token, key_file) as op:
-        try:
-            out.print(op.create_api_key(lab_id, name))
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        out.print(op.create_api_key(lab_id, name))
 
 
 @expert_app.command("register")
@@ -158,21 +163,15 @@ def expert_register(
         expert_id=expert_id, fields=field, languages=language, reviewer=reviewer,
         degree=types.DegreeLevel.Value(f"DEGREE_LEVEL_{degree.upper()}"), weekly_hours=20,
     )  # fmt: skip
-    with operator(token, key_file) as op:
-        try:
-            show(op.register_expert(profile))
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        show(op.register_expert(profile))
 
 
 @expert_app.command("cohort")
 def expert_cohort(cohort_id: str, expert_ids: list[str], token: Token = "", key_file: KeyFile = None) -> None:
     """Add experts to a cohort (projects may require one: qualifications.cohort_ids)."""
-    with operator(token, key_file) as op:
-        try:
-            op.add_to_cohort(cohort_id, expert_ids)
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        op.add_to_cohort(cohort_id, expert_ids)
     out.print(f"{len(expert_ids)} experts in cohort {cohort_id}")
 
 
@@ -185,11 +184,8 @@ def payout_payee(
     request = payees_pb2.SetPayeeRequest(
         expert_id=expert_id, iban=iban, bic=bic, account_holder=holder, country_code=country, currency_code=currency
     )
-    with operator(token, key_file) as op:
-        try:
-            show(op.set_payee(request))
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        show(op.set_payee(request))
 
 
 @payout_app.command("run")
@@ -197,11 +193,8 @@ def payout_run(
     currency: str = "EUR", min_amount_minor: int = 1000, token: Token = "", key_file: KeyFile = None
 ) -> None:
     """Run payouts: every expert owed at least the minimum is paid once."""
-    with operator(token, key_file) as op:
-        try:
-            show(op.run_payouts(currency, min_amount_minor))
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        show(op.run_payouts(currency, min_amount_minor))
 
 
 @payout_app.command("file")
@@ -214,11 +207,8 @@ def payout_file(
     if rail not in rails:
         err.print("--rail must be sepa or csv")
         raise typer.Exit(2)
-    with operator(token, key_file) as op:
-        try:
-            reply = op.payment_file(run_id, rails[rail])
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        reply = op.payment_file(run_id, rails[rail])
     out_file.write_bytes(reply.content)
     out.print(f"{reply.payment_count} payments, {reply.total_minor} minor units -> {out_file}")
     for skipped in reply.skipped:
@@ -233,54 +223,40 @@ def project_create(spec_file: Path, api_key: ApiKey = "") -> None:
     except (OSError, ValueError) as exc:
         err.print(f"cannot read {spec_file}: {exc}")
         raise typer.Exit(3) from None
-    with lab_client(api_key) as lab:
-        try:
-            show(lab.create_project(spec))
-        except CohortError as e:
-            fail(e)
+    with lab_client(api_key) as lab, reported():
+        show(lab.create_project(spec))
 
 
 @project_app.command("activate")
 def project_activate(project_id: str, api_key: ApiKey = "") -> None:
     """Open a draft (or paused) project to experts."""
-    with lab_client(api_key) as lab:
-        try:
-            show(lab.activate(project_id))
-        except CohortError as e:
-            fail(e)
+    with lab_client(api_key) as lab, reported():
+        show(lab.activate(project_id))
 
 
 @project_app.command("pause")
 def project_pause(project_id: str, api_key: ApiKey = "") -> None:
     """Stop routing a project's tasks (work in progress may still be handed in)."""
-    with lab_client(api_key) as lab:
-        try:
-            show(lab.pause(project_id))
-        except CohortError as e:
-            fail(e)
+    with lab_client(api_key) as lab, reported():
+        show(lab.pause(project_id))
 
 
 @project_app.command("show")
 def project_show(project_id: str, api_key: ApiKey = "") -> None:
     """A project's spec and state."""
-    with lab_client(api_key) as lab:
-        try:
-            show(lab.get_project(project_id))
-        except CohortError as e:
-            fail(e)
+    with lab_client(api_key) as lab, reported():
+        show(lab.get_project(project_id))
 
 
 @app.command("add-tasks")
 def add_tasks(project_id: str, tasks_file: Path, api_key: ApiKey = "") -> None:
     """Add tasks from JSONL (one NewTask per line); re-running adds nothing twice."""
-    with lab_client(api_key) as lab:
+    with lab_client(api_key) as lab, reported():
         try:
             added, unchanged = lab.add_tasks(project_id, tasks_from_jsonl(tasks_file))
         except ValueError as exc:
             err.print(str(exc))
             raise typer.Exit(3) from None
-        except CohortError as e:
-            fail(e)
     out.print(f"{added} added, {unchanged} already there")
 
 
@@ -292,41 +268,31 @@ def watch(project_id: str, api_key: ApiKey = "") -> None:
         TimeElapsedColumn(), console=out,
     ) as bar:  # fmt: skip
         task = bar.add_task("delivering", total=None)
-        try:
+        with reported(), suppress(KeyboardInterrupt):
             for p in lab.watch_progress(project_id):
                 bar.update(
                     task, total=p.target_accepted_items, completed=p.items_delivered,
                     description=f"accepted {p.submissions_accepted} rejected {p.submissions_rejected} "
                     f"spent {p.spent_minor}/{p.budget_cap_minor} {p.currency_code}",
                 )  # fmt: skip
-        except CohortError as e:
-            fail(e)
-        except KeyboardInterrupt:
-            pass
 
 
 @app.command()
 def export(project_id: str, out_file: Annotated[Path, typer.Option("--out")], api_key: ApiKey = "") -> None:
     """Write every delivered item as JSONL (TRL/OpenAI shapes) to --out."""
     count = 0
-    with lab_client(api_key) as lab, out_file.open("w") as f:
-        try:
-            for item in lab.export_items(project_id):
-                f.write(item.record_json + "\n")
-                count += 1
-        except CohortError as e:
-            fail(e)
+    with lab_client(api_key) as lab, out_file.open("w") as f, reported():
+        for item in lab.export_items(project_id):
+            f.write(item.record_json + "\n")
+            count += 1
     out.print(f"{count} items -> {out_file}")
 
 
 @app.command()
 def quality(project_id: str, token: Token = "", key_file: KeyFile = None) -> None:
     """Operator: a project's quality figures (agreement, gold accuracy, acceptance, flagged experts)."""
-    with operator(token, key_file) as op:
-        try:
-            show(op.project_quality(project_id))
-        except CohortError as e:
-            fail(e)
+    with operator(token, key_file) as op, reported():
+        show(op.project_quality(project_id))
 
 
 def main() -> None:
