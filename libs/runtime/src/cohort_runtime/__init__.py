@@ -14,12 +14,13 @@ from cohort_runtime.errors import (
 )
 from cohort_runtime.inbox import Event, EventRouter
 from cohort_runtime.logs import configure_logging
-from cohort_runtime.outbox import add_event, add_events
+from cohort_runtime.outbox import NOTIFY_RELAY, OutboxInsert, add_event, add_events
 from cohort_runtime.service import Resources, ServiceDefinition, ServiceRuntime, Subscription, serve
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
 
 __all__ = [
+    "NOTIFY_RELAY",
     "AlreadyExists",
     "Authenticator",
     "Event",
@@ -29,6 +30,7 @@ __all__ = [
     "GrpcContext",
     "InvalidArgument",
     "NotFound",
+    "OutboxInsert",
     "PermissionDenied",
     "Principal",
     "Resources",

@@ -15,7 +15,16 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         server_settings={"search_path": schema, "application_name": application_name},
+        reset=_keep_session,
     )
     if pool is None:  # only when asyncpg is asked not to connect eagerly, which we never do
         raise RuntimeError("asyncpg returned no pool")
     return pool
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """Pool release without asyncpg's default reset query (advisory unlock, CLOSE ALL, UNLISTEN,
+    RESET ALL): that is a round trip on every release, a tenth of a hot path's queries. The
+    services keep no session state on pooled connections: advisory locks are transaction-scoped or
+    released explicitly, listeners are removed before release, settings are SET LOCAL. asyncpg
+    still rolls back a transaction left open before calling this."""

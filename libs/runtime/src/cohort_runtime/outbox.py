@@ -56,24 +56,41 @@ async def add_events(conn: asyncpg.Connection, events: list[tuple[str, str | Non
         raise RuntimeError("outbox events must be added inside the state change's transaction")
     if not events:
         return []
-    ids = [uuid.uuid4() for _ in events]
-    trace_context = json.dumps(inject_context())
-    await conn.execute(
-        """INSERT INTO outbox (event_id, event_type, topic, key, payload, trace_context)
-           SELECT e.id, e.type, e.topic, e.key, e.payload, $6::jsonb
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::bytea[])
-                WITH ORDINALITY AS e(id, type, topic, key, payload, n)
-           ORDER BY e.n""",
-        ids,
-        [m.DESCRIPTOR.full_name for _t, _k, m in events],
-        [topic for topic, _k, _m in events],
-        [key.encode() if key is not None else None for _t, key, _m in events],
-        [m.SerializeToString() for _t, _k, m in events],
-        trace_context,
-    )
-    # Delivered at commit, and only then: a hint that wakes the relay early; polling stays the rule.
-    await conn.execute("SELECT pg_notify('cohort_outbox_' || current_schema(), '')")
-    return ids
+    insert = OutboxInsert(events, first_param=1)
+    # The NOTIFY is delivered at commit, and only then: a hint that wakes the relay early (polling
+    # stays the rule). It rides in the INSERT's statement to spare a round trip.
+    await conn.execute(f"WITH added AS ({insert.sql}) SELECT {NOTIFY_RELAY}", *insert.args)
+    return insert.event_ids
+
+
+# Wakes the schema's relay at commit; for the final SELECT of a statement that embeds OutboxInsert.
+NOTIFY_RELAY = "pg_notify('cohort_outbox_' || current_schema(), '')"
+
+
+class OutboxInsert:
+    """The outbox INSERT for `events` as SQL to embed in a caller's own statement (as a CTE), with
+    its parameters numbered from `first_param`: a state change and its events then commit in one
+    statement, one round trip, without an explicit transaction. `when` is an SQL condition that
+    must hold for the rows to be written (e.g. that the CTE making the change returned a row)."""
+
+    def __init__(self, events: list[tuple[str, str | None, Message]], *, first_param: int, when: str = "true") -> None:
+        self.event_ids = [uuid.uuid4() for _ in events]
+        n = first_param
+        # Composed of parameter numbers and the caller's constant condition; values are parameters.
+        self.sql = f"""INSERT INTO outbox (event_id, event_type, topic, key, payload, trace_context)
+               SELECT e.id, e.type, e.topic, e.key, e.payload, ${n + 5}::jsonb
+               FROM unnest(${n}::uuid[], ${n + 1}::text[], ${n + 2}::text[], ${n + 3}::bytea[], ${n + 4}::bytea[])
+                    WITH ORDINALITY AS e(id, type, topic, key, payload, n)
+               WHERE {when}
+               ORDER BY e.n"""  # noqa: S608
+        self.args = [
+            self.event_ids,
+            [m.DESCRIPTOR.full_name for _t, _k, m in events],
+            [topic for topic, _k, _m in events],
+            [key.encode() if key is not None else None for _t, key, _m in events],
+            [m.SerializeToString() for _t, _k, m in events],
+            json.dumps(inject_context()),
+        ]
 
 
 class OutboxMetrics:

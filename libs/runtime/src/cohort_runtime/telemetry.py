@@ -37,7 +37,10 @@ def configure_tracing(service: str, otlp_endpoint: str | None, sample_ratio: flo
     trace.set_tracer_provider(provider)
     GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
-    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    if ratio > 0:
+        # Database spans carry no context onwards, so unlike gRPC and Kafka (which propagate trace
+        # ids to logs and other services) they are only worth their cost when they are recorded.
+        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     AIOKafkaInstrumentor().instrument()
     _configured = True
 
