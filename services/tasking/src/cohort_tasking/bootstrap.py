@@ -12,6 +12,7 @@ from cohort_runtime import Resources, ServiceDefinition, Subscription, serve
 from cohort_runtime.tokens import token_authenticator
 from cohort_tasking.api.experts import ExpertAdminServicer, ProfileServicer
 from cohort_tasking.api.work import WorkServicer
+from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.work import expire_due
 from cohort_tasking.config import TaskingSettings
 from cohort_tasking.messaging.handlers import router
@@ -21,10 +22,11 @@ from cohort_tasking.metrics import TaskingGauges
 log = logging.getLogger(__name__)
 
 
-def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
-    experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server(ExpertAdminServicer(resources.pool), server)
-    experts_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(resources.pool), server)
-    work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(resources.pool), server)
+def _add_servicers(server: grpc.aio.Server, resources: Resources, eligibility: EligibilityCache) -> list[str]:
+    pool = resources.pool
+    experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server(ExpertAdminServicer(pool, eligibility), server)
+    experts_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(pool, eligibility), server)
+    work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(pool, eligibility), server)
     return [
         experts_pb2.DESCRIPTOR.services_by_name["ExpertAdminService"].full_name,
         experts_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
@@ -32,8 +34,8 @@ def _add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
     ]
 
 
-def _subscriptions(_resources: Resources) -> list[Subscription]:
-    return [Subscription(name="events", topics=CONSUMED, router=router())]
+def _subscriptions(eligibility: EligibilityCache) -> list[Subscription]:
+    return [Subscription(name="events", topics=CONSUMED, router=router(eligibility))]
 
 
 def _sweeper(settings: TaskingSettings, resources: Resources):  # type: ignore[no-untyped-def]
@@ -51,12 +53,14 @@ def _sweeper(settings: TaskingSettings, resources: Resources):  # type: ignore[n
 
 
 def definition(settings: TaskingSettings) -> ServiceDefinition:
+    # Shared by the servicers (which read it) and the event handlers (which invalidate it).
+    eligibility = EligibilityCache(settings.eligibility_cache_seconds)
     return ServiceDefinition(
         settings=settings,
-        add_servicers=_add_servicers,
+        add_servicers=lambda server, r: _add_servicers(server, r, eligibility),
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
-        subscriptions=_subscriptions,
+        subscriptions=lambda _r: _subscriptions(eligibility),
         background=lambda r: [_sweeper(settings, r), lambda: TaskingGauges(r.registry).refresh_forever(r.pool)],
     )
 

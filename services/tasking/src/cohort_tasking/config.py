@@ -22,3 +22,6 @@ class TaskingSettings(ServiceSettings):
     metrics_port: int = 9102
     # How often expired leases are returned to the queue.
     sweep_seconds: float = Field(default=1.0, gt=0)
+    # How long an expert's list of qualified projects is reused by acquisition (0: never). Changes
+    # this replica hears of drop it at once; others' changes arrive within this time.
+    eligibility_cache_seconds: float = Field(default=1.0, ge=0)

@@ -23,12 +23,14 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_runtime.testing import SyncDatabase
 from cohort_tasking.app import catalog, work
+from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.config import TaskingSettings
 from cohort_tasking.domain.errors import NotAllowed, StateConflict
 from cohort_tasking.domain.submissions import Payload
 
 EXPERTS = [f"exp_model{i:04d}" for i in range(4)]
 PAYLOAD = Payload("sft", {"response": "an ideal answer"})
+NO_CACHE = EligibilityCache(0)  # each example brings a new project: read eligibility every time
 
 
 async def _register_experts(pool: asyncpg.Pool) -> None:
@@ -105,7 +107,7 @@ def test_queue_matches_its_model(harness):
         @rule(expert=st.sampled_from(EXPERTS))
         def acquire(self, expert: str) -> None:
             # A fixed random source: hypothesis replays a failing sequence and must see the same choices.
-            lease = harness.run(work.acquire(harness.pool, expert, only=self.pid, rng=random.Random(0)))
+            lease = harness.run(work.acquire(harness.pool, expert, NO_CACHE, only=self.pid, rng=random.Random(0)))
             if expert in self.live:
                 assert lease is not None and lease.assignment.assignment_id == self.live[expert], "retry, same lease"
                 return

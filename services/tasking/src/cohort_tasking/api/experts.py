@@ -16,6 +16,7 @@ from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_tasking.api.auth import require_expert, require_operator
 from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import experts as app
+from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.domain.experts import Expert, ExpertStatus
 
 STATUSES = {
@@ -70,8 +71,9 @@ def expert_to_proto(e: Expert, cohorts: frozenset[str]) -> pb.ExpertProfile:
 
 
 class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, eligibility: EligibilityCache) -> None:
         self._pool = pool
+        self._eligibility = eligibility
 
     async def RegisterExpert(
         self, request: pb.RegisterExpertRequest, context: GrpcContext
@@ -96,20 +98,24 @@ class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
             raise InvalidArgument([FieldViolation("status", "must be active, suspended or offboarded")])
         with domain_errors():
             expert, cohorts = await app.set_status(self._pool, request.expert_id, status)
+        self._eligibility.forget(request.expert_id)
         return pb.SetExpertStatusResponse(expert=expert_to_proto(expert, cohorts))
 
     async def AddToCohort(self, request: pb.AddToCohortRequest, context: GrpcContext) -> pb.AddToCohortResponse:
         require_operator()
         with domain_errors():
             added = await app.add_to_cohort(self._pool, request.cohort_id, list(request.expert_ids))
+        for expert_id in request.expert_ids:
+            self._eligibility.forget(expert_id)
         return pb.AddToCohortResponse(added_count=added)
 
 
 class ProfileServicer(pb_grpc.ProfileServiceServicer):
     """The expert's own profile: every call acts on the token's expert only."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, eligibility: EligibilityCache) -> None:
         self._pool = pool
+        self._eligibility = eligibility
 
     async def GetMyProfile(self, request: pb.GetMyProfileRequest, context: GrpcContext) -> pb.GetMyProfileResponse:
         expert_id = require_expert()
@@ -130,4 +136,5 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
                 request.timezone,
                 request.weekly_hours,
             )
+        self._eligibility.forget(expert_id)
         return pb.UpdateMyProfileResponse(expert=expert_to_proto(expert, cohorts))

@@ -18,6 +18,7 @@ from cohort_runtime.fields import parse_uuid
 from cohort_tasking.api.auth import require_expert
 from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import work as app
+from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.submissions import Payload, Step
 
@@ -85,14 +86,15 @@ def payload_from_proto(p: sub_pb.SubmissionPayload) -> Payload:
 
 
 class WorkServicer(pb_grpc.WorkServiceServicer):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, eligibility: EligibilityCache) -> None:
         self._pool = pool
+        self._eligibility = eligibility
 
     async def AcquireTask(self, request: pb.AcquireTaskRequest, context: GrpcContext) -> pb.AcquireTaskResponse:
         expert_id = require_expert()
         only = parse_uuid(request.project_id, "project_id") if request.project_id else None
         with domain_errors():
-            lease = await app.acquire(self._pool, expert_id, only)
+            lease = await app.acquire(self._pool, expert_id, self._eligibility, only)
         if lease is None:
             return pb.AcquireTaskResponse()
         return pb.AcquireTaskResponse(assignment=lease_to_proto(lease))

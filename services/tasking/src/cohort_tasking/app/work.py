@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import time
 import uuid
 from dataclasses import dataclass
 
 import asyncpg
 
 from cohort_runtime import add_event
-from cohort_tasking.db import experts as experts_repo
+from cohort_tasking.app import eligibility
+from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.db import projects as projects_repo
 from cohort_tasking.db import work as repo
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.errors import InvalidInput, NotAllowed, NotFoundError, StateConflict
-from cohort_tasking.domain.experts import Expert, ExpertStatus
 from cohort_tasking.domain.leases import active_seconds_after_beat
-from cohort_tasking.domain.routing import RoutingProject, ineligibility, routing_order
+from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, validate
 from cohort_tasking.messaging import work_events
 from cohort_tasking.messaging.topics import ASSIGNMENTS, SUBMISSIONS
@@ -35,85 +34,36 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# Projects whose queue was just found empty, and until when to skip them (monotonic seconds).
-# Without it every acquire probes every drained project first; a slot that reopens is offered
-# again within EMPTY_HINT_SECONDS.
-EMPTY_HINT_SECONDS = 1.0
-_empty_until: dict[uuid.UUID, float] = {}
-
-
-async def eligible_projects(
-    conn: asyncpg.Connection, expert_id: str, expert: Expert | None = None
-) -> list[RoutingProject]:
-    expert = expert or await experts_repo.get(conn, expert_id)
-    if expert is None:
-        raise NotAllowed(f"expert {expert_id} is not registered")
-    cohorts, quality, suspended = await experts_repo.routing_context(conn, expert_id)
-    candidates = [
-        p for p in await projects_repo.active(conn) if ineligibility(expert, cohorts, quality, p, suspended) is None
-    ]
-    allowed = await repo.under_cap(
-        conn, expert_id, [p.project_id for p in candidates], [p.per_expert_task_cap for p in candidates]
-    )
-    return routing_order([p for p in candidates if p.project_id in allowed])
-
-
 async def acquire(
-    pool: asyncpg.Pool, expert_id: str, only: uuid.UUID | None = None, rng: random.Random | None = None
+    pool: asyncpg.Pool,
+    expert_id: str,
+    cache: EligibilityCache,
+    only: uuid.UUID | None = None,
+    rng: random.Random | None = None,
 ) -> Lease | None:
+    """The expert's live lease if they hold one, else a new lease on the first slot they may take
+    in routing order, else None. One statement does the locking, re-checks and leasing."""
     rng = rng or random.Random()  # noqa: S311 - gold mixing needs no cryptographic randomness
     now = _now()
-    async with pool.acquire() as conn, conn.transaction():
-        # Locking the expert serialises their own concurrent calls: a retried acquire gets the
-        # lease the first one made instead of a second one.
-        expert = await experts_repo.get(conn, expert_id, for_update=True)
-        if expert is None:
+    async with pool.acquire() as conn:
+        projects = [p for p in await cache.projects(conn, expert_id) if only is None or p.project_id == only]
+        gold_first = [rng.random() < p.gold_rate for p in projects]
+        got = await repo.acquire_slot(conn, expert_id, projects, gold_first, uuid.uuid4(), now)
+        if got.outcome == "unregistered":
+            cache.forget(expert_id)
             raise NotAllowed(f"expert {expert_id} is not registered")
-        if expert.status is not ExpertStatus.ACTIVE:
-            raise StateConflict(
-                f"expert {expert_id} is {expert.status.value}", f"experts/{expert_id}", expert.status.value
-            )
-        current = await repo.live_assignment(conn, expert_id, now)
-        if current is not None:
-            return await _lease_view(conn, current)
-        clock = time.monotonic()
-        for project in await eligible_projects(conn, expert_id, expert):
-            if only is not None and project.project_id != only:
-                continue
-            if only is None and _empty_until.get(project.project_id, 0.0) > clock:
-                continue
-            gold_first = rng.random() < project.gold_rate
-            for gold in (gold_first, not gold_first):
-                claimed = await repo.claim_slot(conn, project.project_id, expert_id, gold)
-                if claimed is None:
-                    continue
-                slot_id, task_id, task_input = claimed
-                assignment = Assignment(
-                    assignment_id=uuid.uuid4(),
-                    slot_id=slot_id,
-                    expert_id=expert_id,
-                    project_id=project.project_id,
-                    task_id=task_id,
-                    state=AssignmentState.ACTIVE,
-                    acquire_time=now,
-                    expire_time=now + project.lease,
-                    last_beat=now,
-                    active_seconds=0,
-                )
-                await repo.lease(conn, assignment)
-                return Lease(assignment=assignment, project=project, input=task_input)
-            # Nothing for this expert here. Drained for everyone? Then skip it for a moment.
-            if not await repo.has_open_slot(conn, project.project_id):
-                _empty_until[project.project_id] = clock + EMPTY_HINT_SECONDS
-        return None
-
-
-async def _lease_view(conn: asyncpg.Connection, a: Assignment) -> Lease:
-    found = await projects_repo.get(conn, a.project_id)
-    view = await repo.task_view(conn, a.project_id, a.task_id)
-    if found is None or view is None:
-        raise NotFoundError("task", a.task_id)
-    return Lease(assignment=a, project=found[0], input=view[0])
+        if got.outcome == "inactive":
+            raise StateConflict(f"expert {expert_id} is {got.status}", f"experts/{expert_id}", str(got.status))
+        if got.assignment is None or got.input is None:
+            return None
+        if got.outcome == "leased":
+            project = next(p for p in projects if p.project_id == got.assignment.project_id)
+        else:  # their live lease, perhaps on a project no longer in the list
+            found = await projects_repo.get(conn, got.assignment.project_id)
+            if found is None:
+                raise NotFoundError("project", str(got.assignment.project_id))
+            project = found[0]
+        return Lease(assignment=got.assignment, project=project, input=got.input)
 
 
 async def _owned(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> Assignment:
@@ -163,34 +113,42 @@ async def release(pool: asyncpg.Pool, expert_id: str, assignment_id: uuid.UUID) 
 async def submit(
     pool: asyncpg.Pool, expert_id: str, assignment_id: uuid.UUID, payload: Payload, payload_bytes: bytes
 ) -> uuid.UUID:
-    now = _now()
-    async with pool.acquire() as conn, conn.transaction():
-        a = await _owned(conn, expert_id, assignment_id)
-        _require_live(a, now)
-        found = await projects_repo.get(conn, a.project_id)
-        candidates = await projects_repo.candidate_ids(conn, a.project_id, a.task_id)
-        view = await repo.task_view(conn, a.project_id, a.task_id)
-        if found is None or candidates is None or view is None:
-            raise NotFoundError("task", a.task_id)
-        project = found[0]
-        violations = validate(payload, project.data_kind, candidates, project.rubric)
-        if violations:
-            raise InvalidInput(violations)
-        active = active_seconds_after_beat(
-            a.active_seconds, a.last_beat, now, project.lease, project.per_task_cap_seconds
+    """Store the submission and its SubmissionCreated atomically, on a live lease of the caller
+    only. The lease is read and the payload validated first; the one writing statement then
+    applies only if the lease is unchanged (a heartbeat, expiry or release in between makes it
+    read again)."""
+    async with pool.acquire() as conn:
+        for _attempt in range(3):
+            now = _now()
+            ctx = await repo.submission_context(conn, assignment_id)
+            if ctx is None:
+                raise NotFoundError("assignment", str(assignment_id))
+            a = ctx.assignment
+            if a.expert_id != expert_id:
+                raise NotAllowed("this assignment belongs to another expert")
+            _require_live(a, now)
+            project = await projects_repo.version(conn, a.project_id, ctx.project_version)
+            if project is None:
+                raise NotFoundError("project", str(a.project_id))
+            violations = validate(payload, project.data_kind, ctx.candidate_ids, project.rubric)
+            if violations:
+                raise InvalidInput(violations)
+            active = active_seconds_after_beat(
+                a.active_seconds, a.last_beat, now, project.lease, project.per_task_cap_seconds
+            )
+            submission_id = uuid.uuid4()
+            created = work_events.submission_created(
+                submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind
+            )
+            if await repo.record_submission(
+                conn, submission_id, a, payload_bytes, now, active, (SUBMISSIONS, a.task_id, created)
+            ):
+                return submission_id
+        raise StateConflict(
+            f"assignment {assignment_id} kept changing while submitting; try again",
+            f"assignments/{assignment_id}",
+            "busy",
         )
-        submission_id = uuid.uuid4()
-        await repo.insert_submission(conn, submission_id, a, payload_bytes, now, active)
-        await repo.end(conn, a, AssignmentState.SUBMITTED, reopen=False)
-        await add_event(
-            conn,
-            topic=SUBMISSIONS,
-            key=a.task_id,
-            message=work_events.submission_created(
-                submission_id, a, payload_bytes, now, active, view[1], project.data_kind
-            ),
-        )
-        return submission_id
 
 
 async def expire_due(pool: asyncpg.Pool, limit: int = 500) -> int:
@@ -213,4 +171,4 @@ async def my_assignments(
 
 async def list_eligible(pool: asyncpg.Pool, expert_id: str) -> list[RoutingProject]:
     async with pool.acquire() as conn:
-        return await eligible_projects(conn, expert_id)
+        return await eligibility.eligible_projects(conn, expert_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -131,18 +132,33 @@ async def update_self_service(
     )
 
 
-async def routing_context(
-    conn: asyncpg.Connection, expert_id: str
-) -> tuple[frozenset[str], dict[str, float], frozenset[str]]:
-    """(cohorts, quality by domain, suspension scopes) in one round trip: it is on the hot path."""
+@dataclass(frozen=True)
+class RoutingView:
+    """What routing needs to know of an expert, read in one round trip (it is on the hot path)."""
+
+    expert: Expert
+    cohorts: frozenset[str]
+    quality: dict[str, float]
+    suspended: frozenset[str]
+
+
+async def routing_view(conn: asyncpg.Connection, expert_id: str) -> RoutingView | None:
     row = await conn.fetchrow(
-        """SELECT (SELECT coalesce(array_agg(cohort_id), '{}') FROM cohort_members WHERE expert_id = $1) AS cohorts,
+        """SELECT e.*,
+                  (SELECT coalesce(array_agg(cohort_id), '{}') FROM cohort_members WHERE expert_id = $1) AS cohorts,
                   (SELECT coalesce(array_agg(domain ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
                       AS domains,
                   (SELECT coalesce(array_agg(mean ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
                       AS means,
-                  (SELECT coalesce(array_agg(scope), '{}') FROM suspensions WHERE expert_id = $1) AS scopes""",
+                  (SELECT coalesce(array_agg(scope), '{}') FROM suspensions WHERE expert_id = $1) AS scopes
+           FROM experts e WHERE e.expert_id = $1""",
         expert_id,
     )
-    quality = dict(zip(row["domains"], row["means"], strict=True))
-    return frozenset(row["cohorts"]), quality, frozenset(row["scopes"])
+    if row is None:
+        return None
+    return RoutingView(
+        expert=_expert(row),
+        cohorts=frozenset(row["cohorts"]),
+        quality=dict(zip(row["domains"], row["means"], strict=True)),
+        suspended=frozenset(row["scopes"]),
+    )

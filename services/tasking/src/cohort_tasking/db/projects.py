@@ -101,6 +101,21 @@ async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> tuple[RoutingP
     return parsed, row["state"]
 
 
+async def version(
+    conn: asyncpg.Connection, project_id: uuid.UUID, update_time: dt.datetime | None
+) -> RoutingProject | None:
+    """The project as of `update_time` (read with the caller's row), parsed once per version."""
+    if update_time is None:
+        return None
+    key = (project_id, update_time)
+    await _parse_missing(conn, [key])
+    parsed = _parsed.get(key)
+    if parsed is None:  # changed since the caller read it: take what is there now
+        found = await get(conn, project_id)
+        return found[0] if found else None
+    return parsed
+
+
 async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
     await conn.execute(
         """INSERT INTO tasks (project_id, task_id, input, is_gold)

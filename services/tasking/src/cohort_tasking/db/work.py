@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
+from google.protobuf.message import Message
 
+from cohort.types.v1.tasks_pb2 import TaskInput
+from cohort_runtime import NOTIFY_RELAY, OutboxInsert
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
+from cohort_tasking.domain.routing import RoutingProject
 
 
 def _assignment(r: asyncpg.Record) -> Assignment:
@@ -25,14 +30,52 @@ def _assignment(r: asyncpg.Record) -> Assignment:
     )
 
 
-async def live_assignment(conn: asyncpg.Connection, expert_id: str, now: dt.datetime) -> Assignment | None:
-    row = await conn.fetchrow(
-        """SELECT * FROM assignments WHERE expert_id = $1 AND state = 'active' AND expire_time > $2
-           ORDER BY acquire_time DESC LIMIT 1""",
+@dataclass(frozen=True)
+class Acquired:
+    """What acquire_slot() found: see migrations/0004_acquire_function.sql for the outcomes."""
+
+    outcome: str
+    status: str | None
+    assignment: Assignment | None
+    input: bytes | None
+
+
+async def acquire_slot(
+    conn: asyncpg.Connection,
+    expert_id: str,
+    projects: list[RoutingProject],
+    gold_first: list[bool],
+    assignment_id: uuid.UUID,
+    now: dt.datetime,
+) -> Acquired:
+    """Lease the first slot the expert may take in `projects` (in that order), or return their
+    live lease: one statement, one round trip."""
+    r = await conn.fetchrow(
+        "SELECT * FROM acquire_slot($1, $2, $3, $4, $5, $6, $7, $8)",
         expert_id,
+        [p.project_id for p in projects],
+        gold_first,
+        [p.per_expert_task_cap for p in projects],
+        [p.lease for p in projects],
+        [p.domain for p in projects],
+        assignment_id,
         now,
     )
-    return _assignment(row) if row else None
+    if r["assignment_id"] is None:
+        return Acquired(r["outcome"], r["status"], None, None)
+    assignment = Assignment(
+        assignment_id=r["assignment_id"],
+        slot_id=r["slot_id"],
+        expert_id=expert_id,
+        project_id=r["project_id"],
+        task_id=r["task_id"],
+        state=AssignmentState.ACTIVE,
+        acquire_time=r["acquire_time"],
+        expire_time=r["expire_time"],
+        last_beat=r["last_beat"],
+        active_seconds=r["active_seconds"],
+    )
+    return Acquired(r["outcome"], r["status"], assignment, bytes(r["input"]) if r["input"] is not None else None)
 
 
 async def under_cap(
@@ -50,58 +93,6 @@ async def under_cap(
         caps,
     )
     return {r["id"] for r in rows}
-
-
-async def claim_slot(
-    conn: asyncpg.Connection, project_id: uuid.UUID, expert_id: str, gold: bool
-) -> tuple[int, str, bytes] | None:
-    """Lock the next open slot of the project for this expert, skipping slots others are locking
-    and tasks the expert already held; returns (slot, task, task input). Must run inside the
-    acquiring transaction."""
-    row = await conn.fetchrow(
-        """SELECT s.slot_id, s.task_id, t.input FROM slots s
-           JOIN tasks t ON t.project_id = s.project_id AND t.task_id = s.task_id
-           WHERE s.project_id = $1 AND s.is_gold = $3 AND s.open
-             AND NOT EXISTS (SELECT 1 FROM expert_tasks e
-                             WHERE e.expert_id = $2 AND e.project_id = s.project_id AND e.task_id = s.task_id)
-           ORDER BY s.started DESC, s.slot_id
-           LIMIT 1
-           FOR UPDATE OF s SKIP LOCKED""",
-        project_id,
-        expert_id,
-        gold,
-    )
-    return (row["slot_id"], row["task_id"], bytes(row["input"])) if row else None
-
-
-async def lease(conn: asyncpg.Connection, a: Assignment) -> None:
-    """Close the slot, mark its task started, remember the expert held the task and record the
-    assignment: one statement, since this is the hot path.
-
-    Sibling slots that another acquirer holds right now are skipped, not waited for: waiting would
-    deadlock two experts leasing two slots of one task at once (each updating the other's)."""
-    await conn.execute(
-        """WITH this_slot AS (
-               UPDATE slots SET open = false, started = true WHERE slot_id = $1
-           ), siblings AS (
-               UPDATE slots SET started = true WHERE slot_id IN (
-                   SELECT slot_id FROM slots
-                   WHERE project_id = $2 AND task_id = $3 AND NOT started AND slot_id <> $1
-                   FOR UPDATE SKIP LOCKED)
-           ), held AS (
-               INSERT INTO expert_tasks (expert_id, project_id, task_id) VALUES ($4, $2, $3) ON CONFLICT DO NOTHING
-           )
-           INSERT INTO assignments (assignment_id, slot_id, expert_id, project_id, task_id, state, acquire_time,
-                                    expire_time, last_beat, active_seconds)
-           VALUES ($5, $1, $4, $2, $3, 'active', $6, $7, $6, 0)""",
-        a.slot_id,
-        a.project_id,
-        a.task_id,
-        a.expert_id,
-        a.assignment_id,
-        a.acquire_time,
-        a.expire_time,
-    )
 
 
 async def get_for_update(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> Assignment | None:
@@ -133,40 +124,73 @@ async def end(conn: asyncpg.Connection, a: Assignment, state: AssignmentState, r
         )
 
 
-async def insert_submission(
+@dataclass(frozen=True)
+class SubmissionContext:
+    """An assignment with what a submit needs: the task's candidates and gold flag, and the
+    version of its project (to take the parsed project from the cache)."""
+
+    assignment: Assignment
+    candidate_ids: tuple[str, ...]
+    is_gold: bool
+    project_version: dt.datetime | None
+
+
+async def submission_context(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> SubmissionContext | None:
+    r = await conn.fetchrow(
+        """SELECT a.*, t.input, t.is_gold, p.update_time AS project_version FROM assignments a
+           JOIN tasks t ON t.project_id = a.project_id AND t.task_id = a.task_id
+           LEFT JOIN projects p ON p.project_id = a.project_id
+           WHERE a.assignment_id = $1""",
+        assignment_id,
+    )
+    if r is None:
+        return None
+    candidates = tuple(c.candidate_id for c in TaskInput.FromString(r["input"]).candidates)
+    return SubmissionContext(_assignment(r), candidates, r["is_gold"], r["project_version"])
+
+
+async def record_submission(
     conn: asyncpg.Connection,
     submission_id: uuid.UUID,
     a: Assignment,
     payload: bytes,
     now: dt.datetime,
     active: int,
-) -> None:
-    await conn.execute(
-        """INSERT INTO submissions (submission_id, assignment_id, expert_id, project_id, task_id, payload,
-                                    submit_time, active_seconds)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+    event: tuple[str, str | None, Message],
+) -> bool:
+    """Close the lease as submitted, store and count the submission and put its event in the
+    outbox, in one statement (one round trip, atomic without an explicit transaction), only if the
+    lease is still the one `a` describes (live, same last beat); False, and nothing written, when
+    it changed since."""
+    outbox = OutboxInsert([event], first_param=8, when="EXISTS (SELECT 1 FROM done)")
+    done: int = await conn.fetchval(
+        # Composed of constants only; every value is a parameter.
+        f"""WITH done AS (
+               UPDATE assignments SET state = 'submitted', active_seconds = $6
+               WHERE assignment_id = $2 AND expert_id = $3 AND state = 'active' AND expire_time > $5
+                 AND last_beat = $7
+               RETURNING assignment_id, expert_id, project_id, task_id
+           ), stored AS (
+               INSERT INTO submissions (submission_id, assignment_id, expert_id, project_id, task_id, payload,
+                                        submit_time, active_seconds)
+               SELECT $1, d.assignment_id, d.expert_id, d.project_id, d.task_id, $4, $5, $6 FROM done d
+           ), counted AS (
+               INSERT INTO expert_project_counts (expert_id, project_id, submissions)
+               SELECT d.expert_id, d.project_id, 1 FROM done d
+               ON CONFLICT (expert_id, project_id)
+               DO UPDATE SET submissions = expert_project_counts.submissions + 1
+           ), published AS ({outbox.sql})
+           SELECT (SELECT count(*) FROM done), {NOTIFY_RELAY}""",  # noqa: S608
         submission_id,
         a.assignment_id,
         a.expert_id,
-        a.project_id,
-        a.task_id,
         payload,
         now,
         active,
+        a.last_beat,
+        *outbox.args,
     )
-    await conn.execute(
-        """INSERT INTO expert_project_counts (expert_id, project_id, submissions) VALUES ($1, $2, 1)
-           ON CONFLICT (expert_id, project_id) DO UPDATE SET submissions = expert_project_counts.submissions + 1""",
-        a.expert_id,
-        a.project_id,
-    )
-
-
-async def task_view(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> tuple[bytes, bool] | None:
-    row = await conn.fetchrow(
-        "SELECT input, is_gold FROM tasks WHERE project_id = $1 AND task_id = $2", project_id, task_id
-    )
-    return (bytes(row["input"]), row["is_gold"]) if row else None
+    return done == 1
 
 
 async def expire_due(conn: asyncpg.Connection, now: dt.datetime, limit: int) -> list[Assignment]:
@@ -198,8 +222,3 @@ async def page_for_expert(
 async def active_for_update(conn: asyncpg.Connection, expert_id: str) -> list[Assignment]:
     rows = await conn.fetch("SELECT * FROM assignments WHERE expert_id = $1 AND state = 'active' FOR UPDATE", expert_id)
     return [_assignment(r) for r in rows]
-
-
-async def has_open_slot(conn: asyncpg.Connection, project_id: uuid.UUID) -> bool:
-    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM slots WHERE project_id = $1 AND open)", project_id)
-    return found

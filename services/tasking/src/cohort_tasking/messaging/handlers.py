@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -12,8 +13,11 @@ from cohort.events.v1 import projects_pb2 as project_events
 from cohort.events.v1 import tasks_pb2 as task_events
 from cohort_runtime import Event, EventRouter
 from cohort_tasking.app import catalog
+from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.labs import record_lab
 from cohort_tasking.domain.labs import KnownLab
+
+Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]  # type: ignore[type-arg]
 
 
 async def on_lab_created(conn: asyncpg.Connection, event: Event[labs_pb2.LabCreated]) -> None:
@@ -69,16 +73,33 @@ async def on_extra_judgments(conn: asyncpg.Connection, event: Event[quality_pb2.
     await catalog.extra_judgments(conn, uuid.UUID(m.project_id), m.task_id, m.additional)
 
 
-def router() -> EventRouter:
+def _then_clear(handler: Handler, eligibility: EligibilityCache) -> Handler:
+    """A project change alters who may work on what: drop every cached eligibility list."""
+
+    async def handle(conn: asyncpg.Connection, event: Event) -> None:  # type: ignore[type-arg]
+        await handler(conn, event)
+        eligibility.clear()
+
+    return handle
+
+
+def router(eligibility: EligibilityCache) -> EventRouter:
+    async def quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.ExpertQualityUpdated]) -> None:
+        await on_quality_updated(conn, event)
+        eligibility.forget(event.message.expert_id)
+
     r = EventRouter()
     r.on(labs_pb2.LabCreated, on_lab_created)
-    r.on(project_events.ProjectActivated, on_project_activated)
-    r.on(project_events.ProjectPaused, _state("paused"))
-    r.on(project_events.ProjectResumed, _state("active"))
-    r.on(project_events.ProjectCancelled, _state("cancelled"))
-    r.on(project_events.ProjectCompleted, _state("completed"))
+    r.on(project_events.ProjectActivated, _then_clear(on_project_activated, eligibility))
+    for message, state in (
+        (project_events.ProjectPaused, "paused"),
+        (project_events.ProjectResumed, "active"),
+        (project_events.ProjectCancelled, "cancelled"),
+        (project_events.ProjectCompleted, "completed"),
+    ):
+        r.on(message, _then_clear(_state(state), eligibility))
     r.on(task_events.TasksAdded, on_tasks_added)
     r.on(items_pb2.ItemFinalized, on_item_finalized)
-    r.on(quality_pb2.ExpertQualityUpdated, on_quality_updated)
+    r.on(quality_pb2.ExpertQualityUpdated, quality_updated)
     r.on(quality_pb2.ExtraJudgmentsRequested, on_extra_judgments)
     return r
