@@ -4,12 +4,9 @@ item, and nobody is offered the task again."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
 
-import asyncpg
 import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
@@ -21,59 +18,19 @@ from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_qa.bootstrap import definition as qa_definition
-from cohort_qa.config import QASettings
-from cohort_runtime import ServiceRuntime
 from cohort_runtime.tokens import issue_token
-from cohort_tasking.bootstrap import definition as tasking_definition
-from cohort_tasking.config import TaskingSettings
-
-
-async def eventually(check, within: float = 45.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture
-async def services(database_url, token_keys, unique):
-    public = token_keys[1]
-    schemas = [unique("tasking"), unique("qa")]
-    tasking = ServiceRuntime(
-        tasking_definition(
-            TaskingSettings(db_schema=schemas[0], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
-        )
-    )
-    qa = ServiceRuntime(
-        # The test's experts answer within milliseconds: QA's pace check is relaxed to let them.
-        qa_definition(
-            QASettings(
-                db_schema=schemas[1],
-                grpc_port=0,
-                metrics_port=0,
-                COHORT_TOKEN_PUBLIC_KEY=public,
-                min_seconds=0,
-                max_typing_chars_per_second=1e9,
-                max_reading_chars_per_second=1e9,
-            )
-        )
-    )
-    async with tasking, qa:
-        yield tasking, qa
-    conn = await asyncpg.connect(database_url)
-    try:
-        for s in schemas:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
-    finally:
-        await conn.close()
+async def tasking_and_qa(services, fast_experts):
+    async with services("tasking", "qa", qa=fast_experts) as running:
+        yield running["tasking"], running["qa"]
 
 
-async def test_split_preferences_get_one_more_judgment_then_the_item_is_final(services, token_keys, events):
-    tasking, qa = services
+async def test_split_preferences_get_one_more_judgment_then_the_item_is_final(
+    tasking_and_qa, eventually, token_keys, events
+):
+    tasking, qa = tasking_and_qa
     operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
     pid = str(uuid.uuid4())
     deadline, lease = Timestamp(), Duration()

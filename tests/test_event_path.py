@@ -16,44 +16,13 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
-from cohort_intake.bootstrap import definition as intake_definition
-from cohort_intake.config import IntakeSettings
-from cohort_runtime import ServiceRuntime
 from cohort_runtime.tokens import issue_token
-from cohort_tasking.bootstrap import definition as tasking_definition
-from cohort_tasking.config import TaskingSettings
 
 
 @pytest.fixture
-async def platform(database_url, token_keys, unique):
-    public = token_keys[1]
-    schemas = {"intake": unique("intake"), "tasking": unique("tasking")}
-    intake = ServiceRuntime(
-        intake_definition(
-            IntakeSettings(db_schema=schemas["intake"], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
-        )
-    )
-    tasking = ServiceRuntime(
-        tasking_definition(
-            TaskingSettings(
-                db_schema=schemas["tasking"],
-                grpc_port=0,
-                metrics_port=0,
-                COHORT_TOKEN_PUBLIC_KEY=public,
-                kafka_group_prefix=unique("tasking"),
-            )
-        )
-    )
-    async with intake, tasking:
-        yield intake, tasking
-    import asyncpg
-
-    conn = await asyncpg.connect(database_url)
-    try:
-        for s in schemas.values():
-            await conn.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
-    finally:
-        await conn.close()
+async def platform(services, unique):
+    async with services("intake", "tasking", tasking={"kafka_group_prefix": unique("tasking")}) as running:
+        yield running["intake"], running["tasking"]
 
 
 async def test_lab_created_in_intake_lands_in_tasking(platform, token_keys):

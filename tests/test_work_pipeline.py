@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import time
 import uuid
 
 import grpc
@@ -23,76 +22,16 @@ from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_intake.bootstrap import definition as intake_definition
-from cohort_intake.config import IntakeSettings
-from cohort_payout.bootstrap import definition as payout_definition
-from cohort_payout.config import PayoutSettings
-from cohort_qa.bootstrap import definition as qa_definition
-from cohort_qa.config import QASettings
-from cohort_runtime import ServiceRuntime
 from cohort_runtime.tokens import issue_token
-from cohort_tasking.bootstrap import definition as tasking_definition
-from cohort_tasking.config import TaskingSettings
-
-
-async def eventually(check, within: float = 45.0):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached in time")
 
 
 @pytest.fixture
-async def platform(database_url, token_keys, unique):
-    public = token_keys[1]
-    schemas = [unique("intake"), unique("tasking"), unique("payout"), unique("qa")]
-    runtimes = [
-        ServiceRuntime(
-            intake_definition(
-                IntakeSettings(db_schema=schemas[0], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
-            )
-        ),
-        ServiceRuntime(
-            tasking_definition(
-                TaskingSettings(db_schema=schemas[1], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
-            )
-        ),
-        ServiceRuntime(
-            payout_definition(
-                PayoutSettings(db_schema=schemas[2], grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=public)
-            )
-        ),
-        ServiceRuntime(
-            # This test's expert answers within milliseconds: QA's pace check is relaxed to let it.
-            qa_definition(
-                QASettings(
-                    db_schema=schemas[3],
-                    grpc_port=0,
-                    metrics_port=0,
-                    COHORT_TOKEN_PUBLIC_KEY=public,
-                    min_seconds=0,
-                    max_typing_chars_per_second=1e9,
-                    max_reading_chars_per_second=1e9,
-                )
-            )
-        ),
-    ]
-    async with runtimes[0], runtimes[1], runtimes[2], runtimes[3]:
-        yield runtimes
-    import asyncpg
-
-    conn = await asyncpg.connect(database_url)
-    try:
-        for s in schemas:
-            await conn.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
-    finally:
-        await conn.close()
+async def platform(services, fast_experts):
+    async with services("intake", "tasking", "payout", "qa", qa=fast_experts) as running:
+        yield [running[name] for name in ("intake", "tasking", "payout", "qa")]
 
 
-async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, token_keys, events):
+async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, eventually, token_keys):
     intake, tasking, payout, qa = platform
     operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
     expert_id = f"exp_{uuid.uuid4().hex[:12]}"
