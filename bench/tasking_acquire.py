@@ -2,9 +2,16 @@
 
 Set-up: 50 active projects announced through Kafka as intake would (ProjectActivated), and their
 open slots written straight into tasking's tables (tasks + slots, N in all): feeding a million
-tasks through TasksAdded is intake's benchmark, not this one. Then E simulated experts (registered
-through the admin API) loop AcquireTask -> SubmitTask for D seconds, E calls in flight.
-Prints cycles/s and acquire p50/p95/p99.
+tasks through TasksAdded is intake's benchmark, not this one. E simulated experts are registered
+through the admin API. Two phases, each D seconds:
+
+- saturation: every expert loops AcquireTask -> SubmitTask without pause (E calls in flight):
+  the most cycles/s tasking sustains. Latency here is mostly queueing (Little's law: E / rate).
+- paced: the same experts, each pausing between cycles so that together they offer R cycles/s
+  (default: 60 % of the saturation rate): acquire latency p50/p95/p99 at that load.
+
+The projects are cancelled afterwards (ProjectCancelled), so runs do not pile up active projects
+that later runs would evaluate.
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ import argparse
 import asyncio
 import datetime as dt
 import os
+import random
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
 import grpc
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.events.v1 import projects_pb2 as project_events
@@ -65,22 +75,26 @@ def activated(pid: str, priority: int) -> project_events.ProjectActivated:
     )
 
 
-async def seed(args: argparse.Namespace, pids: list[str]) -> None:
+async def announce(pids: list[str], message: Callable[[int, str], Message]) -> None:
+    """Publish one project event per project, as intake would."""
     producer = make_producer(os.environ["COHORT_KAFKA_BOOTSTRAP"], "bench")
     await producer.start()
     try:
         for i, pid in enumerate(pids):
-            attrs = EventAttributes(
-                str(uuid.uuid4()), "cohort.events.v1.ProjectActivated", "/bench", dt.datetime.now(dt.UTC)
-            )
+            m = message(i, pid)
+            attrs = EventAttributes(str(uuid.uuid4()), m.DESCRIPTOR.full_name, "/bench", dt.datetime.now(dt.UTC))
             await producer.send_and_wait(
                 PREFIX + "cohort.intake.projects.v1",
-                activated(pid, i % 5).SerializeToString(),
+                m.SerializeToString(),
                 key=pid.encode(),
                 headers=attrs.to_headers(),
             )
     finally:
         await producer.stop()
+
+
+async def seed(args: argparse.Namespace, pids: list[str]) -> None:
+    await announce(pids, lambda i, pid: activated(pid, i % 5))
     conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"], server_settings={"search_path": "tasking"})
     try:
         for _ in range(300):  # tasking consumes the announcements within seconds
@@ -112,73 +126,95 @@ async def seed(args: argparse.Namespace, pids: list[str]) -> None:
         await conn.close()
 
 
+def percentiles(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+
+    def pct(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+    return f"acquire p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms"
+
+
+async def run_phase(
+    work: work_pb2_grpc.WorkServiceStub, creds: list[tuple], seconds: float, pause: float
+) -> tuple[int, float, list[float]]:
+    """Every expert loops acquire -> submit, pausing `pause` seconds (jittered) between cycles."""
+    latencies: list[float] = []
+    cycles = 0
+    stop_at = time.perf_counter() + seconds
+    rng = random.Random(7)
+
+    async def expert_loop(md: tuple) -> None:
+        nonlocal cycles
+        if pause:  # spread the experts' first calls over one pause
+            await asyncio.sleep(rng.uniform(0, pause))
+        while time.perf_counter() < stop_at:
+            t0 = time.perf_counter()
+            reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(), metadata=md, timeout=10)
+            latencies.append(time.perf_counter() - t0)
+            if not reply.HasField("assignment"):
+                await asyncio.sleep(0.05)
+                continue
+            await work.SubmitTask(
+                work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=PAYLOAD),
+                metadata=md,
+                timeout=10,
+            )
+            cycles += 1
+            if pause:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(expert_loop(md) for md in creds))
+    return cycles, time.perf_counter() - t0, latencies
+
+
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--target", default="127.0.0.1:50052")
     parser.add_argument("--slots", type=int, default=1_000_000)
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--experts", type=int, default=256)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=20, help="length of each phase")
+    parser.add_argument("--rate", type=float, default=0, help="paced phase's offered cycles/s (0: 60%% of saturation)")
     args = parser.parse_args()
     private = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()  # noqa: ASYNC240 - once, at start
     pids = [str(uuid.uuid4()) for _ in range(args.projects)]
     await seed(args, pids)
     operator = (("authorization", "Bearer " + issue_token(private, kind="operator", subject="bench")),)
-    latencies: list[float] = []
-    cycles = 0
-    async with grpc.aio.insecure_channel(args.target) as channel:
-        admin = experts_pb2_grpc.ExpertAdminServiceStub(channel)
-        work = work_pb2_grpc.WorkServiceStub(channel)
-        creds = []
-        for _ in range(args.experts):
-            eid = f"exp_{uuid.uuid4().hex[:16]}"
-            await admin.RegisterExpert(
-                experts_pb2.RegisterExpertRequest(
-                    expert=experts_pb2.ExpertProfile(
-                        expert_id=eid, degree=types.DEGREE_LEVEL_MASTER, fields=["chemistry"], languages=["en"]
-                    )
-                ),
-                metadata=operator,
-            )
-            creds.append(
-                (
-                    (
-                        "authorization",
-                        "Bearer " + issue_token(private, kind="expert", subject=eid, ttl=dt.timedelta(hours=2)),
+    try:
+        async with grpc.aio.insecure_channel(args.target) as channel:
+            admin = experts_pb2_grpc.ExpertAdminServiceStub(channel)
+            work = work_pb2_grpc.WorkServiceStub(channel)
+            creds = []
+            for _ in range(args.experts):
+                eid = f"exp_{uuid.uuid4().hex[:16]}"
+                await admin.RegisterExpert(
+                    experts_pb2.RegisterExpertRequest(
+                        expert=experts_pb2.ExpertProfile(
+                            expert_id=eid, degree=types.DEGREE_LEVEL_MASTER, fields=["chemistry"], languages=["en"]
+                        )
                     ),
+                    metadata=operator,
                 )
+                token = issue_token(private, kind="expert", subject=eid, ttl=dt.timedelta(hours=2))
+                creds.append((("authorization", "Bearer " + token),))
+            where = f"{args.experts} experts over {args.slots:,} slots in {args.projects} projects"
+            cycles, elapsed, latencies = await run_phase(work, creds, args.seconds, 0.0)
+            saturation = cycles / elapsed
+            print(f"saturation: {saturation:,.0f} acquire+submit cycles/s with {where}; {percentiles(latencies)}")
+            rate = args.rate or 0.6 * saturation
+            # Each expert's cycle: the pause plus about one acquire and one submit at this load.
+            pause = max(0.0, args.experts / rate)
+            cycles, elapsed, latencies = await run_phase(work, creds, args.seconds, pause)
+            print(
+                f"paced: {rate:,.0f} cycles/s offered, {cycles / elapsed:,.0f} achieved with {where}; "
+                f"{percentiles(latencies)}"
             )
-        stop_at = time.perf_counter() + args.seconds
-
-        async def expert_loop(md: tuple) -> None:
-            nonlocal cycles
-            while time.perf_counter() < stop_at:
-                t0 = time.perf_counter()
-                reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(), metadata=md, timeout=10)
-                latencies.append(time.perf_counter() - t0)
-                if not reply.HasField("assignment"):
-                    await asyncio.sleep(0.05)
-                    continue
-                await work.SubmitTask(
-                    work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=PAYLOAD),
-                    metadata=md,
-                    timeout=10,
-                )
-                cycles += 1
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(expert_loop(md) for md in creds))
-        elapsed = time.perf_counter() - t0
-    latencies.sort()
-
-    def pct(q: float) -> float:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * q))] * 1000
-
-    print(
-        f"tasking: {cycles} acquire+submit cycles in {elapsed:.1f} s = {cycles / elapsed:,.0f} cycles/s with "
-        f"{args.experts} experts over {args.slots:,} slots in {args.projects} projects; acquire latency "
-        f"p50 {pct(0.5):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms"
-    )
+    finally:
+        await announce(
+            pids, lambda _i, pid: project_events.ProjectCancelled(project_id=pid, reason="benchmark finished")
+        )
 
 
 if __name__ == "__main__":
