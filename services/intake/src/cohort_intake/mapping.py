@@ -61,6 +61,9 @@ def qualifications_to_proto(q: Qualifications) -> types.Qualifications:
         languages=q.languages,
         cohort_ids=q.cohort_ids,
         minimum_quality=q.minimum_quality,
+        screening=(
+            types.Screening(tasks=q.screening_tasks, pass_share=q.screening_pass_share) if q.screening_tasks else None
+        ),
     )
 
 
@@ -71,6 +74,8 @@ def qualifications_from_proto(q: types.Qualifications) -> Qualifications:
         languages=tuple(lang.strip() for lang in q.languages),
         cohort_ids=tuple(c.strip() for c in q.cohort_ids),
         minimum_quality=q.minimum_quality,
+        screening_tasks=q.screening.tasks,
+        screening_pass_share=q.screening.pass_share,
     )
 
 

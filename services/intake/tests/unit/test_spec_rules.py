@@ -69,6 +69,21 @@ def test_a_good_spec_has_no_violations_and_is_normalised():
             "spec.qualifications.languages[0]",
         ),
         ({"qualifications": Qualifications(minimum_quality=1.5)}, "spec.qualifications.minimum_quality"),
+        (
+            {"qualifications": Qualifications(screening_tasks=51, screening_pass_share=0.8)},
+            "spec.qualifications.screening.tasks",
+        ),
+        (
+            {"qualifications": Qualifications(screening_tasks=5, screening_pass_share=0.0)},
+            "spec.qualifications.screening.pass_share",
+        ),
+        (
+            {
+                "data_kind": DataKind.SFT_DEMONSTRATION,
+                "qualifications": Qualifications(screening_tasks=5, screening_pass_share=0.8),
+            },
+            "spec.qualifications.screening",
+        ),
         ({"rubric": ()}, "spec.rubric.criteria"),
         ({"rubric": (RubricCriterion("A b", "", 1.0, 1, 5),)}, "spec.rubric.criteria[0].name"),
         ({"rubric": (RubricCriterion("a", "", 1.0, 5, 5),)}, "spec.rubric.criteria[0].scale_max"),

@@ -65,3 +65,16 @@ def test_big_batches_split_into_events_under_the_size_budget():
     assert all(e.ByteSize() <= MAX_EVENT_BYTES for e in added + gold)
     assert [t.task_id for e in added for t in e.tasks] == [t.task_id for t in tasks]
     assert [r.task_id for e in gold for r in e.references] == [t.task_id for t in tasks]
+
+
+def test_a_screening_task_needs_its_gold_and_hashes_apart():
+    two = (Candidate("a", "x"), Candidate("b", "y"))
+    bare = NewTask("s1", TaskInput(prompt="p", candidates=two), screening=True)
+    assert fields([bare], DataKind.PREFERENCE) == {"tasks[0].gold"}
+    gold = GoldReference(ranking=("a", "b"))
+    screening = NewTask("s1", TaskInput(prompt="p", candidates=two), gold, screening=True)
+    assert fields([screening], DataKind.PREFERENCE) == set()
+    # Re-adding the same id as an ordinary gold task is other content, not a no-op.
+    plain = NewTask("s1", TaskInput(prompt="p", candidates=two), gold)
+    assert plain.content_hash() != screening.content_hash()
+    assert [t.is_screening for t in next(tasks_added(uuid.uuid4(), [screening, plain])).tasks] == [True, False]

@@ -27,6 +27,7 @@ from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.config import TaskingSettings
 from cohort_tasking.domain.errors import NotAllowed, StateConflict
 from cohort_tasking.domain.submissions import Payload
+from cohort_tasking.domain.tasks import NewTask
 
 EXPERTS = [f"exp_model{i:04d}" for i in range(4)]
 PAYLOAD = Payload("sft", {"response": "an ideal answer"})
@@ -95,7 +96,10 @@ def test_queue_matches_its_model(harness):
                 await catalog.tasks_added(
                     conn,
                     self.pid,
-                    [(f"t{i}", ttypes.TaskInput(prompt=f"p{i}").SerializeToString(), i % 2 == 0) for i in range(tasks)],
+                    [
+                        NewTask(f"t{i}", ttypes.TaskInput(prompt=f"p{i}").SerializeToString(), i % 2 == 0)
+                        for i in range(tasks)
+                    ],
                 )
                 await catalog.project_activated(conn, m)
 

@@ -11,6 +11,7 @@ from cohort_intake.domain.errors import (
     IntakeError,
     InvalidInput,
     NotFoundError,
+    NotReady,
 )
 from cohort_runtime import (
     AlreadyExists,
@@ -29,6 +30,8 @@ def to_service_error(exc: IntakeError) -> ServiceError:
         return NotFound(exc.kind, exc.identifier)
     if isinstance(exc, IdempotencyConflict):
         return AlreadyExists(str(exc))
+    if isinstance(exc, NotReady):
+        return FailedPrecondition(str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.what)
     if isinstance(exc, IllegalTransition):
         return FailedPrecondition(str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.state.upper())
     return ServiceError(str(exc))

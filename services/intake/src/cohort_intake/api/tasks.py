@@ -27,6 +27,7 @@ def task_from_proto(t: pb.NewTask) -> NewTask:
         task_id=t.task_id,
         input=task_input_from_proto(t.input),
         gold=gold_from_proto(t.gold) if t.HasField("gold") else None,
+        screening=t.screening,
     )
 
 
@@ -37,6 +38,7 @@ def task_to_proto(t: Task) -> pb.Task:
         input=task_input_to_proto(t.input),
         is_gold=t.gold is not None,
         create_time=timestamp(t.create_time),
+        screening=t.screening,
     )
     if t.gold is not None:
         out.gold.CopyFrom(gold_to_proto(t.gold))

@@ -11,7 +11,8 @@ from google.protobuf.message import Message
 
 from cohort_intake.db import progress as progress_repo
 from cohort_intake.db import projects as repo
-from cohort_intake.domain.errors import IdempotencyConflict, InvalidInput, NotFoundError, Violation
+from cohort_intake.db import tasks as tasks_repo
+from cohort_intake.domain.errors import IdempotencyConflict, InvalidInput, NotFoundError, NotReady, Violation
 from cohort_intake.domain.projects import Project, ProjectState, Transition, new_project
 from cohort_intake.domain.spec import ProjectSpec, fingerprint, validate
 from cohort_intake.messaging import project_events
@@ -101,6 +102,14 @@ async def transition(
             violations = validate(changed.spec, now)
             if violations:
                 raise InvalidInput(violations)
+            wanted = changed.spec.qualifications.screening_tasks
+            if wanted and (have := await tasks_repo.screening_count(conn, project_id)) < wanted:
+                raise NotReady(
+                    project_id,
+                    "SCREENING_TASKS_MISSING",
+                    f"the screening test needs {wanted} screening tasks and the project has {have}: "
+                    "add screening tasks (with gold) first",
+                )
         await repo.update(conn, changed)
         await _publish(conn, project_events.for_transition(changed, what, reason, now))
         await progress_repo.notify(conn, project_id)

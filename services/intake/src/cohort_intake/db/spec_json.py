@@ -38,6 +38,8 @@ def to_json(spec: ProjectSpec) -> dict[str, Any]:
             "languages": list(q.languages),
             "cohort_ids": list(q.cohort_ids),
             "minimum_quality": q.minimum_quality,
+            "screening_tasks": q.screening_tasks,
+            "screening_pass_share": q.screening_pass_share,
         },
         "instructions_markdown": spec.instructions_markdown,
         "rubric": [
@@ -83,6 +85,9 @@ def from_json(doc: dict[str, Any]) -> ProjectSpec:
             languages=tuple(q["languages"]),
             cohort_ids=tuple(q["cohort_ids"]),
             minimum_quality=q["minimum_quality"],
+            # Specs stored before screening existed have no test.
+            screening_tasks=q.get("screening_tasks", 0),
+            screening_pass_share=q.get("screening_pass_share", 0.0),
         ),
         instructions_markdown=doc["instructions_markdown"],
         rubric=tuple(RubricCriterion(**c) for c in doc["rubric"]),

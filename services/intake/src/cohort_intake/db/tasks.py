@@ -55,6 +55,7 @@ def _task(row: asyncpg.Record) -> Task:
         gold=gold_from_json(json.loads(gold)) if gold is not None else None,
         create_time=row["create_time"],
         seq=row["seq"],
+        screening=row["screening"],
     )
 
 
@@ -70,17 +71,23 @@ async def existing_hashes(conn: asyncpg.Connection, project_id: uuid.UUID, task_
 async def insert_many(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[NewTask], now: dt.datetime) -> None:
     # One statement for the whole batch: per-row round trips would cap ingestion far below target.
     await conn.execute(
-        """INSERT INTO tasks (project_id, task_id, input, gold, content_hash, create_time)
-           SELECT $1, t.task_id, t.input::jsonb, t.gold::jsonb, t.content_hash, $5
-           FROM unnest($2::text[], $3::text[], $4::text[], $6::text[])
-                AS t(task_id, input, gold, content_hash)""",
+        """INSERT INTO tasks (project_id, task_id, input, gold, content_hash, create_time, screening)
+           SELECT $1, t.task_id, t.input::jsonb, t.gold::jsonb, t.content_hash, $5, t.screening
+           FROM unnest($2::text[], $3::text[], $4::text[], $6::text[], $7::boolean[])
+                AS t(task_id, input, gold, content_hash, screening)""",
         project_id,
         [t.task_id for t in tasks],
         [json.dumps(input_to_json(t.input)) for t in tasks],
         [json.dumps(gold_to_json(t.gold)) if t.gold is not None else None for t in tasks],
         now,
         [t.content_hash() for t in tasks],
+        [t.screening for t in tasks],
     )
+
+
+async def screening_count(conn: asyncpg.Connection, project_id: uuid.UUID) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM tasks WHERE project_id = $1 AND screening", project_id)
+    return count
 
 
 async def get(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> Task | None:

@@ -32,6 +32,15 @@ class IdempotencyConflict(IntakeError):
     """A request_id was reused with a different request body."""
 
 
+class NotReady(IntakeError):
+    """The project lacks something the requested change needs (e.g. its screening tasks)."""
+
+    def __init__(self, project_id: object, what: str, message: str) -> None:
+        super().__init__(message)
+        self.project_id = str(project_id)
+        self.what = what
+
+
 class IllegalTransition(IntakeError):
     """The project's state does not allow the requested change."""
 

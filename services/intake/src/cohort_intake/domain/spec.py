@@ -25,6 +25,7 @@ MAX_GOLD_RATE = 0.5
 MIN_LEASE = dt.timedelta(minutes=1)
 MAX_LEASE = dt.timedelta(hours=24)
 DEFAULT_LEASE = dt.timedelta(hours=1)
+MAX_SCREENING_TASKS = 50
 _CRITERION_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 _COHORT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -37,6 +38,10 @@ class DataKind(enum.StrEnum):
     TRAJECTORY = "trajectory"
     RUBRIC_GRADE = "rubric_grade"
     ADVERSARIAL_PROMPT = "adversarial_prompt"
+
+
+# Kinds whose gold answers QA scores without a reviewer, so a screening test can be decided alone.
+SCREENABLE = frozenset({DataKind.PREFERENCE, DataKind.RUBRIC_GRADE})
 
 
 class DegreeLevel(enum.IntEnum):
@@ -54,6 +59,9 @@ class Qualifications:
     languages: tuple[str, ...] = ()
     cohort_ids: tuple[str, ...] = ()
     minimum_quality: float = 0.0
+    # Screening test: answers per expert (0: no test) and the share that must be right to pass.
+    screening_tasks: int = 0
+    screening_pass_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,8 @@ def validate(spec: ProjectSpec, now: dt.datetime, prefix: str = "spec") -> list[
     if not is_domain(spec.domain):
         bad("domain", "must be a domain of the taxonomy, e.g. 'chemistry.organic' (see docs/TAXONOMY.md)")
     _validate_qualifications(spec.qualifications, bad)
+    if spec.qualifications.screening_tasks and spec.data_kind not in SCREENABLE:
+        bad("qualifications.screening", "screening needs answers QA scores alone: preference or rubric_grade projects")
     if not spec.instructions_markdown.strip():
         bad("instructions_markdown", "must not be empty")
     elif len(spec.instructions_markdown) > MAX_INSTRUCTIONS:
@@ -204,6 +214,10 @@ def _validate_qualifications(q: Qualifications, bad: _Bad) -> None:
         bad("qualifications.minimum_quality", "must be 0..1")
     if len(q.fields) > 20 or len(q.languages) > 20 or len(q.cohort_ids) > 50:
         bad("qualifications", "at most 20 fields, 20 languages and 50 cohorts")
+    if not 0 <= q.screening_tasks <= MAX_SCREENING_TASKS:
+        bad("qualifications.screening.tasks", f"must be 1..{MAX_SCREENING_TASKS} (0: no screening)")
+    if q.screening_tasks and not (0.0 < q.screening_pass_share <= 1.0):
+        bad("qualifications.screening.pass_share", "must be above 0 and at most 1")
 
 
 def _validate_rubric(rubric: tuple[RubricCriterion, ...], bad: _Bad) -> None:

@@ -53,10 +53,13 @@ class NewTask:
     task_id: str
     input: TaskInput
     gold: GoldReference | None = None
+    screening: bool = False  # part of the project's screening test (then gold too)
 
     def content_hash(self) -> str:
         """Identity of the content: re-adding a task id is a no-op only with the same hash."""
-        return hashlib.sha256(repr((self.input, self.gold)).encode()).hexdigest()
+        # The flag joins the hashed content only when set, so hashes of older tasks stay valid.
+        content = (self.input, self.gold, "screening") if self.screening else (self.input, self.gold)
+        return hashlib.sha256(repr(content).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Task:
     gold: GoldReference | None
     create_time: dt.datetime
     seq: int = field(default=0, compare=False)
+    screening: bool = False
 
 
 def validate_batch(tasks: list[NewTask], kind: DataKind, rubric: tuple[RubricCriterion, ...]) -> list[Violation]:
@@ -84,6 +88,8 @@ def validate_batch(tasks: list[NewTask], kind: DataKind, rubric: tuple[RubricCri
         v += _validate_input(task.input, kind, f"{path}.input")
         if task.gold is not None:
             v += _validate_gold(task.gold, task.input, kind, rubric, f"{path}.gold")
+        elif task.screening:
+            v.append(Violation(f"{path}.gold", "a screening task needs its gold reference (the right answer)"))
     return v
 
 

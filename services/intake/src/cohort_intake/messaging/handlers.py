@@ -28,6 +28,8 @@ from cohort_runtime import Event, EventRouter, Subscription
 
 async def on_submission_created(conn: asyncpg.Connection, event: Event[submissions_pb2.SubmissionCreated]) -> None:
     m = event.message
+    if m.is_screening:  # a qualification answer, not work on the project
+        return
     await delivery.submission_created(conn, uuid.UUID(m.project_id), m.task_id)
 
 

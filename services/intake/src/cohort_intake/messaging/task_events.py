@@ -40,7 +40,12 @@ def _chunks(parts: Iterable[M], budget: int) -> Iterator[list[M]]:
 def tasks_added(project_id: uuid.UUID, tasks: list[NewTask]) -> Iterator[events.TasksAdded]:
     header = events.TasksAdded(project_id=str(project_id)).ByteSize()
     added = (
-        events.AddedTask(task_id=t.task_id, input=task_input_to_proto(t.input), is_gold=t.gold is not None)
+        events.AddedTask(
+            task_id=t.task_id,
+            input=task_input_to_proto(t.input),
+            is_gold=t.gold is not None,
+            is_screening=t.screening,
+        )
         for t in tasks
     )
     for run in _chunks(added, MAX_EVENT_BYTES - header):

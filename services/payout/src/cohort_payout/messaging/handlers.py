@@ -48,7 +48,10 @@ def subscriptions(fee_bps: int) -> list[Subscription]:
         await earnings.project_activated(conn, card_from_activated(event.message, fee_bps))
 
     async def on_facts(conn: asyncpg.Connection, batch: list[Event[Any]]) -> None:
-        await earnings.facts_received(conn, [fact_from(e) for e in batch])
+        # Screening answers earn nothing and get no verdict: they test the expert, not the project.
+        facts = [fact_from(e) for e in batch if not getattr(e.message, "is_screening", False)]
+        if facts:
+            await earnings.facts_received(conn, facts)
 
     async def on_review(conn: asyncpg.Connection, event: Event[reviews_pb2.ReviewCompleted]) -> None:
         m = event.message

@@ -13,14 +13,16 @@ from cohort_qa.domain.projects import Criterion, DataKind, QaProject
 async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
     await conn.execute(
         """INSERT INTO projects (project_id, lab_id, data_kind, domain, overlap, max_overlap, review_sample_rate,
-                                 minimum_quality, criteria, rubric_version, instructions_version)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)
+                                 minimum_quality, criteria, rubric_version, instructions_version, screening_tasks,
+                                 screening_pass_share)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13)
            ON CONFLICT (project_id) DO UPDATE SET
                lab_id = EXCLUDED.lab_id, data_kind = EXCLUDED.data_kind, domain = EXCLUDED.domain,
                overlap = EXCLUDED.overlap, max_overlap = EXCLUDED.max_overlap,
                review_sample_rate = EXCLUDED.review_sample_rate, minimum_quality = EXCLUDED.minimum_quality,
                criteria = EXCLUDED.criteria, rubric_version = EXCLUDED.rubric_version,
-               instructions_version = EXCLUDED.instructions_version, state = 'active', updated_at = now()""",
+               instructions_version = EXCLUDED.instructions_version, screening_tasks = EXCLUDED.screening_tasks,
+               screening_pass_share = EXCLUDED.screening_pass_share, state = 'active', updated_at = now()""",
         p.project_id,
         p.lab_id,
         p.kind.value,
@@ -32,6 +34,8 @@ async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
         json.dumps([c.__dict__ for c in p.criteria]),
         p.rubric_version,
         p.instructions_version,
+        p.screening_tasks,
+        p.screening_pass_share,
     )
 
 
@@ -52,6 +56,8 @@ def _from_row(row: asyncpg.Record) -> QaProject:
         criteria=tuple(Criterion(**c) for c in json.loads(row["criteria"])),
         rubric_version=row["rubric_version"],
         instructions_version=row["instructions_version"],
+        screening_tasks=row["screening_tasks"],
+        screening_pass_share=row["screening_pass_share"],
     )
 
 

@@ -21,6 +21,7 @@ class NewSubmission:
     is_gold: bool
     active_seconds: int
     submit_time: dt.datetime
+    is_screening: bool = False
 
 
 @dataclass(frozen=True)

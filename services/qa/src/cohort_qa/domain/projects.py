@@ -50,6 +50,9 @@ class QaProject:
     criteria: tuple[Criterion, ...] = field(default_factory=tuple)
     rubric_version: int = 0
     instructions_version: int = 0
+    # The screening test: answers each expert gives (0: no test) and the share that must be right.
+    screening_tasks: int = 0
+    screening_pass_share: float = 0.0
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)

@@ -13,6 +13,7 @@ from cohort.types.v1 import submissions_pb2
 from cohort_qa.domain.consensus import ChosenItem, Outcome, PreferenceItem, RubricItem
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Estimate
+from cohort_qa.domain.screening import ScreeningResult
 from cohort_qa.messaging.topics import EXPERT_QUALITY, ITEMS, REQUESTS, REVIEWS, VERDICTS
 
 Outgoing = tuple[str, str | None, Message]
@@ -42,6 +43,22 @@ def verdict(
             decide_time=_ts(when),
         )
     return VERDICTS, task_id, message
+
+
+def qualification_decided(result: ScreeningResult, when: dt.datetime) -> Outgoing:
+    """Keyed by expert, like quality updates: routing reads both in order per expert."""
+    return (
+        EXPERT_QUALITY,
+        result.expert_id,
+        quality_pb2.QualificationDecided(
+            expert_id=result.expert_id,
+            project_id=str(result.project_id),
+            passed=result.passed,
+            correct=result.correct,
+            answered=result.answered,
+            decide_time=_ts(when),
+        ),
+    )
 
 
 def quality_updated(

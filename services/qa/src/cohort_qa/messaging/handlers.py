@@ -9,7 +9,7 @@ import asyncpg
 
 from cohort.events.v1 import projects_pb2, submissions_pb2
 from cohort.events.v1 import tasks_pb2 as task_events
-from cohort_qa.app import pipeline
+from cohort_qa.app import pipeline, screening
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.db.submissions import NewSubmission
@@ -30,6 +30,7 @@ def new_submission(m: submissions_pb2.SubmissionCreated, received: dt.datetime) 
         is_gold=m.is_gold,
         active_seconds=m.active_seconds,
         submit_time=m.submit_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("submit_time") else received,
+        is_screening=m.is_screening,
     )
 
 
@@ -38,6 +39,7 @@ def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]
         project = project_from_activated(event.message)
         await projects_repo.upsert(conn, project)
         await pipeline.project_known(conn, project, metrics, limits)
+        await screening.score_waiting(conn, project.project_id)
 
     def on_state(state: str):  # type: ignore[no-untyped-def]
         async def handle(conn: asyncpg.Connection, event: Event) -> None:  # type: ignore[type-arg]
@@ -56,9 +58,13 @@ def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]
         await tasks_repo.add_gold(
             conn, uuid.UUID(m.project_id), [(r.task_id, r.reference.SerializeToString()) for r in m.references]
         )
+        await screening.score_waiting(conn, uuid.UUID(m.project_id))
 
     async def on_submissions(conn: asyncpg.Connection, batch: list[Event[submissions_pb2.SubmissionCreated]]) -> None:
-        await pipeline.submissions_received(conn, [new_submission(e.message, e.time) for e in batch], metrics, limits)
+        subs = [new_submission(e.message, e.time) for e in batch]
+        # Screening answers decide an expert's qualification; they are not the project's work.
+        await screening.answers_received(conn, [s for s in subs if s.is_screening])
+        await pipeline.submissions_received(conn, [s for s in subs if not s.is_screening], metrics, limits)
 
     router = EventRouter()
     router.on(projects_pb2.ProjectActivated, on_activated)

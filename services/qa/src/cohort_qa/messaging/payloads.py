@@ -42,6 +42,8 @@ def project_from_activated(m: projects_pb2.ProjectActivated) -> QaProject:
         criteria=tuple(Criterion(c.name, c.weight, c.scale_min, c.scale_max) for c in m.rubric.criteria),
         rubric_version=m.rubric_version,
         instructions_version=m.instructions_version,
+        screening_tasks=m.qualifications.screening.tasks,
+        screening_pass_share=m.qualifications.screening.pass_share,
     )
 
 

@@ -17,6 +17,7 @@ from cohort_tasking.db import experts as experts_repo
 from cohort_tasking.db import projects as repo
 from cohort_tasking.db import work as work_repo
 from cohort_tasking.domain.assignments import AssignmentState
+from cohort_tasking.domain.tasks import NewTask
 
 
 async def project_activated(conn: asyncpg.Connection, m: events.ProjectActivated) -> None:
@@ -28,7 +29,7 @@ async def project_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: 
     await repo.set_state(conn, project_id, state)
 
 
-async def tasks_added(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
+async def tasks_added(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[NewTask]) -> None:
     await repo.insert_tasks(conn, project_id, tasks)
     found = await repo.get(conn, project_id)
     if found is not None:
@@ -70,3 +71,16 @@ async def quality_updated(
         in_scope = live.project_id == project_id if project_id else found is not None and found[0].domain == domain
         if in_scope:
             await work_repo.end(conn, live, AssignmentState.RELEASED, reopen=True)
+
+
+async def qualification_decided(
+    conn: asyncpg.Connection,
+    expert_id: str,
+    project_id: uuid.UUID,
+    passed: bool,
+    correct: int,
+    answered: int,
+    decided: dt.datetime,
+) -> None:
+    """QA scored the expert's screening test: a pass opens the project's real tasks to them."""
+    await repo.record_qualification(conn, expert_id, project_id, passed, correct, answered, decided)

@@ -7,7 +7,9 @@ process learns of a change (projects activated or changing state, the expert's s
 profile, quality or suspensions). Another replica's change reaches this one within `ttl`.
 
 What must never be stale is checked again in the acquiring statement itself: the expert is active,
-the project is active, no suspension covers it, the per-expert cap is not reached.
+the project is active, no suspension covers it, the expert's quality in the domain meets the
+minimum, the screening test was not failed, the per-expert cap is not reached. The cache only
+saves re-reading the profile rules (degree, fields, languages, cohorts, walls).
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ async def qualified_projects(
     if active is None:
         active = await projects_repo.active(conn)
     return routing_order(
-        [p for p in active if ineligibility(view.expert, view.cohorts, view.quality, p, view.suspended) is None]
+        [
+            p
+            for p in active
+            if ineligibility(view.expert, view.cohorts, view.quality, p, view.suspended, view.failed_screening) is None
+        ]
     )
 
 

@@ -138,10 +138,11 @@ async def submit(
             )
             submission_id = uuid.uuid4()
             created = work_events.submission_created(
-                submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind
+                submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind, ctx.is_screening
             )
+            event = (SUBMISSIONS, a.task_id, created)
             if await repo.record_submission(
-                conn, submission_id, a, payload_bytes, now, active, (SUBMISSIONS, a.task_id, created)
+                conn, submission_id, a, payload_bytes, now, active, ctx.is_screening, event
             ):
                 return submission_id
         raise StateConflict(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -140,6 +141,7 @@ class RoutingView:
     cohorts: frozenset[str]
     quality: dict[str, float]
     suspended: frozenset[str]
+    failed_screening: frozenset[uuid.UUID]
 
 
 async def routing_view(conn: asyncpg.Connection, expert_id: str) -> RoutingView | None:
@@ -150,7 +152,9 @@ async def routing_view(conn: asyncpg.Connection, expert_id: str) -> RoutingView 
                       AS domains,
                   (SELECT coalesce(array_agg(mean ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
                       AS means,
-                  (SELECT coalesce(array_agg(scope), '{}') FROM suspensions WHERE expert_id = $1) AS scopes
+                  (SELECT coalesce(array_agg(scope), '{}') FROM suspensions WHERE expert_id = $1) AS scopes,
+                  (SELECT coalesce(array_agg(project_id), '{}') FROM qualifications
+                   WHERE expert_id = $1 AND NOT passed) AS failed
            FROM experts e WHERE e.expert_id = $1""",
         expert_id,
     )
@@ -161,4 +165,5 @@ async def routing_view(conn: asyncpg.Connection, expert_id: str) -> RoutingView 
         cohorts=frozenset(row["cohorts"]),
         quality=dict(zip(row["domains"], row["means"], strict=True)),
         suspended=frozenset(row["scopes"]),
+        failed_screening=frozenset(row["failed"]),
     )

@@ -10,6 +10,7 @@ import asyncpg
 from cohort.events.v1 import projects_pb2 as events
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_tasking.domain.routing import Criterion, RoutingProject
+from cohort_tasking.domain.tasks import NewTask
 
 
 def from_activated(m: events.ProjectActivated) -> RoutingProject:
@@ -35,6 +36,7 @@ def from_activated(m: events.ProjectActivated) -> RoutingProject:
         per_task_cap_seconds=hourly,
         rubric=tuple(Criterion(c.name, c.scale_min, c.scale_max) for c in m.rubric.criteria),
         instructions=m.instructions_markdown,
+        screening_tasks=q.screening.tasks,
     )
 
 
@@ -116,16 +118,43 @@ async def version(
     return parsed
 
 
-async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
+async def record_qualification(
+    conn: asyncpg.Connection,
+    expert_id: str,
+    project_id: uuid.UUID,
+    passed: bool,
+    correct: int,
+    answered: int,
+    decided: dt.datetime,
+) -> None:
+    """QA's decision on an expert's screening test; a later decision replaces an earlier one."""
     await conn.execute(
-        """INSERT INTO tasks (project_id, task_id, input, is_gold)
-           SELECT $1, t.task_id, t.input, t.is_gold FROM unnest($2::text[], $3::bytea[], $4::bool[])
-                AS t(task_id, input, is_gold)
+        """INSERT INTO qualifications (expert_id, project_id, passed, correct, answered, decide_time)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (expert_id, project_id) DO UPDATE
+           SET passed = EXCLUDED.passed, correct = EXCLUDED.correct, answered = EXCLUDED.answered,
+               decide_time = EXCLUDED.decide_time
+           WHERE qualifications.decide_time <= EXCLUDED.decide_time""",
+        expert_id,
+        project_id,
+        passed,
+        correct,
+        answered,
+        decided,
+    )
+
+
+async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[NewTask]) -> None:
+    await conn.execute(
+        """INSERT INTO tasks (project_id, task_id, input, is_gold, is_screening)
+           SELECT $1, t.task_id, t.input, t.is_gold, t.is_screening
+           FROM unnest($2::text[], $3::bytea[], $4::bool[], $5::bool[]) AS t(task_id, input, is_gold, is_screening)
            ON CONFLICT DO NOTHING""",
         project_id,
-        [t[0] for t in tasks],
-        [t[1] for t in tasks],
-        [t[2] for t in tasks],
+        [t.task_id for t in tasks],
+        [t.input for t in tasks],
+        [t.is_gold for t in tasks],
+        [t.is_screening for t in tasks],
     )
 
 
@@ -134,7 +163,7 @@ async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, 
     status: str = await conn.execute(
         """INSERT INTO slots (project_id, task_id, is_gold)
            SELECT t.project_id, t.task_id, t.is_gold FROM tasks t CROSS JOIN generate_series(1, $2)
-           WHERE t.project_id = $1 AND NOT t.finalized
+           WHERE t.project_id = $1 AND NOT t.finalized AND NOT t.is_screening
              AND NOT EXISTS (SELECT 1 FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id)""",
         project_id,
         overlap,
@@ -165,7 +194,7 @@ async def add_slots(
            SELECT t.project_id, t.task_id, t.is_gold, true FROM tasks t
            CROSS JOIN generate_series(1, greatest(0, least($3, $4 - (
                SELECT count(*) FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id))::int))
-           WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized""",
+           WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized AND NOT t.is_screening""",
         project_id,
         task_id,
         wanted,

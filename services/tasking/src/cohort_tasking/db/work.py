@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_runtime import NOTIFY_RELAY, OutboxInsert
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
-from cohort_tasking.domain.routing import RoutingProject
+from cohort_tasking.domain.routing import PRIOR_QUALITY, RoutingProject
 
 
 def _assignment(r: asyncpg.Record) -> Assignment:
@@ -51,13 +51,16 @@ async def acquire_slot(
     """Lease the first slot the expert may take in `projects` (in that order), or return their
     live lease: one statement, one round trip."""
     r = await conn.fetchrow(
-        "SELECT * FROM acquire_slot($1, $2, $3, $4, $5, $6, $7, $8)",
+        "SELECT * FROM acquire_slot($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         expert_id,
         [p.project_id for p in projects],
         gold_first,
         [p.per_expert_task_cap for p in projects],
         [p.lease for p in projects],
         [p.domain for p in projects],
+        [p.screening_tasks for p in projects],
+        [p.min_quality for p in projects],
+        PRIOR_QUALITY,
         assignment_id,
         now,
     )
@@ -115,12 +118,19 @@ async def beat(
 async def end(conn: asyncpg.Connection, a: Assignment, state: AssignmentState, reopen: bool) -> None:
     await conn.execute("UPDATE assignments SET state = $2 WHERE assignment_id = $1", a.assignment_id, state.value)
     if reopen:
-        # A slot of a finalized task, or of a task already submitted in this slot, stays closed.
+        # A slot of a finalized task stays closed. A screening slot belonged to this lease alone:
+        # it stays closed too, and the expert may be served that screening task again later.
         await conn.execute(
-            """UPDATE slots SET open = true WHERE slot_id = $1
-               AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = slots.project_id
-                               AND t.task_id = slots.task_id AND t.finalized)""",
+            """WITH reopened AS (
+                   UPDATE slots SET open = true WHERE slot_id = $1 AND NOT is_screening
+                     AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = slots.project_id
+                                     AND t.task_id = slots.task_id AND t.finalized)
+               )
+               DELETE FROM expert_tasks e USING slots s
+               WHERE s.slot_id = $1 AND s.is_screening
+                 AND e.expert_id = $2 AND e.project_id = s.project_id AND e.task_id = s.task_id""",
             a.slot_id,
+            a.expert_id,
         )
 
 
@@ -132,12 +142,13 @@ class SubmissionContext:
     assignment: Assignment
     candidate_ids: tuple[str, ...]
     is_gold: bool
+    is_screening: bool
     project_version: dt.datetime | None
 
 
 async def submission_context(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> SubmissionContext | None:
     r = await conn.fetchrow(
-        """SELECT a.*, t.input, t.is_gold, p.update_time AS project_version FROM assignments a
+        """SELECT a.*, t.input, t.is_gold, t.is_screening, p.update_time AS project_version FROM assignments a
            JOIN tasks t ON t.project_id = a.project_id AND t.task_id = a.task_id
            LEFT JOIN projects p ON p.project_id = a.project_id
            WHERE a.assignment_id = $1""",
@@ -146,7 +157,7 @@ async def submission_context(conn: asyncpg.Connection, assignment_id: uuid.UUID)
     if r is None:
         return None
     candidates = tuple(c.candidate_id for c in TaskInput.FromString(r["input"]).candidates)
-    return SubmissionContext(_assignment(r), candidates, r["is_gold"], r["project_version"])
+    return SubmissionContext(_assignment(r), candidates, r["is_gold"], r["is_screening"], r["project_version"])
 
 
 async def record_submission(
@@ -156,13 +167,14 @@ async def record_submission(
     payload: bytes,
     now: dt.datetime,
     active: int,
+    screening: bool,
     event: tuple[str, str | None, Message],
 ) -> bool:
     """Close the lease as submitted, store and count the submission and put its event in the
     outbox, in one statement (one round trip, atomic without an explicit transaction), only if the
     lease is still the one `a` describes (live, same last beat); False, and nothing written, when
     it changed since."""
-    outbox = OutboxInsert([event], first_param=8, when="EXISTS (SELECT 1 FROM done)")
+    outbox = OutboxInsert([event], first_param=9, when="EXISTS (SELECT 1 FROM done)")
     done: int = await conn.fetchval(
         # Composed of constants only; every value is a parameter.
         f"""WITH done AS (
@@ -175,10 +187,13 @@ async def record_submission(
                                         submit_time, active_seconds)
                SELECT $1, d.assignment_id, d.expert_id, d.project_id, d.task_id, $4, $5, $6 FROM done d
            ), counted AS (
-               INSERT INTO expert_project_counts (expert_id, project_id, submissions)
-               SELECT d.expert_id, d.project_id, 1 FROM done d
-               ON CONFLICT (expert_id, project_id)
-               DO UPDATE SET submissions = expert_project_counts.submissions + 1
+               INSERT INTO expert_project_counts (expert_id, project_id, submissions, screening_submissions)
+               SELECT d.expert_id, d.project_id, CASE WHEN $8 THEN 0 ELSE 1 END, CASE WHEN $8 THEN 1 ELSE 0 END
+               FROM done d
+               ON CONFLICT (expert_id, project_id) DO UPDATE
+               SET submissions = expert_project_counts.submissions + EXCLUDED.submissions,
+                   screening_submissions = expert_project_counts.screening_submissions
+                                           + EXCLUDED.screening_submissions
            ), published AS ({outbox.sql})
            SELECT (SELECT count(*) FROM done), {NOTIFY_RELAY}""",  # noqa: S608
         submission_id,
@@ -188,6 +203,7 @@ async def record_submission(
         now,
         active,
         a.last_beat,
+        screening,
         *outbox.args,
     )
     return done == 1

@@ -47,6 +47,7 @@ class RoutingProject:
     per_task_cap_seconds: int  # 0 unless paid hourly
     rubric: tuple[Criterion, ...]
     instructions: str = ""
+    screening_tasks: int = 0  # answers of the screening test each expert gives first (0: no test)
 
 
 def _field_matches(expert_field: str, required: str) -> bool:
@@ -64,10 +65,14 @@ def ineligibility(
     quality: dict[str, float],
     project: RoutingProject,
     suspended: frozenset[str] = frozenset(),
+    failed_screening: frozenset[uuid.UUID] = frozenset(),
 ) -> str | None:
-    """Why `expert` may not work on `project`, or None if they may."""
+    """Why `expert` may not work on `project`, or None if they may (an expert still to take or
+    finish the project's screening test may: they are served its tasks first)."""
     if expert.status is not ExpertStatus.ACTIVE:
         return f"expert is {expert.status.value}"
+    if project.project_id in failed_screening:
+        return "did not pass the project's screening test"
     if suspended.intersection(suspension_scopes(project.domain, project.project_id)):
         return "suspended by QA for this domain or project"
     if project.lab_id in expert.blocked_lab_ids:

@@ -16,6 +16,7 @@ from cohort_tasking.app import catalog
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.labs import record_lab
 from cohort_tasking.domain.labs import KnownLab
+from cohort_tasking.domain.tasks import NewTask
 
 Handler = Callable[[asyncpg.Connection, Event], Awaitable[None]]  # type: ignore[type-arg]
 
@@ -46,7 +47,9 @@ def _state(state: str):  # type: ignore[no-untyped-def]
 async def on_tasks_added(conn: asyncpg.Connection, event: Event[task_events.TasksAdded]) -> None:
     m = event.message
     await catalog.tasks_added(
-        conn, uuid.UUID(m.project_id), [(t.task_id, t.input.SerializeToString(), t.is_gold) for t in m.tasks]
+        conn,
+        uuid.UUID(m.project_id),
+        [NewTask(t.task_id, t.input.SerializeToString(), t.is_gold, t.is_screening) for t in m.tasks],
     )
 
 
@@ -88,6 +91,19 @@ def router(eligibility: EligibilityCache) -> EventRouter:
         await on_quality_updated(conn, event)
         eligibility.forget(event.message.expert_id)
 
+    async def qualification_decided(conn: asyncpg.Connection, event: Event[quality_pb2.QualificationDecided]) -> None:
+        m = event.message
+        await catalog.qualification_decided(
+            conn,
+            m.expert_id,
+            uuid.UUID(m.project_id),
+            m.passed,
+            m.correct,
+            m.answered,
+            m.decide_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("decide_time") else event.time,
+        )
+        eligibility.forget(m.expert_id)
+
     r = EventRouter()
     r.on(labs_pb2.LabCreated, on_lab_created)
     r.on(project_events.ProjectActivated, _then_clear(on_project_activated, eligibility))
@@ -102,4 +118,5 @@ def router(eligibility: EligibilityCache) -> EventRouter:
     r.on(items_pb2.ItemFinalized, on_item_finalized)
     r.on(quality_pb2.ExpertQualityUpdated, quality_updated)
     r.on(quality_pb2.ExtraJudgmentsRequested, on_extra_judgments)
+    r.on(quality_pb2.QualificationDecided, qualification_decided)
     return r

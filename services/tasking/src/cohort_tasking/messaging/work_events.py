@@ -26,6 +26,7 @@ def submission_created(
     active: int,
     is_gold: bool,
     kind: int,
+    is_screening: bool = False,
 ) -> events.SubmissionCreated:
     return events.SubmissionCreated(
         submission_id=str(submission_id),
@@ -39,6 +40,7 @@ def submission_created(
         active_seconds=active,
         is_gold=is_gold,
         data_kind=kind,  # type: ignore[arg-type]
+        is_screening=is_screening,
     )
 
 

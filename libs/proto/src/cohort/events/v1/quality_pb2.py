@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63ohort/events/v1/quality.proto\x12\x10\x63ohort.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n\x14\x45xpertQualityUpdated\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0c\n\x04mean\x18\x03 \x01(\x01\x12\r\n\x05lower\x18\x04 \x01(\x01\x12\r\n\x05upper\x18\x05 \x01(\x01\x12\x10\n\x08\x65vidence\x18\x06 \x01(\x05\x12\x11\n\tsuspended\x18\x07 \x01(\x08\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x0f\n\x07reasons\x18\t \x03(\t\x12)\n\x05\x61s_of\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"R\n\x17\x45xtraJudgmentsRequested\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x12\n\nadditional\x18\x03 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63ohort/events/v1/quality.proto\x12\x10\x63ohort.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n\x14\x45xpertQualityUpdated\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\x0c\n\x04mean\x18\x03 \x01(\x01\x12\r\n\x05lower\x18\x04 \x01(\x01\x12\r\n\x05upper\x18\x05 \x01(\x01\x12\x10\n\x08\x65vidence\x18\x06 \x01(\x05\x12\x11\n\tsuspended\x18\x07 \x01(\x08\x12\x12\n\nproject_id\x18\x08 \x01(\t\x12\x0f\n\x07reasons\x18\t \x03(\t\x12)\n\x05\x61s_of\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa1\x01\n\x14QualificationDecided\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0e\n\x06passed\x18\x03 \x01(\x08\x12\x0f\n\x07\x63orrect\x18\x04 \x01(\x05\x12\x10\n\x08\x61nswered\x18\x05 \x01(\x05\x12/\n\x0b\x64\x65\x63ide_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"R\n\x17\x45xtraJudgmentsRequested\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x12\n\nadditional\x18\x03 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,6 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EXPERTQUALITYUPDATED']._serialized_start=86
   _globals['_EXPERTQUALITYUPDATED']._serialized_end=304
-  _globals['_EXTRAJUDGMENTSREQUESTED']._serialized_start=306
-  _globals['_EXTRAJUDGMENTSREQUESTED']._serialized_end=388
+  _globals['_QUALIFICATIONDECIDED']._serialized_start=307
+  _globals['_QUALIFICATIONDECIDED']._serialized_end=468
+  _globals['_EXTRAJUDGMENTSREQUESTED']._serialized_start=470
+  _globals['_EXTRAJUDGMENTSREQUESTED']._serialized_end=552
 # @@protoc_insertion_point(module_scope)

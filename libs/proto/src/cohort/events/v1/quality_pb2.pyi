@@ -87,6 +87,52 @@ class ExpertQualityUpdated(_message.Message):
 Global___ExpertQualityUpdated: _TypeAlias = ExpertQualityUpdated  # noqa: Y015
 
 @_typing.final
+class QualificationDecided(_message.Message):
+    """QualificationDecided (topic cohort.qa.expert_quality.v1, key: expert_id) says whether an expert
+    passed a project's screening test; routing admits them to its real tasks only after a pass.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    PASSED_FIELD_NUMBER: _builtins.int
+    CORRECT_FIELD_NUMBER: _builtins.int
+    ANSWERED_FIELD_NUMBER: _builtins.int
+    DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    expert_id: _builtins.str
+    """The pseudonymous expert id."""
+    project_id: _builtins.str
+    """The project (UUID)."""
+    passed: _builtins.bool
+    """Whether the expert passed."""
+    correct: _builtins.int
+    """Screening answers scored right."""
+    answered: _builtins.int
+    """Screening answers scored."""
+    @_builtins.property
+    def decide_time(self) -> _timestamp_pb2.Timestamp:
+        """When QA decided."""
+
+    def __init__(
+        self,
+        *,
+        expert_id: _builtins.str = ...,
+        project_id: _builtins.str = ...,
+        passed: _builtins.bool = ...,
+        correct: _builtins.int = ...,
+        answered: _builtins.int = ...,
+        decide_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered", b"answered", "correct", b"correct", "decide_time", b"decide_time", "expert_id", b"expert_id", "passed", b"passed", "project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QualificationDecided: _TypeAlias = QualificationDecided  # noqa: Y015
+
+@_typing.final
 class ExtraJudgmentsRequested(_message.Message):
     """ExtraJudgmentsRequested (topic cohort.qa.requests.v1, key: project_id) asks routing for more
     independent judgments on a task whose agreement is low (adaptive overlap).

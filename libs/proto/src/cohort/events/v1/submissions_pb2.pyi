@@ -38,6 +38,7 @@ class SubmissionCreated(_message.Message):
     ACTIVE_SECONDS_FIELD_NUMBER: _builtins.int
     IS_GOLD_FIELD_NUMBER: _builtins.int
     DATA_KIND_FIELD_NUMBER: _builtins.int
+    IS_SCREENING_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     """The submission (UUID)."""
     project_id: _builtins.str
@@ -54,6 +55,10 @@ class SubmissionCreated(_message.Message):
     """Whether the task is gold (QA scores it against the reference)."""
     data_kind: _projects_pb2.DataKind.ValueType
     """The project's data kind."""
+    is_screening: _builtins.bool
+    """A screening answer: QA scores it for the expert's qualification; it earns nothing and is
+    never part of an item.
+    """
     @_builtins.property
     def submit_time(self) -> _timestamp_pb2.Timestamp:
         """When it was submitted."""
@@ -80,10 +85,11 @@ class SubmissionCreated(_message.Message):
         active_seconds: _builtins.int = ...,
         is_gold: _builtins.bool = ...,
         data_kind: _projects_pb2.DataKind.ValueType = ...,
+        is_screening: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "payload", b"payload", "submit_time", b"submit_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "payload", b"payload", "project_id", b"project_id", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "is_screening", b"is_screening", "payload", b"payload", "project_id", b"project_id", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from cohort.types.v1 import tasks_pb2 as cohort_dot_types_dot_v1_dot_tasks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/events/v1/tasks.proto\x12\x10\x63ohort.events.v1\x1a\x1b\x63ohort/types/v1/tasks.proto\"L\n\nTasksAdded\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12*\n\x05tasks\x18\x02 \x03(\x0b\x32\x1b.cohort.events.v1.AddedTask\"X\n\tAddedTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12)\n\x05input\x18\x02 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12\x0f\n\x07is_gold\x18\x03 \x01(\x08\"b\n\x13GoldReferencesAdded\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x37\n\nreferences\x18\x02 \x03(\x0b\x32#.cohort.events.v1.GoldTaskReference\"W\n\x11GoldTaskReference\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x31\n\treference\x18\x02 \x01(\x0b\x32\x1e.cohort.types.v1.GoldReferenceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/events/v1/tasks.proto\x12\x10\x63ohort.events.v1\x1a\x1b\x63ohort/types/v1/tasks.proto\"L\n\nTasksAdded\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12*\n\x05tasks\x18\x02 \x03(\x0b\x32\x1b.cohort.events.v1.AddedTask\"n\n\tAddedTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12)\n\x05input\x18\x02 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12\x0f\n\x07is_gold\x18\x03 \x01(\x08\x12\x14\n\x0cis_screening\x18\x04 \x01(\x08\"b\n\x13GoldReferencesAdded\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x37\n\nreferences\x18\x02 \x03(\x0b\x32#.cohort.events.v1.GoldTaskReference\"W\n\x11GoldTaskReference\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12\x31\n\treference\x18\x02 \x01(\x0b\x32\x1e.cohort.types.v1.GoldReferenceb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TASKSADDED']._serialized_start=79
   _globals['_TASKSADDED']._serialized_end=155
   _globals['_ADDEDTASK']._serialized_start=157
-  _globals['_ADDEDTASK']._serialized_end=245
-  _globals['_GOLDREFERENCESADDED']._serialized_start=247
-  _globals['_GOLDREFERENCESADDED']._serialized_end=345
-  _globals['_GOLDTASKREFERENCE']._serialized_start=347
-  _globals['_GOLDTASKREFERENCE']._serialized_end=434
+  _globals['_ADDEDTASK']._serialized_end=267
+  _globals['_GOLDREFERENCESADDED']._serialized_start=269
+  _globals['_GOLDREFERENCESADDED']._serialized_end=367
+  _globals['_GOLDTASKREFERENCE']._serialized_start=369
+  _globals['_GOLDTASKREFERENCE']._serialized_end=456
 # @@protoc_insertion_point(module_scope)

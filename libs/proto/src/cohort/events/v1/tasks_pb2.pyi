@@ -59,10 +59,13 @@ class AddedTask(_message.Message):
     TASK_ID_FIELD_NUMBER: _builtins.int
     INPUT_FIELD_NUMBER: _builtins.int
     IS_GOLD_FIELD_NUMBER: _builtins.int
+    IS_SCREENING_FIELD_NUMBER: _builtins.int
     task_id: _builtins.str
     """The client-chosen task id, unique within the project."""
     is_gold: _builtins.bool
     """Whether it is a gold task."""
+    is_screening: _builtins.bool
+    """Whether it belongs to the project's screening test (then also gold)."""
     @_builtins.property
     def input(self) -> _tasks_pb2.TaskInput:
         """What the expert sees."""
@@ -73,10 +76,11 @@ class AddedTask(_message.Message):
         task_id: _builtins.str = ...,
         input: _tasks_pb2.TaskInput | None = ...,
         is_gold: _builtins.bool = ...,
+        is_screening: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["input", b"input", "is_gold", b"is_gold", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["input", b"input", "is_gold", b"is_gold", "is_screening", b"is_screening", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

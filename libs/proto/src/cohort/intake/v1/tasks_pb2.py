@@ -26,29 +26,29 @@ from cohort.types.v1 import tasks_pb2 as cohort_dot_types_dot_v1_dot_tasks__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/intake/v1/tasks.proto\x12\x10\x63ohort.intake.v1\x1a\x1b\x63ohort/types/v1/tasks.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"s\n\x07NewTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12)\n\x05input\x18\x02 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12,\n\x04gold\x18\x03 \x01(\x0b\x32\x1e.cohort.types.v1.GoldReference\"\xc6\x01\n\x04Task\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12)\n\x05input\x18\x03 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12,\n\x04gold\x18\x04 \x01(\x0b\x32\x1e.cohort.types.v1.GoldReference\x12\x0f\n\x07is_gold\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"O\n\x0f\x41\x64\x64TasksRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12(\n\x05tasks\x18\x02 \x03(\x0b\x32\x19.cohort.intake.v1.NewTask\"@\n\x10\x41\x64\x64TasksResponse\x12\x13\n\x0b\x61\x64\x64\x65\x64_count\x18\x01 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x02 \x01(\x05\"5\n\x0eGetTaskRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"7\n\x0fGetTaskResponse\x12$\n\x04task\x18\x01 \x01(\x0b\x32\x16.cohort.intake.v1.Task\"M\n\x10ListTasksRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"S\n\x11ListTasksResponse\x12%\n\x05tasks\x18\x01 \x03(\x0b\x32\x16.cohort.intake.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x86\x02\n\x0bTaskService\x12Q\n\x08\x41\x64\x64Tasks\x12!.cohort.intake.v1.AddTasksRequest\x1a\".cohort.intake.v1.AddTasksResponse\x12N\n\x07GetTask\x12 .cohort.intake.v1.GetTaskRequest\x1a!.cohort.intake.v1.GetTaskResponse\x12T\n\tListTasks\x12\".cohort.intake.v1.ListTasksRequest\x1a#.cohort.intake.v1.ListTasksResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/intake/v1/tasks.proto\x12\x10\x63ohort.intake.v1\x1a\x1b\x63ohort/types/v1/tasks.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x86\x01\n\x07NewTask\x12\x0f\n\x07task_id\x18\x01 \x01(\t\x12)\n\x05input\x18\x02 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12,\n\x04gold\x18\x03 \x01(\x0b\x32\x1e.cohort.types.v1.GoldReference\x12\x11\n\tscreening\x18\x04 \x01(\x08\"\xd9\x01\n\x04Task\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12)\n\x05input\x18\x03 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12,\n\x04gold\x18\x04 \x01(\x0b\x32\x1e.cohort.types.v1.GoldReference\x12\x0f\n\x07is_gold\x18\x05 \x01(\x08\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tscreening\x18\x07 \x01(\x08\"O\n\x0f\x41\x64\x64TasksRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12(\n\x05tasks\x18\x02 \x03(\x0b\x32\x19.cohort.intake.v1.NewTask\"@\n\x10\x41\x64\x64TasksResponse\x12\x13\n\x0b\x61\x64\x64\x65\x64_count\x18\x01 \x01(\x05\x12\x17\n\x0funchanged_count\x18\x02 \x01(\x05\"5\n\x0eGetTaskRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"7\n\x0fGetTaskResponse\x12$\n\x04task\x18\x01 \x01(\x0b\x32\x16.cohort.intake.v1.Task\"M\n\x10ListTasksRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"S\n\x11ListTasksResponse\x12%\n\x05tasks\x18\x01 \x03(\x0b\x32\x16.cohort.intake.v1.Task\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x86\x02\n\x0bTaskService\x12Q\n\x08\x41\x64\x64Tasks\x12!.cohort.intake.v1.AddTasksRequest\x1a\".cohort.intake.v1.AddTasksResponse\x12N\n\x07GetTask\x12 .cohort.intake.v1.GetTaskRequest\x1a!.cohort.intake.v1.GetTaskResponse\x12T\n\tListTasks\x12\".cohort.intake.v1.ListTasksRequest\x1a#.cohort.intake.v1.ListTasksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.intake.v1.tasks_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NEWTASK']._serialized_start=112
-  _globals['_NEWTASK']._serialized_end=227
-  _globals['_TASK']._serialized_start=230
-  _globals['_TASK']._serialized_end=428
-  _globals['_ADDTASKSREQUEST']._serialized_start=430
-  _globals['_ADDTASKSREQUEST']._serialized_end=509
-  _globals['_ADDTASKSRESPONSE']._serialized_start=511
-  _globals['_ADDTASKSRESPONSE']._serialized_end=575
-  _globals['_GETTASKREQUEST']._serialized_start=577
-  _globals['_GETTASKREQUEST']._serialized_end=630
-  _globals['_GETTASKRESPONSE']._serialized_start=632
-  _globals['_GETTASKRESPONSE']._serialized_end=687
-  _globals['_LISTTASKSREQUEST']._serialized_start=689
-  _globals['_LISTTASKSREQUEST']._serialized_end=766
-  _globals['_LISTTASKSRESPONSE']._serialized_start=768
-  _globals['_LISTTASKSRESPONSE']._serialized_end=851
-  _globals['_TASKSERVICE']._serialized_start=854
-  _globals['_TASKSERVICE']._serialized_end=1116
+  _globals['_NEWTASK']._serialized_start=113
+  _globals['_NEWTASK']._serialized_end=247
+  _globals['_TASK']._serialized_start=250
+  _globals['_TASK']._serialized_end=467
+  _globals['_ADDTASKSREQUEST']._serialized_start=469
+  _globals['_ADDTASKSREQUEST']._serialized_end=548
+  _globals['_ADDTASKSRESPONSE']._serialized_start=550
+  _globals['_ADDTASKSRESPONSE']._serialized_end=614
+  _globals['_GETTASKREQUEST']._serialized_start=616
+  _globals['_GETTASKREQUEST']._serialized_end=669
+  _globals['_GETTASKRESPONSE']._serialized_start=671
+  _globals['_GETTASKRESPONSE']._serialized_end=726
+  _globals['_LISTTASKSREQUEST']._serialized_start=728
+  _globals['_LISTTASKSREQUEST']._serialized_end=805
+  _globals['_LISTTASKSRESPONSE']._serialized_start=807
+  _globals['_LISTTASKSRESPONSE']._serialized_end=890
+  _globals['_TASKSERVICE']._serialized_start=893
+  _globals['_TASKSERVICE']._serialized_end=1155
 # @@protoc_insertion_point(module_scope)

@@ -29,8 +29,13 @@ class NewTask(_message.Message):
     TASK_ID_FIELD_NUMBER: _builtins.int
     INPUT_FIELD_NUMBER: _builtins.int
     GOLD_FIELD_NUMBER: _builtins.int
+    SCREENING_FIELD_NUMBER: _builtins.int
     task_id: _builtins.str
     """Client-chosen id, unique within the project: 1..128 of letters, digits, '-', '_', '.', ':'."""
+    screening: _builtins.bool
+    """A screening task: part of the project's qualification test (needs gold), served only to
+    experts taking the test and never delivered as an item.
+    """
     @_builtins.property
     def input(self) -> _tasks_pb2.TaskInput:
         """What the expert sees."""
@@ -45,10 +50,11 @@ class NewTask(_message.Message):
         task_id: _builtins.str = ...,
         input: _tasks_pb2.TaskInput | None = ...,
         gold: _tasks_pb2.GoldReference | None = ...,
+        screening: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["gold", b"gold", "input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["gold", b"gold", "input", b"input", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["gold", b"gold", "input", b"input", "screening", b"screening", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -66,12 +72,15 @@ class Task(_message.Message):
     GOLD_FIELD_NUMBER: _builtins.int
     IS_GOLD_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    SCREENING_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     task_id: _builtins.str
     """The client-chosen id."""
     is_gold: _builtins.bool
     """Whether this is a gold task."""
+    screening: _builtins.bool
+    """Whether it is a screening task."""
     @_builtins.property
     def input(self) -> _tasks_pb2.TaskInput:
         """What the expert sees."""
@@ -93,10 +102,11 @@ class Task(_message.Message):
         gold: _tasks_pb2.GoldReference | None = ...,
         is_gold: _builtins.bool = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        screening: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "gold", b"gold", "input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "gold", b"gold", "input", b"input", "is_gold", b"is_gold", "project_id", b"project_id", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "gold", b"gold", "input", b"input", "is_gold", b"is_gold", "project_id", b"project_id", "screening", b"screening", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -101,6 +101,7 @@ class Qualifications(_message.Message):
     LANGUAGES_FIELD_NUMBER: _builtins.int
     COHORT_IDS_FIELD_NUMBER: _builtins.int
     MINIMUM_QUALITY_FIELD_NUMBER: _builtins.int
+    SCREENING_FIELD_NUMBER: _builtins.int
     minimum_degree: Global___DegreeLevel.ValueType
     """Lowest degree admitted."""
     minimum_quality: _builtins.float
@@ -117,6 +118,10 @@ class Qualifications(_message.Message):
     def cohort_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Cohorts, any one of which the expert must belong to; empty admits everyone."""
 
+    @_builtins.property
+    def screening(self) -> Global___Screening:
+        """A screening test every expert passes before working on real tasks; unset: none."""
+
     def __init__(
         self,
         *,
@@ -125,14 +130,45 @@ class Qualifications(_message.Message):
         languages: _abc.Iterable[_builtins.str] | None = ...,
         cohort_ids: _abc.Iterable[_builtins.str] | None = ...,
         minimum_quality: _builtins.float = ...,
+        screening: Global___Screening | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["screening", b"screening"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort_ids", b"cohort_ids", "fields", b"fields", "languages", b"languages", "minimum_degree", b"minimum_degree", "minimum_quality", b"minimum_quality"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort_ids", b"cohort_ids", "fields", b"fields", "languages", b"languages", "minimum_degree", b"minimum_degree", "minimum_quality", b"minimum_quality", "screening", b"screening"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Qualifications: _TypeAlias = Qualifications  # noqa: Y015
+
+@_typing.final
+class Screening(_message.Message):
+    """Screening is a qualification test made of the project's screening tasks (gold tasks added with
+    screening set): an expert answers `tasks` of them, QA scores the answers against their gold
+    references, and the expert works real tasks only with at least `pass_share` right. Only for
+    preference and rubric-grade projects, whose answers QA can score without a reviewer.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TASKS_FIELD_NUMBER: _builtins.int
+    PASS_SHARE_FIELD_NUMBER: _builtins.int
+    tasks: _builtins.int
+    """Screening tasks each expert answers, 1..50; the project needs at least this many to activate."""
+    pass_share: _builtins.float
+    """Share of answers that must be right to pass, in (0, 1]."""
+    def __init__(
+        self,
+        *,
+        tasks: _builtins.int = ...,
+        pass_share: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["pass_share", b"pass_share", "tasks", b"tasks"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Screening: _TypeAlias = Screening  # noqa: Y015
 
 @_typing.final
 class RubricCriterion(_message.Message):
