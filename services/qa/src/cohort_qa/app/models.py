@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 REFIT_EVERY = 50
 """Accepted judgments a project gains before its model is refitted."""
 
+PRIOR_JUDGMENTS = 2.0
+"""Weight, in judgments per true class, of what QA's quality estimate says of an expert when their
+confusion matrix is fitted (see dawid_skene.fit)."""
+
 
 async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -> int:
     """Refit one project's model; returns the number of judgments it used."""
@@ -62,7 +66,8 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     if not labels:
         return 0
     k = max(2, max(labels) + 1, *(len(o) for o in orders.values()))
-    initial = dawid_skene.one_coin(np.array([estimates[e].mean if e in estimates else PRIOR_MEAN for e in experts]), k)
+    known = dawid_skene.one_coin(np.array([estimates[e].mean if e in estimates else PRIOR_MEAN for e in experts]), k)
+    initial = known.copy()
     for e, matrix in previous.items():
         if matrix.shape == (k, k):
             initial[expert_index[e]] = matrix
@@ -77,6 +82,8 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         n_classes=k,
         initial_confusion=initial,
         initial_priors=priors if priors is not None and priors.shape == (k,) else None,
+        prior_confusion=known,
+        prior_judgments=PRIOR_JUDGMENTS,
     )
     metrics.model_fit_seconds.observe(time.perf_counter() - started)
     async with pool.acquire() as conn, conn.transaction():

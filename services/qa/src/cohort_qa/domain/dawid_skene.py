@@ -81,11 +81,14 @@ def m_step(
     labels: np.ndarray,
     posteriors: np.ndarray,
     n_workers: int,
+    pseudo_counts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     n_classes = posteriors.shape[1]
     priors = posteriors.mean(axis=0)
     priors = (priors + 1e-6) / (priors + 1e-6).sum()
     counts = np.full((n_workers, n_classes, n_classes), SMOOTHING)
+    if pseudo_counts is not None:
+        counts += pseudo_counts
     # counts[w, k, l] += P(item's class = k) for each judgment (item, w, l).
     np.add.at(counts, (workers, slice(None), labels), posteriors[items])  # type: ignore[arg-type]
     confusion = counts / counts.sum(axis=2, keepdims=True)
@@ -104,7 +107,15 @@ def fit(
     initial_priors: np.ndarray | None = None,
     max_iterations: int = 100,
     tolerance: float = 1e-6,
+    prior_confusion: np.ndarray | None = None,
+    prior_judgments: float = 0.0,
 ) -> Fit:
+    """EM from `initial_confusion` (or majority vote). With `prior_confusion`, each worker's matrix
+    is a posterior mean under a Dirichlet prior worth `prior_judgments` judgments per true class
+    centred on it: a worker with a handful of judgments stays near what is known of them instead
+    of being fitted to certainty. Without it, sparse data (many workers with one to three
+    judgments, three per item) lets EM fit extreme matrices and can settle in the label-swapped
+    solution where every worker is "always wrong"; that happened on a replayed RTE crowd."""
     items = np.asarray(items, dtype=np.int64)
     workers = np.asarray(workers, dtype=np.int64)
     labels = np.asarray(labels, dtype=np.int64)
@@ -113,11 +124,12 @@ def fit(
         posteriors = e_step(items, workers, labels, n_items, priors, initial_confusion)
     else:
         posteriors = majority_posteriors(items, labels, n_items, n_classes)
-    priors, confusion = m_step(items, workers, labels, posteriors, n_workers)
+    pseudo = prior_judgments * prior_confusion if prior_confusion is not None else None
+    priors, confusion = m_step(items, workers, labels, posteriors, n_workers, pseudo)
     iteration = 0
     for iteration in range(1, max_iterations + 1):  # noqa: B007 - reported in the fit
         updated = e_step(items, workers, labels, n_items, priors, confusion)
-        priors, confusion = m_step(items, workers, labels, updated, n_workers)
+        priors, confusion = m_step(items, workers, labels, updated, n_workers, pseudo)
         change = float(np.abs(updated - posteriors).max()) if updated.size else 0.0
         posteriors = updated
         if change < tolerance:
