@@ -5,6 +5,11 @@ colluding pairs (who agree on a coin flip per task, right or wrong), experts who
 and reviewers. Tasks are generated preference items whose better candidate is known (shown in a
 random order), so a run can score what the platform delivered against the truth.
 
+Or a real crowd replayed (`rte_crowd`): the items of ../shared/data/crowd/rte.standardized.tsv
+(textual entailment, 10 crowd labels per item, expert-labelled truth) become tasks, and each real
+worker becomes one simulated expert who answers exactly what that worker answered, skipping
+(releasing) every item the worker never labelled. Routing decides who sees what, as in production.
+
 Experts take real time per task (tasking measures active time, and QA rejects implausibly fast
 work), except spammers, which is how QA catches them.
 """
@@ -12,12 +17,14 @@ work), except spammers, which is how QA catches them.
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
 import random
 import statistics
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 
@@ -37,6 +44,7 @@ class Profile:
     spam: bool = False
     collude: bool = False
     abandon: float = 0.0
+    replay: bool = False  # answers what a real crowd worker answered (Simulation.replay)
 
 
 PROFILES = {
@@ -46,6 +54,7 @@ PROFILES = {
     "spammer": Profile("spammer", spam=True),
     "colluder": Profile("colluder", collude=True),
     "abandoner": Profile("abandoner", accuracy=0.9, abandon=0.4),
+    "replay": Profile("replay", replay=True),
 }
 
 
@@ -87,6 +96,37 @@ def preference_tasks(n: int, seed: int = 7, gold_share: float = 0.1) -> list[Tas
     return tasks
 
 
+def rte_crowd(
+    path: Path, items: int, seed: int = 5, gold_share: float = 0.1
+) -> tuple[list[Task], dict[str, dict[str, str]]]:
+    """`items` RTE items (a fixed-seed sample) as preference tasks whose better candidate is the
+    item's truth ("a": entailment, "b": none), and every worker's labels on them as first choices,
+    by expert id (exp_rte + the worker id)."""
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    truth = {r["orig_id"]: r["gold"] for r in rows}
+    chosen = sorted(random.Random(seed).sample(sorted(truth, key=int), items), key=int)
+    rng = random.Random(seed + 1)
+    tasks = []
+    for item in chosen:
+        better = "a" if truth[item] == "1" else "b"
+        shown = ("a", "b") if rng.random() < 0.5 else ("b", "a")
+        contents = {
+            "a": f"Answer a to RTE {item}: the text entails the hypothesis.",
+            "b": f"Answer b to RTE {item}: the text does not entail the hypothesis.",
+        }
+        prompt = f"RTE item {item}: does the text entail the hypothesis?"
+        tasks.append(Task(f"rte{item}", better, shown, prompt, contents, gold=rng.random() < gold_share))
+    wanted = set(chosen)
+    replay: dict[str, dict[str, str]] = defaultdict(dict)
+    for r in rows:
+        if r["orig_id"] in wanted:
+            replay[f"exp_rte{r['!amt_worker_ids'].lower()}"][f"rte{r['orig_id']}"] = (
+                "a" if r["response"] == "1" else "b"
+            )
+    return tasks, dict(replay)
+
+
 @dataclass
 class ExpertStats:
     acquired: int = 0
@@ -108,6 +148,8 @@ class Simulation:
     """(task, expert, first choice) of every submission handed in."""
     acquire_latency: list[float] = field(default_factory=list)
     reviews: int = 0
+    replay: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Replayed crowd: expert -> task -> the first choice their real worker gave."""
 
     @staticmethod
     def population(counts: dict[str, int], reviewers: int, tag: str) -> tuple[list[tuple[str, Profile]], list[str]]:
@@ -124,6 +166,8 @@ class Simulation:
         return out
 
     def choose(self, expert: str, profile: Profile, task: Task, rng: random.Random) -> str:
+        if profile.replay:
+            return self.replay[expert][task.task_id]
         if profile.spam:
             return rng.choice("ab")
         if profile.first_shown:
@@ -159,7 +203,8 @@ class Simulation:
             a = reply.assignment
             stats.acquired += 1
             stats.last_work_time = time.monotonic()
-            if profile.abandon and rng.random() < profile.abandon:
+            skip = profile.replay and a.task_id not in self.replay.get(expert, {})  # their worker never saw it
+            if skip or (profile.abandon and rng.random() < profile.abandon):
                 await work.ReleaseTask(work_pb2.ReleaseTaskRequest(assignment_id=a.assignment_id), metadata=md)
                 stats.released += 1
                 continue
@@ -209,12 +254,13 @@ class Simulation:
             )
             self.reviews += 1
 
-    def majority_accuracy(self, overlap: int) -> float:
-        """What the same crowd delivers without QA: per task, the majority of the first `overlap`
-        first choices handed in (spam, bias and collusion included), ties broken by a fixed coin."""
+    def majority_accuracy(self, overlap: int, only: set[str] | None = None) -> float:
+        """What the same crowd delivers without QA: per task (of `only`, when given), the majority
+        of the first `overlap` first choices handed in (spam, bias and collusion included), ties
+        broken by a fixed coin."""
         votes: dict[str, list[str]] = defaultdict(list)
         for task, _expert, first in self.judgments:
-            if len(votes[task]) < overlap:
+            if (only is None or task in only) and len(votes[task]) < overlap:
                 votes[task].append(first)
         rng = random.Random(3)
         right = 0

@@ -7,6 +7,10 @@ and activates it. The simulated experts work through the real gRPC APIs until th
 delivered; QA checks, scores gold, queues reviews, decides, aggregates and finalizes items; payout
 credits the ledger. Then a payout run writes a SEPA file, the lab exports its deliverables as
 JSONL, and a report compares what was delivered with the hidden truth.
+
+`--crowd rte` replays a real crowd instead: 100 items of the RTE textual-entailment dataset
+(../shared/data/crowd) with each of their real workers as a simulated expert answering exactly what
+that worker answered (`make demo-rte`).
 """
 
 from __future__ import annotations
@@ -29,12 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from cohort_client import AsyncLabClient, CohortError, LabClient
 from cohort_client.lab import spec_from_dict
 from cohort_client.operator import Endpoints, OperatorClient
-from simulator import FIELD, Simulation, preference_tasks  # type: ignore[import-not-found]
+from simulator import FIELD, PROFILES, Simulation, preference_tasks, rte_crowd  # type: ignore[import-not-found]
 
 from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort_runtime.tokens import issue_token
 
 OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
+CROWD = Path(os.environ.get("COHORT_CROWD_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "crowd"))
 POPULATION = {"accurate": 14, "noisy": 4, "first_shown": 3, "spammer": 4, "colluder": 4, "abandoner": 2}
 
 
@@ -107,16 +112,28 @@ async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", type=int, default=60)
+    parser.add_argument("--tasks", type=int, default=0, help="tasks (default 60; 100 items with --crowd rte)")
     parser.add_argument("--minutes", type=float, default=6.0)
+    parser.add_argument("--crowd", choices=["simulated", "rte"], default="simulated")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     private_key = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
     operator_token = issue_token(private_key, kind="operator", subject="demo-operator")
     tag = uuid.uuid4().hex[:6]
-    experts, reviewers = Simulation.population(POPULATION, 3, tag)
-    tasks = preference_tasks(args.tasks, seed=int(tag, 16) % 1000)
-    sim = Simulation(experts, reviewers, {t.task_id: t for t in tasks})
+    if args.crowd == "rte":
+        tasks, replay = rte_crowd(CROWD / "rte.standardized.tsv", args.tasks or 100)
+        # The real workers keep their ids (a replay is repeatable); a fresh tag keeps runs apart.
+        replay = {f"{e}{tag}": answers for e, answers in replay.items()}
+        experts = [(e, PROFILES["replay"]) for e in sorted(replay)]
+        reviewers = Simulation.population({}, 3, tag)[1]
+        population = f"{len(experts)} replayed RTE workers"
+    else:
+        experts, reviewers = Simulation.population(POPULATION, 3, tag)
+        tasks, replay = preference_tasks(args.tasks or 60, seed=int(tag, 16) % 1000), {}
+        population = ", ".join(f"{n} {k}" for k, n in POPULATION.items())
+    # RTE's texts are longer: QA's pace check (3 s + reading at 150 chars/s) asks for ~4.1 s a task.
+    think = (4.6, 5.6) if args.crowd == "rte" else (3.3, 4.2)
+    sim = Simulation(experts, reviewers, {t.task_id: t for t in tasks}, think_seconds=think, replay=replay)
 
     with OperatorClient(Endpoints(), operator_token) as op:
         lab = op.create_lab(f"Demo Lab {tag}")
@@ -131,11 +148,11 @@ def main() -> int:
                     country_code="DE", currency_code="EUR",
                 )
             )  # fmt: skip
-        say(f"operator: {len(experts)} experts ({', '.join(f'{n} {k}' for k, n in POPULATION.items())}) "
+        say(f"operator: {len(experts)} experts ({population}) "
             f"and {len(reviewers)} reviewers registered, with payees")  # fmt: skip
 
         with LabClient("127.0.0.1:50051", key) as lab_client:
-            project = lab_client.create_project(spec_from_dict(spec(args.tasks)))
+            project = lab_client.create_project(spec_from_dict(spec(len(tasks))))
             added, _ = lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
             lab_client.activate(project.project_id)
             pid = project.project_id
@@ -171,6 +188,7 @@ def report(  # type: ignore[no-untyped-def]
         chosen = record["chosen"] if isinstance(record["chosen"], str) else record["chosen"][-1]["content"]
         right += f"Answer {sim.tasks[item.task_id].better} to" in chosen
     accuracy = right / len(items) if items else float("nan")
+    baseline = sim.majority_accuracy(3, {item.task_id for item in items})
     bad = {e for e, p in sim.experts if p.spam or p.first_shown or p.collude}
     # Caught: suspended by QA, or QA's estimate of them already below the project's minimum (0.6).
     flagged = set(quality.flagged_expert_ids) | {
@@ -178,6 +196,13 @@ def report(  # type: ignore[no-untyped-def]
     }
     caught = flagged & bad
     precision = len(caught) / len(flagged) if flagged else float("nan")
+    if bad:
+        catch = (
+            f"{len(flagged)} flagged: precision {precision:.2f}, recall {len(caught) / len(bad):.2f} "
+            f"(spammers, position-biased, colluders: {len(bad)})"
+        )
+    else:  # a replayed crowd has no planted bad experts: say whom QA rated low instead
+        catch = f"{len(flagged)} of {len(sim.experts)} replayed workers rated below 0.6 or suspended"
     items_path = ".local/demo/items.jsonl"
     spammers = [e for e, p in sim.experts if p.spam]
     by_kind: defaultdict[str, list[float]] = defaultdict(list)
@@ -188,9 +213,8 @@ def report(  # type: ignore[no-untyped-def]
         "",
         "=== Cohort demo report ===",
         f"items delivered            {len(items)} (target {project.spec.target_accepted_items}) -> {items_path}",
-        f"delivered label accuracy   {accuracy:.3f} vs {sim.majority_accuracy(3):.3f} for a majority of 3 without QA",
-        f"bad experts caught by QA   {len(flagged)} flagged: precision {precision:.2f}, "
-        f"recall {len(caught) / len(bad):.2f} (spammers, position-biased, colluders: {len(bad)})",
+        f"delivered label accuracy   {accuracy:.3f} vs {baseline:.3f} for a majority of 3 without QA (same items)",
+        f"bad experts caught by QA   {catch}",
         f"spammers' submissions      {[sim.stats[e].submitted for e in spammers]} (QA rejects them as too fast)",
         "QA's quality estimates     " + ", ".join(
             f"{k} {statistics.fmean(v):.2f}" for k, v in by_kind.items() if v
