@@ -117,6 +117,22 @@ async def test_split_judgments_request_more_until_the_maximum_overlap(qa) -> Non
     assert len(await qa.published(quality_pb2.ExtraJudgmentsRequested)) == 1
 
 
+async def test_rejections_that_use_up_the_last_slots_finalize_with_what_there_is(qa) -> None:
+    """Tasking never opens more than the maximum overlap of slots, and rejected submissions used
+    some: when every possible submission is in and decided, the item is made from the accepted
+    ones instead of waiting forever for a judgment that cannot come (a demo run stalled so)."""
+    pid = await qa.project("preference", tasks=1, overlap=2, max_overlap=3)
+    spam = [await qa.submit(pid, "t0", f"s{i}", pref("b", "a"), active_seconds=0) for i in range(2)]
+    for s in spam:
+        await qa.state(s, "rejected")
+    assert await qa.published(items_pb2.ItemFinalized) == []
+    good = await qa.submit(pid, "t0", "e1", pref("a", "b"))
+    await qa.state(good, "accepted")
+    await qa.until(lambda: qa.published(items_pb2.ItemFinalized), "the item from the one accepted judgment")
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert list(item.preference.ranking) == ["a", "b"] and list(item.expert_ids) == ["e1"]
+
+
 async def test_submissions_before_their_project_wait_and_are_then_judged(qa) -> None:
     pid = str(uuid.uuid4())
     early = await qa.submit(pid, "t0", "e1", sft("x"))

@@ -157,7 +157,9 @@ async def evaluate(
     await repo.apply(conn, decisions)
     await reviews_repo.enqueue(conn, reviews)
     out += await quality_app.record(conn, project, dict(evidence), now)
-    out += await progress.advance(conn, project, accepted_tasks, now, metrics)
+    # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
+    # with the judgments it has, and replace_rejected asks for nothing).
+    out += await progress.advance(conn, project, accepted_tasks + rejected_tasks, now, metrics)
     out += await progress.replace_rejected(conn, project, rejected_tasks)
     return out
 

@@ -51,9 +51,16 @@ async def advance(
         return []
     rows_by_task = await submissions_repo.judgments_of_tasks(conn, project.project_id, [t.task_id for t in open_tasks])
     ready = []
+    most = max(project.max_overlap, project.overlap)
+    exhausted: set[str] = set()
     for task in open_tasks:
-        accepted = [r for r in rows_by_task.get(task.task_id, []) if r["state"] == "accepted"]
-        if len(accepted) >= (task.target_overlap or project.overlap):
+        rows = rows_by_task.get(task.task_id, [])
+        accepted = [r for r in rows if r["state"] == "accepted"]
+        # Rejected submissions used up slots too, and tasking never opens more than the maximum
+        # overlap: once that many are decided, no judgment will come; finalize with what there is.
+        if sum(1 for r in rows if r["state"] in ("accepted", "rejected")) >= most:
+            exhausted.add(task.task_id)
+        if accepted and (len(accepted) >= (task.target_overlap or project.overlap) or task.task_id in exhausted):
             ready.append((task, accepted))
     if not ready:
         return []
@@ -95,6 +102,7 @@ async def advance(
                 candidate_ids=view.candidate_ids if view else (),
                 acceptance_rate=len(accepted) / decided if decided else 1.0,
                 priors=priors,
+                no_more=task.task_id in exhausted,
             )
         if outcome.needs_more:
             targets.append((task.task_id, len(accepted) + 1))

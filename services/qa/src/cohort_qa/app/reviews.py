@@ -134,9 +134,8 @@ async def submit(
         ]
         evidence = {submission["expert_id"]: quality.review(reviews.normalized_total(project, total), accept)}
         out += await quality_app.record(conn, project, evidence, now)
-        if accept:
-            out += await progress.advance(conn, project, [row["task_id"]], now, metrics)
-        else:
+        out += await progress.advance(conn, project, [row["task_id"]], now, metrics)
+        if not accept:
             out += await progress.replace_rejected(conn, project, [row["task_id"]])
         await add_events(conn, out)
         return Submitted(total, True)

@@ -81,10 +81,12 @@ def aggregate(
     candidate_ids: tuple[str, ...] = (),
     acceptance_rate: float = 1.0,
     priors: np.ndarray | None = None,
+    no_more: bool = False,
 ) -> Outcome:
+    """`no_more`: the task can get no further judgment (its slots are used up), so never ask."""
     if not judgments:
         raise ValueError("no judgments to aggregate")
-    at_max = len(judgments) >= max(project.max_overlap, project.overlap)
+    at_max = no_more or len(judgments) >= max(project.max_overlap, project.overlap)
     if project.kind is DataKind.PREFERENCE:
         outcome = _preference(judgments, candidate_ids, priors)
         low = outcome.confidence < MIN_CONFIDENCE
