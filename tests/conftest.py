@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import grpc
 import pytest
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
+from cohort.intake.v1 import labs_pb2, labs_pb2_grpc, projects_pb2_grpc
+from cohort.intake.v1 import projects_pb2 as ppb
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
+from cohort.types.v1 import projects_pb2 as types
 from cohort_intake.bootstrap import definition as intake_definition
 from cohort_intake.config import IntakeSettings
 from cohort_payout.bootstrap import definition as payout_definition
@@ -19,6 +28,7 @@ from cohort_payout.config import PayoutSettings
 from cohort_qa.bootstrap import definition as qa_definition
 from cohort_qa.config import QASettings
 from cohort_runtime import ServiceRuntime
+from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition as tasking_definition
 from cohort_tasking.config import TaskingSettings
 
@@ -87,3 +97,83 @@ def services(
                 await conn.close()
 
     return start
+
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+class Onboarding:
+    """What an operator does before a lab or an expert can work: labs with API keys, experts with
+    tokens. Over the running services' gRPC channels."""
+
+    def __init__(self, private_key: str) -> None:
+        self._private_key = private_key
+        self.operator: Metadata = self.bearer(issue_token(private_key, kind="operator", subject="op"))
+
+    @staticmethod
+    def bearer(secret: str) -> Metadata:
+        return (("authorization", f"Bearer {secret}"),)
+
+    async def lab(self, intake: grpc.aio.Channel, name: str = "L") -> Metadata:
+        """A new lab; the metadata of its API key."""
+        admin = labs_pb2_grpc.LabAdminServiceStub(intake)
+        created = await admin.CreateLab(
+            labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name=name), metadata=self.operator
+        )
+        key = await admin.CreateApiKey(
+            labs_pb2.CreateApiKeyRequest(lab_id=created.lab.lab_id, display_name="k"), metadata=self.operator
+        )
+        return self.bearer(key.secret)
+
+    async def expert(self, tasking: grpc.aio.Channel, expert_id: str | None = None) -> tuple[str, Metadata]:
+        """A registered organic-chemistry PhD speaking English; their id and token metadata."""
+        expert_id = expert_id or f"exp_{uuid.uuid4().hex[:12]}"
+        await experts_pb2_grpc.ExpertAdminServiceStub(tasking).RegisterExpert(
+            experts_pb2.RegisterExpertRequest(
+                expert=experts_pb2.ExpertProfile(
+                    expert_id=expert_id,
+                    degree=types.DEGREE_LEVEL_DOCTORATE,
+                    fields=["chemistry.organic"],
+                    languages=["en"],
+                )
+            ),
+            metadata=self.operator,
+        )
+        return expert_id, self.bearer(issue_token(self._private_key, kind="expert", subject=expert_id))
+
+    async def project(self, intake: grpc.aio.Channel, lab: Metadata, **fields: Any) -> str:
+        """The lab creates a project (still a draft): a small chemistry spec, `fields` replaced."""
+        spec = ppb.ProjectSpec(
+            title="test project",
+            data_kind=types.DATA_KIND_PREFERENCE,
+            domain="chemistry.organic",
+            qualifications=types.Qualifications(fields=["chemistry"]),
+            instructions_markdown="Do the task.",
+            target_accepted_items=1,
+            overlap=1,
+            rubric=types.Rubric(criteria=[types.RubricCriterion(name="q", weight=1, scale_min=1, scale_max=5)]),
+            pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=100)),
+            currency_code="EUR",
+            budget_cap_minor=100_000,
+            deadline=in_days(3),
+        )
+        for name, value in fields.items():
+            if isinstance(value, Message):
+                getattr(spec, name).CopyFrom(value)
+            else:
+                setattr(spec, name, value)
+        created = await projects_pb2_grpc.ProjectServiceStub(intake).CreateProject(
+            ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=lab
+        )
+        return created.project.project_id
+
+
+@pytest.fixture
+def onboard(token_keys: tuple[str, str]) -> Onboarding:
+    return Onboarding(token_keys[0])
+
+
+def in_days(days: float) -> Timestamp:
+    when = Timestamp()
+    when.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
+    return when

@@ -5,23 +5,19 @@ And nothing in a record names an expert beyond their pseudonymous id."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import uuid
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import ConfigDict, TypeAdapter
 
-from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
+from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
 from cohort.intake.v1 import projects_pb2 as ppb
 from cohort.intake.v1 import tasks_pb2 as tpb
-from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort.tasking.v1 import work_pb2, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_runtime.tokens import issue_token
 
 OPENAI_MESSAGES = TypeAdapter(list[ChatCompletionMessageParam], config=ConfigDict(extra="forbid"))
 
@@ -56,61 +52,19 @@ WORK = {
 }
 
 
-async def test_exports_parse_as_openai_chat_and_trl_preference_records(services, eventually, fast_experts, token_keys):
-    operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
-    expert_id = f"exp_{uuid.uuid4().hex[:12]}"
-    expert = (("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject=expert_id)),)
+async def test_exports_parse_as_openai_chat_and_trl_preference_records(services, eventually, fast_experts, onboard):
     async with services("intake", "tasking", "qa", "payout", qa=fast_experts) as running:
         intake, tasking = running["intake"], running["tasking"]
         async with (
             grpc.aio.insecure_channel(f"127.0.0.1:{intake.grpc_port}") as ic,
             grpc.aio.insecure_channel(f"127.0.0.1:{tasking.grpc_port}") as tc,
         ):
-            admin = labs_pb2_grpc.LabAdminServiceStub(ic)
-            lab = (
-                await admin.CreateLab(
-                    labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="L"), metadata=operator
-                )
-            ).lab
-            key = await admin.CreateApiKey(
-                labs_pb2.CreateApiKeyRequest(lab_id=lab.lab_id, display_name="k"), metadata=operator
-            )
-            lab_md = (("authorization", f"Bearer {key.secret}"),)
-            await experts_pb2_grpc.ExpertAdminServiceStub(tc).RegisterExpert(
-                experts_pb2.RegisterExpertRequest(
-                    expert=experts_pb2.ExpertProfile(
-                        expert_id=expert_id,
-                        degree=types.DEGREE_LEVEL_DOCTORATE,
-                        fields=["chemistry.organic"],
-                        languages=["en"],
-                    )
-                ),
-                metadata=operator,
-            )
+            lab_md = await onboard.lab(ic)
+            expert_id, expert = await onboard.expert(tc)
             projects = projects_pb2_grpc.ProjectServiceStub(ic)
-            deadline = Timestamp()
-            deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
             kinds = {}
             for kind, (task_input, _payload) in WORK.items():
-                spec = ppb.ProjectSpec(
-                    title=f"formats {kind}",
-                    data_kind=kind,
-                    domain="chemistry.organic",
-                    qualifications=types.Qualifications(fields=["chemistry"]),
-                    instructions_markdown="Do the task.",
-                    target_accepted_items=1,
-                    overlap=1,
-                    rubric=types.Rubric(criteria=[types.RubricCriterion(name="q", weight=1, scale_min=1, scale_max=5)]),
-                    pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=100)),
-                    currency_code="EUR",
-                    budget_cap_minor=10_000,
-                    deadline=deadline,
-                )
-                pid = (
-                    await projects.CreateProject(
-                        ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=lab_md
-                    )
-                ).project.project_id
+                pid = await onboard.project(ic, lab_md, title=f"formats {kind}", data_kind=kind)
                 await tasks_pb2_grpc.TaskServiceStub(ic).AddTasks(
                     tpb.AddTasksRequest(project_id=pid, tasks=[tpb.NewTask(task_id="t1", input=task_input)]),
                     metadata=lab_md,

@@ -5,21 +5,18 @@ as no progress."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
+from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
 from cohort.intake.v1 import projects_pb2 as ppb
 from cohort.intake.v1 import tasks_pb2 as tpb
-from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort.tasking.v1 import work_pb2, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_runtime.tokens import issue_token
 
 CANDIDATES = [ttypes.Candidate(candidate_id="a", content="A"), ttypes.Candidate(candidate_id="b", content="B")]
 
@@ -39,48 +36,24 @@ def _rank(first: str) -> sub.SubmissionPayload:
     return sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=[first, other]))
 
 
-async def test_only_experts_who_pass_the_screening_test_get_real_work(services, eventually, fast_experts, token_keys):
-    operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
+async def test_only_experts_who_pass_the_screening_test_get_real_work(services, eventually, fast_experts, onboard):
     async with services("intake", "tasking", "qa", "payout", qa=fast_experts) as running:
         intake, tasking, qa, payout = (running[n] for n in ("intake", "tasking", "qa", "payout"))
         async with (
             grpc.aio.insecure_channel(f"127.0.0.1:{intake.grpc_port}") as ic,
             grpc.aio.insecure_channel(f"127.0.0.1:{tasking.grpc_port}") as tc,
         ):
-            admin = labs_pb2_grpc.LabAdminServiceStub(ic)
-            lab = (
-                await admin.CreateLab(
-                    labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="L"), metadata=operator
-                )
-            ).lab
-            key = await admin.CreateApiKey(
-                labs_pb2.CreateApiKeyRequest(lab_id=lab.lab_id, display_name="k"), metadata=operator
-            )
-            lab_md = (("authorization", f"Bearer {key.secret}"),)
-            deadline = Timestamp()
-            deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
-            spec = ppb.ProjectSpec(
+            lab_md = await onboard.lab(ic)
+            pid = await onboard.project(
+                ic,
+                lab_md,
                 title="Screened preferences",
-                data_kind=types.DATA_KIND_PREFERENCE,
-                domain="chemistry.organic",
                 qualifications=types.Qualifications(
                     fields=["chemistry"], screening=types.Screening(tasks=2, pass_share=1.0)
                 ),
-                instructions_markdown="Pick the better answer.",
                 target_accepted_items=2,
-                overlap=1,
-                rubric=types.Rubric(criteria=[types.RubricCriterion(name="q", weight=1, scale_min=1, scale_max=5)]),
-                pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=200)),
-                currency_code="EUR",
-                budget_cap_minor=100_000,
-                deadline=deadline,
             )
             projects = projects_pb2_grpc.ProjectServiceStub(ic)
-            pid = (
-                await projects.CreateProject(
-                    ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=lab_md
-                )
-            ).project.project_id
             tasks = tasks_pb2_grpc.TaskServiceStub(ic)
             await tasks.AddTasks(tpb.AddTasksRequest(project_id=pid, tasks=[_task("t1"), _task("t2")]), metadata=lab_md)
             with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -100,22 +73,7 @@ async def test_only_experts_who_pass_the_screening_test_get_real_work(services, 
 
             assert (await progress()).tasks_total == 2, "screening tasks are not work to deliver"
 
-            experts = {}
-            for name in ("good", "bad"):
-                expert_id = f"exp_{name}{uuid.uuid4().hex[:8]}"
-                await experts_pb2_grpc.ExpertAdminServiceStub(tc).RegisterExpert(
-                    experts_pb2.RegisterExpertRequest(
-                        expert=experts_pb2.ExpertProfile(
-                            expert_id=expert_id,
-                            degree=types.DEGREE_LEVEL_DOCTORATE,
-                            fields=["chemistry.organic"],
-                            languages=["en"],
-                        )
-                    ),
-                    metadata=operator,
-                )
-                token = issue_token(token_keys[0], kind="expert", subject=expert_id)
-                experts[name] = (expert_id, (("authorization", f"Bearer {token}"),))
+            experts = {name: await onboard.expert(tc, f"exp_{name}{uuid.uuid4().hex[:8]}") for name in ("good", "bad")}
             work = work_pb2_grpc.WorkServiceStub(tc)
 
             async def offered(creds):

@@ -6,19 +6,16 @@ verdict, the spend and the item."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
-import uuid
 
 import grpc
 import pytest
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
+from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
 from cohort.intake.v1 import projects_pb2 as ppb
 from cohort.intake.v1 import tasks_pb2 as tpb
 from cohort.qa.v1 import reviews_pb2, reviews_pb2_grpc
-from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort.tasking.v1 import work_pb2, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
@@ -31,11 +28,8 @@ async def platform(services, fast_experts):
         yield [running[name] for name in ("intake", "tasking", "payout", "qa")]
 
 
-async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, eventually, token_keys):
+async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, eventually, onboard, token_keys):
     intake, tasking, payout, qa = platform
-    operator = (("authorization", "Bearer " + issue_token(token_keys[0], kind="operator", subject="op")),)
-    expert_id = f"exp_{uuid.uuid4().hex[:12]}"
-    expert = (("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject=expert_id)),)
     reviewer = (
         ("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject="rev", roles=["reviewer"])),
     )
@@ -44,39 +38,19 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
         grpc.aio.insecure_channel(f"127.0.0.1:{tasking.grpc_port}") as tc,
         grpc.aio.insecure_channel(f"127.0.0.1:{qa.grpc_port}") as qc,
     ):
-        admin = labs_pb2_grpc.LabAdminServiceStub(ic)
-        lab = (
-            await admin.CreateLab(
-                labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="L"), metadata=operator
-            )
-        ).lab
-        key = await admin.CreateApiKey(
-            labs_pb2.CreateApiKeyRequest(lab_id=lab.lab_id, display_name="k"), metadata=operator
-        )
-        lab_md = (("authorization", f"Bearer {key.secret}"),)
-        deadline = Timestamp()
-        deadline.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
-        spec = ppb.ProjectSpec(
+        lab_md = await onboard.lab(ic)
+        pid = await onboard.project(
+            ic,
+            lab_md,
             title="SFT chemistry",
             data_kind=types.DATA_KIND_SFT_DEMONSTRATION,
-            domain="chemistry.organic",
             qualifications=types.Qualifications(fields=["chemistry"], languages=["en"]),
             instructions_markdown="Write the ideal answer.",
-            target_accepted_items=1,
-            overlap=1,
             review_sample_rate=1.0,
             rubric=types.Rubric(criteria=[types.RubricCriterion(name="correct", weight=1, scale_min=1, scale_max=5)]),
             pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=2000), review_rate_minor=300),
-            currency_code="EUR",
-            budget_cap_minor=100_000,
-            deadline=deadline,
         )
         projects = projects_pb2_grpc.ProjectServiceStub(ic)
-        pid = (
-            await projects.CreateProject(
-                ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=lab_md
-            )
-        ).project.project_id
         await tasks_pb2_grpc.TaskServiceStub(ic).AddTasks(
             tpb.AddTasksRequest(
                 project_id=pid,
@@ -86,17 +60,7 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
         )
         await projects.ActivateProject(ppb.ActivateProjectRequest(project_id=pid), metadata=lab_md)
 
-        await experts_pb2_grpc.ExpertAdminServiceStub(tc).RegisterExpert(
-            experts_pb2.RegisterExpertRequest(
-                expert=experts_pb2.ExpertProfile(
-                    expert_id=expert_id,
-                    degree=types.DEGREE_LEVEL_DOCTORATE,
-                    fields=["chemistry.organic"],
-                    languages=["en"],
-                )
-            ),
-            metadata=operator,
-        )
+        expert_id, expert = await onboard.expert(tc)
         work = work_pb2_grpc.WorkServiceStub(tc)
 
         async def leased():
