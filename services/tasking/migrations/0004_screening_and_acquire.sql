@@ -1,12 +1,32 @@
+-- Qualification screening. A project may require a screening test: gold tasks flagged as
+-- screening, answered by each expert before real work; QA scores them and publishes the decision.
+ALTER TABLE tasks ADD COLUMN is_screening boolean NOT NULL DEFAULT false;
+ALTER TABLE slots ADD COLUMN is_screening boolean NOT NULL DEFAULT false;
+-- Screening answers are counted apart: they do not use up the per-expert cap.
+ALTER TABLE expert_project_counts ADD COLUMN screening_submissions integer NOT NULL DEFAULT 0;
+
+CREATE TABLE qualifications (
+    expert_id   text NOT NULL,
+    project_id  uuid NOT NULL,
+    passed      boolean NOT NULL,
+    correct     integer NOT NULL,
+    answered    integer NOT NULL,
+    decide_time timestamptz NOT NULL,
+    PRIMARY KEY (expert_id, project_id)
+);
+
 -- Acquisition in one statement: the hot path makes one round trip instead of about ten.
 --
--- The caller passes the projects the expert is eligible for, in routing order (the domain rules
--- decide that, from a per-expert list cached for about a second), each with whether to try gold
--- first, the per-expert cap and the lease time. This function re-checks at the moment of leasing
--- what must never be stale: the expert is registered and active, holds no live lease (a retried
--- call gets that lease back), the project is still active, no suspension covers it, the cap is not
--- reached; then it claims the first open slot (SKIP LOCKED, started tasks first, never a task the
--- expert held) and makes the lease, all in the caller's one transaction.
+-- The caller passes the projects the expert qualifies for by profile, in routing order (the domain
+-- rules decide that, from a per-expert list cached for about a second), each with whether to try
+-- gold first, the per-expert cap, the lease time, the domain, the screening test's size and the
+-- minimum quality. This function re-checks at the moment of leasing what must never be stale: the
+-- expert is registered and active, holds no live lease (a retried call gets that lease back), the
+-- project is still active, no suspension covers it, their stored quality in the domain meets the
+-- minimum (p_prior when unmeasured: QA's estimates change with every judgment), the cap is not
+-- reached. An expert without a screening decision is served the test's tasks first (p_screening
+-- answers, 0 for no test), one who failed nothing. Then it claims the first open slot (SKIP LOCKED,
+-- started tasks first, never a task the expert held) and makes the lease, in one transaction.
 --
 -- outcome: 'unregistered' | 'inactive' (status in `status`) | 'live' (the existing lease) |
 --          'leased' (a new lease) | 'none' (nothing for this expert now).
@@ -17,6 +37,9 @@ CREATE FUNCTION acquire_slot(
     p_caps        integer[],
     p_leases      interval[],
     p_domains     text[],
+    p_screening   integer[],
+    p_min_quality double precision[],
+    p_prior       double precision,
     p_assignment  uuid,
     p_now         timestamptz
 ) RETURNS TABLE (
@@ -41,6 +64,7 @@ DECLARE
     v_task   text;
     v_gold   boolean;
     v_held   bigint;
+    v_passed boolean;
     i        integer;
 BEGIN
     -- Locking the expert serialises their own concurrent calls.
@@ -73,6 +97,10 @@ BEGIN
         CONTINUE WHEN EXISTS (
             SELECT 1 FROM suspensions s WHERE s.expert_id = p_expert
               AND s.scope IN ('domain:' || p_domains[i], 'project:' || p_projects[i]::text));
+        -- QA's estimate moves with every judgment: gate on the stored one, never a cached one.
+        CONTINUE WHEN coalesce((SELECT q.mean FROM expert_quality q
+                                WHERE q.expert_id = p_expert AND q.domain = p_domains[i]), p_prior)
+                      < p_min_quality[i];
         IF p_caps[i] > 0 THEN
             SELECT coalesce((SELECT c.submissions FROM expert_project_counts c
                              WHERE c.expert_id = p_expert AND c.project_id = p_projects[i]), 0)
@@ -81,34 +109,61 @@ BEGIN
               INTO v_held;
             CONTINUE WHEN v_held >= p_caps[i];
         END IF;
-        FOREACH v_gold IN ARRAY ARRAY[p_gold_first[i], NOT p_gold_first[i]] LOOP
-            SELECT s.slot_id, s.task_id INTO v_slot, v_task FROM slots s
-            WHERE s.project_id = p_projects[i] AND s.is_gold = v_gold AND s.open
-              AND NOT EXISTS (SELECT 1 FROM expert_tasks e
-                              WHERE e.expert_id = p_expert AND e.project_id = s.project_id AND e.task_id = s.task_id)
-            ORDER BY s.started DESC, s.slot_id
-            LIMIT 1
-            FOR UPDATE OF s SKIP LOCKED;
-            IF FOUND THEN
-                UPDATE slots SET open = false, started = true WHERE slots.slot_id = v_slot;
-                -- Siblings another acquirer holds right now are skipped, not waited for: waiting
-                -- would deadlock two experts leasing two slots of one task at once.
-                UPDATE slots SET started = true WHERE slots.slot_id IN (
-                    SELECT s2.slot_id FROM slots s2
-                    WHERE s2.project_id = p_projects[i] AND s2.task_id = v_task AND NOT s2.started
-                    FOR UPDATE SKIP LOCKED);
-                INSERT INTO expert_tasks (expert_id, project_id, task_id)
-                VALUES (p_expert, p_projects[i], v_task) ON CONFLICT DO NOTHING;
-                INSERT INTO assignments (assignment_id, slot_id, expert_id, project_id, task_id, state,
-                                         acquire_time, expire_time, last_beat, active_seconds)
-                VALUES (p_assignment, v_slot, p_expert, p_projects[i], v_task, 'active',
-                        p_now, p_now + p_leases[i], p_now, 0);
-                RETURN QUERY SELECT 'leased', v_status, p_assignment, v_slot, p_projects[i], v_task,
-                    p_now, p_now + p_leases[i], p_now, 0, t.input
-                FROM tasks t WHERE t.project_id = p_projects[i] AND t.task_id = v_task;
-                RETURN;
+        v_slot := NULL;
+        IF p_screening[i] > 0 THEN
+            SELECT q.passed INTO v_passed FROM qualifications q
+            WHERE q.expert_id = p_expert AND q.project_id = p_projects[i];
+            CONTINUE WHEN FOUND AND NOT v_passed;
+            IF NOT FOUND THEN
+                -- Taking the test: the next screening task this expert has not held (in an order
+                -- of their own), until they have answered enough; then QA's decision is awaited.
+                SELECT coalesce((SELECT c.screening_submissions FROM expert_project_counts c
+                                 WHERE c.expert_id = p_expert AND c.project_id = p_projects[i]), 0)
+                  INTO v_held;
+                CONTINUE WHEN v_held >= p_screening[i];
+                SELECT t.task_id INTO v_task FROM tasks t
+                WHERE t.project_id = p_projects[i] AND t.is_screening
+                  AND NOT EXISTS (SELECT 1 FROM expert_tasks e
+                                  WHERE e.expert_id = p_expert AND e.project_id = t.project_id AND e.task_id = t.task_id)
+                ORDER BY md5(p_expert || t.task_id) LIMIT 1;
+                CONTINUE WHEN NOT FOUND;
+                -- Every expert answers the same screening tasks: each lease gets a slot of its own,
+                -- closed from the start and never reopened.
+                INSERT INTO slots (project_id, task_id, is_gold, open, started, is_screening)
+                VALUES (p_projects[i], v_task, true, false, true, true)
+                RETURNING slots.slot_id INTO v_slot;
             END IF;
-        END LOOP;
+        END IF;
+        IF v_slot IS NULL THEN
+            FOREACH v_gold IN ARRAY ARRAY[p_gold_first[i], NOT p_gold_first[i]] LOOP
+                SELECT s.slot_id, s.task_id INTO v_slot, v_task FROM slots s
+                WHERE s.project_id = p_projects[i] AND s.is_gold = v_gold AND s.open
+                  AND NOT EXISTS (SELECT 1 FROM expert_tasks e
+                                  WHERE e.expert_id = p_expert AND e.project_id = s.project_id AND e.task_id = s.task_id)
+                ORDER BY s.started DESC, s.slot_id
+                LIMIT 1
+                FOR UPDATE OF s SKIP LOCKED;
+                EXIT WHEN FOUND;
+            END LOOP;
+            CONTINUE WHEN v_slot IS NULL;
+            UPDATE slots SET open = false, started = true WHERE slots.slot_id = v_slot;
+            -- Siblings another acquirer holds right now are skipped, not waited for: waiting
+            -- would deadlock two experts leasing two slots of one task at once.
+            UPDATE slots SET started = true WHERE slots.slot_id IN (
+                SELECT s2.slot_id FROM slots s2
+                WHERE s2.project_id = p_projects[i] AND s2.task_id = v_task AND NOT s2.started
+                FOR UPDATE SKIP LOCKED);
+        END IF;
+        INSERT INTO expert_tasks (expert_id, project_id, task_id)
+        VALUES (p_expert, p_projects[i], v_task) ON CONFLICT DO NOTHING;
+        INSERT INTO assignments (assignment_id, slot_id, expert_id, project_id, task_id, state,
+                                 acquire_time, expire_time, last_beat, active_seconds)
+        VALUES (p_assignment, v_slot, p_expert, p_projects[i], v_task, 'active',
+                p_now, p_now + p_leases[i], p_now, 0);
+        RETURN QUERY SELECT 'leased', v_status, p_assignment, v_slot, p_projects[i], v_task,
+            p_now, p_now + p_leases[i], p_now, 0, t.input
+        FROM tasks t WHERE t.project_id = p_projects[i] AND t.task_id = v_task;
+        RETURN;
     END LOOP;
     RETURN QUERY SELECT 'none', v_status, NULL::uuid, NULL::bigint, NULL::uuid, NULL::text,
         NULL::timestamptz, NULL::timestamptz, NULL::timestamptz, NULL::integer, NULL::bytea;

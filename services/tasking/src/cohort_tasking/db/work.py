@@ -32,7 +32,7 @@ def _assignment(r: asyncpg.Record) -> Assignment:
 
 @dataclass(frozen=True)
 class Acquired:
-    """What acquire_slot() found: see migrations/0004_acquire_function.sql for the outcomes."""
+    """What acquire_slot() found: see migrations/0004_screening_and_acquire.sql for the outcomes."""
 
     outcome: str
     status: str | None
