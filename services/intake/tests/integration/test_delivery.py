@@ -93,6 +93,7 @@ async def test_progress_streams_as_events_arrive_and_ends_when_complete(intake, 
     first_item = item(pid, "t0", ["b", "a"], agreement=0.6)
     event_id = await events.send("cohort.qa.items.v1", pid, first_item)
     await events.send("cohort.qa.items.v1", pid, first_item, event_id=event_id)  # redelivered
+    await events.send("cohort.qa.items.v1", pid, first_item)  # re-sent under a new event id: same item id
     p = await next_matching(stream, lambda p: p.items_delivered >= 1)
     assert p.items_delivered == 1
     await events.send("cohort.qa.items.v1", pid, item(pid, "t1", ["a", "b"], agreement=1.0))

@@ -40,15 +40,36 @@ _COUNTERS = {
 }
 
 
-async def record_item(conn: asyncpg.Connection, project_id: uuid.UUID, agreement: float, confidence: float) -> int:
-    """Count a delivered item; returns the new number of delivered items."""
+async def add_many(conn: asyncpg.Connection, project_id: uuid.UUID, amounts: dict[str, int]) -> None:
+    """Add to several counters in one statement (names from the fixed set, never from input)."""
+    changed = {name: n for name, n in amounts.items() if n}
+    if not changed:
+        return
+    unknown = set(changed) - set(_COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown counters {sorted(unknown)}")
+    names = sorted(changed)
+    assignments = ", ".join(f"{name} = {name} + ${i}" for i, name in enumerate(names, start=2))
+    await conn.execute(
+        f"UPDATE progress SET {assignments}, update_time = now() WHERE project_id = $1",  # noqa: S608 - fixed names
+        project_id,
+        *(changed[name] for name in names),
+    )
+    await notify(conn, project_id)
+
+
+async def record_items(
+    conn: asyncpg.Connection, project_id: uuid.UUID, count: int, agreement_sum: float, confidence_sum: float
+) -> int:
+    """Count delivered items; returns the new number of delivered items."""
     delivered: int = await conn.fetchval(
-        """UPDATE progress SET items_delivered = items_delivered + 1, agreement_sum = agreement_sum + $2,
-                  confidence_sum = confidence_sum + $3, update_time = now()
+        """UPDATE progress SET items_delivered = items_delivered + $2, agreement_sum = agreement_sum + $3,
+                  confidence_sum = confidence_sum + $4, update_time = now()
            WHERE project_id = $1 RETURNING items_delivered""",
         project_id,
-        agreement,
-        confidence,
+        count,
+        agreement_sum,
+        confidence_sum,
     )
     await notify(conn, project_id)
     return delivered
@@ -92,35 +113,35 @@ async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> Counters | Non
     )
 
 
-async def mark_task_submitted(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> bool:
-    """True the first time a task gets a submission."""
+async def mark_tasks_submitted(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> int:
+    """Flag the tasks as having a submission; returns how many got their first one now."""
     status: str = await conn.execute(
         """UPDATE tasks SET has_submission = true
-           WHERE project_id = $1 AND task_id = $2 AND NOT has_submission""",
+           WHERE project_id = $1 AND task_id = ANY($2::text[]) AND NOT has_submission""",
         project_id,
-        task_id,
+        task_ids,
     )
-    return status == "UPDATE 1"
+    return int(status.split()[-1])
 
 
-async def insert_item(
-    conn: asyncpg.Connection,
-    item_id: uuid.UUID,
-    project_id: uuid.UUID,
-    task_id: str,
-    record: str,
-    now: dt.datetime,
-) -> bool:
-    status: str = await conn.execute(
+async def insert_items(
+    conn: asyncpg.Connection, project_id: uuid.UUID, items: list[tuple[uuid.UUID, str, str]], now: dt.datetime
+) -> set[uuid.UUID]:
+    """(item, task, record) rows; returns the ids that were new (a redelivered item is stored once)."""
+    rows = await conn.fetch(
         """INSERT INTO items (item_id, project_id, task_id, record_json, deliver_time)
-           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (item_id) DO NOTHING""",
-        item_id,
+           SELECT i.item_id, $1, i.task_id, i.record_json, $5
+           FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS i(item_id, task_id, record_json, n)
+           ORDER BY i.n
+           ON CONFLICT (item_id) DO NOTHING
+           RETURNING item_id""",
         project_id,
-        task_id,
-        record,
+        [i[0] for i in items],
+        [i[1] for i in items],
+        [i[2] for i in items],
         now,
     )
-    return status == "INSERT 0 1"
+    return {r["item_id"] for r in rows}
 
 
 async def items_page(

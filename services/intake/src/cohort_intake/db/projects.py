@@ -109,6 +109,12 @@ async def page(
     return [_project(r) for r in rows]
 
 
+async def existing(conn: asyncpg.Connection, project_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the ids are projects: for events from other services, never for a lab's request."""
+    rows = await conn.fetch("SELECT project_id FROM projects WHERE project_id = ANY($1::uuid[])", project_ids)
+    return {r["project_id"] for r in rows}
+
+
 async def get_internal(conn: asyncpg.Connection, project_id: uuid.UUID, *, for_update: bool = False) -> Project | None:
     """A project by id alone: for events from other services, never for a lab's request."""
     if for_update:

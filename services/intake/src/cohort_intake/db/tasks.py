@@ -90,6 +90,13 @@ async def screening_count(conn: asyncpg.Connection, project_id: uuid.UUID) -> in
     return count
 
 
+async def get_many(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> dict[str, Task]:
+    rows = await conn.fetch(
+        "SELECT * FROM tasks WHERE project_id = $1 AND task_id = ANY($2::text[])", project_id, task_ids
+    )
+    return {r["task_id"]: _task(r) for r in rows}
+
+
 async def get(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> Task | None:
     row = await conn.fetchrow("SELECT * FROM tasks WHERE project_id = $1 AND task_id = $2", project_id, task_id)
     return _task(row) if row else None

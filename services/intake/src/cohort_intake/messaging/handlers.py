@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 
@@ -26,28 +27,30 @@ from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Event, EventRouter, Subscription
 
 
-async def on_submission_created(conn: asyncpg.Connection, event: Event[submissions_pb2.SubmissionCreated]) -> None:
-    m = event.message
-    if m.is_screening:  # a qualification answer, not work on the project
-        return
-    await delivery.submission_created(conn, uuid.UUID(m.project_id), m.task_id)
+async def on_submissions_created(
+    conn: asyncpg.Connection, batch: list[Event[submissions_pb2.SubmissionCreated]]
+) -> None:
+    # Screening answers test experts; they are not work on the project.
+    await delivery.submissions_created(
+        conn, [(uuid.UUID(e.message.project_id), e.message.task_id) for e in batch if not e.message.is_screening]
+    )
 
 
-async def on_submission_accepted(conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionAccepted]) -> None:
-    await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=True)
+async def on_verdicts(conn: asyncpg.Connection, batch: list[Event[Any]]) -> None:
+    """SubmissionAccepted and SubmissionRejected alike."""
+    await delivery.submissions_decided(
+        conn,
+        [(uuid.UUID(e.message.project_id), isinstance(e.message, verdicts_pb2.SubmissionAccepted)) for e in batch],
+    )
 
 
-async def on_submission_rejected(conn: asyncpg.Connection, event: Event[verdicts_pb2.SubmissionRejected]) -> None:
-    await delivery.submission_decided(conn, uuid.UUID(event.message.project_id), accepted=False)
-
-
-def _on_item_finalized(
+def _on_items_finalized(
     metrics: IntakeMetrics,
-) -> Callable[[asyncpg.Connection, Event[items_pb2.ItemFinalized]], Awaitable[None]]:
-    async def handle(conn: asyncpg.Connection, event: Event[items_pb2.ItemFinalized]) -> None:
-        if await delivery.item_finalized(conn, item_from_proto(event.message, event.time)):
-            # Counted inside the inbox transaction: a failed commit is retried, so may count twice.
-            metrics.items_delivered.inc()
+) -> Callable[[asyncpg.Connection, list[Event[items_pb2.ItemFinalized]]], Awaitable[None]]:
+    async def handle(conn: asyncpg.Connection, batch: list[Event[items_pb2.ItemFinalized]]) -> None:
+        new = await delivery.items_finalized(conn, [item_from_proto(e.message, e.time) for e in batch])
+        # Counted inside the inbox transaction: a failed commit is retried, so may count twice.
+        metrics.items_delivered.inc(new)
 
     return handle
 
@@ -90,9 +93,10 @@ def _result(m: items_pb2.ItemFinalized) -> Result | None:
 
 def subscriptions(metrics: IntakeMetrics) -> list[Subscription]:
     router = EventRouter()
-    router.on(submissions_pb2.SubmissionCreated, on_submission_created)
-    router.on(verdicts_pb2.SubmissionAccepted, on_submission_accepted)
-    router.on(verdicts_pb2.SubmissionRejected, on_submission_rejected)
-    router.on(items_pb2.ItemFinalized, _on_item_finalized(metrics))
+    # Set-based: a fetch's consecutive events of one type from one partition in one call.
+    router.on_batch(submissions_pb2.SubmissionCreated, on_submissions_created)
+    router.on_batch(verdicts_pb2.SubmissionAccepted, on_verdicts)
+    router.on_batch(verdicts_pb2.SubmissionRejected, on_verdicts)
+    router.on_batch(items_pb2.ItemFinalized, _on_items_finalized(metrics))
     router.on(spend_pb2.ProjectSpendUpdated, on_spend_updated)
-    return [Subscription(name="events", topics=CONSUMED, router=router)]
+    return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]
