@@ -3,7 +3,8 @@
 A cycle: an expert acquires a task (tasking), submits it (tasking -> Kafka), QA judges it and
 publishes the verdict (outbox -> Kafka), payout credits the ledger. Simulated experts answer at
 once (`make bench` starts QA with its pace check relaxed, or every answer would be "too fast"),
-so the figures are the platform's capacity, not the experts'. Measured: credited cycles per second
+so the figures are the platform's capacity, not the experts'. `--rate R` paces the experts so
+that together they offer R cycles/s (latency at a load the platform sustains). Measured: credited cycles per second
 over the run, acquire latency p50/p95/p99, submission-to-credit latency p50/p99 (the payout
 posting's time minus the submit reply's), consumer lag sampled from every service's /metrics, and
 each service's peak RSS. Prints a JSON summary and appends it, with the commit id, to
@@ -17,6 +18,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -70,8 +72,14 @@ def peak_rss_mb() -> dict[str, float]:
     return out
 
 
-async def expert_loop(channel, md, project_id: str, stop: asyncio.Event, acquire: list, submitted: dict) -> None:
+async def expert_loop(
+    channel, md, project_id: str, stop: asyncio.Event, acquire: list, submit: list, submitted: dict, pause: float
+) -> None:
+    """Acquire -> submit until stopped; `pause` seconds (jittered) after each cycle, 0 flat out."""
     work = work_pb2_grpc.WorkServiceStub(channel)
+    rng = random.Random(md[0][1])
+    if pause:
+        await asyncio.sleep(rng.uniform(0, pause))  # spread the experts' first calls
     while not stop.is_set():
         t0 = time.perf_counter()
         reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(project_id=project_id), metadata=md, timeout=10)
@@ -80,6 +88,7 @@ async def expert_loop(channel, md, project_id: str, stop: asyncio.Event, acquire
             await asyncio.sleep(0.05)
             continue
         payload = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
+        t1 = time.perf_counter()
         try:
             done = await work.SubmitTask(
                 work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=payload),
@@ -88,7 +97,10 @@ async def expert_loop(channel, md, project_id: str, stop: asyncio.Event, acquire
             )
         except grpc.aio.AioRpcError:
             continue
+        submit.append(time.perf_counter() - t1)
         submitted[done.submission_id] = dt.datetime.now(dt.UTC)
+        if pause:
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
 
 
 async def run(args: argparse.Namespace, key_pem: str) -> dict:
@@ -124,11 +136,16 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
     await asyncio.sleep(5)  # tasking has opened the slots
     stop = asyncio.Event()
     acquire: list[float] = []
+    submit: list[float] = []
     submitted: dict[str, dt.datetime] = {}
     lags: list[int] = []
     async with grpc.aio.insecure_channel("127.0.0.1:50052") as channel:
         tokens = [(("authorization", "Bearer " + issue_token(key_pem, kind="expert", subject=e)),) for e, _ in experts]
-        workers = [asyncio.create_task(expert_loop(channel, md, project_id, stop, acquire, submitted)) for md in tokens]
+        pause = args.experts / args.rate if args.rate else 0.0
+        workers = [
+            asyncio.create_task(expert_loop(channel, md, project_id, stop, acquire, submit, submitted, pause))
+            for md in tokens
+        ]
         started = time.monotonic()
         while time.monotonic() - started < args.seconds:
             await asyncio.sleep(5)
@@ -149,10 +166,12 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
     credit = sorted((r["post_time"] - submitted[r["sid"]]).total_seconds() for r in rows)
     within = [r for r in rows if (r["post_time"] - submitted[r["sid"]]).total_seconds() >= 0]
     acq = statistics.quantiles(acquire, n=100) if len(acquire) > 2 else [float("nan")] * 99
+    sbm = statistics.quantiles(submit, n=100) if len(submit) > 2 else [float("nan")] * 99
     crd = statistics.quantiles(credit, n=100) if len(credit) > 2 else [float("nan")] * 99
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "experts": args.experts,
+        "offered_cycles_per_second": args.rate or "flat out",
         "seconds": round(duration),
         "submitted": len(submitted),
         "credited": len(within),
@@ -162,6 +181,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
             "p95": round(acq[94] * 1000, 1),
             "p99": round(acq[98] * 1000, 1),
         },
+        "submit_ms": {"p50": round(sbm[49] * 1000, 1), "p99": round(sbm[98] * 1000, 1)},
         "submit_to_credit_s": {"p50": round(crd[49], 2), "p99": round(crd[98], 2)},
         "consumer_lag": {"max": max(lags, default=0), "last": lags[-1] if lags else 0},
         "peak_rss_mb": peak_rss_mb(),
@@ -173,6 +193,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--experts", type=int, default=64)
     parser.add_argument("--tasks", type=int, default=150_000)
+    parser.add_argument(
+        "--rate", type=float, default=0, help="offered cycles/s, experts pausing between cycles (0: flat out)"
+    )
     args = parser.parse_args()
     key_pem = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
     commit = subprocess.run(
