@@ -8,7 +8,6 @@ import uuid
 import asyncpg
 
 from cohort.events.v1 import projects_pb2 as events
-from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_tasking.domain.routing import Criterion, RoutingProject
 from cohort_tasking.domain.tasks import NewTask
 
@@ -176,13 +175,6 @@ async def finalize_task(conn: asyncpg.Connection, project_id: uuid.UUID, task_id
     await conn.execute(
         "UPDATE slots SET open = false WHERE project_id = $1 AND task_id = $2 AND open", project_id, task_id
     )
-
-
-async def candidate_ids(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> tuple[str, ...] | None:
-    row = await conn.fetchrow("SELECT input FROM tasks WHERE project_id = $1 AND task_id = $2", project_id, task_id)
-    if row is None:
-        return None
-    return tuple(c.candidate_id for c in TaskInput.FromString(row["input"]).candidates)
 
 
 async def add_slots(
