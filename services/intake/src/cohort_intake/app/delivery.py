@@ -67,7 +67,7 @@ async def submissions_decided(conn: asyncpg.Connection, verdicts: list[tuple[uui
 async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem]) -> int:
     """Store the rendered items (returns how many were new); complete a project at its target."""
     by_project: dict[uuid.UUID, list[FinalizedItem]] = defaultdict(list)
-    for item in items:
+    for item in {i.item_id: i for i in items}.values():  # an item re-sent within the batch: once
         by_project[item.project_id].append(item)
     now = dt.datetime.now(dt.UTC)
     new = 0
