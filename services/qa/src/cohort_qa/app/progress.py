@@ -52,19 +52,18 @@ async def advance(
     rows_by_task = await submissions_repo.judgments_of_tasks(conn, project.project_id, [t.task_id for t in open_tasks])
     ready = []
     most = max(project.max_overlap, project.overlap)
-    exhausted: set[str] = set()
     for task in open_tasks:
         rows = rows_by_task.get(task.task_id, [])
         accepted = [r for r in rows if r["state"] == "accepted"]
+        decided = sum(1 for r in rows if r["state"] in ("accepted", "rejected"))
         # Rejected submissions used up slots too, and tasking never opens more than the maximum
         # overlap: once that many are decided, no judgment will come; finalize with what there is.
-        if sum(1 for r in rows if r["state"] in ("accepted", "rejected")) >= most:
-            exhausted.add(task.task_id)
-        if accepted and (len(accepted) >= (task.target_overlap or project.overlap) or task.task_id in exhausted):
-            ready.append((task, accepted))
+        exhausted = decided >= most
+        if accepted and (len(accepted) >= (task.target_overlap or project.overlap) or exhausted):
+            ready.append((task, accepted, decided, exhausted))
     if not ready:
         return []
-    experts = sorted({r["expert_id"] for _, accepted in ready for r in accepted})
+    experts = sorted({r["expert_id"] for _, accepted, _, _ in ready for r in accepted})
     estimates = await quality_repo.estimates(conn, project.domain, experts)
     priors, matrices = await models_repo.get(conn, project.project_id, experts)
 
@@ -72,9 +71,7 @@ async def advance(
     targets: list[tuple[str, int]] = []
     finalized: list[tuple[str, consensus.Outcome, list[Judgment], list[asyncpg.Record]]] = []
     evidence: dict[str, Evidence] = defaultdict(Evidence)
-    for task, accepted in ready:
-        rows = rows_by_task[task.task_id]
-        decided = sum(1 for r in rows if r["state"] in ("accepted", "rejected"))
+    for task, accepted, decided, exhausted in ready:
         judgments = []
         for r in accepted:
             answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r["payload"]))
@@ -102,7 +99,7 @@ async def advance(
                 candidate_ids=view.candidate_ids if view else (),
                 acceptance_rate=len(accepted) / decided if decided else 1.0,
                 priors=priors,
-                no_more=task.task_id in exhausted,
+                no_more=exhausted,
             )
         if outcome.needs_more:
             targets.append((task.task_id, len(accepted) + 1))
