@@ -47,9 +47,7 @@ async def submissions_created(conn: asyncpg.Connection, submissions: list[tuple[
     for project_id in sorted(await _known(conn, set(by_project), "submission")):
         task_ids = by_project[project_id]
         first_ones = await repo.mark_tasks_submitted(conn, project_id, task_ids)
-        await repo.add_many(
-            conn, project_id, {"submissions_received": len(task_ids), "tasks_with_submission": first_ones}
-        )
+        await repo.add(conn, project_id, {"submissions_received": len(task_ids), "tasks_with_submission": first_ones})
 
 
 async def submissions_decided(conn: asyncpg.Connection, verdicts: list[tuple[uuid.UUID, bool]]) -> None:
@@ -59,9 +57,7 @@ async def submissions_decided(conn: asyncpg.Connection, verdicts: list[tuple[uui
         by_project[project_id][accepted] += 1
     for project_id in sorted(await _known(conn, set(by_project), "verdict")):
         counts = by_project[project_id]
-        await repo.add_many(
-            conn, project_id, {"submissions_accepted": counts[True], "submissions_rejected": counts[False]}
-        )
+        await repo.add(conn, project_id, {"submissions_accepted": counts[True], "submissions_rejected": counts[False]})
 
 
 async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem]) -> int:

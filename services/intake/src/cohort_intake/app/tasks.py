@@ -44,7 +44,7 @@ async def add_tasks(
         if new:
             await repo.insert_many(conn, project_id, new, dt.datetime.now(dt.UTC))
             # Screening tasks test experts; they are not work the project delivers.
-            await progress_repo.add(conn, project_id, "tasks_total", sum(not t.screening for t in new))
+            await progress_repo.add(conn, project_id, {"tasks_total": sum(not t.screening for t in new)})
             for message in task_events.tasks_added(project_id, new):
                 await add_event(conn, topic=TASKS_TOPIC, key=str(project_id), message=message)
             for gold in task_events.gold_references_added(project_id, new):

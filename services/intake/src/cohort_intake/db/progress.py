@@ -21,31 +21,18 @@ async def create(conn: asyncpg.Connection, project_id: uuid.UUID, now: dt.dateti
     await conn.execute("INSERT INTO progress (project_id, update_time) VALUES ($1, $2)", project_id, now)
 
 
-async def add(conn: asyncpg.Connection, project_id: uuid.UUID, column: str, amount: int = 1) -> None:
-    if column not in _COUNTERS:  # a column name cannot be a bind parameter
-        raise ValueError(f"unknown counter {column}")
-    await conn.execute(_COUNTERS[column], project_id, amount)
-    await notify(conn, project_id)
+# The counters callers may add to; column names cannot be bind parameters, so they come from here.
+COUNTERS = frozenset(
+    {"tasks_total", "tasks_with_submission", "submissions_received", "submissions_accepted", "submissions_rejected"}
+)
 
 
-_COUNTERS = {
-    name: f"UPDATE progress SET {name} = {name} + $2, update_time = now() WHERE project_id = $1"  # noqa: S608 - fixed names
-    for name in (
-        "tasks_total",
-        "tasks_with_submission",
-        "submissions_received",
-        "submissions_accepted",
-        "submissions_rejected",
-    )
-}
-
-
-async def add_many(conn: asyncpg.Connection, project_id: uuid.UUID, amounts: dict[str, int]) -> None:
-    """Add to several counters in one statement (names from the fixed set, never from input)."""
+async def add(conn: asyncpg.Connection, project_id: uuid.UUID, amounts: dict[str, int]) -> None:
+    """Add to counters of COUNTERS in one statement; zero amounts change nothing."""
     changed = {name: n for name, n in amounts.items() if n}
     if not changed:
         return
-    unknown = set(changed) - set(_COUNTERS)
+    unknown = set(changed) - COUNTERS
     if unknown:
         raise ValueError(f"unknown counters {sorted(unknown)}")
     names = sorted(changed)
