@@ -48,10 +48,11 @@ def subscriptions(fee_bps: int) -> list[Subscription]:
         await earnings.project_activated(conn, card_from_activated(event.message, fee_bps))
 
     async def on_facts(conn: asyncpg.Connection, batch: list[Event[Any]]) -> None:
+        await earnings.facts_received(conn, [fact_from(e) for e in batch])
+
+    async def on_submissions(conn: asyncpg.Connection, batch: list[Event[submissions_pb2.SubmissionCreated]]) -> None:
         # Screening answers earn nothing and get no verdict: they test the expert, not the project.
-        facts = [fact_from(e) for e in batch if not getattr(e.message, "is_screening", False)]
-        if facts:
-            await earnings.facts_received(conn, facts)
+        await on_facts(conn, [e for e in batch if not e.message.is_screening])
 
     async def on_review(conn: asyncpg.Connection, event: Event[reviews_pb2.ReviewCompleted]) -> None:
         m = event.message
@@ -61,7 +62,7 @@ def subscriptions(fee_bps: int) -> list[Subscription]:
     router.on(projects_pb2.ProjectActivated, on_activated)
     router.on(reviews_pb2.ReviewCompleted, on_review)
     # Set-based: a fetch's submissions or verdicts of one partition are posted together.
-    router.on_batch(submissions_pb2.SubmissionCreated, on_facts)
+    router.on_batch(submissions_pb2.SubmissionCreated, on_submissions)
     router.on_batch(verdicts_pb2.SubmissionAccepted, on_facts)
     router.on_batch(verdicts_pb2.SubmissionRejected, on_facts)
     return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]
