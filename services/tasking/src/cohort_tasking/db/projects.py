@@ -91,15 +91,8 @@ async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> tuple[RoutingP
     row = await conn.fetchrow("SELECT update_time, state FROM projects WHERE project_id = $1", project_id)
     if row is None:
         return None
-    key = (project_id, row["update_time"])
-    await _parse_missing(conn, [key])
-    parsed = _parsed.get(key)
-    if parsed is None:  # the row changed between the two reads: parse what is there now
-        found = await conn.fetchrow("SELECT activated, state FROM projects WHERE project_id = $1", project_id)
-        if found is None:
-            return None
-        return from_activated(events.ProjectActivated.FromString(found["activated"])), found["state"]
-    return parsed, row["state"]
+    project = await version(conn, project_id, row["update_time"])
+    return (project, row["state"]) if project is not None else None
 
 
 async def version(
@@ -111,9 +104,9 @@ async def version(
     key = (project_id, update_time)
     await _parse_missing(conn, [key])
     parsed = _parsed.get(key)
-    if parsed is None:  # changed since the caller read it: take what is there now
-        found = await get(conn, project_id)
-        return found[0] if found else None
+    if parsed is None:  # the row changed since the caller read it: parse what is there now
+        activated = await conn.fetchval("SELECT activated FROM projects WHERE project_id = $1", project_id)
+        return from_activated(events.ProjectActivated.FromString(activated)) if activated is not None else None
     return parsed
 
 

@@ -76,6 +76,19 @@ async def on_extra_judgments(conn: asyncpg.Connection, event: Event[quality_pb2.
     await catalog.extra_judgments(conn, uuid.UUID(m.project_id), m.task_id, m.additional)
 
 
+async def on_qualification_decided(conn: asyncpg.Connection, event: Event[quality_pb2.QualificationDecided]) -> None:
+    m = event.message
+    await catalog.qualification_decided(
+        conn,
+        m.expert_id,
+        uuid.UUID(m.project_id),
+        m.passed,
+        m.correct,
+        m.answered,
+        m.decide_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("decide_time") else event.time,
+    )
+
+
 def _then_clear(handler: Handler, eligibility: EligibilityCache) -> Handler:
     """A project change alters who may work on what: drop every cached eligibility list."""
 
@@ -86,24 +99,17 @@ def _then_clear(handler: Handler, eligibility: EligibilityCache) -> Handler:
     return handle
 
 
-def router(eligibility: EligibilityCache) -> EventRouter:
-    async def quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.ExpertQualityUpdated]) -> None:
-        await on_quality_updated(conn, event)
+def _then_forget(handler: Handler, eligibility: EligibilityCache) -> Handler:
+    """A change about one expert (quality, suspension, screening): drop their cached list."""
+
+    async def handle(conn: asyncpg.Connection, event: Event) -> None:  # type: ignore[type-arg]
+        await handler(conn, event)
         eligibility.forget(event.message.expert_id)
 
-    async def qualification_decided(conn: asyncpg.Connection, event: Event[quality_pb2.QualificationDecided]) -> None:
-        m = event.message
-        await catalog.qualification_decided(
-            conn,
-            m.expert_id,
-            uuid.UUID(m.project_id),
-            m.passed,
-            m.correct,
-            m.answered,
-            m.decide_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("decide_time") else event.time,
-        )
-        eligibility.forget(m.expert_id)
+    return handle
 
+
+def router(eligibility: EligibilityCache) -> EventRouter:
     r = EventRouter()
     r.on(labs_pb2.LabCreated, on_lab_created)
     r.on(project_events.ProjectActivated, _then_clear(on_project_activated, eligibility))
@@ -116,7 +122,7 @@ def router(eligibility: EligibilityCache) -> EventRouter:
         r.on(message, _then_clear(_state(state), eligibility))
     r.on(task_events.TasksAdded, on_tasks_added)
     r.on(items_pb2.ItemFinalized, on_item_finalized)
-    r.on(quality_pb2.ExpertQualityUpdated, quality_updated)
+    r.on(quality_pb2.ExpertQualityUpdated, _then_forget(on_quality_updated, eligibility))
     r.on(quality_pb2.ExtraJudgmentsRequested, on_extra_judgments)
-    r.on(quality_pb2.QualificationDecided, qualification_decided)
+    r.on(quality_pb2.QualificationDecided, _then_forget(on_qualification_decided, eligibility))
     return r
