@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -136,15 +137,16 @@ def percentiles(latencies: list[float]) -> str:
 
 
 async def run_phase(
-    work: work_pb2_grpc.WorkServiceStub, creds: list[tuple], seconds: float, pause: float
+    experts: list[tuple[work_pb2_grpc.WorkServiceStub, tuple]], seconds: float, pause: float
 ) -> tuple[int, float, list[float]]:
-    """Every expert loops acquire -> submit, pausing `pause` seconds (jittered) between cycles."""
+    """Every expert (their tasking stub and credentials) loops acquire -> submit, pausing `pause`
+    seconds (jittered) between cycles."""
     latencies: list[float] = []
     cycles = 0
     stop_at = time.perf_counter() + seconds
     rng = random.Random(7)
 
-    async def expert_loop(md: tuple) -> None:
+    async def expert_loop(work: work_pb2_grpc.WorkServiceStub, md: tuple) -> None:
         nonlocal cycles
         if pause:  # spread the experts' first calls over one pause
             await asyncio.sleep(rng.uniform(0, pause))
@@ -165,13 +167,15 @@ async def run_phase(
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(expert_loop(md) for md in creds))
+    await asyncio.gather(*(expert_loop(work, md) for work, md in experts))
     return cycles, time.perf_counter() - t0, latencies
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--target", default="127.0.0.1:50052")
+    parser.add_argument(
+        "--target", default="127.0.0.1:50052", help="tasking address; several, comma-separated, share the experts"
+    )
     parser.add_argument("--slots", type=int, default=1_000_000)
     parser.add_argument("--projects", type=int, default=50)
     parser.add_argument("--experts", type=int, default=256)
@@ -183,11 +187,12 @@ async def main() -> None:
     await seed(args, pids)
     operator = (("authorization", "Bearer " + issue_token(private, kind="operator", subject="bench")),)
     try:
-        async with grpc.aio.insecure_channel(args.target) as channel:
-            admin = experts_pb2_grpc.ExpertAdminServiceStub(channel)
-            work = work_pb2_grpc.WorkServiceStub(channel)
+        async with contextlib.AsyncExitStack() as stack:
+            channels = [await stack.enter_async_context(grpc.aio.insecure_channel(t)) for t in args.target.split(",")]
+            admin = experts_pb2_grpc.ExpertAdminServiceStub(channels[0])
+            works = [work_pb2_grpc.WorkServiceStub(c) for c in channels]
             creds = []
-            for _ in range(args.experts):
+            for n in range(args.experts):
                 eid = f"exp_{uuid.uuid4().hex[:16]}"
                 await admin.RegisterExpert(
                     experts_pb2.RegisterExpertRequest(
@@ -198,15 +203,15 @@ async def main() -> None:
                     metadata=operator,
                 )
                 token = issue_token(private, kind="expert", subject=eid, ttl=dt.timedelta(hours=2))
-                creds.append((("authorization", "Bearer " + token),))
+                creds.append((works[n % len(works)], (("authorization", "Bearer " + token),)))
             where = f"{args.experts} experts over {args.slots:,} slots in {args.projects} projects"
-            cycles, elapsed, latencies = await run_phase(work, creds, args.seconds, 0.0)
+            cycles, elapsed, latencies = await run_phase(creds, args.seconds, 0.0)
             saturation = cycles / elapsed
             print(f"saturation: {saturation:,.0f} acquire+submit cycles/s with {where}; {percentiles(latencies)}")
             rate = args.rate or 0.6 * saturation
             # Each expert's cycle: the pause plus about one acquire and one submit at this load.
             pause = max(0.0, args.experts / rate)
-            cycles, elapsed, latencies = await run_phase(work, creds, args.seconds, pause)
+            cycles, elapsed, latencies = await run_phase(creds, args.seconds, pause)
             print(
                 f"paced: {rate:,.0f} cycles/s offered, {cycles / elapsed:,.0f} achieved with {where}; "
                 f"{percentiles(latencies)}"
