@@ -108,8 +108,8 @@ async def seed(args: argparse.Namespace, pids: list[str]) -> None:
         t0 = time.perf_counter()
         for pid in pids:
             await conn.execute(
-                """INSERT INTO tasks (project_id, task_id, input, is_gold)
-                   SELECT $1::uuid, 't' || g, $2, g % 10 = 0 FROM generate_series(1, $3) g""",
+                """INSERT INTO tasks (project_id, task_id, input, is_gold, slotted)
+                   SELECT $1::uuid, 't' || g, $2, g % 10 = 0, true FROM generate_series(1, $3) g""",
                 pid,
                 INPUT,
                 per,

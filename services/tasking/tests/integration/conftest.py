@@ -90,28 +90,33 @@ class Tasking:
                 getattr(activated, k).CopyFrom(v)
             else:
                 setattr(activated, k, v)
+        # Tasks first, as happens when a lab adds tasks to a draft: slots appear once both are known.
+        await self.add_tasks(pid, [f"t{i}" for i in range(tasks)], gold_every)
+        await self.events.send("cohort.intake.projects.v1", pid, activated)
+        await self.wait_slots(pid, tasks * overlap)
+        return pid
+
+    async def add_tasks(self, project_id: str, task_ids: list[str], gold_every: int = 0) -> None:
+        """Publish TasksAdded as intake would: preference tasks with candidates a and b; every
+        `gold_every`-th (by position) gold."""
         added = task_events.TasksAdded(
-            project_id=pid,
+            project_id=project_id,
             tasks=[
                 task_events.AddedTask(
-                    task_id=f"t{i}",
+                    task_id=task_id,
                     is_gold=bool(gold_every) and i % gold_every == 0,
                     input=ttypes.TaskInput(
-                        prompt=f"Which is better? #{i}",
+                        prompt=f"Which is better? #{task_id}",
                         candidates=[
                             ttypes.Candidate(candidate_id="a", content="A"),
                             ttypes.Candidate(candidate_id="b", content="B"),
                         ],
                     ),
                 )
-                for i in range(tasks)
+                for i, task_id in enumerate(task_ids)
             ],
         )
-        # Tasks first, as happens when a lab adds tasks to a draft: slots appear once both are known.
-        await self.events.send("cohort.intake.tasks.v1", pid, added)
-        await self.events.send("cohort.intake.projects.v1", pid, activated)
-        await self.wait_slots(pid, tasks * overlap)
-        return pid
+        await self.events.send("cohort.intake.tasks.v1", project_id, added)
 
     async def wait_slots(self, project_id: str, n: int, within: float = 30) -> None:
         deadline = time.monotonic() + within

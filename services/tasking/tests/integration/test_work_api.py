@@ -290,3 +290,18 @@ async def test_experts_edit_only_their_own_editable_fields(tasking):
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=tasking.operator)
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_tasks_added_to_an_active_project_get_their_slots_once(tasking):
+    pid = await tasking.project(tasks=3, overlap=2)
+    # A later batch repeats t2 (intake re-sending) beside two new tasks; then one more batch.
+    await tasking.add_tasks(pid, ["t2", "t3", "t4"])
+    await tasking.add_tasks(pid, ["t5"])
+    await tasking.wait_slots(pid, 12)
+    await asyncio.sleep(0.5)
+    per_task = dict(
+        await tasking.pool.fetch(
+            "SELECT task_id, count(*) FROM slots WHERE project_id = $1::text::uuid GROUP BY task_id", pid
+        )
+    )
+    assert per_task == {f"t{i}": 2 for i in range(6)}

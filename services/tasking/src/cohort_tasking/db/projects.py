@@ -151,12 +151,16 @@ async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: l
 
 
 async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, overlap: int) -> int:
-    """Give every task of the project `overlap` slots, if it has none yet."""
+    """Give every task of the project that has none yet `overlap` slots (screening tasks get theirs
+    per lease; a task finalized before activation needs none)."""
     status: str = await conn.execute(
-        """INSERT INTO slots (project_id, task_id, is_gold)
-           SELECT t.project_id, t.task_id, t.is_gold FROM tasks t CROSS JOIN generate_series(1, $2)
-           WHERE t.project_id = $1 AND NOT t.finalized AND NOT t.is_screening
-             AND NOT EXISTS (SELECT 1 FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id)""",
+        """WITH newly AS (
+               UPDATE tasks t SET slotted = true
+               WHERE t.project_id = $1 AND NOT t.slotted AND NOT t.finalized AND NOT t.is_screening
+               RETURNING t.project_id, t.task_id, t.is_gold
+           )
+           INSERT INTO slots (project_id, task_id, is_gold)
+           SELECT n.project_id, n.task_id, n.is_gold FROM newly n CROSS JOIN generate_series(1, $2)""",
         project_id,
         overlap,
     )
