@@ -305,3 +305,31 @@ async def test_tasks_added_to_an_active_project_get_their_slots_once(tasking):
         )
     )
     assert per_task == {f"t{i}": 2 for i in range(6)}
+
+
+async def test_finalized_items_stop_routing_their_tasks(tasking):
+    from cohort.events.v1 import items_pb2
+
+    pid = await tasking.project(tasks=3, overlap=2)
+    done = ["t0", "t2"]
+    for task_id in done:  # sent back to back: consumed as one batch when fetched together
+        await tasking.events.send(
+            "cohort.qa.items.v1",
+            pid,
+            items_pb2.ItemFinalized(project_id=pid, task_id=task_id, item_id=str(uuid.uuid4())),
+        )
+
+    async def closed() -> bool:
+        return not await tasking.pool.fetchval(
+            "SELECT count(*) FROM slots WHERE project_id = $1::text::uuid AND task_id = ANY($2::text[]) AND open",
+            pid,
+            done,
+        )
+
+    await _until(closed)
+    for _ in range(2):  # t1's two slots, and then nothing
+        _expert, creds = await tasking.register()
+        got = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
+        assert got.task_id == "t1"
+    _expert, creds = await tasking.register()
+    assert not (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).HasField("assignment")

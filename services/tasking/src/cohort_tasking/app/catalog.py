@@ -36,9 +36,9 @@ async def tasks_added(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: li
         await repo.create_missing_slots(conn, project_id, found[0].overlap)
 
 
-async def item_finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> None:
-    """The task is done: no more of its slots are handed out."""
-    await repo.finalize_task(conn, project_id, task_id)
+async def items_finalized(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str]]) -> None:
+    """The tasks are done: no more of their slots are handed out."""
+    await repo.finalize_tasks(conn, tasks)
 
 
 async def extra_judgments(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, additional: int) -> int:

@@ -167,10 +167,19 @@ async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, 
     return int(status.split()[-1])
 
 
-async def finalize_task(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str) -> None:
-    await conn.execute("UPDATE tasks SET finalized = true WHERE project_id = $1 AND task_id = $2", project_id, task_id)
+async def finalize_tasks(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str]]) -> None:
+    """Mark tasks finalized and close their open slots, in one statement."""
     await conn.execute(
-        "UPDATE slots SET open = false WHERE project_id = $1 AND task_id = $2 AND open", project_id, task_id
+        """WITH done AS (
+               UPDATE tasks t SET finalized = true
+               FROM unnest($1::uuid[], $2::text[]) AS f(project_id, task_id)
+               WHERE t.project_id = f.project_id AND t.task_id = f.task_id
+           )
+           UPDATE slots s SET open = false
+           FROM unnest($1::uuid[], $2::text[]) AS f(project_id, task_id)
+           WHERE s.project_id = f.project_id AND s.task_id = f.task_id AND s.open""",
+        [p for p, _ in tasks],
+        [t for _, t in tasks],
     )
 
 

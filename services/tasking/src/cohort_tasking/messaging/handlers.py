@@ -53,8 +53,9 @@ async def on_tasks_added(conn: asyncpg.Connection, event: Event[task_events.Task
     )
 
 
-async def on_item_finalized(conn: asyncpg.Connection, event: Event[items_pb2.ItemFinalized]) -> None:
-    await catalog.item_finalized(conn, uuid.UUID(event.message.project_id), event.message.task_id)
+async def on_items_finalized(conn: asyncpg.Connection, events: list[Event[items_pb2.ItemFinalized]]) -> None:
+    # One per delivered item, as many as submissions: handled a fetch at a time.
+    await catalog.items_finalized(conn, [(uuid.UUID(e.message.project_id), e.message.task_id) for e in events])
 
 
 async def on_quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.ExpertQualityUpdated]) -> None:
@@ -121,7 +122,7 @@ def router(eligibility: EligibilityCache) -> EventRouter:
     ):
         r.on(message, _then_clear(_state(state), eligibility))
     r.on(task_events.TasksAdded, on_tasks_added)
-    r.on(items_pb2.ItemFinalized, on_item_finalized)
+    r.on_batch(items_pb2.ItemFinalized, on_items_finalized)
     r.on(quality_pb2.ExpertQualityUpdated, _then_forget(on_quality_updated, eligibility))
     r.on(quality_pb2.ExtraJudgmentsRequested, on_extra_judgments)
     r.on(quality_pb2.QualificationDecided, _then_forget(on_qualification_decided, eligibility))
