@@ -92,8 +92,9 @@ class EventRouter:
         self, message_type: type[M], handler: Callable[[asyncpg.Connection, list[Event[M]]], Awaitable[None]]
     ) -> None:
         """Route a type to a set-based handler: it receives consecutive events of the type from
-        one partition (in offset order, already claimed, redeliveries removed) in one call, inside
-        their shared transaction. When a batch fails and is settled one by one, it gets lists of one."""
+        one fetch (each partition's in offset order, so a key's events keep their order; already
+        claimed, redeliveries removed) in one call, inside their shared transaction. When a
+        batch fails and is settled one by one, it gets lists of one."""
         self._add(Route(message_type, handler, batch=True))
 
     def _add(self, route: Route) -> None:
@@ -202,11 +203,15 @@ class InboxConsumer:
         try:
             while not self._stopping.is_set():
                 batches = await self._kafka.getmany(timeout_ms=300, max_records=self._max_records)
-                for tp, records in batches.items():
-                    # Each partition's records in order; the commit follows the last settled one.
-                    await self._settle_batch(records)
-                    await self._commit_offset(tp, records[-1].offset + 1)
-                    self._observe_lag(tp, records[-1].offset + 1)
+                if batches:
+                    # One transaction for the whole fetch, each partition's records in offset order
+                    # (a topic's partitions divide a fetch into small pieces otherwise); then one
+                    # offset commit (a crash before it re-reads them: the inbox skips them).
+                    await self._settle_batch([record for records in batches.values() for record in records])
+                    settled = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                    await self._commit_offsets(settled)
+                    for tp, offset in settled.items():
+                        self._observe_lag(tp, offset)
         finally:
             await self._kafka.stop()
 
@@ -216,11 +221,11 @@ class InboxConsumer:
         except _PoisonRecord as poison:
             await self._dead_letter(record, poison)
 
-    async def _commit_offset(self, tp: TopicPartition, offset: int) -> None:
-        await self._kafka.commit({tp: offset})
+    async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
+        await self._kafka.commit(offsets)
 
     async def _settle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """All of a fetch's records of one partition in one transaction, the fast path; any
+        """All of a fetch's records in one transaction, the fast path; any
         trouble (a poison record, a failing handler, an outage) and the batch is rolled back and
         settled record by record, with retries and the DLQ. Claims roll back with the effects,
         so nothing is applied twice either way."""

@@ -55,7 +55,7 @@ async def produce(producer: AIOKafkaProducer, topic: str, label: str, event_id: 
 class StuckBeforeOffsetCommit(InboxConsumer):
     """Applies effects, then hangs instead of committing offsets: the window a crash can hit."""
 
-    async def _commit_offset(self, tp: TopicPartition, offset: int) -> None:
+    async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         await asyncio.Event().wait()
 
 

@@ -253,6 +253,59 @@ async def test_batch_route_gets_consecutive_claimed_events_in_offset_order(
         await pool.close()
 
 
+async def test_a_fetch_across_partitions_is_one_batch_with_each_key_in_order(
+    database_url, kafka_bootstrap, schema, topics, unique
+):
+    """Records of several partitions fetched together reach a batch handler in one call; the
+    events of one key (one partition) keep their order."""
+    (topic,) = await topics(1, partitions=3)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-partitions")
+    await producer.start()
+    calls: list[list[tuple[int, str]]] = []
+
+    async def on_labs(conn, events) -> None:
+        calls.append([(e.partition, e.message.display_name) for e in events])
+        await conn.executemany(
+            "INSERT INTO effects (event_id, label) VALUES ($1, $2)", [(e.id, e.message.display_name) for e in events]
+        )
+
+    router = EventRouter()
+    router.on_batch(LabCreated, on_labs)
+    keys = [f"key{k}" for k in range(6)]
+    try:
+        for n in range(5):
+            for key in keys:
+                await producer.send_and_wait(
+                    topic,
+                    LabCreated(display_name=f"{key}:{n}").SerializeToString(),
+                    key=key.encode(),
+                    headers=harness.headers(),
+                )
+        consumer = InboxConsumer(
+            pool,
+            bootstrap=kafka_bootstrap,
+            consumer=unique("g"),
+            topics=[topic],
+            router=router,
+            dlq_producer=producer,
+            metrics=InboxMetrics(CollectorRegistry()),
+        )
+
+        async def all_applied() -> bool:
+            return len(await _effects(pool)) == 30
+
+        await _run_until(consumer, all_applied, "thirty effects")
+        assert max(len({p for p, _ in call}) for call in calls) > 1, f"no call spanned partitions: {calls}"
+        seen = [label for call in calls for _, label in call]
+        for key in keys:
+            assert [x for x in seen if x.startswith(f"{key}:")] == [f"{key}:{n}" for n in range(5)]
+        assert sorted(seen) == sorted(f"{key}:{n}" for key in keys for n in range(5))
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
 async def test_add_events_records_in_list_order_inside_the_transaction(database_url, schema):
     pool = await migrated_pool(database_url, schema)
     try:
