@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from cohort_client import LabClient
 from cohort_client.lab import spec_from_dict
 from cohort_client.operator import Endpoints, OperatorClient
+from cpu import CpuMeter, stack_processes
 from simulator import Simulation, preference_tasks
 
 from cohort.tasking.v1 import work_pb2, work_pb2_grpc
@@ -147,12 +148,15 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
             for md in tokens
         ]
         started = time.monotonic()
+        meter = CpuMeter(stack_processes())
+        meter.start()
         while time.monotonic() - started < args.seconds:
             await asyncio.sleep(5)
             lags.append(await asyncio.to_thread(lag_now))
         stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
         duration = time.monotonic() - started
+        cores = meter.stop()
     await asyncio.sleep(10)  # the tail of the pipeline drains
     conn = await asyncpg.connect(os.environ["COHORT_DATABASE_URL"])
     try:
@@ -185,6 +189,10 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
         "submit_to_credit_s": {"p50": round(crd[49], 2), "p99": round(crd[98], 2)},
         "consumer_lag": {"max": max(lags, default=0), "last": lags[-1] if lags else 0},
         "peak_rss_mb": peak_rss_mb(),
+        # Where the CPU went (profile by process): share of one core each, and the machine's busy
+        # time per credited cycle.
+        "cpu_cores": {name: round(share, 2) for name, share in sorted(cores.items())},
+        "cpu_ms_per_cycle": round(cores["machine"] / (len(within) / duration) * 1000, 2) if within else None,
     }
 
 

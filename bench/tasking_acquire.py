@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import os
 import random
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -41,6 +42,9 @@ from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_runtime.cloudevents import EventAttributes
 from cohort_runtime.kafka import make_producer
 from cohort_runtime.tokens import issue_token
+
+sys.path.insert(0, str(Path(__file__).parent))
+from cpu import CpuMeter, describe, stack_processes
 
 PAYLOAD = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["b", "a"]))
 INPUT = ttypes.TaskInput(
@@ -205,9 +209,13 @@ async def main() -> None:
                 token = issue_token(private, kind="expert", subject=eid, ttl=dt.timedelta(hours=2))
                 creds.append((works[n % len(works)], (("authorization", "Bearer " + token),)))
             where = f"{args.experts} experts over {args.slots:,} slots in {args.projects} projects"
+            meter = CpuMeter(stack_processes())
+            meter.start()
             cycles, elapsed, latencies = await run_phase(creds, args.seconds, 0.0)
+            cores = meter.stop()
             saturation = cycles / elapsed
             print(f"saturation: {saturation:,.0f} acquire+submit cycles/s with {where}; {percentiles(latencies)}")
+            print(f"CPU at saturation: {describe(cores, saturation)}")
             rate = args.rate or 0.6 * saturation
             # Each expert's cycle: the pause plus about one acquire and one submit at this load.
             pause = max(0.0, args.experts / rate)
