@@ -38,6 +38,24 @@ async def _run_until(consumer, condition, what: str) -> None:
         await task
 
 
+async def _consume_until(pool, bootstrap: str, group: str, topic: str, router, producer, effects: int) -> None:
+    """Run a consumer of `topic` with `router` until `effects` rows are in `effects`."""
+    consumer = InboxConsumer(
+        pool,
+        bootstrap=bootstrap,
+        consumer=group,
+        topics=[topic],
+        router=router,
+        dlq_producer=producer,
+        metrics=InboxMetrics(CollectorRegistry()),
+    )
+
+    async def all_applied() -> bool:
+        return len(await _effects(pool)) == effects
+
+    await _run_until(consumer, all_applied, f"{effects} effects")
+
+
 async def test_redelivered_event_has_no_second_effect(database_url, kafka_bootstrap, schema, topics, unique):
     (topic,) = await topics(1)
     pool = await migrated_pool(database_url, schema)
@@ -230,20 +248,7 @@ async def test_batch_route_gets_consecutive_claimed_events_in_offset_order(
         )
         await harness.produce(producer, topic, "d")
         await harness.produce(producer, topic, "e")
-        consumer = InboxConsumer(
-            pool,
-            bootstrap=kafka_bootstrap,
-            consumer=unique("g"),
-            topics=[topic],
-            router=router,
-            dlq_producer=producer,
-            metrics=InboxMetrics(CollectorRegistry()),
-        )
-
-        async def all_applied() -> bool:
-            return len(await _effects(pool)) == 6
-
-        await _run_until(consumer, all_applied, "six effects")
+        await _consume_until(pool, kafka_bootstrap, unique("g"), topic, router, producer, effects=6)
         assert [label for _, label in await _effects(pool)] == ["a", "b", "c", "p", "d", "e"]
         assert [x for call in calls for x in call] == ["a", "b", "c", "paused:p", "d", "e"]
         assert "a-copy" not in {x for call in calls for x in call}
@@ -282,20 +287,7 @@ async def test_a_fetch_across_partitions_is_one_batch_with_each_key_in_order(
                     key=key.encode(),
                     headers=harness.headers(),
                 )
-        consumer = InboxConsumer(
-            pool,
-            bootstrap=kafka_bootstrap,
-            consumer=unique("g"),
-            topics=[topic],
-            router=router,
-            dlq_producer=producer,
-            metrics=InboxMetrics(CollectorRegistry()),
-        )
-
-        async def all_applied() -> bool:
-            return len(await _effects(pool)) == 30
-
-        await _run_until(consumer, all_applied, "thirty effects")
+        await _consume_until(pool, kafka_bootstrap, unique("g"), topic, router, producer, effects=30)
         assert max(len({p for p, _ in call}) for call in calls) > 1, f"no call spanned partitions: {calls}"
         seen = [label for call in calls for _, label in call]
         for key in keys:
