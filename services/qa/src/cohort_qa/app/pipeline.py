@@ -52,8 +52,14 @@ class _Assessed:
 async def submissions_received(
     conn: asyncpg.Connection, subs: list[NewSubmission], metrics: QaMetrics, limits: CheckLimits
 ) -> None:
-    seqs = await repo.insert_new(conn, subs)
-    fresh = [s for s in subs if s.submission_id in seqs]  # one verdict per submission, however often sent
+    # One verdict per submission, however often sent: a copy re-sent under a new event id may be
+    # in the same batch as the original, or come after it (then insert_new skips it).
+    first_copies: dict[uuid.UUID, NewSubmission] = {}
+    for s in subs:
+        first_copies.setdefault(s.submission_id, s)
+    unique = list(first_copies.values())
+    seqs = await repo.insert_new(conn, unique)
+    fresh = [s for s in unique if s.submission_id in seqs]
     if not fresh:
         return
     by_project: dict[uuid.UUID, list[tuple[NewSubmission, int]]] = defaultdict(list)
