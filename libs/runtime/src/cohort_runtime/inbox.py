@@ -171,6 +171,8 @@ class InboxConsumer:
         max_attempts: int = 5,
         retry_base_seconds: float = 0.1,
         max_records: int = 200,
+        fetch_min_bytes: int = 1,
+        fetch_max_wait_ms: int = 500,
     ) -> None:
         self._pool = pool
         self._name = consumer
@@ -190,6 +192,8 @@ class InboxConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             isolation_level="read_committed",
+            fetch_min_bytes=fetch_min_bytes,
+            fetch_max_wait_ms=fetch_max_wait_ms,
         )
 
     async def start(self) -> None:

@@ -159,6 +159,8 @@ class ServiceRuntime:
                 metrics=inbox_metrics,
                 max_attempts=s.inbox_max_attempts,
                 max_records=sub.max_records,
+                fetch_min_bytes=s.kafka_fetch_min_bytes,
+                fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
             )
             await consumer.start()
             self._consumers.append(consumer)
