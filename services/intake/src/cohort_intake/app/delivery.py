@@ -27,7 +27,7 @@ from cohort_runtime import add_event
 log = logging.getLogger(__name__)
 
 
-# The handlers below are set-based: a batch of one partition's consecutive events of one type in
+# The handlers below are set-based: a batch of one fetch's consecutive events of one type in
 # one call, one statement per project for what they change. Handled one by one, intake fell tens of
 # thousands of items behind in the platform benchmark.
 

@@ -93,7 +93,7 @@ def _result(m: items_pb2.ItemFinalized) -> Result | None:
 
 def subscriptions(metrics: IntakeMetrics) -> list[Subscription]:
     router = EventRouter()
-    # Set-based: a fetch's consecutive events of one type from one partition in one call.
+    # Set-based: a fetch's consecutive events of one type in one call.
     router.on_batch(submissions_pb2.SubmissionCreated, on_submissions_created)
     router.on_batch(verdicts_pb2.SubmissionAccepted, on_verdicts)
     router.on_batch(verdicts_pb2.SubmissionRejected, on_verdicts)

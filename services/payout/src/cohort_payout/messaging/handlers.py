@@ -61,7 +61,7 @@ def subscriptions(fee_bps: int) -> list[Subscription]:
     router = EventRouter()
     router.on(projects_pb2.ProjectActivated, on_activated)
     router.on(reviews_pb2.ReviewCompleted, on_review)
-    # Set-based: a fetch's submissions or verdicts of one partition are posted together.
+    # Set-based: a fetch's consecutive submissions or verdicts are posted together.
     router.on_batch(submissions_pb2.SubmissionCreated, on_submissions)
     router.on_batch(verdicts_pb2.SubmissionAccepted, on_facts)
     router.on_batch(verdicts_pb2.SubmissionRejected, on_facts)

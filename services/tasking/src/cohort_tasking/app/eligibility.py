@@ -2,10 +2,10 @@
 
 Working it out takes a query for the expert, one for the active projects and a pass of the domain
 rules over every active project; an expert acquiring several tasks a minute would repeat it for
-nothing. Acquisition therefore
-reads the list from a cache that lives `ttl` seconds per expert and is dropped at once when this
-process learns of a change (projects activated or changing state, the expert's status, cohorts,
-profile, quality or suspensions). Another replica's change reaches this one within `ttl`.
+nothing. Acquisition therefore reads the list from a cache that lives `ttl` seconds per expert
+and is dropped at once when this process learns of a change (projects activated or changing
+state, the expert's status, cohorts, profile, quality or suspensions). Another replica's change
+reaches this one within `ttl`.
 
 What must never be stale is checked again in the acquiring statement itself: the expert is active,
 the project is active, no suspension covers it, the expert's quality in the domain meets the
