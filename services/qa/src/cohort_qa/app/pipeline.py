@@ -52,6 +52,8 @@ class _Assessed:
 async def submissions_received(
     conn: asyncpg.Connection, subs: list[NewSubmission], metrics: QaMetrics, limits: CheckLimits
 ) -> None:
+    if not subs:
+        return
     # One verdict per submission, however often sent: a copy re-sent under a new event id may be
     # in the same batch as the original, or come after it (then insert_new skips it).
     first_copies: dict[uuid.UUID, NewSubmission] = {}

@@ -34,7 +34,9 @@ async def score_waiting(conn: asyncpg.Connection, project_id: uuid.UUID) -> None
     project = await projects_repo.get(conn, project_id)
     if project is None:
         return  # scored when ProjectActivated arrives
-    waiting = [a for a in await repo.unscored(conn, project_id) if a.gold is not None]
+    if project.screening_tasks <= 0:
+        return  # no test (every gold batch of every project comes here)
+    waiting = await repo.scorable(conn, project_id)
     if not waiting:
         return
     scores = []

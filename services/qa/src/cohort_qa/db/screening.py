@@ -17,7 +17,7 @@ class WaitingAnswer:
     submission_id: uuid.UUID
     expert_id: str
     payload: bytes
-    gold: bytes | None  # the task's reference; None while it has not arrived
+    gold: bytes  # the task's reference
 
 
 async def insert_answers(conn: asyncpg.Connection, subs: list[NewSubmission]) -> None:
@@ -34,16 +34,17 @@ async def insert_answers(conn: asyncpg.Connection, subs: list[NewSubmission]) ->
     )
 
 
-async def unscored(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[WaitingAnswer]:
+async def scorable(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[WaitingAnswer]:
+    """The project's unscored answers whose task's gold reference has arrived (locked)."""
     rows = await conn.fetch(
         """SELECT a.submission_id, a.expert_id, a.payload, t.gold FROM screening_answers a
-           LEFT JOIN tasks t ON t.project_id = a.project_id AND t.task_id = a.task_id
+           JOIN tasks t ON t.project_id = a.project_id AND t.task_id = a.task_id AND t.gold IS NOT NULL
            WHERE a.project_id = $1 AND a.correct IS NULL
            ORDER BY a.received_at, a.submission_id
            FOR UPDATE OF a""",
         project_id,
     )
-    return [WaitingAnswer(r["submission_id"], r["expert_id"], bytes(r["payload"]), r["gold"]) for r in rows]
+    return [WaitingAnswer(r["submission_id"], r["expert_id"], bytes(r["payload"]), bytes(r["gold"])) for r in rows]
 
 
 async def record_scores(conn: asyncpg.Connection, scores: list[tuple[uuid.UUID, bool]]) -> None:
