@@ -17,6 +17,7 @@ from cohort_tasking.db import experts as experts_repo
 from cohort_tasking.db import projects as repo
 from cohort_tasking.db import work as work_repo
 from cohort_tasking.domain.assignments import AssignmentState
+from cohort_tasking.domain.experts import Qualification
 from cohort_tasking.domain.tasks import NewTask
 
 
@@ -67,20 +68,15 @@ async def quality_updated(
     if not suspended:
         return
     for live in await work_repo.active_for_update(conn, expert_id):
-        found = await repo.get(conn, live.project_id)
-        in_scope = live.project_id == project_id if project_id else found is not None and found[0].domain == domain
+        if project_id:
+            in_scope = live.project_id == project_id
+        else:
+            found = await repo.get(conn, live.project_id)
+            in_scope = found is not None and found[0].domain == domain
         if in_scope:
             await work_repo.end(conn, live, AssignmentState.RELEASED, reopen=True)
 
 
-async def qualification_decided(
-    conn: asyncpg.Connection,
-    expert_id: str,
-    project_id: uuid.UUID,
-    passed: bool,
-    correct: int,
-    answered: int,
-    decided: dt.datetime,
-) -> None:
+async def qualification_decided(conn: asyncpg.Connection, q: Qualification) -> None:
     """QA scored the expert's screening test: a pass opens the project's real tasks to them."""
-    await repo.record_qualification(conn, expert_id, project_id, passed, correct, answered, decided)
+    await repo.record_qualification(conn, q)

@@ -8,6 +8,7 @@ import uuid
 import asyncpg
 
 from cohort.events.v1 import projects_pb2 as events
+from cohort_tasking.domain.experts import Qualification
 from cohort_tasking.domain.routing import Criterion, RoutingProject
 from cohort_tasking.domain.tasks import NewTask
 
@@ -110,15 +111,7 @@ async def version(
     return parsed
 
 
-async def record_qualification(
-    conn: asyncpg.Connection,
-    expert_id: str,
-    project_id: uuid.UUID,
-    passed: bool,
-    correct: int,
-    answered: int,
-    decided: dt.datetime,
-) -> None:
+async def record_qualification(conn: asyncpg.Connection, q: Qualification) -> None:
     """QA's decision on an expert's screening test; a later decision replaces an earlier one."""
     await conn.execute(
         """INSERT INTO qualifications (expert_id, project_id, passed, correct, answered, decide_time)
@@ -127,12 +120,12 @@ async def record_qualification(
            SET passed = EXCLUDED.passed, correct = EXCLUDED.correct, answered = EXCLUDED.answered,
                decide_time = EXCLUDED.decide_time
            WHERE qualifications.decide_time <= EXCLUDED.decide_time""",
-        expert_id,
-        project_id,
-        passed,
-        correct,
-        answered,
-        decided,
+        q.expert_id,
+        q.project_id,
+        q.passed,
+        q.correct,
+        q.answered,
+        q.decide_time,
     )
 
 

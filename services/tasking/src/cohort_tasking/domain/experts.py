@@ -76,3 +76,15 @@ def validate(e: Expert) -> None:
         v.append(Violation("expert.weekly_hours", "must be 0..80"))
     if v:
         raise InvalidInput(v)
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """QA's decision on an expert's screening test for a project (a later one replaces it)."""
+
+    expert_id: str
+    project_id: uuid.UUID
+    passed: bool
+    correct: int
+    answered: int
+    decide_time: dt.datetime

@@ -15,6 +15,7 @@ from cohort_runtime import Event, EventRouter
 from cohort_tasking.app import catalog
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.labs import record_lab
+from cohort_tasking.domain.experts import Qualification
 from cohort_tasking.domain.labs import KnownLab
 from cohort_tasking.domain.tasks import NewTask
 
@@ -81,12 +82,14 @@ async def on_qualification_decided(conn: asyncpg.Connection, event: Event[qualit
     m = event.message
     await catalog.qualification_decided(
         conn,
-        m.expert_id,
-        uuid.UUID(m.project_id),
-        m.passed,
-        m.correct,
-        m.answered,
-        m.decide_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("decide_time") else event.time,
+        Qualification(
+            expert_id=m.expert_id,
+            project_id=uuid.UUID(m.project_id),
+            passed=m.passed,
+            correct=m.correct,
+            answered=m.answered,
+            decide_time=m.decide_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("decide_time") else event.time,
+        ),
     )
 
 
