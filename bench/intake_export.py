@@ -58,7 +58,7 @@ def record(project_id: str, i: int) -> str:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--target", default="127.0.0.1:50051")
+    parser.add_argument("--target", default="127.0.0.1:15051")
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--schema", default="intake")
     args = parser.parse_args()

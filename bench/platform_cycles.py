@@ -115,7 +115,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
             for profile in Simulation.profiles(experts, []):
                 op.register_expert(profile)
             key = op.create_api_key(lab.lab_id, "bench")
-        with LabClient("127.0.0.1:50051", key) as lab_client:
+        with LabClient("127.0.0.1:15051", key) as lab_client:
             project = lab_client.create_project(
                 spec_from_dict(
                     {
@@ -140,7 +140,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
     submit: list[float] = []
     submitted: dict[str, dt.datetime] = {}
     lags: list[int] = []
-    async with grpc.aio.insecure_channel("127.0.0.1:50052") as channel:
+    async with grpc.aio.insecure_channel("127.0.0.1:15052") as channel:
         tokens = [(("authorization", "Bearer " + issue_token(key_pem, kind="expert", subject=e)),) for e, _ in experts]
         pause = args.experts / args.rate if args.rate else 0.0
         workers = [

@@ -178,7 +178,7 @@ async def run_phase(
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--target", default="127.0.0.1:50052", help="tasking address; several, comma-separated, share the experts"
+        "--target", default="127.0.0.1:15052", help="tasking address; several, comma-separated, share the experts"
     )
     parser.add_argument("--slots", type=int, default=1_000_000)
     parser.add_argument("--projects", type=int, default=50)

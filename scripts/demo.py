@@ -71,8 +71,8 @@ def spec(tasks: int) -> dict[str, object]:
 async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: str, deadline: float) -> float:
     stop = asyncio.Event()
     async with (
-        grpc.aio.insecure_channel("127.0.0.1:50052") as tasking,
-        grpc.aio.insecure_channel("127.0.0.1:50053") as qa,
+        grpc.aio.insecure_channel("127.0.0.1:15052") as tasking,
+        grpc.aio.insecure_channel("127.0.0.1:15053") as qa,
     ):
 
         def md(subject: str, *roles: str) -> tuple[tuple[str, str], ...]:
@@ -83,7 +83,7 @@ async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: 
             asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop)) for r in sim.reviewers
         ]
         started = time.monotonic()
-        async with AsyncLabClient("127.0.0.1:50051", lab_key) as lab:
+        async with AsyncLabClient("127.0.0.1:15051", lab_key) as lab:
             last = 0
             # The deadline also holds when no progress arrives at all.
             watch = lab.watch_progress(project_id)
@@ -151,7 +151,7 @@ def main() -> int:
         say(f"operator: {len(experts)} experts ({population}) "
             f"and {len(reviewers)} reviewers registered, with payees")  # fmt: skip
 
-        with LabClient("127.0.0.1:50051", key) as lab_client:
+        with LabClient("127.0.0.1:15051", key) as lab_client:
             project = lab_client.create_project(spec_from_dict(spec(len(tasks))))
             added, _ = lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
             lab_client.activate(project.project_id)

@@ -12,7 +12,9 @@ KEYS="$COHORT_LOCAL/keys"
 ALL_SERVICES=(intake tasking qa payout)
 # `up` starts these (COHORT_SERVICES="qa" starts QA alone, e.g. for a benchmark); `down` stops all.
 read -r -a SERVICES <<<"${COHORT_SERVICES:-${ALL_SERVICES[*]}}"
-declare -A GRPC_PORT=([intake]=50051 [tasking]=50052 [qa]=50053 [payout]=50054)
+# Below Linux's ephemeral range (32768-60999): at 50051-50054 a service's outgoing PostgreSQL or
+# Kafka connection could be given the next service's port, which then failed to bind.
+declare -A GRPC_PORT=([intake]=15051 [tasking]=15052 [qa]=15053 [payout]=15054)
 declare -A METRICS_PORT=([intake]=9101 [tasking]=9102 [qa]=9103 [payout]=9104)
 
 print_env() {

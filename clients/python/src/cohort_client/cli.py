@@ -79,10 +79,10 @@ def reported() -> Iterator[None]:
 
 def endpoints() -> Endpoints:
     return Endpoints(
-        intake=os.environ.get("COHORT_INTAKE_ADDR", "127.0.0.1:50051"),
-        tasking=os.environ.get("COHORT_TASKING_ADDR", "127.0.0.1:50052"),
-        qa=os.environ.get("COHORT_QA_ADDR", "127.0.0.1:50053"),
-        payout=os.environ.get("COHORT_PAYOUT_ADDR", "127.0.0.1:50054"),
+        intake=os.environ.get("COHORT_INTAKE_ADDR", "127.0.0.1:15051"),
+        tasking=os.environ.get("COHORT_TASKING_ADDR", "127.0.0.1:15052"),
+        qa=os.environ.get("COHORT_QA_ADDR", "127.0.0.1:15053"),
+        payout=os.environ.get("COHORT_PAYOUT_ADDR", "127.0.0.1:15054"),
     )
 
 

@@ -17,10 +17,10 @@ from cohort_client._calls import CallPolicy, call
 
 @dataclass(frozen=True)
 class Endpoints:
-    intake: str = "127.0.0.1:50051"
-    tasking: str = "127.0.0.1:50052"
-    qa: str = "127.0.0.1:50053"
-    payout: str = "127.0.0.1:50054"
+    intake: str = "127.0.0.1:15051"
+    tasking: str = "127.0.0.1:15052"
+    qa: str = "127.0.0.1:15053"
+    payout: str = "127.0.0.1:15054"
 
 
 class OperatorClient:

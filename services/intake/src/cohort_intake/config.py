@@ -17,5 +17,5 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     db_schema: str = "intake"
     migrations_dir: Path = _MIGRATIONS
-    grpc_port: int = 50051
+    grpc_port: int = 15051
     metrics_port: int = 9101

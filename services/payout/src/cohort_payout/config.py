@@ -18,7 +18,7 @@ class PayoutSettings(ServiceSettings):
     service_name: str = "payout"
     db_schema: str = "payout"
     migrations_dir: Path = _MIGRATIONS
-    grpc_port: int = 50054
+    grpc_port: int = 15054
     metrics_port: int = 9104
     # Platform fee charged to the lab on top of each accepted earning, in basis points.
     platform_fee_bps: int = Field(default=2000, ge=0, le=10_000)

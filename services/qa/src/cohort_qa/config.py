@@ -19,7 +19,7 @@ class QASettings(ServiceSettings):
     service_name: str = "qa"
     db_schema: str = "qa"
     migrations_dir: Path = _MIGRATIONS
-    grpc_port: int = 50053
+    grpc_port: int = 15053
     metrics_port: int = 9103
 
     # Automatic checks (see cohort_qa.domain.checks for what each means; defaults live there).

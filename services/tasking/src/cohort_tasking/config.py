@@ -18,7 +18,7 @@ class TaskingSettings(ServiceSettings):
     service_name: str = "tasking"
     db_schema: str = "tasking"
     migrations_dir: Path = _MIGRATIONS
-    grpc_port: int = 50052
+    grpc_port: int = 15052
     metrics_port: int = 9102
     # How often expired leases are returned to the queue.
     sweep_seconds: float = Field(default=1.0, gt=0)
