@@ -42,7 +42,8 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         if project is None:
             return 0
         rows = await repo.categorical_judgments(conn, project_id)
-        inputs = await repo.task_inputs(conn, project_id)
+        tasks = sorted({r["task_id"] for r in rows})
+        inputs = await repo.task_inputs(conn, project_id, tasks)
         experts = sorted({r["expert_id"] for r in rows})
         priors, previous = await repo.get(conn, project_id, experts)
         estimates = await quality_repo.estimates(conn, project.domain, experts)
@@ -52,7 +53,6 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         view = payloads.task_view(data)
         if view:
             orders[task_id] = view.candidate_ids
-    tasks = sorted({r["task_id"] for r in rows})
     task_index = {t: i for i, t in enumerate(tasks)}
     expert_index = {e: i for i, e in enumerate(experts)}
     items, workers, labels = [], [], []

@@ -79,6 +79,12 @@ async def categorical_judgments(conn: asyncpg.Connection, project_id: uuid.UUID)
     )
 
 
-async def task_inputs(conn: asyncpg.Connection, project_id: uuid.UUID) -> dict[str, bytes]:
-    rows = await conn.fetch("SELECT task_id, input FROM tasks WHERE project_id = $1 AND input IS NOT NULL", project_id)
+async def task_inputs(conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]) -> dict[str, bytes]:
+    """The inputs of these tasks (those QA has seen): a refit reads the judged tasks only, not the
+    whole project, which may hold far more tasks than have judgments yet."""
+    rows = await conn.fetch(
+        "SELECT task_id, input FROM tasks WHERE project_id = $1 AND task_id = ANY($2::text[]) AND input IS NOT NULL",
+        project_id,
+        task_ids,
+    )
     return {r["task_id"]: r["input"] for r in rows}
