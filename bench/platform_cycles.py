@@ -1,6 +1,7 @@
 """The platform benchmark (`make bench`): full cycles through all four services, co-located.
 
-A cycle: an expert acquires a task (tasking), submits it (tasking -> Kafka), QA judges it and
+A cycle: an expert acquires a task (tasking; by default in the call that submits their previous
+one, see `--separate-acquire`), submits it (tasking -> Kafka), QA judges it and
 publishes the verdict (outbox -> Kafka), payout credits the ledger. Simulated experts answer at
 once (`make bench` starts QA with its pace check relaxed, or every answer would be "too fast"),
 so the figures are the platform's capacity, not the experts'. `--rate R` paces the experts so
@@ -74,32 +75,50 @@ def peak_rss_mb() -> dict[str, float]:
 
 
 async def expert_loop(
-    channel, md, project_id: str, stop: asyncio.Event, acquire: list, submit: list, submitted: dict, pause: float
+    channel,
+    md,
+    project_id: str,
+    stop: asyncio.Event,
+    acquire: list,
+    submit: list,
+    submitted: dict,
+    pause: float,
+    separate: bool,
 ) -> None:
-    """Acquire -> submit until stopped; `pause` seconds (jittered) after each cycle, 0 flat out."""
+    """Acquire -> submit until stopped; `pause` seconds (jittered) after each cycle, 0 flat out.
+
+    By default each submit also leases the next task (SubmitTask's acquire_next, one call per
+    cycle); that call's time counts as both the submit's and the acquire's latency. `separate`
+    makes two calls per cycle, AcquireTask then SubmitTask, as before acquire_next existed."""
     work = work_pb2_grpc.WorkServiceStub(channel)
     rng = random.Random(md[0][1])
     if pause:
         await asyncio.sleep(rng.uniform(0, pause))  # spread the experts' first calls
+    lease = None
     while not stop.is_set():
-        t0 = time.perf_counter()
-        reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(project_id=project_id), metadata=md, timeout=10)
-        acquire.append(time.perf_counter() - t0)
-        if not reply.HasField("assignment"):
-            await asyncio.sleep(0.05)
-            continue
+        if lease is None:
+            t0 = time.perf_counter()
+            reply = await work.AcquireTask(work_pb2.AcquireTaskRequest(project_id=project_id), metadata=md, timeout=10)
+            acquire.append(time.perf_counter() - t0)
+            if not reply.HasField("assignment"):
+                await asyncio.sleep(0.05)
+                continue
+            lease = reply.assignment
         payload = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
+        request = work_pb2.SubmitTaskRequest(assignment_id=lease.assignment_id, payload=payload)
+        if not separate:
+            request.acquire_next.project_id = project_id
         t1 = time.perf_counter()
         try:
-            done = await work.SubmitTask(
-                work_pb2.SubmitTaskRequest(assignment_id=reply.assignment.assignment_id, payload=payload),
-                metadata=md,
-                timeout=10,
-            )
+            done = await work.SubmitTask(request, metadata=md, timeout=10)
         except grpc.aio.AioRpcError:
+            lease = None
             continue
         submit.append(time.perf_counter() - t1)
         submitted[done.submission_id] = dt.datetime.now(dt.UTC)
+        lease = done.next_assignment if done.HasField("next_assignment") else None
+        if lease is not None:
+            acquire.append(submit[-1])
         if pause:
             await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
 
@@ -144,7 +163,9 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
         tokens = [(("authorization", "Bearer " + issue_token(key_pem, kind="expert", subject=e)),) for e, _ in experts]
         pause = args.experts / args.rate if args.rate else 0.0
         workers = [
-            asyncio.create_task(expert_loop(channel, md, project_id, stop, acquire, submit, submitted, pause))
+            asyncio.create_task(
+                expert_loop(channel, md, project_id, stop, acquire, submit, submitted, pause, args.separate_acquire)
+            )
             for md in tokens
         ]
         started = time.monotonic()
@@ -176,6 +197,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
         "experts": args.experts,
         "offered_cycles_per_second": args.rate or "flat out",
+        "calls_per_cycle": 2 if args.separate_acquire else 1,
         "seconds": round(duration),
         "submitted": len(submitted),
         "credited": len(within),
@@ -203,6 +225,11 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=150_000)
     parser.add_argument(
         "--rate", type=float, default=0, help="offered cycles/s, experts pausing between cycles (0: flat out)"
+    )
+    parser.add_argument(
+        "--separate-acquire",
+        action="store_true",
+        help="AcquireTask and SubmitTask as two calls per cycle (default: SubmitTask leases the next task too)",
     )
     args = parser.parse_args()
     key_pem = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()

@@ -73,6 +73,48 @@ async def test_acquire_submit_loop(tasking):
     assert len(mine.assignments) == 2 and mine.next_page_token
 
 
+async def test_submit_with_acquire_next_leases_the_next_task_in_the_same_call(tasking):
+    pid = await tasking.project(tasks=3, overlap=1)
+    _expert, creds = await tasking.register()
+    a = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
+
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await tasking.work.SubmitTask(
+            pb.SubmitTaskRequest(
+                assignment_id=a.assignment_id, payload=RANK_BA, acquire_next=pb.AcquireTaskRequest(project_id="nope")
+            ),
+            metadata=creds,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "acquire_next.project_id" in err.value.details()
+    state = await tasking.pool.fetchval(
+        "SELECT state FROM assignments WHERE assignment_id = $1::text::uuid", a.assignment_id
+    )
+    assert state == "active", "a rejected request stores nothing"
+
+    seen = [a.task_id]
+    for _ in range(2):
+        reply = await tasking.work.SubmitTask(
+            pb.SubmitTaskRequest(assignment_id=a.assignment_id, payload=RANK_BA, acquire_next=pb.AcquireTaskRequest()),
+            metadata=creds,
+        )
+        a = reply.next_assignment
+        assert reply.submission_id and a.state == pb.ASSIGNMENT_STATE_ACTIVE and a.project_id == pid
+        assert a.task_id not in seen and [c.candidate_id for c in a.input.candidates] == ["a", "b"]
+        seen.append(a.task_id)
+    last = await tasking.work.SubmitTask(
+        pb.SubmitTaskRequest(
+            assignment_id=a.assignment_id, payload=RANK_BA, acquire_next=pb.AcquireTaskRequest(project_id=pid)
+        ),
+        metadata=creds,
+    )
+    assert last.submission_id and not last.HasField("next_assignment"), "no task left: the submission alone"
+    stored = await tasking.pool.fetch("SELECT task_id FROM submissions ORDER BY submit_time")
+    assert [r["task_id"] for r in stored] == seen
+    live = await tasking.pool.fetchval("SELECT count(*) FROM assignments WHERE state = 'active'")
+    assert live == 0
+
+
 async def test_release_and_expiry_return_the_slot(tasking):
     pid = await tasking.project(tasks=1, overlap=1, lease_seconds=1)
     _e1, c1 = await tasking.register()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 
@@ -20,6 +21,7 @@ from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import work as app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
+from cohort_tasking.domain.errors import TaskingError
 from cohort_tasking.domain.submissions import Payload, Step
 
 STATES = {
@@ -114,6 +116,13 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
     async def SubmitTask(self, request: pb.SubmitTaskRequest, context: GrpcContext) -> pb.SubmitTaskResponse:
         expert_id = require_expert()
         assignment_id = parse_uuid(request.assignment_id, "assignment_id")
+        want_next = request.HasField("acquire_next")
+        # Checked before anything is stored: a bad request leaves no submission behind.
+        next_only = (
+            parse_uuid(request.acquire_next.project_id, "acquire_next.project_id")
+            if want_next and request.acquire_next.project_id
+            else None
+        )
         with domain_errors():
             submission_id = await app.submit(
                 self._pool,
@@ -122,7 +131,15 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
                 payload_from_proto(request.payload),
                 request.payload.SerializeToString(),
             )
-        return pb.SubmitTaskResponse(submission_id=str(submission_id))
+        response = pb.SubmitTaskResponse(submission_id=str(submission_id))
+        if want_next:
+            # The submission is stored whatever happens next; an expert who may not take more work
+            # (suspended meanwhile, say) gets no lease here and hears why from AcquireTask.
+            with contextlib.suppress(TaskingError):
+                lease = await app.acquire(self._pool, expert_id, self._eligibility, next_only)
+                if lease is not None:
+                    response.next_assignment.CopyFrom(lease_to_proto(lease))
+        return response
 
     async def ListEligibleProjects(
         self, request: pb.ListEligibleProjectsRequest, context: GrpcContext

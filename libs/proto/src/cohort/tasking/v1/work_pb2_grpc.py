@@ -96,7 +96,7 @@ class WorkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SubmitTask(self, request, context):
-        """SubmitTask hands in the work of a live lease.
+        """SubmitTask hands in the work of a live lease, and with acquire_next also leases the next task.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -44,7 +44,7 @@ class WorkServiceStub:
     ReleaseTask: _grpc.UnaryUnaryMultiCallable[_work_pb2.ReleaseTaskRequest, _work_pb2.ReleaseTaskResponse]
     """ReleaseTask gives the slot back at once (skip)."""
     SubmitTask: _grpc.UnaryUnaryMultiCallable[_work_pb2.SubmitTaskRequest, _work_pb2.SubmitTaskResponse]
-    """SubmitTask hands in the work of a live lease."""
+    """SubmitTask hands in the work of a live lease, and with acquire_next also leases the next task."""
     ListMyAssignments: _grpc.UnaryUnaryMultiCallable[_work_pb2.ListMyAssignmentsRequest, _work_pb2.ListMyAssignmentsResponse]
     """ListMyAssignments lists the expert's own assignments, newest first."""
     ListEligibleProjects: _grpc.UnaryUnaryMultiCallable[_work_pb2.ListEligibleProjectsRequest, _work_pb2.ListEligibleProjectsResponse]
@@ -66,7 +66,7 @@ class WorkServiceAsyncStub(WorkServiceStub):
     ReleaseTask: _aio.UnaryUnaryMultiCallable[_work_pb2.ReleaseTaskRequest, _work_pb2.ReleaseTaskResponse]  # type: ignore[assignment]
     """ReleaseTask gives the slot back at once (skip)."""
     SubmitTask: _aio.UnaryUnaryMultiCallable[_work_pb2.SubmitTaskRequest, _work_pb2.SubmitTaskResponse]  # type: ignore[assignment]
-    """SubmitTask hands in the work of a live lease."""
+    """SubmitTask hands in the work of a live lease, and with acquire_next also leases the next task."""
     ListMyAssignments: _aio.UnaryUnaryMultiCallable[_work_pb2.ListMyAssignmentsRequest, _work_pb2.ListMyAssignmentsResponse]  # type: ignore[assignment]
     """ListMyAssignments lists the expert's own assignments, newest first."""
     ListEligibleProjects: _aio.UnaryUnaryMultiCallable[_work_pb2.ListEligibleProjectsRequest, _work_pb2.ListEligibleProjectsResponse]  # type: ignore[assignment]
@@ -109,7 +109,7 @@ class WorkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _work_pb2.SubmitTaskRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_work_pb2.SubmitTaskResponse, _abc.Awaitable[_work_pb2.SubmitTaskResponse]]:
-        """SubmitTask hands in the work of a live lease."""
+        """SubmitTask hands in the work of a live lease, and with acquire_next also leases the next task."""
 
     @_abc_1.abstractmethod
     def ListMyAssignments(
