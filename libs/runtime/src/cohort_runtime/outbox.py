@@ -239,14 +239,17 @@ class OutboxRelay:
             id=str(row.event_id), type=row.event_type, source=self._source, time=row.created_at
         ).to_headers()
         # The send continues the trace of the transaction that wrote the row. With the aiokafka
-        # instrumentation active it injects traceparent itself; without it we do.
+        # instrumentation active (only while spans are recorded) it makes a send span and injects
+        # traceparent itself; without it the stored context goes out as it is.
+        topic = self._topic_prefix + row.topic
+        future: asyncio.Future[object]
+        if not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
+            headers += [(k, v.encode()) for k, v in row.trace_context.items()]
+            future = await self._producer.send(topic, row.payload, key=row.key, headers=headers)
+            return future
         token = otel_context.attach(propagate.extract(row.trace_context))
         try:
-            if not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
-                headers += [(k, v.encode()) for k, v in row.trace_context.items()]
-            future: asyncio.Future[object] = await self._producer.send(
-                self._topic_prefix + row.topic, row.payload, key=row.key, headers=headers
-            )
+            future = await self._producer.send(topic, row.payload, key=row.key, headers=headers)
             return future
         finally:
             otel_context.detach(token)

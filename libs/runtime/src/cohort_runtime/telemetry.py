@@ -38,10 +38,12 @@ def configure_tracing(service: str, otlp_endpoint: str | None, sample_ratio: flo
     GrpcAioInstrumentorServer().instrument()  # type: ignore[no-untyped-call]
     GrpcAioInstrumentorClient().instrument()  # type: ignore[no-untyped-call]
     if ratio > 0:
-        # Database spans carry no context onwards, so unlike gRPC and Kafka (which propagate trace
-        # ids to logs and other services) they are only worth their cost when they are recorded.
+        # Database and Kafka client spans are only worth their cost when they are recorded: the
+        # outbox relay puts each event's stored trace context on the record itself, and the inbox
+        # continues it from the headers, so trace ids reach logs and other services without them.
+        # (The Kafka ones cost QA ~7 % of its CPU while sampling nothing.)
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
-    AIOKafkaInstrumentor().instrument()
+        AIOKafkaInstrumentor().instrument()
     _configured = True
 
 

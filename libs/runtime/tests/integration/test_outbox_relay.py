@@ -8,6 +8,8 @@ import contextlib
 import random
 
 import pytest
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry
 
 from cohort.events.v1.labs_pb2 import LabCreated
@@ -139,4 +141,37 @@ async def test_purge_deletes_only_rows_published_before_the_retention(database_u
         )
         assert left == ["new-published", "old-unpublished"]
     finally:
+        await pool.close()
+
+
+async def test_each_record_carries_the_trace_of_the_transaction_that_wrote_it(
+    database_url, kafka_bootstrap, schema, topics
+):
+    """Sampled or not, the relay puts the writer's trace context on the record, which is how a
+    consumer's logs and spans continue the request's trace."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "outbox-trace")
+    await producer.start()
+    trace_ids = [0x0AF7651916CD43DD8448EB211C80319C + i for i in range(2)]
+    try:
+        for i, trace_id in enumerate(trace_ids):
+            writer = trace.SpanContext(trace_id, 0x00F067AA0BA902B7, is_remote=True, trace_flags=trace.TraceFlags(i))
+            token = otel_context.attach(trace.set_span_in_context(trace.NonRecordingSpan(writer)))
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await add_event(conn, topic=topic, key=None, message=LabCreated(lab_id=str(i)))
+            finally:
+                otel_context.detach(token)
+        relay = OutboxRelay(pool, producer, schema=schema, source="/tests", metrics=OutboxMetrics(CollectorRegistry()))
+        assert await relay.publish_pending() == 2
+        records = await read_all(kafka_bootstrap, topic, 2)
+        seen = {}
+        for r in records:
+            extracted = propagate.extract({k: v.decode() for k, v in r.headers})
+            carried = trace.get_current_span(extracted).get_span_context()
+            seen[LabCreated.FromString(r.value).lab_id] = (carried.trace_id, carried.trace_flags.sampled)
+        assert seen == {"0": (trace_ids[0], False), "1": (trace_ids[1], True)}
+    finally:
+        await producer.stop()
         await pool.close()
