@@ -15,7 +15,7 @@ SERVICES = ("intake", "tasking", "qa", "payout")
 def test_dockerfiles_are_one_pattern_and_lint_clean() -> None:
     def normalised(svc: str) -> str:
         text = (ROOT / "services" / svc / "Dockerfile").read_text()
-        text = re.sub(r"5005[0-9]", "GRPC", re.sub(r"910[0-9]", "METRICS", text))
+        text = re.sub(r"1505[0-9]", "GRPC", re.sub(r"910[0-9]", "METRICS", text))
         return text.replace(svc.upper(), "SVC").replace(svc, "svc")
 
     patterns = {svc: normalised(svc) for svc in SERVICES}
