@@ -81,7 +81,7 @@ async def expert_loop(
     stop: asyncio.Event,
     acquire: list,
     submit: list,
-    submitted: set,
+    submitted: set[str],
     pause: float,
     separate: bool,
 ) -> None:

@@ -115,6 +115,32 @@ async def test_submit_with_acquire_next_leases_the_next_task_in_the_same_call(ta
     assert live == 0
 
 
+async def test_a_submit_whose_next_lease_fails_still_reports_the_submission(tasking, monkeypatch):
+    """The database failing between the stored submission and the next lease (simulated: an outage
+    cannot be timed between two statements here) must not hide the submission from the expert."""
+    import asyncpg
+
+    from cohort_tasking.api import work as work_api
+
+    await tasking.project(tasks=2, overlap=1)
+    _expert, creds = await tasking.register()
+    a = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
+
+    async def outage(*_args, **_kwargs):
+        raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+    monkeypatch.setattr(work_api.app, "acquire", outage)
+    reply = await tasking.work.SubmitTask(
+        pb.SubmitTaskRequest(assignment_id=a.assignment_id, payload=RANK_BA, acquire_next=pb.AcquireTaskRequest()),
+        metadata=creds,
+    )
+    assert reply.submission_id and not reply.HasField("next_assignment")
+    stored = await tasking.pool.fetchval(
+        "SELECT count(*) FROM submissions WHERE submission_id = $1::text::uuid", reply.submission_id
+    )
+    assert stored == 1
+
+
 async def test_release_and_expiry_return_the_slot(tasking):
     pid = await tasking.project(tasks=1, overlap=1, lease_seconds=1)
     _e1, c1 = await tasking.register()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import logging
 import uuid
 
 import asyncpg
@@ -23,6 +23,8 @@ from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.errors import TaskingError
 from cohort_tasking.domain.submissions import Payload, Step
+
+log = logging.getLogger(__name__)
 
 STATES = {
     AssignmentState.ACTIVE: pb.ASSIGNMENT_STATE_ACTIVE,
@@ -133,12 +135,18 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
             )
         response = pb.SubmitTaskResponse(submission_id=str(submission_id))
         if want_next:
-            # The submission is stored whatever happens next; an expert who may not take more work
-            # (suspended meanwhile, say) gets no lease here and hears why from AcquireTask.
-            with contextlib.suppress(TaskingError):
+            # The submission is stored whatever happens next, and the reply must say so: an expert
+            # who may not take more work (suspended meanwhile, say) gets no lease here and hears
+            # why from AcquireTask, and so does one whose lease the database failed to make.
+            try:
                 lease = await app.acquire(self._pool, expert_id, self._eligibility, next_only)
-                if lease is not None:
-                    response.next_assignment.CopyFrom(lease_to_proto(lease))
+            except TaskingError:
+                lease = None
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                log.warning("submission %s stored; leasing the next task failed", submission_id, exc_info=True)
+                lease = None
+            if lease is not None:
+                response.next_assignment.CopyFrom(lease_to_proto(lease))
         return response
 
     async def ListEligibleProjects(
