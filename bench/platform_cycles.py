@@ -114,11 +114,12 @@ async def expert_loop(
         except grpc.aio.AioRpcError:
             lease = None
             continue
-        submit.append(time.perf_counter() - t1)
+        took = time.perf_counter() - t1
+        submit.append(took)
         submitted.add(done.submission_id)
         lease = done.next_assignment if done.HasField("next_assignment") else None
         if lease is not None:
-            acquire.append(submit[-1])
+            acquire.append(took)
         if pause:
             await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
 

@@ -224,8 +224,9 @@ class OutboxRelay:
             ]
             # Every send must be acknowledged before any row is marked: a failure rolls all back.
             # The bound matters: a wedged or closed producer waits forever rather than failing.
+            instrumented = AIOKafkaInstrumentor().is_instrumented_by_opentelemetry
             async with asyncio.timeout(self._publish_timeout):
-                futures = [await self._send(row) for row in rows]
+                futures = [await self._send(row, instrumented) for row in rows]
                 await asyncio.gather(*futures)
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.id for r in rows]
@@ -234,25 +235,25 @@ class OutboxRelay:
             self._metrics.published.labels(row.topic).inc()
         return len(rows)
 
-    async def _send(self, row: _Row) -> asyncio.Future[object]:
+    async def _send(self, row: _Row, instrumented: bool) -> asyncio.Future[object]:
         headers = EventAttributes(
             id=str(row.event_id), type=row.event_type, source=self._source, time=row.created_at
         ).to_headers()
         # The send continues the trace of the transaction that wrote the row. With the aiokafka
-        # instrumentation active (only while spans are recorded) it makes a send span and injects
-        # traceparent itself; without it the stored context goes out as it is.
-        topic = self._topic_prefix + row.topic
-        future: asyncio.Future[object]
-        if not AIOKafkaInstrumentor().is_instrumented_by_opentelemetry:
+        # instrumentation active (only while spans are recorded) it makes a send span under the
+        # attached context and injects traceparent itself; without it the stored context goes out
+        # as it is.
+        token = otel_context.attach(propagate.extract(row.trace_context)) if instrumented else None
+        if not instrumented:
             headers += [(k, v.encode()) for k, v in row.trace_context.items()]
-            future = await self._producer.send(topic, row.payload, key=row.key, headers=headers)
-            return future
-        token = otel_context.attach(propagate.extract(row.trace_context))
         try:
-            future = await self._producer.send(topic, row.payload, key=row.key, headers=headers)
+            future: asyncio.Future[object] = await self._producer.send(
+                self._topic_prefix + row.topic, row.payload, key=row.key, headers=headers
+            )
             return future
         finally:
-            otel_context.detach(token)
+            if token is not None:
+                otel_context.detach(token)
 
     async def purge_published(self) -> int:
         """Delete rows published longer ago than the retention; unpublished rows are never deleted.
