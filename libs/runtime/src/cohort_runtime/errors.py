@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
@@ -110,9 +110,28 @@ class PermissionDenied(ServiceError):
     reason = "PERMISSION_DENIED"
 
 
+def _retry_info(seconds: float) -> any_pb2.Any:
+    delay = duration_pb2.Duration()
+    delay.FromMilliseconds(int(seconds * 1000))
+    return _pack(error_details_pb2.RetryInfo(retry_delay=delay))
+
+
 class ResourceExhausted(ServiceError):
+    """A quota or rate limit: `retry_after_seconds` says when the caller may try again."""
+
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, *, subject: str = "", retry_after_seconds: float = 1.0) -> None:
+        super().__init__(message)
+        self.subject = subject
+        self.retry_after_seconds = retry_after_seconds
+
+    def details(self) -> list[any_pb2.Any]:
+        quota = error_details_pb2.QuotaFailure(
+            violations=[error_details_pb2.QuotaFailure.Violation(subject=self.subject, description=self.message)]
+        )
+        return [_retry_info(self.retry_after_seconds), _pack(quota), *super().details()]
 
 
 class Aborted(ServiceError):
@@ -121,8 +140,17 @@ class Aborted(ServiceError):
 
 
 class Unavailable(ServiceError):
+    """A dependency is down for now; the call may be retried after `retry_after_seconds`."""
+
     code = grpc.StatusCode.UNAVAILABLE
     reason = "UNAVAILABLE"
+
+    def __init__(self, message: str, retry_after_seconds: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+    def details(self) -> list[any_pb2.Any]:
+        return [_retry_info(self.retry_after_seconds), *super().details()]
 
 
 def internal_status() -> status_pb2.Status:

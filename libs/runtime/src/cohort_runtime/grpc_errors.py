@@ -12,7 +12,15 @@ import grpc
 from grpc_status import rpc_status
 
 from cohort_runtime._handler_wrap import Context, GuardInterceptor
-from cohort_runtime.errors import Aborted, ServiceError, Unavailable, internal_status
+from cohort_runtime.errors import (
+    Aborted,
+    FieldViolation,
+    InvalidArgument,
+    ServiceError,
+    Unavailable,
+    internal_status,
+)
+from cohort_runtime.transient import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +37,20 @@ async def _map_errors(context: Context, method: str) -> AsyncIterator[None]:
         # Deadlock victim or serialization failure: nothing was written; the call may be retried.
         log.warning("transaction rolled back in %s: %s", method, exc)
         await context.abort_with_status(rpc_status.to_status(Aborted("concurrent update; retry the call").to_status()))
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        log.warning("dependency unavailable in %s: %s", method, exc)
-        await context.abort_with_status(rpc_status.to_status(Unavailable("service dependency unavailable").to_status()))
+    except TRANSIENT_ERRORS as exc:
+        # No traceback: an outage makes thousands of these, and the cause is logged elsewhere.
+        log.warning("dependency unavailable in %s: %s: %s", method, type(exc).__name__, exc)
+        status = Unavailable("service dependency unavailable; retry later", retry_after_seconds=1.0).to_status()
+        await context.abort_with_status(rpc_status.to_status(status))
+    except asyncpg.DataError as exc:
+        # A value the edge let through and the database cannot store (class 22): the request's
+        # fault, and the transaction rolled back, so nothing of it was kept. Named generically:
+        # the database's text may quote internals.
+        log.warning("value refused by the database in %s: %s", method, exc.sqlstate)
+        error = InvalidArgument(
+            [FieldViolation("request", "holds a value that cannot be stored (e.g. an escaped NUL in JSON)")]
+        )
+        await context.abort_with_status(rpc_status.to_status(error.to_status()))
     except Exception:
         log.exception("unhandled error in %s", method)
         await context.abort_with_status(rpc_status.to_status(internal_status()))

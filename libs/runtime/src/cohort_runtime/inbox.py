@@ -14,6 +14,7 @@ without limit and never dead-lettered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -22,12 +23,14 @@ from typing import Any, Generic, TypeVar, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
 from google.protobuf.message import DecodeError, Message
 from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from cohort_runtime.cloudevents import EventAttributes, MalformedEvent
 from cohort_runtime.kafka import dlq_topic
+from cohort_runtime.transient import TRANSIENT_DB_ERRORS, TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
@@ -35,13 +38,9 @@ _tracer = trace.get_tracer(__name__)
 M = TypeVar("M", bound=Message)
 
 # Errors that say the database is unreachable rather than that the record is bad.
-_INFRASTRUCTURE_ERRORS = (
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-)
+_INFRASTRUCTURE_ERRORS = TRANSIENT_DB_ERRORS
+_RETRY_FIRST_SECONDS = 0.5
+_RETRY_MAX_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -184,40 +183,81 @@ class InboxConsumer:
         self._retry_base = retry_base_seconds
         self._max_records = max_records
         self._stopping = asyncio.Event()
-        self._kafka = AIOKafkaConsumer(
-            *topics,
-            bootstrap_servers=bootstrap,
-            group_id=consumer,
-            client_id=consumer,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-            fetch_min_bytes=fetch_min_bytes,
-            fetch_max_wait_ms=fetch_max_wait_ms,
-        )
+        self._kafka_options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "group_id": consumer,
+            "client_id": consumer,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "isolation_level": "read_committed",
+            "fetch_min_bytes": fetch_min_bytes,
+            "fetch_max_wait_ms": fetch_max_wait_ms,
+        }
+        self._kafka: AIOKafkaConsumer | None = self._new_kafka()
+
+    def _new_kafka(self) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(*self._topics, **self._kafka_options)
 
     async def start(self) -> None:
-        await self._kafka.start()
+        """Join the group before `run()` (start-up then fails fast on a wrong address)."""
+        await self._consumer().start()
 
     async def stop(self) -> None:
         """Ask the loop to finish the batch in hand, commit it and leave the group."""
         self._stopping.set()
 
     async def run(self) -> None:
+        """Consume until `stop()`. Rebalances and broker or database outages are waited out here;
+        anything else ends the call, and the service's supervisor calls it again."""
+        if self._kafka is None:
+            self._kafka = self._new_kafka()
+            await self._kafka.start()
+        backoff = _RETRY_FIRST_SECONDS
         try:
             while not self._stopping.is_set():
-                batches = await self._kafka.getmany(timeout_ms=300, max_records=self._max_records)
-                if batches:
-                    # One transaction for the whole fetch, each partition's records in offset order
-                    # (a topic's partitions divide a fetch into small pieces otherwise); then one
-                    # offset commit (a crash before it re-reads them: the inbox skips them).
-                    await self._settle_batch([record for records in batches.values() for record in records])
-                    settled = {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                    await self._commit_offsets(settled)
-                    for tp, offset in settled.items():
-                        self._observe_lag(tp, offset)
+                try:
+                    await self._poll_once()
+                    backoff = _RETRY_FIRST_SECONDS
+                except (CommitFailedError, IllegalStateError, RebalanceInProgressError) as exc:
+                    # The group moved partitions while we settled a fetch: what we settled stays
+                    # settled (the inbox holds its claims); the new owner re-reads it and skips it.
+                    log.info("%s: offsets not committed during a rebalance (%s); rewinding", self._name, exc)
+                    await self._rewind()
+                except TRANSIENT_ERRORS as exc:
+                    log.warning("%s: %s: %s; retrying in %.1fs", self._name, type(exc).__name__, exc, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, _RETRY_MAX_SECONDS)
+                    await self._rewind()
         finally:
-            await self._kafka.stop()
+            kafka, self._kafka = self._kafka, None
+            await kafka.stop()
+
+    async def _poll_once(self) -> None:
+        batches = await self._consumer().getmany(timeout_ms=300, max_records=self._max_records)
+        if batches:
+            # One transaction for the whole fetch, each partition's records in offset order
+            # (a topic's partitions divide a fetch into small pieces otherwise); then one
+            # offset commit (a crash before it re-reads them: the inbox skips them).
+            await self._settle_batch([record for records in batches.values() for record in records])
+            settled = {tp: records[-1].offset + 1 for tp, records in batches.items()}
+            await self._commit_offsets(settled)
+            for tp, offset in settled.items():
+                self._observe_lag(tp, offset)
+
+    async def _rewind(self) -> None:
+        """Back to the committed offsets of the partitions we still hold: a fetch that was not
+        settled and committed is read again (its settled records are skipped by the inbox)."""
+        kafka = self._consumer()
+        assigned = list(kafka.assignment())
+        if not assigned:
+            return
+        with contextlib.suppress(*TRANSIENT_ERRORS, IllegalStateError):
+            await kafka.seek_to_committed(*assigned)
+
+    def _consumer(self) -> AIOKafkaConsumer:
+        if self._kafka is None:
+            raise RuntimeError(f"{self._name} is not running")
+        return self._kafka
 
     async def _settle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
@@ -226,7 +266,7 @@ class InboxConsumer:
             await self._dead_letter(record, poison)
 
     async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
-        await self._kafka.commit(offsets)
+        await self._consumer().commit(offsets)
 
     async def _settle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """All of a fetch's records in one transaction, the fast path; any
@@ -414,7 +454,7 @@ class InboxConsumer:
                 )
 
     def _observe_lag(self, tp: TopicPartition, committed: int) -> None:
-        highwater = self._kafka.highwater(tp)
+        highwater = self._consumer().highwater(tp)
         if highwater is not None:
             self._metrics.lag.labels(tp.topic, str(tp.partition)).set(max(highwater - committed, 0))
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from cohort_runtime.limits import KAFKA_MAX_MESSAGE_BYTES
+
 log = logging.getLogger(__name__)
 
 _TOPIC_ALREADY_EXISTS = 36
@@ -36,7 +38,12 @@ async def ensure_topics(
         missing = [t for t in wanted if t not in existing]
         if not missing:
             return
-        response = await admin.create_topics([NewTopic(t, partitions, replication) for t in missing])
+        # The record size is set on each topic, not left to the broker's default, so that it is the
+        # same number the producer and the request limits are held to.
+        configs = {"max.message.bytes": str(KAFKA_MAX_MESSAGE_BYTES)}
+        response = await admin.create_topics(
+            [NewTopic(t, partitions, replication, topic_configs=configs) for t in missing]
+        )
         for topic, code, message in response.topic_errors:
             if code not in (0, _TOPIC_ALREADY_EXISTS):
                 raise TopicSetupError(f"could not create topic {topic}: error {code} {message}")
@@ -53,4 +60,7 @@ def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
+        # Equal to the topics' max.message.bytes: a record over it is refused by the client before
+        # it is sent (and parked by the relay), never half-accepted by the broker.
+        max_request_size=KAFKA_MAX_MESSAGE_BYTES,
     )

@@ -26,7 +26,16 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidMessageError,
+    InvalidTimestampError,
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    UnsupportedForMessageFormatError,
+)
 from google.protobuf.message import Message
 from opentelemetry import context as otel_context
 from opentelemetry import propagate
@@ -34,9 +43,26 @@ from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from cohort_runtime.cloudevents import EventAttributes
+from cohort_runtime.errors import FieldViolation, InvalidArgument
+from cohort_runtime.limits import EVENT_MAX_BYTES
 from cohort_runtime.telemetry import inject_context
 
 log = logging.getLogger(__name__)
+
+
+class EventTooLarge(InvalidArgument):
+    """The event a change would publish is over the broker's record size: the change is refused."""
+
+    def __init__(self, event_type: str, size: int) -> None:
+        super().__init__(
+            [
+                FieldViolation(
+                    "request",
+                    f"is too large: it would make a {size:,}-byte {event_type} event "
+                    f"(at most {EVENT_MAX_BYTES:,}); send less text or fewer items per call",
+                )
+            ]
+        )
 
 
 def _channel(schema: str) -> str:
@@ -57,6 +83,8 @@ async def add_events(conn: asyncpg.Connection, events: list[tuple[str, str | Non
     if not events:
         return []
     insert = OutboxInsert(events, first_param=1)
+    # A backstop under the request limits: an event the broker could never take is refused here,
+    # and the state change with it, rather than accepted and left to stall its key in the relay.
     # The NOTIFY is delivered at commit, and only then: a hint that wakes the relay early (polling
     # stays the rule). It rides in the INSERT's statement to spare a round trip.
     await conn.execute(f"WITH added AS ({insert.sql}) SELECT {NOTIFY_RELAY}", *insert.args)
@@ -83,14 +111,35 @@ class OutboxInsert:
                     WITH ORDINALITY AS e(id, type, topic, key, payload, n)
                WHERE {when}
                ORDER BY e.n"""  # noqa: S608
+        payloads = [m.SerializeToString() for _t, _k, m in events]
+        for (_topic, _key, message), payload in zip(events, payloads, strict=True):
+            if len(payload) > EVENT_MAX_BYTES:
+                raise EventTooLarge(message.DESCRIPTOR.full_name, len(payload))
         self.args = [
             self.event_ids,
             [m.DESCRIPTOR.full_name for _t, _k, m in events],
             [topic for topic, _k, _m in events],
             [key.encode() if key is not None else None for _t, key, _m in events],
-            [m.SerializeToString() for _t, _k, m in events],
+            payloads,
             json.dumps(inject_context()),
         ]
+
+
+async def redrive_parked(conn: asyncpg.Connection, blocked_by: uuid.UUID, *, drop_blocker: bool) -> int:
+    """Put the rows parked behind `blocked_by` back into the outbox, in their order, in one
+    transaction; the relay sends them on its next round. `drop_blocker` discards the refused row
+    itself (it can never be sent as it is); without it, it is tried again too (e.g. after the
+    topic's max.message.bytes was raised). Returns how many rows went back."""
+    async with conn.transaction():
+        status = await conn.execute(
+            """WITH moved AS (DELETE FROM outbox_parked WHERE blocked_by = $1 RETURNING *)
+               INSERT INTO outbox (event_id, event_type, topic, key, payload, trace_context, created_at)
+               SELECT event_id, event_type, topic, key, payload, trace_context, created_at
+               FROM moved WHERE NOT ($2 AND event_id = $1) ORDER BY id""",
+            blocked_by,
+            drop_blocker,
+        )
+    return int(status.split()[-1])
 
 
 class OutboxMetrics:
@@ -101,12 +150,35 @@ class OutboxMetrics:
         self.failures = Counter(
             "cohort_outbox_publish_failures_total", "Relay batches that failed to publish.", registry=registry
         )
+        self.parked = Counter(
+            "cohort_outbox_parked_total",
+            "Outbox events parked: refused by the broker for good, or behind such an event of their key.",
+            ["topic"],
+            registry=registry,
+        )
+        self.parked_rows = Gauge("cohort_outbox_parked_rows", "Rows in the parked table now.", registry=registry)
         self.backlog = Gauge("cohort_outbox_backlog", "Outbox rows not yet published.", registry=registry)
         self.oldest_age = Gauge(
             "cohort_outbox_oldest_age_seconds",
             "Age of the oldest unpublished outbox row (0 when empty).",
             registry=registry,
         )
+
+
+# The broker or the client refuses these for the record itself: sending it again cannot succeed.
+_REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    InvalidMessageError,
+    InvalidTimestampError,
+    UnsupportedForMessageFormatError,
+)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 @dataclass(frozen=True)
@@ -119,6 +191,13 @@ class _Row:
     payload: bytes
     trace_context: dict[str, str]
     created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class _Parked:
+    row: _Row
+    reason: str
+    blocked_by: uuid.UUID
 
 
 _SELECT_READY = """
@@ -163,6 +242,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._lock_key = f"cohort.outbox.{schema}"
+        # Looked up per batch only while the parked table may hold rows (refreshed with the gauges).
+        self._may_have_parked = True
 
     async def run(self) -> None:
         """Publish until `stop()`; LISTEN only shortens the wait between polls."""
@@ -226,14 +307,90 @@ class OutboxRelay:
             # The bound matters: a wedged or closed producer waits forever rather than failing.
             instrumented = AIOKafkaInstrumentor().is_instrumented_by_opentelemetry
             async with asyncio.timeout(self._publish_timeout):
-                futures = [await self._send(row, instrumented) for row in rows]
-                await asyncio.gather(*futures)
+                blocked = await self._parked_keys(conn, rows) if self._may_have_parked else {}
+                sent, parked = await self._send_all(rows, blocked, instrumented)
             await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.id for r in rows]
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r.id for r in sent]
             )
-        for row in rows:
+            if parked:
+                await self._park(conn, parked)
+        for row in sent:
             self._metrics.published.labels(row.topic).inc()
         return len(rows)
+
+    async def _send_all(
+        self, rows: list[_Row], blocked: dict[tuple[str, bytes], uuid.UUID], instrumented: bool
+    ) -> tuple[list[_Row], list[_Parked]]:
+        """Send `rows` in order; returns (sent, to park). A row the broker refuses for good is parked
+        with every later row of its key, so its key's order holds and other keys flow on. A
+        transient failure raises, and the whole batch is tried again."""
+        parked: list[_Parked] = []
+        in_flight: list[tuple[_Row, asyncio.Future[object]]] = []
+
+        def park(row: _Row, reason: str, blocker: uuid.UUID) -> None:
+            parked.append(_Parked(row, reason, blocker))
+            if row.key is not None:
+                blocked.setdefault((row.topic, row.key), blocker)
+
+        for row in rows:
+            blocker = blocked.get((row.topic, row.key)) if row.key is not None else None
+            if blocker is not None:
+                park(row, f"behind parked event {blocker}", blocker)
+                continue
+            try:
+                in_flight.append((row, await self._send(row, instrumented)))
+            except _REFUSED_FOR_GOOD as exc:  # checked by the client before sending (e.g. size)
+                park(row, _describe(exc), row.event_id)
+        results = await asyncio.gather(*(future for _row, future in in_flight), return_exceptions=True)
+        sent: list[_Row] = []
+        for (row, _future), result in zip(in_flight, results, strict=True):
+            if isinstance(result, _REFUSED_FOR_GOOD):
+                # Refused by the broker: later rows of the key may already be on their way in this
+                # batch (they are sent, not parked); the key's rows from the next batch on are parked.
+                park(row, _describe(result), row.event_id)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                sent.append(row)
+        return sent, parked
+
+    async def _parked_keys(self, conn: asyncpg.Connection, rows: list[_Row]) -> dict[tuple[str, bytes], uuid.UUID]:
+        keyed = [r for r in rows if r.key is not None]
+        if not keyed:
+            return {}
+        found = await conn.fetch(
+            """SELECT DISTINCT ON (p.topic, p.key) p.topic, p.key, p.blocked_by
+               FROM outbox_parked p
+               JOIN unnest($1::text[], $2::bytea[]) AS b(topic, key) ON p.topic = b.topic AND p.key = b.key
+               ORDER BY p.topic, p.key, p.id""",
+            [r.topic for r in keyed],
+            [r.key for r in keyed],
+        )
+        return {(f["topic"], f["key"]): f["blocked_by"] for f in found}
+
+    async def _park(self, conn: asyncpg.Connection, parked: list[_Parked]) -> None:
+        await conn.execute(
+            """WITH moved AS (DELETE FROM outbox WHERE id = ANY($1::bigint[]) RETURNING *)
+               INSERT INTO outbox_parked (id, txid, event_id, event_type, topic, key, payload, trace_context,
+                                          created_at, reason, blocked_by)
+               SELECT m.id, m.txid, m.event_id, m.event_type, m.topic, m.key, m.payload, m.trace_context,
+                      m.created_at, r.reason, r.blocked_by
+               FROM moved m JOIN unnest($1::bigint[], $2::text[], $3::uuid[]) AS r(id, reason, blocked_by)
+                    ON r.id = m.id""",
+            [p.row.id for p in parked],
+            [p.reason for p in parked],
+            [p.blocked_by for p in parked],
+        )
+        self._may_have_parked = True
+        for p in parked:
+            self._metrics.parked.labels(p.row.topic).inc()
+            log.error(
+                "outbox event %s (%s, %d bytes) parked: %s",
+                p.row.event_id,
+                p.row.topic,
+                len(p.row.payload),
+                p.reason,
+            )
 
     async def _send(self, row: _Row, instrumented: bool) -> asyncio.Future[object]:
         headers = EventAttributes(
@@ -268,12 +425,15 @@ class OutboxRelay:
     async def _observe_backlog(self) -> None:
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(
-                """SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age
+                """SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age,
+                          (SELECT count(*) FROM outbox_parked) AS parked
                    FROM outbox WHERE published_at IS NULL"""
             )
         if row is not None:
             self._metrics.backlog.set(row["n"])
             self._metrics.oldest_age.set(float(row["age"]))
+            self._metrics.parked_rows.set(row["parked"])
+            self._may_have_parked = row["parked"] > 0
 
     def _on_notify(self, *_args: object) -> None:
         self._wake.set()

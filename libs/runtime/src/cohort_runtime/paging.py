@@ -1,7 +1,9 @@
 """AIP-158 page tokens: opaque to callers, a keyset position plus the query they belong to.
 
-A token from one query is refused for another (a different filter or parent), and a token that
-was tampered with is refused, both as INVALID_ARGUMENT on `page_token`.
+Tokens are signed with HMAC-SHA256 under the platform's page-token secret (COHORT_PAGE_TOKEN_SECRET,
+the same on every replica), over the position and the query: a token from one query is refused
+for another (a different filter, parent or caller), and a forged or altered token is refused, both
+as INVALID_ARGUMENT on `page_token`, before its position is ever parsed.
 """
 
 from __future__ import annotations
@@ -9,14 +11,34 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
+import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from cohort_runtime.errors import FieldViolation, InvalidArgument
 
+log = logging.getLogger(__name__)
+
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+_SIGNATURE_CHARS = 32  # 128 bits of the HMAC, hex
+
+# The process's key; set from the settings when a service starts. Without a configured secret a
+# random one serves a single process (its tokens do not survive a restart or cross replicas).
+_key: bytes = secrets.token_bytes(32)
+
+
+def use_secret(secret: str | None) -> None:
+    """Sign and verify this process's page tokens with `secret` (None: a random key)."""
+    global _key
+    if secret:
+        _key = hashlib.sha256(b"cohort-page-token\x00" + secret.encode()).digest()
+    else:
+        _key = secrets.token_bytes(32)
+        log.warning("no COHORT_PAGE_TOKEN_SECRET: page tokens are valid in this process only")
 
 
 def page_size(requested: int) -> int:
@@ -25,12 +47,14 @@ def page_size(requested: int) -> int:
     return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
-def _query_id(query: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(query, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def _signature(position_json: str, query: dict[str, Any]) -> str:
+    message = position_json.encode() + b"\x00" + json.dumps(query, sort_keys=True, default=str).encode()
+    return hmac.new(_key, message, hashlib.sha256).hexdigest()[:_SIGNATURE_CHARS]
 
 
 def encode(position: list[Any], query: dict[str, Any]) -> str:
-    raw = json.dumps({"p": position, "q": _query_id(query)}, separators=(",", ":"), default=str)
+    position_json = json.dumps(position, separators=(",", ":"), default=str)
+    raw = json.dumps({"p": position_json, "s": _signature(position_json, query)}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -39,15 +63,16 @@ def decode(token: str, query: dict[str, Any], field: str = "page_token") -> list
     if not token:
         return None
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data = json.loads(raw)
-        position, query_id = data["p"], data["q"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        position_json, signature = str(data["p"]), str(data["s"])
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
         raise InvalidArgument([FieldViolation(field, "is not a token this service issued")]) from None
-    if query_id != _query_id(query) or not isinstance(position, list):
-        raise InvalidArgument(
-            [FieldViolation(field, "belongs to a different query; repeat the other fields unchanged")]
-        )
+    if not hmac.compare_digest(signature, _signature(position_json, query)):
+        # Either forged, or issued for other parameters: the caller cannot tell which, nor can we.
+        raise InvalidArgument([FieldViolation(field, "is not valid for this query; repeat the other fields unchanged")])
+    position = json.loads(position_json)
+    if not isinstance(position, list):
+        raise InvalidArgument([FieldViolation(field, "is not a token this service issued")])
     return position
 
 
@@ -62,5 +87,5 @@ def decode_keyset(
     try:
         # zip(strict=True) raises ValueError when the token has the wrong number of parts.
         return tuple(parse(part) for parse, part in zip(parsers, position, strict=True))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise InvalidArgument([FieldViolation(field, "is not a token this service issued")]) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,10 @@ from aiokafka import AIOKafkaProducer
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry, Counter, start_http_server
 
+from cohort_runtime import paging
+from cohort_runtime._request_guard import RequestGuardInterceptor
 from cohort_runtime.auth import Authenticator, auth_interceptor
 from cohort_runtime.db import create_pool
 from cohort_runtime.grpc_errors import error_interceptor
@@ -34,8 +37,15 @@ from cohort_runtime.migrations import Migration, migrate, migrations_in, runtime
 from cohort_runtime.outbox import OutboxMetrics, OutboxRelay
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
+from cohort_runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
+
+# A failed background loop restarts after 0.5 s, then 1, 2, 4, 8 and 10 s; one that ran a minute
+# before failing starts the sequence afresh. The cap keeps recovery from an outage under ~10 s.
+_RESTART_FIRST_SECONDS = 0.5
+_RESTART_MAX_SECONDS = 10.0
+_RESTART_RESET_AFTER_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,15 @@ class ServiceRuntime:
         # Jobs that run until cancelled (e.g. a LISTEN fan-out); stopped after the server drained.
         self._background: list[asyncio.Task[Any]] = []
         self._metrics_httpd: Any = None
+        self._stopping = False
+        # Supervised loops now waiting to restart; while any is, health says NOT_SERVING.
+        self._failing: set[str] = set()
+        self._restarts = Counter(
+            "cohort_background_restarts_total",
+            "Background loops (relay, consumers, sweepers) restarted after they failed.",
+            ["task"],
+            registry=self.registry,
+        )
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -108,6 +127,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         s = self.settings
+        paging.use_secret(s.page_token_secret.get_secret_value() if s.page_token_secret else None)
         self._pool = await create_pool(
             s.database_url.get_secret_value(),
             s.db_schema,
@@ -146,7 +166,7 @@ class ServiceRuntime:
             retention_seconds=s.outbox_retention_hours * 3600,
             topic_prefix=prefix,
         )
-        self._tasks.append(asyncio.create_task(self._relay.run(), name=f"{s.service_name}-outbox-relay"))
+        self._tasks.append(self._supervise(f"{s.service_name}-outbox-relay", self._relay.run))
         inbox_metrics = InboxMetrics(self.registry)
         for sub in subscriptions:
             consumer = InboxConsumer(
@@ -164,11 +184,9 @@ class ServiceRuntime:
             )
             await consumer.start()
             self._consumers.append(consumer)
-            self._tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
-        for job in self.definition.background(resources):
-            self._background.append(asyncio.create_task(job(), name=f"{s.service_name}-background"))
-        for task in [*self._tasks, *self._background]:
-            task.add_done_callback(self._on_task_done)
+            self._tasks.append(self._supervise(consumer.name, consumer.run))
+        for i, job in enumerate(self.definition.background(resources)):
+            self._background.append(self._supervise(f"{s.service_name}-background-{i}", job))
         for name in ["", *self._service_names]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info(
@@ -187,6 +205,8 @@ class ServiceRuntime:
         interceptors = [metrics.interceptor(), error_interceptor()]
         if self.definition.authenticator is not None:
             interceptors.append(auth_interceptor(self.definition.authenticator(resources)))
+        # Innermost: a request refused for its bytes or its limits is refused after authentication.
+        interceptors.append(RequestGuardInterceptor(self.registry))
         self._server = grpc.aio.server(interceptors=interceptors)
         self._service_names = self.definition.add_servicers(self._server, resources)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
@@ -201,15 +221,49 @@ class ServiceRuntime:
         self.grpc_port = self._server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
         await self._server.start()
 
-    def _on_task_done(self, task: asyncio.Task[Any]) -> None:
-        if task.cancelled() or task.exception() is None:
+    def _supervise(self, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
+        """Run `job` until it returns; if it raises, report NOT_SERVING, back off and run it again.
+
+        A relay, consumer or sweeper that died on a database restart or a rebalance would leave
+        the process up and the pipeline silently stopped; each loop also handles the failures it
+        expects, and this is the net under all of them."""
+
+        async def supervised() -> None:
+            backoff = _RESTART_FIRST_SECONDS
+            while True:
+                began = time.monotonic()
+                try:
+                    await job()
+                    return
+                except Exception as exc:  # the boundary that keeps a loop alive
+                    if self._stopping:
+                        return
+                    if time.monotonic() - began > _RESTART_RESET_AFTER_SECONDS:
+                        backoff = _RESTART_FIRST_SECONDS
+                    if is_transient(exc):
+                        log.warning("%s stopped (%s: %s); restarting in %.1fs", name, type(exc).__name__, exc, backoff)
+                    else:
+                        log.exception("%s died; restarting in %.1fs", name, backoff)
+                    self._restarts.labels(name).inc()
+                    self._failing.add(name)
+                    await self._set_health()
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, _RESTART_MAX_SECONDS)
+                    self._failing.discard(name)
+                    await self._set_health()
+
+        return asyncio.create_task(supervised(), name=name)
+
+    async def _set_health(self) -> None:
+        if self._stopping:
             return
-        # A dead relay or consumer would silently stop the pipeline: report not serving instead.
-        log.error("background task %s died", task.get_name(), exc_info=task.exception())
-        asyncio.get_running_loop().create_task(self._health.set("", health_pb2.HealthCheckResponse.NOT_SERVING))
+        status = health_pb2.HealthCheckResponse.NOT_SERVING if self._failing else health_pb2.HealthCheckResponse.SERVING
+        for name in ["", *self._service_names]:
+            await self._health.set(name, status)
 
     async def stop(self) -> None:
         s = self.settings
+        self._stopping = True
         await self._health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(s.shutdown_grace_seconds)

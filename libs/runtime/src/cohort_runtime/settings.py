@@ -51,6 +51,8 @@ class ServiceSettings(BaseSettings):
     trace_sample_ratio: float | None = Field(default=None, ge=0, le=1, validation_alias="COHORT_TRACE_SAMPLE_RATIO")
     # Ed25519 public key (PEM) that verifies expert, reviewer and operator tokens.
     token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_TOKEN_PUBLIC_KEY")
+    # Signs AIP-158 page tokens; the same on every replica of every service (a Kubernetes Secret).
+    page_token_secret: SecretStr | None = Field(default=None, validation_alias="COHORT_PAGE_TOKEN_SECRET")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
     inbox_max_attempts: int = Field(default=5, ge=1)

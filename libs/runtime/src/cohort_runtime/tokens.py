@@ -10,10 +10,12 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Literal
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from cohort_runtime.auth import Principal
 from cohort_runtime.errors import Unauthenticated
@@ -61,6 +63,30 @@ def issue_token(
     return jwt.encode(claims, private_pem, algorithm="EdDSA")
 
 
+_SUBJECT = r"^[A-Za-z0-9_.:@-]{1,128}$"
+_ROLE = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+class _Claims(BaseModel):
+    """The claims a service relies on, by schema: a signed token with odd claims (a number for a
+    subject, a string for roles) is refused as unauthenticated, never half-understood."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    kind: Literal["expert", "operator", "lab"]
+    sub: Annotated[str, StringConstraints(pattern=_SUBJECT)]
+    roles: Annotated[list[Annotated[str, StringConstraints(pattern=_ROLE)]], Field(max_length=16)] = []
+
+    @model_validator(mode="after")
+    def _lab_subject_is_a_lab_id(self) -> _Claims:
+        if self.kind == "lab":
+            try:
+                uuid.UUID(self.sub)
+            except ValueError:
+                raise ValueError("a lab token's subject must be the lab's UUID") from None
+        return self
+
+
 class TokenVerifier:
     """Verifies platform tokens with the public key; only EdDSA is accepted (no alg confusion)."""
 
@@ -97,10 +123,13 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        kind = claims.get("kind")
-        if kind not in KINDS:
-            raise Unauthenticated("invalid token: unknown principal kind")
-        principal = Principal(kind=kind, subject=str(claims["sub"]), roles=frozenset(claims.get("roles", ())))
+        try:
+            valid = _Claims.model_validate(claims)
+        except ValidationError as exc:
+            # Which claim is wrong, not its value: the token may be hostile.
+            where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+            raise Unauthenticated(f"invalid token: malformed claims ({where})") from None
+        principal = Principal(kind=valid.kind, subject=valid.sub, roles=frozenset(valid.roles))
         return principal, float(claims["exp"])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import uuid
 
 import pytest
 from opentelemetry import context as otel_context
@@ -15,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from cohort.events.v1.labs_pb2 import LabCreated
 from cohort_runtime.cloudevents import EventAttributes
 from cohort_runtime.kafka import make_producer
-from cohort_runtime.outbox import OutboxMetrics, OutboxRelay, add_event
+from cohort_runtime.outbox import EventTooLarge, OutboxMetrics, OutboxRelay, add_event, redrive_parked
 
 from .helpers import eventually, migrated_pool, read_all
 
@@ -174,4 +175,75 @@ async def test_each_record_carries_the_trace_of_the_transaction_that_wrote_it(
         assert seen == {"0": (trace_ids[0], False), "1": (trace_ids[1], True)}
     finally:
         await producer.stop()
+        await pool.close()
+
+
+async def _insert_raw(pool, topic: str, key: str, payload: bytes) -> str:
+    """An outbox row as an older release could have written it, past today's size backstop."""
+    return str(
+        await pool.fetchval(
+            """INSERT INTO outbox (event_id, event_type, topic, key, payload)
+               VALUES (gen_random_uuid(), 'cohort.events.v1.LabCreated', $1, $2, $3) RETURNING event_id""",
+            topic,
+            key.encode(),
+            payload,
+        )
+    )
+
+
+async def test_a_record_the_broker_can_never_take_is_parked_with_its_key_and_others_flow(
+    database_url, kafka_bootstrap, schema, topics
+):
+    """One oversized record no longer stalls the relay: it is parked with the later records of its
+    key (their order kept), every other key is delivered, and a re-drive sends the key's rest."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "outbox-park")
+    await producer.start()
+    registry = CollectorRegistry()
+    relay = OutboxRelay(pool, producer, schema=schema, source="/tests", metrics=OutboxMetrics(registry))
+    small = [LabCreated(lab_id=f"a{i}").SerializeToString() for i in range(3)]
+    try:
+        blocker = await _insert_raw(pool, topic, "a", b"x" * 1_200_000)
+        for i, payload in enumerate(small):
+            await _insert_raw(pool, topic, "a", payload)
+            await _insert_raw(pool, topic, "b", LabCreated(lab_id=f"b{i}").SerializeToString())
+        assert await relay.publish_pending() == 7
+        # A later row of the parked key is held back too, on the next round.
+        await _insert_raw(pool, topic, "a", LabCreated(lab_id="a3").SerializeToString())
+        assert await relay.publish_pending() == 1
+
+        delivered = await read_all(kafka_bootstrap, topic, 3)
+        assert [LabCreated.FromString(r.value).lab_id for r in delivered] == ["b0", "b1", "b2"]
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+        parked = await pool.fetch("SELECT event_id::text, reason, blocked_by::text FROM outbox_parked ORDER BY id")
+        assert [p["blocked_by"] for p in parked] == [blocker] * 5
+        assert parked[0]["event_id"] == blocker and "MessageSizeTooLarge" in parked[0]["reason"]
+        assert all(p["reason"] == f"behind parked event {blocker}" for p in parked[1:])
+        assert registry.get_sample_value("cohort_outbox_parked_total", {"topic": topic}) == 5
+
+        async with pool.acquire() as conn:
+            assert await redrive_parked(conn, uuid.UUID(blocker), drop_blocker=True) == 4
+        assert await relay.publish_pending() == 4
+        after = await read_all(kafka_bootstrap, topic, 7)
+        assert [LabCreated.FromString(r.value).lab_id for r in after][3:] == ["a0", "a1", "a2", "a3"]
+        assert await pool.fetchval("SELECT count(*) FROM outbox_parked") == 0
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_an_event_over_the_record_size_is_refused_with_its_change(database_url, schema):
+    """The backstop under the request limits: the transaction that would write it fails with
+    INVALID_ARGUMENT, so nothing accepted can later be refused by the broker."""
+    pool = await migrated_pool(database_url, schema)
+    try:
+        with pytest.raises(EventTooLarge) as refused:
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("INSERT INTO effects (event_id, label) VALUES ('e', 'change')")
+                await add_event(conn, topic="t", key="k", message=LabCreated(display_name="x" * 1_000_001))
+        assert refused.value.violations[0].field == "request"
+        assert await pool.fetchval("SELECT count(*) FROM effects") == 0
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+    finally:
         await pool.close()

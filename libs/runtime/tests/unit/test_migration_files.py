@@ -30,4 +30,4 @@ def test_checksum_follows_content():
 
 def test_runtime_ships_its_outbox_and_inbox_migration():
     labels = [m.label for m in runtime_migrations()]
-    assert labels == ["runtime:0001_outbox_inbox.sql"]
+    assert labels == ["runtime:0001_outbox_inbox.sql", "runtime:0002_outbox_parked.sql"]

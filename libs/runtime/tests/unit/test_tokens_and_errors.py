@@ -87,8 +87,30 @@ def test_keyset_tokens_round_trip_and_refuse_tampering():
     for bad in (paging.encode(["x"], query), paging.encode([1, 2], query), "%%%", token + "x"):
         with pytest.raises(InvalidArgument):
             paging.decode_keyset(bad, query, int)
-    with pytest.raises(InvalidArgument, match="different query"):
+    with pytest.raises(InvalidArgument, match="not valid for this query"):
         paging.decode_keyset(token, {"lab": "b"}, dt.datetime.fromisoformat, uuid.UUID)
     with pytest.raises(InvalidArgument) as err:
         parse_uuid("nope", "project_id")
     assert err.value.violations[0].field == "project_id"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"kind": "expert", "sub": 42},
+        {"kind": "expert", "sub": "e 1\x00"},
+        {"kind": "expert", "sub": "e", "roles": "reviewer"},
+        {"kind": "expert", "sub": "e", "roles": [1, 2]},
+        {"kind": "expert", "sub": "e", "roles": ["r"] * 17},
+        {"kind": "lab", "sub": "not-a-uuid"},
+        {"kind": ["expert"], "sub": "e"},
+    ],
+)
+def test_signed_tokens_with_odd_claims_are_unauthenticated(keys, claims):
+    """Signed with the real key, so only the claims' schema can refuse them."""
+    import jwt
+
+    body = {"iss": "cohort-identity", "aud": "cohort", "exp": dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)}
+    token = jwt.encode({**body, **claims}, keys[0], algorithm="EdDSA")
+    with pytest.raises(Unauthenticated, match="invalid token"):
+        TokenVerifier(keys[1]).verify(token)

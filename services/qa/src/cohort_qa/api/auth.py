@@ -18,6 +18,15 @@ def require_reviewer() -> str:
     raise PermissionDenied("this call needs an expert token with the reviewer role")
 
 
+def require_lab_or_operator() -> Principal:
+    """Checked before a project is looked up, so an expert's answer is the same whether the
+    project exists or not."""
+    principal = current_principal()
+    if principal.kind not in ("operator", "lab"):
+        raise PermissionDenied("only the project's lab or an operator may read its quality")
+    return principal
+
+
 def require_project_reader(lab_id: uuid.UUID, project_id: str) -> Principal:
     principal = current_principal()
     if principal.kind == "operator" or (principal.kind == "lab" and principal.subject == str(lab_id)):

@@ -7,7 +7,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.qa.v1 import quality_pb2 as pb
 from cohort.qa.v1 import quality_pb2_grpc as pb_grpc
-from cohort_qa.api.auth import require_project_reader, require_self_or_operator
+from cohort_qa.api.auth import require_lab_or_operator, require_project_reader, require_self_or_operator
 from cohort_qa.api.errors import domain_errors
 from cohort_qa.app import reports
 from cohort_qa.db import projects as projects_repo
@@ -25,6 +25,7 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
     async def GetProjectQuality(
         self, request: pb.GetProjectQualityRequest, context: GrpcContext
     ) -> pb.GetProjectQualityResponse:
+        require_lab_or_operator()
         project_id = parse_uuid(request.project_id, "project_id")
         async with self._pool.acquire() as conn:
             project = await projects_repo.get(conn, project_id)

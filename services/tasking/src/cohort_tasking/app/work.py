@@ -71,7 +71,7 @@ async def _owned(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.U
     if a is None:
         raise NotFoundError("assignment", str(assignment_id))
     if a.expert_id != expert_id:
-        raise NotAllowed("this assignment belongs to another expert")
+        raise NotFoundError("assignment", str(assignment_id))  # as for a missing one: no oracle
     return a
 
 
@@ -125,7 +125,7 @@ async def submit(
                 raise NotFoundError("assignment", str(assignment_id))
             a = ctx.assignment
             if a.expert_id != expert_id:
-                raise NotAllowed("this assignment belongs to another expert")
+                raise NotFoundError("assignment", str(assignment_id))  # as for a missing one: no oracle
             _require_live(a, now)
             project = await projects_repo.version(conn, a.project_id, ctx.project_version)
             if project is None:
