@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -343,10 +344,18 @@ class InboxConsumer:
                 ):
                     await self._apply_once(event, route)
                 return
-            except _INFRASTRUCTURE_ERRORS:
-                log.warning("database unavailable while handling %s; retrying", event.id, exc_info=True)
+            except _INFRASTRUCTURE_ERRORS as exc:
+                log.warning("database unavailable while handling %s; retrying: %s", event.id, exc)
                 await asyncio.sleep(1.0)
                 attempt -= 1  # an outage says nothing about the record
+            except asyncpg.TransactionRollbackError as exc:
+                # A deadlock victim or a serialization failure: another transaction won a race
+                # (e.g. two replicas settling one expert's earnings). Nothing was applied; trying
+                # again is the designed path, and says nothing about the record either.
+                self._metrics.retries.labels(record.topic).inc()
+                log.info("handling %s rolled back (%s); retrying", event.id, exc.sqlstate)
+                await asyncio.sleep(random.uniform(0.01, 0.2))
+                attempt -= 1
             except Exception as exc:
                 if attempt >= self._max_attempts:
                     raise _PoisonRecord("handler_failed", exc, attempt) from exc

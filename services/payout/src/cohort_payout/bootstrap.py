@@ -22,7 +22,7 @@ from cohort_payout.api.balances import BalanceServicer
 from cohort_payout.api.costs import ProjectCostServicer
 from cohort_payout.api.payees import PayeeAdminServicer
 from cohort_payout.api.runs import PayoutAdminServicer
-from cohort_payout.app.runs import resume_running
+from cohort_payout.app.runs import resume_forever
 from cohort_payout.app.schedule import run_on_schedule
 from cohort_payout.config import PayoutSettings
 from cohort_payout.db.payees import Sealer
@@ -71,7 +71,7 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         subscriptions=lambda _r: subscriptions(settings.platform_fee_bps),
         # Runs a previous process left half done are finished first thing; then the schedule.
         background=lambda r: [
-            lambda: resume_running(r.pool),
+            lambda: resume_forever(r.pool),
             lambda: PayoutMetrics(r.registry).refresh_forever(r.pool),
             *scheduled(r),
         ],

@@ -10,6 +10,7 @@ import grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
 from cohort_runtime import Resources, ServiceDefinition, Subscription, serve
 from cohort_runtime.tokens import token_authenticator
+from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 from cohort_tasking.api.experts import ExpertAdminServicer, ProfileServicer
 from cohort_tasking.api.work import WorkServicer
 from cohort_tasking.app.eligibility import EligibilityCache
@@ -45,8 +46,8 @@ def _sweeper(settings: TaskingSettings, resources: Resources):  # type: ignore[n
             try:
                 while await expire_due(resources.pool) > 0:
                     pass
-            except (TimeoutError, OSError) as exc:  # the database is away; try again later
-                log.warning("lease sweep failed: %s", exc)
+            except TRANSIENT_DB_ERRORS as exc:  # the database is away or restarting; try again later
+                log.warning("lease sweep failed: %s: %s", type(exc).__name__, exc)
             await asyncio.sleep(settings.sweep_seconds)
 
     return sweep

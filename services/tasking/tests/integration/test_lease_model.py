@@ -25,7 +25,7 @@ from cohort_runtime.testing import SyncDatabase
 from cohort_tasking.app import catalog, work
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.config import TaskingSettings
-from cohort_tasking.domain.errors import NotAllowed, StateConflict
+from cohort_tasking.domain.errors import NotAllowed, NotFoundError, StateConflict
 from cohort_tasking.domain.submissions import Payload
 from cohort_tasking.domain.tasks import NewTask
 
@@ -69,6 +69,7 @@ def test_queue_matches_its_model(harness):
             self.live: dict[str, uuid.UUID] = {}  # expert -> live assignment
             self.held: set[tuple[str, str]] = set()  # (expert, task) ever leased
             self.submitted = 0
+            self.keys: dict[uuid.UUID, tuple[str, uuid.UUID, uuid.UUID]] = {}
             self.ended: set[uuid.UUID] = set()
             harness.run(self._create(tasks, overlap))
 
@@ -152,9 +153,20 @@ def test_queue_matches_its_model(harness):
         @rule(data=st.data())
         def submit(self, data: st.DataObject) -> None:
             expert = data.draw(st.sampled_from(sorted(self.live)))
-            harness.run(work.submit(harness.pool, expert, self.live[expert], PAYLOAD, b""))
+            aid, request_id = self.live[expert], uuid.uuid4()
+            submission_id = harness.run(work.submit(harness.pool, expert, aid, PAYLOAD, b"", request_id))
+            self.keys[aid] = (expert, request_id, submission_id)
             self.ended.add(self.live.pop(expert))
             self.submitted += 1
+
+        @precondition(lambda self: self.keys)
+        @rule(data=st.data())
+        def retry_submit(self, data: st.DataObject) -> None:
+            """A retry with the first call's request_id returns its submission and stores nothing."""
+            aid = data.draw(st.sampled_from(sorted(self.keys)))
+            expert, request_id, submission_id = self.keys[aid]
+            again = harness.run(work.submit(harness.pool, expert, aid, PAYLOAD, b"", request_id))
+            assert again == submission_id
 
         @precondition(lambda self: self.ended or self.live)
         @rule(data=st.data(), intruder=st.sampled_from(EXPERTS))
@@ -165,7 +177,7 @@ def test_queue_matches_its_model(harness):
             owner = next((e for e, a in self.live.items() if a == aid), None)
             if owner == intruder:
                 return
-            with pytest.raises((StateConflict, NotAllowed)):
+            with pytest.raises((StateConflict, NotAllowed, NotFoundError)):
                 harness.run(work.submit(harness.pool, intruder, aid, PAYLOAD, b""))
 
         @invariant()

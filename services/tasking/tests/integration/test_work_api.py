@@ -185,7 +185,9 @@ async def test_credentials_and_ownership(tasking):
     ):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call()
-        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        # Exactly as for a missing assignment: whether an id exists is not told to other experts.
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+        assert "another expert" not in (err.value.details() or "")
     from cohort_runtime.tokens import generate_keypair, issue_token
 
     cases = [
@@ -401,3 +403,35 @@ async def test_finalized_items_stop_routing_their_tasks(tasking):
         assert got.task_id == "t1"
     _expert, creds = await tasking.register()
     assert not (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).HasField("assignment")
+
+
+async def test_a_retried_submit_with_its_request_id_returns_the_first_submission(tasking):
+    """A reply lost on the way back: the retry learns its work is in, and nothing is stored twice."""
+    await tasking.project(tasks=2, overlap=1)
+    _expert, creds = await tasking.register()
+    lease = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
+    key = str(uuid.uuid4())
+    request = pb.SubmitTaskRequest(assignment_id=lease.assignment_id, payload=RANK_BA, request_id=key)
+    first = await tasking.work.SubmitTask(request, metadata=creds)
+    retry = await tasking.work.SubmitTask(request, metadata=creds)
+    assert retry.submission_id == first.submission_id
+    stored = await tasking.pool.fetchval(
+        "SELECT count(*) FROM submissions WHERE assignment_id = $1", uuid.UUID(lease.assignment_id)
+    )
+    events = await tasking.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE event_type = 'cohort.events.v1.SubmissionCreated'"
+    )
+    assert (stored, events) == (1, 1)
+
+    other = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await tasking.work.SubmitTask(
+            pb.SubmitTaskRequest(assignment_id=lease.assignment_id, payload=other, request_id=key), metadata=creds
+        )
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS, "same key, other content"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await tasking.work.SubmitTask(
+            pb.SubmitTaskRequest(assignment_id=lease.assignment_id, payload=RANK_BA, request_id="nope"),
+            metadata=creds,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -138,6 +138,11 @@ def _validate_gold(
 ) -> list[Violation]:
     if len(g.text) > MAX_TEXT:
         return [Violation(f"{path}.text", f"must be at most {MAX_TEXT} characters")]
+    # Parts that do not belong to the kind are refused, not stored and carried unused.
+    if g.ranking and kind is not DataKind.PREFERENCE:
+        return [Violation(f"{path}.ranking", f"is only for preference tasks, not {kind.value}")]
+    if g.criterion_scores and kind is not DataKind.RUBRIC_GRADE:
+        return [Violation(f"{path}.criterion_scores", f"is only for rubric-grade tasks, not {kind.value}")]
     if kind is DataKind.PREFERENCE:
         candidates = sorted(c.candidate_id for c in t.candidates)
         if sorted(g.ranking) != candidates:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import uuid
 
 import asyncpg
@@ -12,8 +14,12 @@ from cohort_payout.db import runs as repo
 from cohort_payout.domain import runs
 from cohort_payout.domain.errors import Conflict, NotFoundError, StateConflict
 from cohort_payout.domain.runs import RunRequest
+from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 
 BATCH = 1000
+RESUME_EVERY_SECONDS = 15.0
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> dt.datetime:
@@ -31,19 +37,27 @@ async def create_run(pool: asyncpg.Pool, request: RunRequest) -> repo.Run:
             same = (existing.currency, existing.min_amount) == (request.currency, request.min_amount)
             if not same or (request.cutoff is not None and request.cutoff != existing.cutoff):
                 raise Conflict(f"request_id {request.request_id} was used for a different run")
-            return existing
-        previous = await repo.latest(conn, request.currency)
-        if previous is not None and previous.state == "running":
-            raise StateConflict(
-                f"payout run {previous.run_id} of {request.currency} has not completed; it resumes on its own",
-                f"payout_runs/{previous.run_id}",
-                "RUNNING",
-            )
-        cutoff = request.validate(now, previous.complete_time if previous else None)
-        run = repo.Run(uuid.uuid4(), request.request_id, request.currency, cutoff, request.min_amount, "running", None)
-        await repo.insert(conn, run, now)
-        await repo.select_candidates(conn, run)
-    return await execute(pool, run.run_id)
+            run = existing
+        else:
+            run = await _start(conn, request, now)
+    # A retried create of a run still running (its first call died mid-run) carries it on.
+    return await execute(pool, run.run_id) if run.state == "running" else run
+
+
+async def _start(conn: asyncpg.Connection, request: RunRequest, now: dt.datetime) -> repo.Run:
+    previous = await repo.latest(conn, request.currency)
+    if previous is not None and previous.state == "running":
+        raise StateConflict(
+            f"payout run {previous.run_id} of {request.currency} has not completed; the service resumes it "
+            f"within {RESUME_EVERY_SECONDS:.0f} s (or retry its own request_id to carry it on now)",
+            f"payout_runs/{previous.run_id}",
+            "RUNNING",
+        )
+    cutoff = request.validate(now, previous.complete_time if previous else None)
+    run = repo.Run(uuid.uuid4(), request.request_id, request.currency, cutoff, request.min_amount, "running", None)
+    await repo.insert(conn, run, now)
+    await repo.select_candidates(conn, run)
+    return run
 
 
 async def execute(
@@ -57,6 +71,9 @@ async def execute(
     after, batches = "", 0
     while run.state == "running" and (max_batches is None or batches < max_batches):
         async with pool.acquire() as conn, conn.transaction():
+            # Executors of one run (a resumer, a retried create, another replica) take turns per
+            # batch, and each reads who is still unpaid under the lock: nobody is paid twice.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"payout-run-exec:{run_id}")
             owed = await repo.unpaid_candidates(conn, run_id, after, batch)
             if not owed:
                 await repo.complete(conn, run_id, _now())
@@ -71,12 +88,27 @@ async def execute(
     return done or run
 
 
-async def resume_running(pool: asyncpg.Pool) -> None:
-    """At start-up: finish the runs a previous process left half done."""
+async def resume_running(pool: asyncpg.Pool) -> int:
+    """Finish the runs left half done (a process that died, a batch that lost a deadlock);
+    returns how many were taken up."""
     async with pool.acquire() as conn:
         pending = await repo.running(conn)
     for run_id in pending:
         await execute(pool, run_id)
+    return len(pending)
+
+
+async def resume_forever(pool: asyncpg.Pool, every_seconds: float = RESUME_EVERY_SECONDS) -> None:
+    """Background job: at start-up and then every `every_seconds`, carry on any running run.
+    A failure (database away, deadlock) is logged and tried again at the next turn."""
+    while True:
+        try:
+            resumed = await resume_running(pool)
+            if resumed:
+                log.info("resumed %d payout run(s)", resumed)
+        except (*TRANSIENT_DB_ERRORS, asyncpg.TransactionRollbackError) as exc:
+            log.warning("payout run resume failed (%s: %s); retrying in %.0f s", type(exc).__name__, exc, every_seconds)
+        await asyncio.sleep(every_seconds)
 
 
 async def settle(pool: asyncpg.Pool, run_id: uuid.UUID, expert_id: str, ok: bool, reason: str = "") -> None:

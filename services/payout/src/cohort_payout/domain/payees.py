@@ -52,6 +52,10 @@ def validated(expert_id: str, iban: str, bic: str, account_holder: str, country:
     holder = " ".join(account_holder.split())
     if not 1 <= len(holder) <= 70:
         v.append(Violation("account_holder", "1..70 characters"))
+    elif not holder.isprintable():
+        # A payment file carries it verbatim; a control or format character would spoil the run's
+        # file for every payee in it.
+        v.append(Violation("account_holder", "must hold printable characters only"))
     if not _COUNTRY.match(country):
         v.append(Violation("country_code", "must be an ISO 3166-1 alpha-2 code, e.g. 'DE'"))
     if not _CURRENCY.match(currency):

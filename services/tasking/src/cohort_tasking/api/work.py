@@ -125,13 +125,16 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
             if want_next and request.acquire_next.project_id
             else None
         )
+        request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
         with domain_errors():
             submission_id = await app.submit(
                 self._pool,
                 expert_id,
                 assignment_id,
                 payload_from_proto(request.payload),
-                request.payload.SerializeToString(),
+                # Deterministic (map entries in key order), so a retry's bytes equal the first call's.
+                request.payload.SerializeToString(deterministic=True),
+                request_id,
             )
         response = pb.SubmitTaskResponse(submission_id=str(submission_id))
         if want_next:

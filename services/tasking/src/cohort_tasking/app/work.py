@@ -15,7 +15,7 @@ from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.db import projects as projects_repo
 from cohort_tasking.db import work as repo
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
-from cohort_tasking.domain.errors import InvalidInput, NotAllowed, NotFoundError, StateConflict
+from cohort_tasking.domain.errors import Conflict, InvalidInput, NotAllowed, NotFoundError, StateConflict
 from cohort_tasking.domain.leases import active_seconds_after_beat
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, validate
@@ -111,14 +111,26 @@ async def release(pool: asyncpg.Pool, expert_id: str, assignment_id: uuid.UUID) 
 
 
 async def submit(
-    pool: asyncpg.Pool, expert_id: str, assignment_id: uuid.UUID, payload: Payload, payload_bytes: bytes
+    pool: asyncpg.Pool,
+    expert_id: str,
+    assignment_id: uuid.UUID,
+    payload: Payload,
+    payload_bytes: bytes,
+    request_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     """Store the submission and its SubmissionCreated atomically, on a live lease of the caller
     only. The lease is read and the payload validated first; the one writing statement then
     applies only if the lease is unchanged (a heartbeat, expiry or release in between makes it
-    read again)."""
+    read again). With `request_id`, a retry of a stored submission (same assignment, same
+    deterministic payload bytes) returns the stored id; any other reuse of the key is a Conflict."""
     async with pool.acquire() as conn:
         for _attempt in range(3):
+            if request_id is not None:
+                prior = await repo.submission_by_request(conn, expert_id, request_id)
+                if prior is not None:
+                    if (prior.assignment_id, prior.payload) != (assignment_id, payload_bytes):
+                        raise Conflict(f"request_id {request_id} was used for another submission")
+                    return prior.submission_id
             now = _now()
             ctx = await repo.submission_context(conn, assignment_id)
             if ctx is None:
@@ -141,9 +153,13 @@ async def submit(
                 submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind, ctx.is_screening
             )
             event = (SUBMISSIONS, a.task_id, created)
-            if await repo.record_submission(
-                conn, submission_id, a, payload_bytes, now, active, ctx.is_screening, event
-            ):
+            try:
+                stored = await repo.record_submission(
+                    conn, submission_id, a, payload_bytes, now, active, ctx.is_screening, event, request_id
+                )
+            except asyncpg.UniqueViolationError:
+                continue  # a concurrent call with the same request_id won: the next round finds it
+            if stored:
                 return submission_id
         raise StateConflict(
             f"assignment {assignment_id} kept changing while submitting; try again",

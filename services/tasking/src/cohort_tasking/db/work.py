@@ -169,12 +169,13 @@ async def record_submission(
     active: int,
     screening: bool,
     event: tuple[str, str | None, Message],
+    request_id: uuid.UUID | None = None,
 ) -> bool:
     """Close the lease as submitted, store and count the submission and put its event in the
     outbox, in one statement (one round trip, atomic without an explicit transaction), only if the
     lease is still the one `a` describes (live, same last beat); False, and nothing written, when
     it changed since."""
-    outbox = OutboxInsert([event], first_param=9, when="EXISTS (SELECT 1 FROM done)")
+    outbox = OutboxInsert([event], first_param=10, when="EXISTS (SELECT 1 FROM done)")
     done: int = await conn.fetchval(
         # Composed of constants only; every value is a parameter.
         f"""WITH done AS (
@@ -184,8 +185,8 @@ async def record_submission(
                RETURNING assignment_id, expert_id, project_id, task_id
            ), stored AS (
                INSERT INTO submissions (submission_id, assignment_id, expert_id, project_id, task_id, payload,
-                                        submit_time, active_seconds)
-               SELECT $1, d.assignment_id, d.expert_id, d.project_id, d.task_id, $4, $5, $6 FROM done d
+                                        submit_time, active_seconds, request_id)
+               SELECT $1, d.assignment_id, d.expert_id, d.project_id, d.task_id, $4, $5, $6, $9 FROM done d
            ), counted AS (
                INSERT INTO expert_project_counts (expert_id, project_id, submissions, screening_submissions)
                SELECT d.expert_id, d.project_id, CASE WHEN $8 THEN 0 ELSE 1 END, CASE WHEN $8 THEN 1 ELSE 0 END
@@ -204,9 +205,28 @@ async def record_submission(
         active,
         a.last_beat,
         screening,
+        request_id,
         *outbox.args,
     )
     return done == 1
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    submission_id: uuid.UUID
+    assignment_id: uuid.UUID
+    payload: bytes
+
+
+async def submission_by_request(
+    conn: asyncpg.Connection, expert_id: str, request_id: uuid.UUID
+) -> StoredSubmission | None:
+    r = await conn.fetchrow(
+        "SELECT submission_id, assignment_id, payload FROM submissions WHERE expert_id = $1 AND request_id = $2",
+        expert_id,
+        request_id,
+    )
+    return StoredSubmission(r["submission_id"], r["assignment_id"], r["payload"]) if r else None
 
 
 async def expire_due(conn: asyncpg.Connection, now: dt.datetime, limit: int) -> list[Assignment]:

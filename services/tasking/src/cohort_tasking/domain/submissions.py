@@ -11,6 +11,9 @@ from cohort_tasking.domain.routing import Criterion
 MAX_TEXT = 50_000
 MAX_NOTE = 10_000
 MAX_STEPS = 200
+# All text of one submission: its SubmissionCreated event must fit a Kafka record (1 MB) even in
+# 4-byte UTF-8, whatever mix of fields (200 trajectory steps of 50,000 characters would not).
+MAX_PAYLOAD_CHARS = 200_000
 STEP_KINDS = frozenset({"thought", "action", "observation"})
 
 # cohort.types.v1.DataKind values
@@ -52,6 +55,11 @@ def validate(
         return [Violation(p, f"this project expects a {expected} submission")]
     v: list[Violation] = []
     case = payload.case
+    total = sum(len(t) for t in payload.texts.values()) + sum(
+        len(s.content) + len(s.tool_name) + len(s.tool_arguments_json) for s in payload.steps
+    )
+    if total > MAX_PAYLOAD_CHARS:
+        return [Violation(f"{p}.{case}", f"all text of one submission must be at most {MAX_PAYLOAD_CHARS} characters")]
 
     def text(name: str, limit: int, required: bool = True) -> None:
         value = payload.texts.get(name, "")

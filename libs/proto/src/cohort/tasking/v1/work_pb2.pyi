@@ -261,8 +261,14 @@ class SubmitTaskRequest(_message.Message):
     ASSIGNMENT_ID_FIELD_NUMBER: _builtins.int
     PAYLOAD_FIELD_NUMBER: _builtins.int
     ACQUIRE_NEXT_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
     assignment_id: _builtins.str
     """The assignment (UUID)."""
+    request_id: _builtins.str
+    """Idempotency key chosen by the client (a UUID; AIP-155), recommended: a retry with the same key
+    and the same payload, after a reply that was lost, answers with the first call's submission
+    instead of "already submitted"; the same key with another payload is ALREADY_EXISTS.
+    """
     @_builtins.property
     def payload(self) -> _submissions_pb2.SubmissionPayload:
         """The work; its case must match the project's data kind."""
@@ -279,10 +285,11 @@ class SubmitTaskRequest(_message.Message):
         assignment_id: _builtins.str = ...,
         payload: _submissions_pb2.SubmissionPayload | None = ...,
         acquire_next: Global___AcquireTaskRequest | None = ...,
+        request_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acquire_next", b"acquire_next", "payload", b"payload"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_next", b"acquire_next", "assignment_id", b"assignment_id", "payload", b"payload"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_next", b"acquire_next", "assignment_id", b"assignment_id", "payload", b"payload", "request_id", b"request_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
