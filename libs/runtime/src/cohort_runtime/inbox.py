@@ -354,7 +354,7 @@ class InboxConsumer:
                 # again is the designed path, and says nothing about the record either.
                 self._metrics.retries.labels(record.topic).inc()
                 log.info("handling %s rolled back (%s); retrying", event.id, exc.sqlstate)
-                await asyncio.sleep(random.uniform(0.01, 0.2))
+                await asyncio.sleep(random.uniform(0.01, 0.2))  # noqa: S311 - jitter, not a secret
                 attempt -= 1
             except Exception as exc:
                 if attempt >= self._max_attempts:
