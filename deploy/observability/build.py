@@ -104,6 +104,12 @@ def alerting_rules(svc: str) -> list[dict]:
                f"{svc}: events older than a minute are waiting in the outbox", svc),
         _alert("CohortDeadLetters", f"sum(increase(cohort_dlq_records_total{{{sel}}}[10m])) > 0", "0m", "ticket",
                f"{svc}: events were dead-lettered", svc),
+        _alert("CohortOutboxParked", f"max(cohort_outbox_parked_rows{{{sel}}}) > 0", "0m", "page",
+               f"{svc}: outbox events the broker refused for good are parked, with their key's later events",
+               svc),
+        _alert("CohortBackgroundLoopRestarting",
+               f"sum by (cohort_service, task) (increase(cohort_background_restarts_total{{{sel}}}[15m])) > 3",
+               "0m", "ticket", f"{svc}: a relay, consumer or sweeper keeps failing and restarting", svc),
     ]  # fmt: skip
     if svc == "payout":
         alerts += [

@@ -98,10 +98,10 @@ def test_earnings_match_their_model(harness):
                 credited = str(sub) in accepted_posts
                 assert credited == (s == "accepted"), f"{sub} {s}: credited exactly when accepted"
                 if self.verdicts.get(sub) is False:
-                    assert s in ("waiting", "rejected", "refused", "pending") and not credited
+                    assert s in ("waiting", "rejected", "pending") and not credited
                 if sub in self.created and sub in self.verdicts and self.card_known:
-                    assert s in ("accepted", "rejected", "refused"), "both facts known: decided"
-                    assert s != "accepted" or self.verdicts[sub]
+                    # Past the budget cap too: work QA accepted is paid, work it rejected is not.
+                    assert s == ("accepted" if self.verdicts[sub] else "rejected"), "both facts known: decided"
             rate, fee_amount = self.card.per_submission or 0, fee(self.card.per_submission or 0, self.card.fee_bps)
             accepted_by_expert = {e: 0 for e in self.experts}
             pending_by_expert = {e: 0 for e in self.experts}
@@ -115,9 +115,6 @@ def test_earnings_match_their_model(harness):
             bal = lambda name: harness.run(_balance(name))  # noqa: E731
             assert bal(project_account(self.pid, "spend")) == n_accepted * (rate + fee_amount)
             assert bal(project_account(self.pid, "committed")) == pending * rate
-            assert bal(project_account(self.pid, "spend")) + bal(project_account(self.pid, "committed")) <= (
-                self.card.budget_cap + n_accepted * (rate + fee_amount)
-            )
             for e in self.experts:
                 assert -bal(expert_account(e, "payable")) == accepted_by_expert[e] * rate, "paid exactly for accepted"
                 assert -bal(expert_account(e, "pending")) == pending_by_expert[e] * rate

@@ -163,9 +163,11 @@ def _advance(row: repo.SubmissionRow, card: RateCard, figures: _Figures) -> list
     if row.state == "waiting":
         amount = card.earning(row.active_secs)
         row.amount = amount
-        if row.verdict is None and not earnings.within_budget(card, figures.committed, figures.spent, amount):
-            row.state = "refused"  # no new commitments beyond the cap; intake pauses the project
-        elif row.verdict != "rejected":
+        # Work handed in on a lease is paid (and charged) when QA accepts it, even past the budget
+        # cap: the cap stops new leases (intake pauses the project when ProjectSpendUpdated says
+        # it is reached), not work the expert was already doing in good faith. The overshoot is
+        # bounded by the leases live at that moment (docs/ARCHITECTURE.md, "Budget cap").
+        if row.verdict != "rejected":
             postings.append(earnings.pending(row.submission_id, card, row.expert_id, amount))
             figures.apply(postings[-1])
             row.state = "pending"
