@@ -1,9 +1,10 @@
-"""Create the local stack's secrets once (mode 0600): the Ed25519 token key pair and the Fernet key
-that seals payees' bank details in payout."""
+"""Create the local stack's secrets once (mode 0600): the Ed25519 token key pair, the Fernet key
+that seals payees' bank details in payout, and the secret that signs page tokens."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -23,6 +24,9 @@ def main() -> int:
     payee_key = folder / "payee.key"
     if not payee_key.exists():
         _write_secret(payee_key, Fernet.generate_key().decode())
+    page_secret = folder / "page_token.secret"
+    if not page_secret.exists():
+        _write_secret(page_secret, secrets.token_urlsafe(32))
     return 0
 
 

@@ -25,6 +25,7 @@ print_env() {
   printf 'export COHORT_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/token_public.pem")"
   printf 'export COHORT_TOKEN_PRIVATE_KEY_FILE=%q\n' "$KEYS/token_private.pem"
   printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
+  printf 'export COHORT_PAGE_TOKEN_SECRET=%q\n' "$(cat "$KEYS/page_token.secret")"
   # A fictitious platform account for payment files on the local stack (a valid test IBAN).
   printf 'export COHORT_PAYOUT_DEBTOR_NAME=%q\n' "Cohort Local"
   printf 'export COHORT_PAYOUT_DEBTOR_IBAN=%q\n' "DE89370400440532013000"
