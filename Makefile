@@ -52,6 +52,7 @@ lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generate
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs/runtime/src services/*/src clients/python/src scripts
 	$(BIN)/python deploy/observability/build.py --check
+	$(BIN)/python scripts/gen_limits_doc.py --check
 
 test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
 	bash scripts/run_tests.sh
