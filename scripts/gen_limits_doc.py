@@ -9,9 +9,9 @@ import pkgutil
 import sys
 from pathlib import Path
 
-import cohort
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+import cohort
 from cohort_runtime.limits import (
     DEFAULT_BYTES,
     DEFAULT_ITEMS,
@@ -79,9 +79,9 @@ def render() -> str:
         "line feed and carriage return; Timestamps and Durations must lie in protobuf's range. Domain",
         "rules may be stricter (a UUID, a slug, a scale, 1..N required items) and are checked after.",
         "",
-        f"Defaults: a string {DEFAULT_STRING_CHARS:,} characters, bytes {DEFAULT_BYTES:,} bytes, a repeated or map field",
-        f"{DEFAULT_ITEMS:,} entries. The largest task and submission texts are further held to 200,000",
-        "characters in total by intake and tasking, so that the event each becomes stays under",
+        f"Defaults: a string {DEFAULT_STRING_CHARS:,} characters, bytes {DEFAULT_BYTES:,} bytes,",
+        f"a repeated or map field {DEFAULT_ITEMS:,} entries. The largest task and submission texts are",
+        "further held to 200,000 characters in total by intake and tasking, so that the event each becomes stays under",
         f"{EVENT_MAX_BYTES:,} bytes (`EVENT_MAX_BYTES`) inside Kafka's {KAFKA_MAX_MESSAGE_BYTES:,}-byte record limit,",
         "which the producers and every topic (`max.message.bytes`) are set to. An event over it is",
         "refused with its state change (INVALID_ARGUMENT), never accepted and then stuck.",
