@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps proto lint proto-check test unit integration up down status demo demo-rte observability helm-lint bench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps proto lint proto-check test unit integration up down status demo demo-rte fuzz observability helm-lint bench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generate
 
 test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
 	bash scripts/run_tests.sh
+
+fuzz: setup ## hostile input, long: ~1,400 generated requests per RPC (10k+ per service) against the four live services
+	@COHORT_FUZZ_EXAMPLES=$${COHORT_FUZZ_EXAMPLES:-200} bash scripts/run_tests.sh tests/test_hostile_input.py
 
 observability: deps ## regenerate the Grafana dashboards, alerting rules and the charts' values schemas
 	$(BIN)/python deploy/observability/build.py

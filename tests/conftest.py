@@ -64,37 +64,46 @@ def fast_experts() -> dict[str, Any]:
     return {"min_seconds": 0, "max_typing_chars_per_second": 1e9, "max_reading_chars_per_second": 1e9}
 
 
+@contextlib.asynccontextmanager
+async def running_services(
+    database_url: str, public_key: str, *names: str, **overrides: dict[str, Any]
+) -> AsyncIterator[dict[str, ServiceRuntime]]:
+    """Start the named services (in that order), each on a schema of its own dropped afterwards."""
+    schemas = {name: f"{name}_{uuid.uuid4().hex[:12]}" for name in names}
+    running: dict[str, ServiceRuntime] = {}
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            for name in names:
+                settings_type, definition = _SERVICES[name]
+                settings = settings_type(
+                    db_schema=schemas[name],
+                    grpc_port=0,
+                    metrics_port=0,
+                    COHORT_TOKEN_PUBLIC_KEY=public_key,
+                    **overrides.get(name, {}),
+                )
+                running[name] = await stack.enter_async_context(ServiceRuntime(definition(settings)))
+            yield running
+    finally:
+        conn = await asyncpg.connect(database_url)
+        try:
+            for schema in schemas.values():
+                await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await conn.close()
+
+
 @pytest.fixture
 def services(
-    database_url: str, token_keys: tuple[str, str], unique: Callable[[str], str]
+    database_url: str, token_keys: tuple[str, str]
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[dict[str, ServiceRuntime]]]:
     """`async with services("intake", "tasking", qa={...settings}) as running:` starts the named
     services (in that order) with their own schemas; `running["qa"].grpc_port` and so on."""
 
-    @contextlib.asynccontextmanager
-    async def start(*names: str, **overrides: dict[str, Any]) -> AsyncIterator[dict[str, ServiceRuntime]]:
-        schemas = {name: unique(name) for name in names}
-        running: dict[str, ServiceRuntime] = {}
-        try:
-            async with contextlib.AsyncExitStack() as stack:
-                for name in names:
-                    settings_type, definition = _SERVICES[name]
-                    settings = settings_type(
-                        db_schema=schemas[name],
-                        grpc_port=0,
-                        metrics_port=0,
-                        COHORT_TOKEN_PUBLIC_KEY=token_keys[1],
-                        **overrides.get(name, {}),
-                    )
-                    running[name] = await stack.enter_async_context(ServiceRuntime(definition(settings)))
-                yield running
-        finally:
-            conn = await asyncpg.connect(database_url)
-            try:
-                for schema in schemas.values():
-                    await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            finally:
-                await conn.close()
+    def start(
+        *names: str, **overrides: dict[str, Any]
+    ) -> contextlib.AbstractAsyncContextManager[dict[str, ServiceRuntime]]:
+        return running_services(database_url, token_keys[1], *names, **overrides)
 
     return start
 
