@@ -44,6 +44,12 @@ def test_another_querys_token_and_another_secrets_token_are_refused():
         paging.decode(token, QUERY)
 
 
+def test_no_secret_keeps_the_process_key():
+    token = paging.encode([5], QUERY)
+    paging.use_secret(None)
+    assert paging.decode(token, QUERY) == [5]
+
+
 @pytest.mark.parametrize("position", [[10**400], ["9999-99-99T00:00:00", "x"], [[1] * 3], [1e308 * 10]])
 def test_forged_positions_are_refused_before_parsing(position):
     with pytest.raises(InvalidArgument) as refused:
