@@ -5,7 +5,7 @@ colluding pairs (who agree on a coin flip per task, right or wrong), experts who
 and reviewers. Tasks are generated preference items whose better candidate is known (shown in a
 random order), so a run can score what the platform delivered against the truth.
 
-Or a real crowd replayed (`rte_crowd`): the items of ../shared/data/crowd/rte.standardized.tsv
+Or a real crowd replayed (`rte_crowd`): the items of data/crowd/rte.standardized.tsv
 (textual entailment, 10 crowd labels per item, expert-labelled truth) become tasks, and each real
 worker becomes one simulated expert who answers exactly what that worker answered, skipping
 (releasing) every item the worker never labelled. Routing decides who sees what, as in production.

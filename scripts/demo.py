@@ -9,8 +9,8 @@ credits the ledger. Then a payout run writes a SEPA file, the lab exports its de
 JSONL, and a report compares what was delivered with the hidden truth.
 
 `--crowd rte` replays a real crowd instead: 100 items of the RTE textual-entailment dataset
-(../shared/data/crowd) with each of their real workers as a simulated expert answering exactly what
-that worker answered (`make demo-rte`).
+(data/crowd, vendored with its source and licence) with each of their real workers as a
+simulated expert answering exactly what that worker answered (`make demo-rte`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort_runtime.tokens import issue_token
 
 OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
-CROWD = Path(os.environ.get("COHORT_CROWD_DATA", Path(__file__).resolve().parents[2] / "shared" / "data" / "crowd"))
+CROWD = Path(os.environ.get("COHORT_CROWD_DATA", Path(__file__).resolve().parents[1] / "data" / "crowd"))
 POPULATION = {"accurate": 14, "noisy": 4, "first_shown": 3, "spammer": 4, "colluder": 4, "abandoner": 2}
 
 

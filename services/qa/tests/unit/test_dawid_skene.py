@@ -15,7 +15,7 @@ import pytest
 from cohort_qa.domain import dawid_skene
 
 REPO = Path(__file__).resolve().parents[4]
-DATA = Path(os.environ.get("COHORT_CROWD_DATA", REPO.parent / "shared" / "data" / "crowd")) / "rte.standardized.tsv"
+DATA = Path(os.environ.get("COHORT_CROWD_DATA", REPO / "data" / "crowd")) / "rte.standardized.tsv"
 
 REFERENCE_DS = 0.9275
 REFERENCE_MV = 0.8750
