@@ -48,24 +48,6 @@ class Fact:
     active_seconds: int = 0
 
 
-@dataclass
-class _Figures:
-    """A project's committed and spent amounts, kept current as the batch's postings are made."""
-
-    card: RateCard
-    committed: int
-    spent: int
-
-    def apply(self, posting: Posting) -> None:
-        committed = project_account(self.card.project_id, "committed")
-        spend = project_account(self.card.project_id, "spend")
-        for e in posting.entries:
-            if e.account == committed:
-                self.committed += e.amount
-            elif e.account == spend:
-                self.spent += e.amount
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -143,10 +125,8 @@ async def _advance_project(
     card = await repo.card(conn, project_id)
     postings: list[Posting] = []
     if card is not None:
-        committed, spent = await _project_figures(conn, card)
-        figures = _Figures(card, committed, spent)
         for row in touched.values():
-            postings += _advance(row, card, figures)
+            postings += _advance(row, card)
             if row.state in ("accepted", "rejected") and row.decided_at is None:
                 row.decided_at = now
     await ledger.post_many(conn, postings, now)
@@ -155,7 +135,7 @@ async def _advance_project(
         await _publish_spend(conn, card, now)
 
 
-def _advance(row: repo.SubmissionRow, card: RateCard, figures: _Figures) -> list[Posting]:
+def _advance(row: repo.SubmissionRow, card: RateCard) -> list[Posting]:
     """The postings that what is now known about the submission calls for; updates the row."""
     if not row.created or row.expert_id is None:
         return []
@@ -169,14 +149,12 @@ def _advance(row: repo.SubmissionRow, card: RateCard, figures: _Figures) -> list
         # bounded by the leases live at that moment (docs/ARCHITECTURE.md, "Budget cap").
         if row.verdict != "rejected":
             postings.append(earnings.pending(row.submission_id, card, row.expert_id, amount))
-            figures.apply(postings[-1])
             row.state = "pending"
         else:
             row.state = "rejected"  # decided before it was known: nothing to commit or release
     if row.state == "pending" and row.verdict is not None and row.amount is not None:
         decide = earnings.accepted if row.verdict == "accepted" else earnings.rejected
         postings.append(decide(row.submission_id, card, row.expert_id, row.amount))
-        figures.apply(postings[-1])
         row.state = row.verdict
     return postings
 
