@@ -18,6 +18,7 @@ from cohort_runtime.limits import (
     DEFAULT_STRING_CHARS,
     EVENT_MAX_BYTES,
     KAFKA_MAX_MESSAGE_BYTES,
+    element_limit,
     limit_of,
 )
 
@@ -56,8 +57,7 @@ def _rows(message: Descriptor, seen: set[str]) -> list[tuple[str, str, str]]:
             kind = "string" if field.type == FieldDescriptor.TYPE_STRING else "bytes"
             unit = "characters" if kind == "string" else "bytes"
             if field.is_repeated:
-                # Each element is held to the scalar default of its kind.
-                per = DEFAULT_STRING_CHARS if kind == "string" else DEFAULT_BYTES
+                per = element_limit(field)
                 rows.append((field.full_name, f"repeated {kind}", f"{limit_of(field):,} entries of ≤ {per:,} {unit}"))
             else:
                 rows.append((field.full_name, kind, f"{limit_of(field):,} {unit}"))

@@ -117,8 +117,14 @@ def limit_of(field: FieldDescriptor) -> int:
     explicit = FIELD_LIMITS.get(field.full_name)
     if explicit is not None:
         return explicit
-    if field.is_repeated:
-        return DEFAULT_ITEMS
+    return DEFAULT_ITEMS if field.is_repeated else element_limit(field)
+
+
+def element_limit(field: FieldDescriptor) -> int:
+    """The length limit of one string or bytes value of `field`. A repeated field's table entry
+    counts its entries; each entry is held to the default of its kind."""
+    if not field.is_repeated and field.full_name in FIELD_LIMITS:
+        return FIELD_LIMITS[field.full_name]
     return DEFAULT_BYTES if field.type == FieldDescriptor.TYPE_BYTES else DEFAULT_STRING_CHARS
 
 
@@ -185,13 +191,13 @@ def _check_value(field: FieldDescriptor, value: object, path: str, walk: _Walk) 
     if isinstance(value, Message):
         _check_message(value, path, walk)
     elif isinstance(value, str):
-        limit = FIELD_LIMITS.get(field.full_name, DEFAULT_STRING_CHARS)
+        limit = element_limit(field)
         if len(value) > limit:
             walk.add(path, f"must be at most {limit} characters")
         elif _CONTROL.search(value):
             walk.add(path, "must not contain NUL or other control characters (tab and line breaks are allowed)")
     elif isinstance(value, bytes):
-        limit = FIELD_LIMITS.get(field.full_name, DEFAULT_BYTES)
+        limit = element_limit(field)
         if len(value) > limit:
             walk.add(path, f"must be at most {limit} bytes")
 

@@ -121,3 +121,15 @@ def test_any_text_is_either_admitted_or_refused_for_a_stated_reason(text):
     violations = check_request(work_pb2.AcquireTaskRequest(project_id=text))
     has_control = any(ord(c) < 32 and c not in "\t\n\r" for c in text)
     assert bool(violations) == (has_control or len(text) > DEFAULT_STRING_CHARS)
+
+
+def test_a_repeated_fields_entry_counts_its_entries_not_each_entrys_length():
+    """The ranking's table entry (9) is how many candidate ids it may hold; each id may be as long
+    as any string (a 64-character candidate id is valid in intake)."""
+    long_id = "candidate_" + "x" * 54
+    ranking = submissions_pb2.PreferenceSubmission(ranking=[long_id, "b"])
+    request = work_pb2.SubmitTaskRequest(payload=submissions_pb2.SubmissionPayload(preference=ranking))
+    assert check_request(request) == []
+    too_many = submissions_pb2.PreferenceSubmission(ranking=[f"c{i}" for i in range(10)])
+    request = work_pb2.SubmitTaskRequest(payload=submissions_pb2.SubmissionPayload(preference=too_many))
+    assert _fields(request) == ["payload.preference.ranking"]
