@@ -11,16 +11,16 @@ are logged at most once a minute per caller address, so a flood cannot flood the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import grpc
 from google.protobuf.message import DecodeError, Message
 from prometheus_client import CollectorRegistry, Counter
 
-from cohort_runtime._handler_wrap import Context, Handler
+from cohort_runtime._handler_wrap import Context, GuardInterceptor, Handler, wrap_handler
 from cohort_runtime.errors import FieldViolation, InvalidArgument
 from cohort_runtime.limits import check_request
 
@@ -59,10 +59,16 @@ def _guarded_deserializer(deserialize: Callable[[bytes], Any]) -> Callable[[byte
     return parse
 
 
-class RequestGuardInterceptor(grpc.aio.ServerInterceptor):
+@contextlib.asynccontextmanager
+async def _no_guard(_context: Context, _method: str) -> AsyncIterator[None]:
+    yield
+
+
+class RequestGuardInterceptor(GuardInterceptor):
     """Refuses undecodable and out-of-limits requests with INVALID_ARGUMENT; counts and logs them."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        super().__init__(_no_guard)
         self._refused = Counter(
             "cohort_grpc_requests_refused_total",
             "Requests refused at the edge before their handler ran, by reason (undecodable, limits).",
@@ -71,52 +77,21 @@ class RequestGuardInterceptor(grpc.aio.ServerInterceptor):
         )
         self._last_logged: dict[str, float] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Handler | None:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.request_deserializer is None:
+    def wrap(self, handler: Handler, method: str) -> Handler:
+        if handler.request_deserializer is None:
             return handler
-        method: str = handler_call_details.method
-        parse = _guarded_deserializer(handler.request_deserializer)
-        serialize = handler.response_serializer
-        admit = self._admit
-        if handler.unary_unary:
-            inner_uu: Callable[..., Awaitable[Any]] = handler.unary_unary
 
-            async def unary_unary(request: Any, context: Context) -> Any:
-                return await inner_uu(admit(request, context, method), context)
+        def admit(request: Any, context: Context) -> Any:
+            return self._admit(request, context, method)
 
-            return grpc.unary_unary_rpc_method_handler(unary_unary, parse, serialize)
-        if handler.unary_stream:
-            inner_us: Callable[..., AsyncIterator[Any]] = handler.unary_stream  # type: ignore[assignment]
-
-            async def unary_stream(request: Any, context: Context) -> AsyncIterator[Any]:
-                async for item in inner_us(admit(request, context, method), context):
-                    yield item
-
-            return grpc.unary_stream_rpc_method_handler(unary_stream, parse, serialize)
-
-        async def checked(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-            async for request in requests:
-                yield admit(request, context, method)
-
-        if handler.stream_unary:
-            inner_su: Callable[..., Awaitable[Any]] = handler.stream_unary
-
-            async def stream_unary(requests: AsyncIterator[Any], context: Context) -> Any:
-                return await inner_su(checked(requests, context), context)
-
-            return grpc.stream_unary_rpc_method_handler(stream_unary, parse, serialize)
-        inner_ss: Callable[..., AsyncIterator[Any]] = handler.stream_stream  # type: ignore[assignment]
-
-        async def stream_stream(requests: AsyncIterator[Any], context: Context) -> AsyncIterator[Any]:
-            async for item in inner_ss(checked(requests, context), context):
-                yield item
-
-        return grpc.stream_stream_rpc_method_handler(stream_stream, parse, serialize)
+        wrapped: Handler = wrap_handler(
+            handler,
+            method,
+            _no_guard,
+            deserializer=_guarded_deserializer(handler.request_deserializer),
+            admit=admit,
+        )
+        return wrapped
 
     def _admit(self, request: Any, context: Context, method: str) -> Any:
         """The request itself, or the refusal it was turned into, raised."""
