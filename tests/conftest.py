@@ -148,7 +148,11 @@ class Onboarding:
             ),
             metadata=self.operator,
         )
-        return expert_id, self.bearer(issue_token(self._private_key, kind="expert", subject=expert_id))
+        return expert_id, self.token("expert", expert_id)
+
+    def token(self, kind: str, subject: str, roles: tuple[str, ...] = ()) -> Metadata:
+        """Metadata with a platform token of `kind` for `subject`."""
+        return self.bearer(issue_token(self._private_key, kind=kind, subject=subject, roles=roles))
 
     async def project(self, intake: grpc.aio.Channel, lab: Metadata, **fields: Any) -> str:
         """The lab creates a project (still a draft): a small chemistry spec, `fields` replaced."""

@@ -27,7 +27,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohort
-from cohort_runtime.tokens import issue_token
 from tests.conftest import Onboarding, running_services
 
 EXAMPLES = int(os.environ.get("COHORT_FUZZ_EXAMPLES", "6"))
@@ -113,11 +112,9 @@ class _Platform:
             "none": (),
             "operator": onboard.operator,
             "lab_key": lab,
-            "lab_token": onboard.bearer(issue_token(onboard._private_key, kind="lab", subject=lab_id)),
+            "lab_token": onboard.token("lab", lab_id),
             "expert": expert,
-            "reviewer": onboard.bearer(
-                issue_token(onboard._private_key, kind="expert", subject=expert_id, roles=["reviewer"])
-            ),
+            "reviewer": onboard.token("expert", expert_id, roles=("reviewer",)),
             "garbage": onboard.bearer("x" * 40),
         }
         self.ids = [project_id, expert_id, lab_id, str(uuid.uuid4())]

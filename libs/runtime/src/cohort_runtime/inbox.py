@@ -38,8 +38,6 @@ _tracer = trace.get_tracer(__name__)
 
 M = TypeVar("M", bound=Message)
 
-# Errors that say the database is unreachable rather than that the record is bad.
-_INFRASTRUCTURE_ERRORS = TRANSIENT_DB_ERRORS
 _RETRY_FIRST_SECONDS = 0.5
 _RETRY_MAX_SECONDS = 10.0
 
@@ -344,7 +342,7 @@ class InboxConsumer:
                 ):
                     await self._apply_once(event, route)
                 return
-            except _INFRASTRUCTURE_ERRORS as exc:
+            except TRANSIENT_DB_ERRORS as exc:  # the database is away, not the record bad
                 log.warning("database unavailable while handling %s; retrying: %s", event.id, exc)
                 await asyncio.sleep(1.0)
                 attempt -= 1  # an outage says nothing about the record

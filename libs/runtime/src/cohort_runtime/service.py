@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 _RESTART_FIRST_SECONDS = 0.5
 _RESTART_MAX_SECONDS = 10.0
 _RESTART_RESET_AFTER_SECONDS = 60.0
+# How the supervisor waits between restarts; a test replaces it to step through restarts.
+_pause = asyncio.sleep
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,7 @@ class ServiceRuntime:
             self._tasks.append(self._supervise(consumer.name, consumer.run))
         for i, job in enumerate(self.definition.background(resources)):
             self._background.append(self._supervise(f"{s.service_name}-background-{i}", job))
-        for name in ["", *self._service_names]:
-            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await self._set_health()  # SERVING, unless a loop already failed
         log.info(
             "%s serving gRPC on %s:%d, metrics on %s:%d",
             s.service_name,
@@ -247,7 +248,7 @@ class ServiceRuntime:
                     self._restarts.labels(name).inc()
                     self._failing.add(name)
                     await self._set_health()
-                    await asyncio.sleep(backoff)
+                    await _pause(backoff)
                     backoff = min(backoff * 2, _RESTART_MAX_SECONDS)
                     self._failing.discard(name)
                     await self._set_health()

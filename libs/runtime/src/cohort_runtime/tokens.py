@@ -10,7 +10,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -22,7 +22,8 @@ from cohort_runtime.errors import Unauthenticated
 
 ISSUER = "cohort-identity"
 AUDIENCE = "cohort"
-KINDS = frozenset({"expert", "operator", "lab"})
+Kind = Literal["expert", "operator", "lab"]
+KINDS = frozenset(get_args(Kind))
 
 
 def generate_keypair() -> tuple[str, str]:
@@ -73,7 +74,7 @@ class _Claims(BaseModel):
 
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    kind: Literal["expert", "operator", "lab"]
+    kind: Kind
     sub: Annotated[str, StringConstraints(pattern=_SUBJECT)]
     roles: Annotated[list[Annotated[str, StringConstraints(pattern=_ROLE)]], Field(max_length=16)] = []
 
