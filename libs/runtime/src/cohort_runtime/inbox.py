@@ -247,11 +247,15 @@ class InboxConsumer:
         """Back to the committed offsets of the partitions we still hold: a fetch that was not
         settled and committed is read again (its settled records are skipped by the inbox)."""
         kafka = self._consumer()
-        assigned = list(kafka.assignment())
-        if not assigned:
-            return
         with contextlib.suppress(*TRANSIENT_ERRORS, IllegalStateError):
-            await kafka.seek_to_committed(*assigned)
+            for tp in list(kafka.assignment()):
+                committed = await kafka.committed(tp)
+                # Not aiokafka's seek_to_committed: it leaves the position alone when nothing (or
+                # offset 0) was committed, which would skip the unsettled fetch.
+                if committed is None:
+                    await kafka.seek_to_beginning(tp)  # as auto_offset_reset="earliest" would
+                else:
+                    kafka.seek(tp, committed)
 
     def _consumer(self) -> AIOKafkaConsumer:
         if self._kafka is None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from aiokafka.errors import CommitFailedError
 from prometheus_client import CollectorRegistry
 
 from cohort.events.v1.labs_pb2 import LabCreated
@@ -316,4 +317,52 @@ async def test_add_events_records_in_list_order_inside_the_transaction(database_
         ]
         assert LabCreated.FromString(rows[0]["payload"]).display_name == "one"
     finally:
+        await pool.close()
+
+
+class _CommitFailsOnce(InboxConsumer):
+    """Its first offset commit fails as it does when the group rebalances mid-fetch."""
+
+    failed = False
+
+    async def _commit_offsets(self, offsets) -> None:  # type: ignore[no-untyped-def]
+        if not self.failed:
+            self.failed = True
+            raise CommitFailedError("the group rebalanced")
+        await super()._commit_offsets(offsets)
+
+
+async def test_a_commit_lost_to_a_rebalance_rewinds_and_the_consumer_goes_on(
+    database_url, kafka_bootstrap, schema, topics, unique
+):
+    """Before, CommitFailedError ended run(): the process stayed up with no consumer."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-rebalance")
+    await producer.start()
+    metrics = InboxMetrics(CollectorRegistry())
+    try:
+        first = await harness.produce(producer, topic, "a")
+        consumer = _CommitFailsOnce(
+            pool,
+            bootstrap=kafka_bootstrap,
+            consumer=unique("g"),
+            topics=[topic],
+            router=harness.router(),
+            dlq_producer=producer,
+            metrics=metrics,
+        )
+        later: list[str] = []
+
+        async def both_applied() -> bool:
+            if consumer.failed and not later:
+                later.append(await harness.produce(producer, topic, "b"))
+            return len(await _effects(pool)) == 2
+
+        await _run_until(consumer, both_applied, "the record after the failed commit")
+        assert consumer.failed
+        assert await _effects(pool) == [(first, "a"), (later[0], "b")], "each once, in order"
+        assert metrics.duplicates.labels(topic)._value.get() == 1, "the re-read record was skipped"
+    finally:
+        await producer.stop()
         await pool.close()
