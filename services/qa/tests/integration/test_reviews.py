@@ -109,6 +109,10 @@ async def test_review_authorization_validation_and_verdict(qa) -> None:
     assert await _code(qa.quality.GetProjectQuality(request, metadata=plain_expert)) == (
         grpc.StatusCode.PERMISSION_DENIED
     )
+    missing = qpb.GetProjectQualityRequest(project_id=str(uuid.uuid4()))
+    assert await _code(qa.quality.GetProjectQuality(missing, metadata=plain_expert)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    ), "an expert cannot tell a real project from a missing one"
     mine_q = await qa.quality.GetExpertQuality(qpb.GetExpertQualityRequest(expert_id="labeller"), metadata=labeller)
     (estimate,) = mine_q.estimates
     assert estimate.domain == "chemistry.organic" and estimate.evidence == 1 and estimate.mean > 0.75

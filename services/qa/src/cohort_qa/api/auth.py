@@ -27,13 +27,10 @@ def require_lab_or_operator() -> Principal:
     return principal
 
 
-def require_project_reader(lab_id: uuid.UUID, project_id: str) -> Principal:
-    principal = current_principal()
-    if principal.kind == "operator" or (principal.kind == "lab" and principal.subject == str(lab_id)):
-        return principal
-    if principal.kind == "lab":
+def require_project_reader(reader: Principal, lab_id: uuid.UUID, project_id: str) -> None:
+    """After `require_lab_or_operator`: a lab reads only its own projects."""
+    if reader.kind == "lab" and reader.subject != str(lab_id):
         raise NotFound("project", project_id)  # another lab's project: not even its existence leaks
-    raise PermissionDenied("only the project's lab or an operator may read its quality")
 
 
 def require_self_or_operator(expert_id: str) -> Principal:

@@ -25,13 +25,13 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
     async def GetProjectQuality(
         self, request: pb.GetProjectQualityRequest, context: GrpcContext
     ) -> pb.GetProjectQualityResponse:
-        require_lab_or_operator()
+        reader = require_lab_or_operator()
         project_id = parse_uuid(request.project_id, "project_id")
         async with self._pool.acquire() as conn:
             project = await projects_repo.get(conn, project_id)
         if project is None:
             raise NotFound("project", str(project_id))
-        require_project_reader(project.lab_id, str(project_id))
+        require_project_reader(reader, project.lab_id, str(project_id))
         with domain_errors():
             r = await reports.project_quality(self._pool, project_id)
         if r.alpha == r.alpha:  # not NaN
