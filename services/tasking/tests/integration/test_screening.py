@@ -84,6 +84,14 @@ async def test_screening_first_then_real_work_after_a_pass(tasking):
     pid = await _screened_project(tasking)
     expert, creds = await tasking.register()
 
+    async def shown() -> pb.EligibleProject:
+        listed = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
+        return next(p for p in listed.projects if p.project_id == pid)
+
+    before = await shown()
+    assert before.screening_status == pb.SCREENING_STATUS_PENDING and before.screening.tasks == 2
+    assert before.pay.per_submission.rate_minor == 100 and before.currency_code == "EUR"
+
     first = await _acquire(tasking, creds)
     assert first is not None and first.task_id.startswith("s"), "the test comes before real work"
     # Skipping a screening task hands it back; it never joins the shared queue.
@@ -119,9 +127,15 @@ async def test_screening_first_then_real_work_after_a_pass(tasking):
         == 2
     )
 
+    await tasking.pool.execute(
+        "UPDATE assignments SET active_seconds = 600 WHERE expert_id = $1 AND state = 'submitted'", expert
+    )
+    assert (await shown()).typical_minutes == 10, "the median tracked time of the project's submissions"
     await _decide(tasking, pid, expert, passed=True)
+    assert (await shown()).screening_status == pb.SCREENING_STATUS_PASSED
     real = await _acquire(tasking, creds)
     assert real is not None and real.task_id.startswith("t"), "a pass opens the real tasks"
+    assert [(c.name, c.weight) for c in real.rubric.criteria] == [("quality", 1.0)], "weights reach the expert"
 
 
 async def test_a_failed_test_closes_the_project(tasking):

@@ -20,8 +20,10 @@ from cohort_tasking.api.auth import require_expert
 from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import work as app
 from cohort_tasking.app.eligibility import EligibilityCache
+from cohort_tasking.db.projects import ExpertView
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.errors import TaskingError
+from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, Step
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,29 @@ def assignment_to_proto(a: Assignment) -> pb.Assignment:
     )
 
 
+def _eligible_to_proto(p: RoutingProject, view: ExpertView) -> pb.EligibleProject:
+    activated = view.activated
+    out = pb.EligibleProject(
+        project_id=str(p.project_id),
+        data_kind=p.data_kind,  # type: ignore[arg-type]
+        domain=p.domain,
+        priority=p.priority,
+        deadline=_ts(p.deadline),
+        instructions_markdown=p.instructions,
+        pay=activated.pay,
+        currency_code=activated.currency_code,
+        lease_duration=activated.lease_duration,
+        typical_minutes=(view.typical_seconds or 0) / 60,
+        minimum_quality=p.min_quality,
+    )
+    if p.screening_tasks:
+        out.screening.CopyFrom(activated.qualifications.screening)
+        out.screening_status = pb.SCREENING_STATUS_PASSED if view.screening_passed else pb.SCREENING_STATUS_PENDING
+    else:
+        out.screening_status = pb.SCREENING_STATUS_NOT_REQUIRED
+    return out
+
+
 def lease_to_proto(lease: app.Lease) -> pb.Assignment:
     out = assignment_to_proto(lease.assignment)
     out.input.CopyFrom(TaskInput.FromString(lease.input))
@@ -59,7 +84,13 @@ def lease_to_proto(lease: app.Lease) -> pb.Assignment:
     out.rubric.CopyFrom(
         types.Rubric(
             criteria=[
-                types.RubricCriterion(name=c.name, scale_min=c.scale_min, scale_max=c.scale_max)
+                types.RubricCriterion(
+                    name=c.name,
+                    description=c.description,
+                    weight=c.weight,
+                    scale_min=c.scale_min,
+                    scale_max=c.scale_max,
+                )
                 for c in lease.project.rubric
             ]
         )
@@ -158,19 +189,7 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
         expert_id = require_expert()
         with domain_errors():
             projects = await app.list_eligible(self._pool, expert_id)
-        return pb.ListEligibleProjectsResponse(
-            projects=[
-                pb.EligibleProject(
-                    project_id=str(p.project_id),
-                    data_kind=p.data_kind,  # type: ignore[arg-type]
-                    domain=p.domain,
-                    priority=p.priority,
-                    deadline=_ts(p.deadline),
-                    instructions_markdown=p.instructions,
-                )
-                for p in projects
-            ]
-        )
+        return pb.ListEligibleProjectsResponse(projects=[_eligible_to_proto(p, view) for p, view in projects])
 
     async def ListMyAssignments(
         self, request: pb.ListMyAssignmentsRequest, context: GrpcContext

@@ -186,6 +186,12 @@ async def my_assignments(
     return rows[:limit], len(rows) > limit
 
 
-async def list_eligible(pool: asyncpg.Pool, expert_id: str) -> list[RoutingProject]:
+async def list_eligible(
+    pool: asyncpg.Pool, expert_id: str
+) -> list[tuple[RoutingProject, projects_repo.ExpertView]]:
+    """The projects the expert may work on now, in routing order, each with what they are shown
+    of it (pay, screening standing, typical time)."""
     async with pool.acquire() as conn:
-        return await eligibility.eligible_projects(conn, expert_id)
+        projects = await eligibility.eligible_projects(conn, expert_id)
+        views = await projects_repo.expert_views(conn, expert_id, [p.project_id for p in projects])
+    return [(p, views[p.project_id]) for p in projects if p.project_id in views]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -34,7 +35,9 @@ def from_activated(m: events.ProjectActivated) -> RoutingProject:
         lease=m.lease_duration.ToTimedelta(),
         per_expert_task_cap=m.per_expert_task_cap,
         per_task_cap_seconds=hourly,
-        rubric=tuple(Criterion(c.name, c.scale_min, c.scale_max) for c in m.rubric.criteria),
+        rubric=tuple(
+            Criterion(c.name, c.scale_min, c.scale_max, c.description, c.weight) for c in m.rubric.criteria
+        ),
         instructions=m.instructions_markdown,
         screening_tasks=q.screening.tasks,
     )
@@ -192,3 +195,44 @@ async def add_slots(
         max_overlap,
     )
     return int(status.split()[-1])
+
+
+@dataclass(frozen=True)
+class ExpertView:
+    """What an expert is shown of a project beyond routing: its pay, where they stand with its
+    screening test (None: no decision yet) and how long its recent work took."""
+
+    activated: events.ProjectActivated
+    screening_passed: bool | None
+    typical_seconds: float | None
+
+
+# How many recent submissions the typical time is the median of: enough to be stable, few enough
+# that the read costs the same in a project's first week and its last.
+TYPICAL_TIME_SAMPLE = 200
+
+
+async def expert_views(
+    conn: asyncpg.Connection, expert_id: str, project_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, ExpertView]:
+    rows = await conn.fetch(
+        """SELECT p.project_id, p.activated, q.passed,
+                  (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY recent.active_seconds)
+                   FROM (SELECT a.active_seconds FROM assignments a
+                         WHERE a.project_id = p.project_id AND a.state = 'submitted'
+                         ORDER BY a.acquire_time DESC LIMIT $3) recent) AS typical
+           FROM projects p
+           LEFT JOIN qualifications q ON q.project_id = p.project_id AND q.expert_id = $1
+           WHERE p.project_id = ANY($2::uuid[])""",
+        expert_id,
+        project_ids,
+        TYPICAL_TIME_SAMPLE,
+    )
+    return {
+        r["project_id"]: ExpertView(
+            activated=events.ProjectActivated.FromString(r["activated"]),
+            screening_passed=r["passed"],
+            typical_seconds=r["typical"],
+        )
+        for r in rows
+    }

@@ -24,6 +24,9 @@ class Criterion:
     name: str
     scale_min: int
     scale_max: int
+    # Shown to the expert beside the scale; validation needs only the name and the scale.
+    description: str = ""
+    weight: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from cohort.types.v1 import submissions_pb2 as _submissions_pb2
 from cohort.types.v1 import tasks_pb2 as _tasks_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -54,6 +55,38 @@ ASSIGNMENT_STATE_RELEASED: AssignmentState.ValueType  # 3
 ASSIGNMENT_STATE_EXPIRED: AssignmentState.ValueType  # 4
 """The lease ran out."""
 Global___AssignmentState: _TypeAlias = AssignmentState  # noqa: Y015
+
+class _ScreeningStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ScreeningStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ScreeningStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SCREENING_STATUS_UNSPECIFIED: _ScreeningStatus.ValueType  # 0
+    """Not set."""
+    SCREENING_STATUS_NOT_REQUIRED: _ScreeningStatus.ValueType  # 1
+    """The project has no screening test."""
+    SCREENING_STATUS_PENDING: _ScreeningStatus.ValueType  # 2
+    """The test comes first: the expert's next tasks in the project are its questions, or QA has
+    not decided yet.
+    """
+    SCREENING_STATUS_PASSED: _ScreeningStatus.ValueType  # 3
+    """Passed: the expert works real tasks."""
+
+class ScreeningStatus(_ScreeningStatus, metaclass=_ScreeningStatusEnumTypeWrapper):
+    """ScreeningStatus is where an expert stands with a project's screening test."""
+
+SCREENING_STATUS_UNSPECIFIED: ScreeningStatus.ValueType  # 0
+"""Not set."""
+SCREENING_STATUS_NOT_REQUIRED: ScreeningStatus.ValueType  # 1
+"""The project has no screening test."""
+SCREENING_STATUS_PENDING: ScreeningStatus.ValueType  # 2
+"""The test comes first: the expert's next tasks in the project are its questions, or QA has
+not decided yet.
+"""
+SCREENING_STATUS_PASSED: ScreeningStatus.ValueType  # 3
+"""Passed: the expert works real tasks."""
+Global___ScreeningStatus: _TypeAlias = ScreeningStatus  # noqa: Y015
 
 @_typing.final
 class Assignment(_message.Message):
@@ -408,6 +441,13 @@ class EligibleProject(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     DEADLINE_FIELD_NUMBER: _builtins.int
     INSTRUCTIONS_MARKDOWN_FIELD_NUMBER: _builtins.int
+    PAY_FIELD_NUMBER: _builtins.int
+    CURRENCY_CODE_FIELD_NUMBER: _builtins.int
+    SCREENING_FIELD_NUMBER: _builtins.int
+    SCREENING_STATUS_FIELD_NUMBER: _builtins.int
+    LEASE_DURATION_FIELD_NUMBER: _builtins.int
+    TYPICAL_MINUTES_FIELD_NUMBER: _builtins.int
+    MINIMUM_QUALITY_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     data_kind: _projects_pb2.DataKind.ValueType
@@ -418,9 +458,31 @@ class EligibleProject(_message.Message):
     """Routing priority, 0..100."""
     instructions_markdown: _builtins.str
     """The instructions (markdown)."""
+    currency_code: _builtins.str
+    """ISO 4217 currency of the pay."""
+    screening_status: Global___ScreeningStatus.ValueType
+    """Where the expert stands with that test."""
+    typical_minutes: _builtins.float
+    """Median tracked minutes of the project's recent submissions; 0 until there are some."""
+    minimum_quality: _builtins.float
+    """The lowest quality estimate in the project's domain the project admits (0..1); the expert's
+    own estimates come from QA's QualityService.
+    """
     @_builtins.property
     def deadline(self) -> _timestamp_pb2.Timestamp:
         """When the work should be done."""
+
+    @_builtins.property
+    def pay(self) -> _projects_pb2.PayModel:
+        """How the expert is paid for the project's work."""
+
+    @_builtins.property
+    def screening(self) -> _projects_pb2.Screening:
+        """The project's screening test; unset when it has none."""
+
+    @_builtins.property
+    def lease_duration(self) -> _duration_pb2.Duration:
+        """How long one lease lasts."""
 
     def __init__(
         self,
@@ -431,10 +493,17 @@ class EligibleProject(_message.Message):
         priority: _builtins.int = ...,
         deadline: _timestamp_pb2.Timestamp | None = ...,
         instructions_markdown: _builtins.str = ...,
+        pay: _projects_pb2.PayModel | None = ...,
+        currency_code: _builtins.str = ...,
+        screening: _projects_pb2.Screening | None = ...,
+        screening_status: Global___ScreeningStatus.ValueType = ...,
+        lease_duration: _duration_pb2.Duration | None = ...,
+        typical_minutes: _builtins.float = ...,
+        minimum_quality: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "lease_duration", b"lease_duration", "pay", b"pay", "screening", b"screening"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "instructions_markdown", b"instructions_markdown", "priority", b"priority", "project_id", b"project_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency_code", b"currency_code", "data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "instructions_markdown", b"instructions_markdown", "lease_duration", b"lease_duration", "minimum_quality", b"minimum_quality", "pay", b"pay", "priority", b"priority", "project_id", b"project_id", "screening", b"screening", "screening_status", b"screening_status", "typical_minutes", b"typical_minutes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
