@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import grpc
 
-from cohort.qa.v1 import quality_pb2, quality_pb2_grpc, reviews_pb2, reviews_pb2_grpc
+from cohort.qa.v1 import quality_pb2, quality_pb2_grpc, reviews_pb2, reviews_pb2_grpc, verdicts_pb2, verdicts_pb2_grpc
 from cohort_qa.api.quality import QualityServicer
 from cohort_qa.api.reviews import ReviewServicer
+from cohort_qa.api.verdicts import ExpertVerdictServicer
 from cohort_qa.app.models import refit_forever
 from cohort_qa.config import QASettings
 from cohort_qa.messaging.handlers import subscriptions
@@ -31,9 +32,11 @@ def definition(settings: QASettings) -> ServiceDefinition:
         m = metrics_for(resources)
         reviews_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(resources.pool, m), server)
         quality_pb2_grpc.add_QualityServiceServicer_to_server(QualityServicer(resources.pool, m), server)
+        verdicts_pb2_grpc.add_ExpertVerdictServiceServicer_to_server(ExpertVerdictServicer(resources.pool), server)
         return [
             reviews_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name,
             quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name,
+            verdicts_pb2.DESCRIPTOR.services_by_name["ExpertVerdictService"].full_name,
         ]
 
     return ServiceDefinition(

@@ -12,6 +12,7 @@ from cohort.events.v1 import items_pb2, verdicts_pb2
 from cohort.events.v1 import reviews_pb2 as review_events
 from cohort.qa.v1 import quality_pb2 as qpb
 from cohort.qa.v1 import reviews_pb2 as pb
+from cohort.qa.v1 import verdicts_pb2 as vpb
 
 from .conftest import sft
 
@@ -149,6 +150,40 @@ async def test_a_rejecting_review_rejects_and_release_gives_the_review_back(qa) 
     (rejected,) = await qa.published(verdicts_pb2.SubmissionRejected)
     assert list(rejected.reasons) == ["sampled", "reviewer_rejected"]
     assert await qa.published(items_pb2.ItemFinalized) == []
+
+    # The labeller reads the verdict and the comment; why it was reviewed stays QA's business.
+    mine = await qa.verdicts.ListMyVerdicts(vpb.ListMyVerdictsRequest(), metadata=qa.token("expert", "labeller"))
+    (verdict,) = [v for v in mine.verdicts if v.submission_id == sid]
+    assert verdict.state == vpb.VERDICT_STATE_REJECTED and list(verdict.reasons) == ["reviewer_rejected"]
+    assert verdict.reviewer_comment == "The answer confuses rate with enthalpy." and verdict.HasField("decide_time")
+    theirs = await qa.verdicts.ListMyVerdicts(vpb.ListMyVerdictsRequest(), metadata=second)
+    assert sid not in [v.submission_id for v in theirs.verdicts], "only the caller's own work"
+    assert (
+        await _code(qa.verdicts.ListMyVerdicts(vpb.ListMyVerdictsRequest(), metadata=qa.token("operator", "op")))
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
+
+
+async def test_verdicts_page_newest_first(qa) -> None:
+    pid = await qa.project("sft", tasks=3, overlap=1, review_rate=0.0)
+    expert = f"pager{uuid.uuid4().hex[:8]}"
+    sids = []
+    for i in range(3):  # one at a time: QA numbers submissions in the order it receives them
+        sids.append(await qa.submit(pid, f"t{i}", expert, sft(ANSWER + f" ({i})")))
+        await qa.state(sids[-1], "waiting", "in_review", "accepted", "rejected")
+    creds = qa.token("expert", expert)
+    first = await qa.verdicts.ListMyVerdicts(vpb.ListMyVerdictsRequest(page_size=2), metadata=creds)
+    assert [v.submission_id for v in first.verdicts] == sids[::-1][:2] and first.next_page_token
+    rest = await qa.verdicts.ListMyVerdicts(
+        vpb.ListMyVerdictsRequest(page_size=2, page_token=first.next_page_token), metadata=creds
+    )
+    assert [v.submission_id for v in rest.verdicts] == sids[:1] and not rest.next_page_token
+    forged = await _code(
+        qa.verdicts.ListMyVerdicts(
+            vpb.ListMyVerdictsRequest(page_size=2, page_token=first.next_page_token), metadata=qa.token("expert", "x")
+        )
+    )
+    assert forged == grpc.StatusCode.INVALID_ARGUMENT, "another expert's token is not valid for this caller"
 
 
 async def test_a_reviewer_below_the_bar_gets_no_reviews(qa) -> None:
