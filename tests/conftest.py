@@ -31,6 +31,8 @@ from cohort_runtime import ServiceRuntime
 from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition as tasking_definition
 from cohort_tasking.config import TaskingSettings
+from cohort_workbench.bootstrap import Workbench
+from cohort_workbench.config import WorkbenchSettings
 
 _SERVICES: dict[str, tuple[Any, Any]] = {
     "intake": (IntakeSettings, intake_definition),
@@ -190,3 +192,102 @@ def in_days(days: float) -> Timestamp:
     when = Timestamp()
     when.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
     return when
+
+
+@contextlib.asynccontextmanager
+async def running_workbench(
+    database_url: str, token_keys: tuple[str, str], running: dict[str, ServiceRuntime], **settings: Any
+) -> AsyncIterator[Workbench]:
+    """The workbench in this process, in front of the running tasking, QA and payout, on a schema of
+    its own (dropped afterwards); `workbench.http.port` once it serves. Cookies without Secure:
+    the tests speak plain HTTP on loopback."""
+    schema = f"workbench_{uuid.uuid4().hex[:12]}"
+    workbench = Workbench(
+        WorkbenchSettings(
+            db_schema=schema,
+            grpc_port=0,
+            metrics_port=0,
+            http_port=0,
+            secure_cookies=False,
+            public_url="http://workbench.test",
+            tasking_address=f"127.0.0.1:{running['tasking'].grpc_port}",
+            qa_address=f"127.0.0.1:{running['qa'].grpc_port}",
+            payout_address=f"127.0.0.1:{running['payout'].grpc_port}",
+            token_private_key=token_keys[0],
+            COHORT_TOKEN_PUBLIC_KEY=token_keys[1],
+            **settings,
+        )
+    )
+    try:
+        async with ServiceRuntime(workbench.definition()) as runtime:
+            assert workbench.http is not None
+            await asyncio.wait_for(workbench.http.started.wait(), 30)
+            workbench.runtime = runtime  # type: ignore[attr-defined]
+            yield workbench
+    finally:
+        await workbench.backends.close()
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        finally:
+            await conn.close()
+
+
+async def open_project(
+    intake: grpc.aio.Channel, onboard: Onboarding, lab: Metadata, tasks: list[Any], **spec: Any
+) -> str:
+    """A project with `tasks` (intake NewTask messages), activated; its id."""
+    from cohort.intake.v1 import tasks_pb2, tasks_pb2_grpc
+
+    pid = await onboard.project(intake, lab, **spec)
+    await tasks_pb2_grpc.TaskServiceStub(intake).AddTasks(
+        tasks_pb2.AddTasksRequest(project_id=pid, tasks=tasks), metadata=lab
+    )
+    await projects_pb2_grpc.ProjectServiceStub(intake).ActivateProject(
+        ppb.ActivateProjectRequest(project_id=pid), metadata=lab
+    )
+    return pid
+
+
+class WorkbenchStack:
+    """The four services, the workbench in front of them, and channels to each (what the workbench
+    tests drive)."""
+
+    def __init__(self, running: dict[str, ServiceRuntime], workbench: Workbench, channels: dict[str, Any]) -> None:
+        self.running = running
+        self.workbench = workbench
+        self.intake = channels["intake"]
+        self.tasking = channels["tasking"]
+        self.admin = channels["workbench"]
+        assert workbench.http is not None
+        self.base_url = f"http://127.0.0.1:{workbench.http.port}"
+
+
+@pytest.fixture
+def workbench_stack(
+    services: Callable[..., contextlib.AbstractAsyncContextManager[dict[str, ServiceRuntime]]],
+    database_url: str,
+    token_keys: tuple[str, str],
+    fast_experts: dict[str, Any],
+) -> Callable[..., contextlib.AbstractAsyncContextManager[WorkbenchStack]]:
+    """`async with workbench_stack(**workbench_settings) as stack:` runs everything an expert's
+    browser reaches, each service on its own schema."""
+
+    @contextlib.asynccontextmanager
+    async def start(**settings: Any) -> AsyncIterator[WorkbenchStack]:
+        async with (
+            services("intake", "tasking", "qa", "payout", qa=fast_experts) as running,
+            running_workbench(database_url, token_keys, running, **settings) as workbench,
+        ):
+            channels = {
+                "intake": grpc.aio.insecure_channel(f"127.0.0.1:{running['intake'].grpc_port}"),
+                "tasking": grpc.aio.insecure_channel(f"127.0.0.1:{running['tasking'].grpc_port}"),
+                "workbench": grpc.aio.insecure_channel(f"127.0.0.1:{workbench.runtime.grpc_port}"),  # type: ignore[attr-defined]
+            }
+            try:
+                yield WorkbenchStack(running, workbench, channels)
+            finally:
+                for channel in channels.values():
+                    await channel.close()
+
+    return start

@@ -1,7 +1,7 @@
 """The Cohort microservice chassis: the only code services share. No domain logic lives here."""
 
 from cohort_runtime._handler_wrap import Context as GrpcContext
-from cohort_runtime.auth import Authenticator, Principal, current_principal
+from cohort_runtime.auth import Authenticator, Principal, current_principal, require_kind
 from cohort_runtime.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -45,5 +45,6 @@ __all__ = [
     "configure_logging",
     "configure_tracing",
     "current_principal",
+    "require_kind",
     "serve",
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import grpc
 
 from cohort_runtime._handler_wrap import Context, GuardInterceptor
-from cohort_runtime.errors import Unauthenticated
+from cohort_runtime.errors import PermissionDenied, Unauthenticated
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -39,6 +39,15 @@ def current_principal() -> Principal:
     principal = _current.get()
     if principal is None:
         raise Unauthenticated("no authenticated caller")
+    return principal
+
+
+def require_kind(kind: str, what: str = "this call") -> Principal:
+    """The caller, when it is of `kind`; PERMISSION_DENIED naming what needed it otherwise."""
+    principal = current_principal()
+    if principal.kind != kind:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise PermissionDenied(f"{what} needs {article} {kind} token")
     return principal
 
 

@@ -143,32 +143,27 @@ class ServiceRuntime:
         subscriptions = self.definition.subscriptions(resources)
         prefix = s.topic_prefix
         consumed = [prefix + t for sub in subscriptions for t in sub.topics]
-        await ensure_topics(
-            s.kafka_bootstrap,
-            [*(prefix + t for t in self.definition.publishes), *consumed, *(dlq_topic(t) for t in consumed)],
-            partitions=s.kafka_partitions,
-            replication=s.kafka_replication,
-            client_id=s.service_name,
-        )
-        self._producer = make_producer(s.kafka_bootstrap, s.service_name)
-        await self._producer.start()
+        # A service that neither publishes nor consumes (the workbench) has no business with Kafka:
+        # it starts, and stays up, without a broker.
+        uses_kafka = bool(self.definition.publishes or subscriptions)
+        if uses_kafka:
+            await ensure_topics(
+                s.kafka_bootstrap,
+                [*(prefix + t for t in self.definition.publishes), *consumed, *(dlq_topic(t) for t in consumed)],
+                partitions=s.kafka_partitions,
+                replication=s.kafka_replication,
+                client_id=s.service_name,
+            )
+            self._producer = make_producer(s.kafka_bootstrap, s.service_name)
+            await self._producer.start()
 
         self._metrics_httpd, _thread = start_http_server(s.metrics_port, s.metrics_host, registry=self.registry)
         self.metrics_port = self._metrics_httpd.server_port
 
         await self._start_grpc(resources)
 
-        self._relay = OutboxRelay(
-            self._pool,
-            self._producer,
-            schema=s.db_schema,
-            source=f"/cohort/{s.service_name}",
-            metrics=OutboxMetrics(self.registry),
-            poll_seconds=s.outbox_poll_seconds,
-            retention_seconds=s.outbox_retention_hours * 3600,
-            topic_prefix=prefix,
-        )
-        self._tasks.append(self._supervise(f"{s.service_name}-outbox-relay", self._relay.run))
+        if self._producer is not None:
+            self._start_relay()
         inbox_metrics = InboxMetrics(self.registry)
         for sub in subscriptions:
             consumer = InboxConsumer(
@@ -198,6 +193,21 @@ class ServiceRuntime:
             s.metrics_host,
             self.metrics_port,
         )
+
+    def _start_relay(self) -> None:
+        s = self.settings
+        assert self._pool is not None and self._producer is not None  # noqa: S101 - called after both started
+        self._relay = OutboxRelay(
+            self._pool,
+            self._producer,
+            schema=s.db_schema,
+            source=f"/cohort/{s.service_name}",
+            metrics=OutboxMetrics(self.registry),
+            poll_seconds=s.outbox_poll_seconds,
+            retention_seconds=s.outbox_retention_hours * 3600,
+            topic_prefix=s.topic_prefix,
+        )
+        self._tasks.append(self._supervise(f"{s.service_name}-outbox-relay", self._relay.run))
 
     async def _start_grpc(self, resources: Resources) -> None:
         s = self.settings

@@ -1,0 +1,69 @@
+"""AccountAdminService: operators invite experts to the workbench and end their sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import asyncpg
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from cohort.tasking.v1 import experts_pb2
+from cohort.workbench.v1 import accounts_pb2 as pb
+from cohort.workbench.v1 import accounts_pb2_grpc as pb_grpc
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, NotFound, require_kind
+from cohort_runtime.errors import Unavailable
+from cohort_workbench.app import accounts
+from cohort_workbench.backends import Backends
+
+_EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
+
+
+class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
+    def __init__(self, pool: asyncpg.Pool, backends: Backends, public_url: str, valid_for: dt.timedelta) -> None:
+        self._pool = pool
+        self._backends = backends
+        self._public_url = public_url.rstrip("/")
+        self._valid_for = valid_for
+
+    async def InviteExpert(self, request: pb.InviteExpertRequest, context: GrpcContext) -> pb.InviteExpertResponse:
+        operator = require_kind("operator", "inviting an expert")
+        violations = []
+        if not _EXPERT_ID.match(request.expert_id):
+            violations.append(FieldViolation("expert_id", 'must be "exp_" followed by 6..40 of [a-z0-9]'))
+        unknown = sorted(set(request.roles) - accounts.ROLES)
+        if unknown:
+            violations.append(FieldViolation("roles", f"unknown roles {unknown}; known: {sorted(accounts.ROLES)}"))
+        if violations:
+            raise InvalidArgument(violations)
+        await self._require_registered(request.expert_id, context)
+        token, expires = await accounts.invite(
+            self._pool, request.expert_id, list(request.roles), operator.subject, self._valid_for
+        )
+        expire_time = Timestamp()
+        expire_time.FromDatetime(expires)
+        return pb.InviteExpertResponse(invitation_url=f"{self._public_url}/invite/{token}", expire_time=expire_time)
+
+    async def _require_registered(self, expert_id: str, context: GrpcContext) -> None:
+        """Only an expert tasking knows may be invited. The operator's own credential is passed on:
+        the workbench holds no operator power of its own."""
+        forwarded = tuple((k, v) for k, v in context.invocation_metadata() or () if k == "authorization")
+        try:
+            await self._backends.expert_admin.GetExpert(
+                experts_pb2.GetExpertRequest(expert_id=expert_id), metadata=forwarded, timeout=5
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() == grpc.StatusCode.NOT_FOUND:
+                raise NotFound("expert", expert_id) from None
+            raise Unavailable(f"tasking could not confirm the expert ({exc.code().name})") from None
+
+    async def SignOutEverywhere(
+        self, request: pb.SignOutEverywhereRequest, context: GrpcContext
+    ) -> pb.SignOutEverywhereResponse:
+        require_kind("operator", "ending an expert's sessions")
+        if not _EXPERT_ID.match(request.expert_id):
+            raise InvalidArgument([FieldViolation("expert_id", 'must be "exp_" followed by 6..40 of [a-z0-9]')])
+        return pb.SignOutEverywhereResponse(
+            sessions_ended=await accounts.sign_out_everywhere(self._pool, request.expert_id)
+        )

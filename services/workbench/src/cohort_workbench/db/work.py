@@ -1,0 +1,109 @@
+"""Leases taken through the workbench and the drafts typed into them, always scoped to the expert:
+another expert's assignment reads exactly like a missing one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    assignment_id: uuid.UUID
+    assignment: bytes
+    display_order: tuple[str, ...]
+
+
+async def save_lease(
+    conn: asyncpg.Connection,
+    assignment_id: uuid.UUID,
+    expert_id: str,
+    assignment: bytes,
+    display_order: list[str],
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO leases (assignment_id, expert_id, assignment, display_order, create_time)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (assignment_id) DO UPDATE SET assignment = EXCLUDED.assignment
+           WHERE leases.expert_id = EXCLUDED.expert_id""",
+        assignment_id,
+        expert_id,
+        assignment,
+        display_order,
+        now,
+    )
+
+
+async def lease(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> LeaseRow | None:
+    r = await conn.fetchrow(
+        "SELECT assignment_id, assignment, display_order FROM leases WHERE assignment_id = $1 AND expert_id = $2",
+        assignment_id,
+        expert_id,
+    )
+    return LeaseRow(r["assignment_id"], r["assignment"], tuple(r["display_order"])) if r else None
+
+
+async def forget_lease(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> None:
+    """The lease ended (handed in, released or expired): its draft goes with it."""
+    await conn.execute("DELETE FROM leases WHERE assignment_id = $1 AND expert_id = $2", assignment_id, expert_id)
+
+
+async def save_draft(
+    conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID, fields: dict[str, Any], now: dt.datetime
+) -> bool:
+    """Store the draft; False when the expert holds no such lease here."""
+    result = await conn.execute(
+        """INSERT INTO drafts (assignment_id, expert_id, fields, update_time)
+           SELECT assignment_id, expert_id, $3::jsonb, $4 FROM leases WHERE assignment_id = $1 AND expert_id = $2
+           ON CONFLICT (assignment_id) DO UPDATE SET fields = EXCLUDED.fields, update_time = EXCLUDED.update_time""",
+        assignment_id,
+        expert_id,
+        json.dumps(fields),
+        now,
+    )
+    return str(result).endswith(" 1")
+
+
+async def draft(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> dict[str, Any] | None:
+    raw = await conn.fetchval(
+        "SELECT fields FROM drafts WHERE assignment_id = $1 AND expert_id = $2", assignment_id, expert_id
+    )
+    return json.loads(raw) if raw is not None else None
+
+
+async def delete_old_leases(conn: asyncpg.Connection, before: dt.datetime) -> None:
+    """Leases outlive their end in tasking only until this sweep (a day later): a draft typed
+    into an expired lease is kept that long for the expert to copy."""
+    await conn.execute("DELETE FROM leases WHERE create_time < $1", before)
+    await conn.execute("DELETE FROM review_leases WHERE create_time < $1", before)
+
+
+async def save_review(
+    conn: asyncpg.Connection, review_id: uuid.UUID, expert_id: str, review: bytes, now: dt.datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO review_leases (review_id, expert_id, review, create_time) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (review_id) DO UPDATE SET review = EXCLUDED.review, expert_id = EXCLUDED.expert_id,
+               create_time = EXCLUDED.create_time""",
+        review_id,
+        expert_id,
+        review,
+        now,
+    )
+
+
+async def review(conn: asyncpg.Connection, expert_id: str, review_id: uuid.UUID) -> bytes | None:
+    value = await conn.fetchval(
+        "SELECT review FROM review_leases WHERE review_id = $1 AND expert_id = $2", review_id, expert_id
+    )
+    return bytes(value) if value is not None else None
+
+
+async def forget_review(conn: asyncpg.Connection, expert_id: str, review_id: uuid.UUID) -> None:
+    await conn.execute("DELETE FROM review_leases WHERE review_id = $1 AND expert_id = $2", review_id, expert_id)

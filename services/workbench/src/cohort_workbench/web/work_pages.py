@@ -1,0 +1,216 @@
+"""Working a task: lease, show it by kind, heartbeat, autosave, release, submit (and next).
+
+A lease taken here is stored with the task as tasking returned it, scoped to the expert, so a reload
+shows the same task and another expert's assignment id answers 404 like a missing one. What the
+expert types is autosaved as a draft and put back on every render, also after a refused submit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from cohort.tasking.v1 import work_pb2
+from cohort.types.v1 import projects_pb2 as types
+from cohort_workbench.app.accounts import SessionView, now
+from cohort_workbench.db import work as repo
+from cohort_workbench.domain.display_order import display_order
+from cohort_workbench.web import forms
+from cohort_workbench.web.markdown import render as render_markdown
+from cohort_workbench.web.overview_pages import KIND_NAMES
+from cohort_workbench.web.shell import (
+    PageError,
+    Refused,
+    backend,
+    checked_form,
+    render,
+    require_session,
+    see_other,
+    web,
+)
+
+# Submissions retried after a lost reply carry the same key (AIP-155): tasking answers with the
+# first call's submission instead of "already submitted".
+_REQUEST_IDS = uuid.UUID("0b9f3a52-52a4-4c0e-9a55-3c1f6f0ac3e1")
+
+
+def _assignment_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["assignment_id"])
+    except ValueError:
+        raise PageError(404, "Not found", "There is no such task.") from None
+
+
+async def _remember(request: Request, view: SessionView, a: work_pb2.Assignment) -> None:
+    order = display_order(a.assignment_id, [c.candidate_id for c in a.input.candidates])
+    async with web(request).pool.acquire() as conn:
+        await repo.save_lease(conn, uuid.UUID(a.assignment_id), view.expert_id, a.SerializeToString(), order, now())
+
+
+async def start(request: Request) -> Response:
+    view = await require_session(request)
+    form = await checked_form(request, view)
+    w = web(request)
+    project_id = str(form.get("project_id", ""))[:64]
+    with backend(request):
+        got = await w.backends.work.AcquireTask(
+            work_pb2.AcquireTaskRequest(project_id=project_id), metadata=w.metadata(view), timeout=w.backend_timeout
+        )
+    if not got.HasField("assignment"):
+        return see_other("/?notice=none")
+    await _remember(request, view, got.assignment)
+    return see_other(f"/work/{got.assignment.assignment_id}")
+
+
+async def _lease(request: Request, view: SessionView) -> tuple[work_pb2.Assignment, list[str], dict[str, Any]]:
+    aid = _assignment_id(request)
+    async with web(request).pool.acquire() as conn:
+        row = await repo.lease(conn, view.expert_id, aid)
+        draft = await repo.draft(conn, view.expert_id, aid) if row else None
+    if row is None:
+        raise PageError(404, "Not found", "There is no such task, or it is not yours.")
+    return work_pb2.Assignment.FromString(row.assignment), list(row.display_order), draft or {}
+
+
+def _task_page(
+    request: Request,
+    view: SessionView,
+    a: work_pb2.Assignment,
+    order: list[str],
+    fields: dict[str, Any],
+    expire: dt.datetime | None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    case = forms.CASE_OF_KIND.get(a.data_kind, "")
+    candidates = {c.candidate_id: c for c in a.input.candidates}
+    shown = [candidates[cid] for cid in order if cid in candidates]
+    ranking = [cid for cid in fields.get("ranking") or [] if cid in candidates]
+    if a.data_kind == types.DATA_KIND_PREFERENCE:
+        ranking += [cid for cid in order if cid not in ranking]
+    steps = forms.steps_of(fields) or [{"kind": "thought", "content": "", "tool_name": "", "tool_arguments_json": ""}]
+    return render(
+        request,
+        "work.html",
+        view,
+        status,
+        a=a,
+        case=case,
+        kind_name=KIND_NAMES.get(a.data_kind, ""),
+        shown=shown,
+        ranking=[candidates[cid] for cid in ranking],
+        position={cid: i + 1 for i, cid in enumerate(order)},
+        steps=steps,
+        fields=fields,
+        errors=errors or {},
+        expire_iso=expire.isoformat() if expire else "",
+        request_id=str(uuid.uuid5(_REQUEST_IDS, a.assignment_id)),
+    )
+
+
+async def task(request: Request) -> Response:
+    view = await require_session(request)
+    a, order, fields = await _lease(request, view)
+    w = web(request)
+    # The page asks tasking whether the lease still lives (a heartbeat): the countdown starts from
+    # the true expiry, and an ended lease says so instead of accepting work it cannot submit.
+    try:
+        with backend(request):
+            beat = await w.backends.work.Heartbeat(
+                work_pb2.HeartbeatRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
+            )
+    except PageError as exc:
+        if exc.status in (404, 409):
+            return render(request, "lease_ended.html", view, 410, fields=fields)
+        raise
+    return _task_page(request, view, a, order, fields, beat.expire_time.ToDatetime(tzinfo=dt.UTC))
+
+
+async def heartbeat(request: Request) -> Response:
+    view = await require_session(request)
+    await checked_form(request, view)
+    a, _order, _fields = await _lease(request, view)
+    w = web(request)
+    try:
+        with backend(request):
+            beat = await w.backends.work.Heartbeat(
+                work_pb2.HeartbeatRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
+            )
+    except PageError as exc:
+        return JSONResponse({"ended": exc.status in (404, 409), "message": exc.message}, status_code=exc.status)
+    return JSONResponse({"expire_time": beat.expire_time.ToDatetime(tzinfo=dt.UTC).isoformat()})
+
+
+async def save_draft(request: Request) -> Response:
+    view = await require_session(request)
+    form = await checked_form(request, view)
+    a, _order, _fields = await _lease(request, view)
+    fields = forms.fields_from_form(form, forms.CASE_OF_KIND[a.data_kind])
+    at = now()
+    async with web(request).pool.acquire() as conn:
+        saved = await repo.save_draft(conn, view.expert_id, uuid.UUID(a.assignment_id), fields, at)
+    if not saved:
+        raise PageError(404, "Not found", "There is no such task, or it is not yours.")
+    return HTMLResponse(f"Draft saved {at:%H:%M:%S} UTC")
+
+
+async def preview(request: Request) -> Response:
+    view = await require_session(request)
+    form = await checked_form(request, view)
+    name = str(form.get("preview_of", ""))
+    return HTMLResponse(str(render_markdown(str(form.get(name, ""))[:60_000])) if name else "")
+
+
+async def release(request: Request) -> Response:
+    view = await require_session(request)
+    await checked_form(request, view)
+    a, _order, _fields = await _lease(request, view)
+    w = web(request)
+    try:
+        with backend(request):
+            await w.backends.work.ReleaseTask(
+                work_pb2.ReleaseTaskRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
+            )
+    except PageError as exc:
+        if exc.status not in (404, 409):  # already ended: forgetting it is all that is left to do
+            raise
+    async with w.pool.acquire() as conn:
+        await repo.forget_lease(conn, view.expert_id, uuid.UUID(a.assignment_id))
+    return see_other("/?notice=released")
+
+
+async def submit(request: Request) -> Response:
+    view = await require_session(request)
+    form = await checked_form(request, view)
+    a, order, _draft = await _lease(request, view)
+    w = web(request)
+    case = forms.CASE_OF_KIND[a.data_kind]
+    fields = forms.fields_from_form(form, case)
+    aid = uuid.UUID(a.assignment_id)
+    async with w.pool.acquire() as conn:
+        await repo.save_draft(conn, view.expert_id, aid, fields, now())  # nothing typed is lost, whatever follows
+    payload, errors = forms.payload_of(fields, case)
+    if errors:
+        return _task_page(request, view, a, order, fields, None, errors, 422)
+    want_next = form.get("then") == "next"
+    request_body = work_pb2.SubmitTaskRequest(
+        assignment_id=a.assignment_id, payload=payload, request_id=str(uuid.uuid5(_REQUEST_IDS, a.assignment_id))
+    )
+    if want_next:
+        request_body.acquire_next.CopyFrom(work_pb2.AcquireTaskRequest())
+    try:
+        with backend(request):
+            done = await w.backends.work.SubmitTask(request_body, metadata=w.metadata(view), timeout=w.backend_timeout)
+    except Refused as exc:
+        shown = {forms.form_field(path): text for path, text in exc.violations} or {"": exc.message}
+        return _task_page(request, view, a, order, fields, None, shown, 422)
+    async with w.pool.acquire() as conn:
+        await repo.forget_lease(conn, view.expert_id, aid)
+    if done.HasField("next_assignment"):
+        await _remember(request, view, done.next_assignment)
+        return see_other(f"/work/{done.next_assignment.assignment_id}")
+    return see_other("/?notice=submitted" if not want_next else "/?notice=none")
