@@ -200,8 +200,8 @@ async def submit(request: Request) -> Response:
     request_body = work_pb2.SubmitTaskRequest(
         assignment_id=a.assignment_id, payload=payload, request_id=str(uuid.uuid5(_REQUEST_IDS, a.assignment_id))
     )
-    if want_next:
-        request_body.acquire_next.CopyFrom(work_pb2.AcquireTaskRequest())
+    if want_next:  # the next task of the same project: an expert keeps to the work they chose
+        request_body.acquire_next.CopyFrom(work_pb2.AcquireTaskRequest(project_id=a.project_id))
     try:
         with backend(request):
             done = await w.backends.work.SubmitTask(request_body, metadata=w.metadata(view), timeout=w.backend_timeout)
