@@ -186,9 +186,7 @@ async def my_assignments(
     return rows[:limit], len(rows) > limit
 
 
-async def list_eligible(
-    pool: asyncpg.Pool, expert_id: str
-) -> list[tuple[RoutingProject, projects_repo.ExpertView]]:
+async def list_eligible(pool: asyncpg.Pool, expert_id: str) -> list[tuple[RoutingProject, projects_repo.ExpertView]]:
     """The projects the expert may work on now, in routing order, each with what they are shown
     of it (pay, screening standing, typical time)."""
     async with pool.acquire() as conn:

@@ -35,9 +35,7 @@ def from_activated(m: events.ProjectActivated) -> RoutingProject:
         lease=m.lease_duration.ToTimedelta(),
         per_expert_task_cap=m.per_expert_task_cap,
         per_task_cap_seconds=hourly,
-        rubric=tuple(
-            Criterion(c.name, c.scale_min, c.scale_max, c.description, c.weight) for c in m.rubric.criteria
-        ),
+        rubric=tuple(Criterion(c.name, c.scale_min, c.scale_max, c.description, c.weight) for c in m.rubric.criteria),
         instructions=m.instructions_markdown,
         screening_tasks=q.screening.tasks,
     )
