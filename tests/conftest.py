@@ -136,8 +136,11 @@ class Onboarding:
         )
         return self.bearer(key.secret)
 
-    async def expert(self, tasking: grpc.aio.Channel, expert_id: str | None = None) -> tuple[str, Metadata]:
-        """A registered organic-chemistry PhD speaking English; their id and token metadata."""
+    async def expert(
+        self, tasking: grpc.aio.Channel, expert_id: str | None = None, *, reviewer: bool = False
+    ) -> tuple[str, Metadata]:
+        """A registered organic-chemistry PhD speaking English (a reviewer too when asked); their
+        id and token metadata."""
         expert_id = expert_id or f"exp_{uuid.uuid4().hex[:12]}"
         await experts_pb2_grpc.ExpertAdminServiceStub(tasking).RegisterExpert(
             experts_pb2.RegisterExpertRequest(
@@ -146,11 +149,12 @@ class Onboarding:
                     degree=types.DEGREE_LEVEL_DOCTORATE,
                     fields=["chemistry.organic"],
                     languages=["en"],
+                    reviewer=reviewer,
                 )
             ),
             metadata=self.operator,
         )
-        return expert_id, self.token("expert", expert_id)
+        return expert_id, self.token("expert", expert_id, ("reviewer",) if reviewer else ())
 
     def token(self, kind: str, subject: str, roles: tuple[str, ...] = ()) -> Metadata:
         """Metadata with a platform token of `kind` for `subject`."""

@@ -108,11 +108,9 @@ async def _projects(stack, onboard) -> dict[str, str]:
     return {"sft": sft, "preference": preference, "rubric": graded}
 
 
-async def _invitation(stack, onboard, expert_id: str, roles: tuple[str, ...] = ()) -> str:
+async def _invitation(stack, onboard, expert_id: str) -> str:
     admin = accounts_pb2_grpc.AccountAdminServiceStub(stack.admin)
-    reply = await admin.InviteExpert(
-        accounts_pb2.InviteExpertRequest(expert_id=expert_id, roles=list(roles)), metadata=onboard.operator
-    )
+    reply = await admin.InviteExpert(accounts_pb2.InviteExpertRequest(expert_id=expert_id), metadata=onboard.operator)
     return stack.base_url + urlparse(reply.invitation_url).path
 
 
@@ -156,7 +154,7 @@ async def test_an_expert_journey_in_a_real_browser(workbench_stack, onboard, eve
     async with workbench_stack() as stack, async_playwright() as pw:
         projects = await _projects(stack, onboard)
         expert, _ = await onboard.expert(stack.tasking)
-        reviewer, _ = await onboard.expert(stack.tasking)
+        reviewer, _ = await onboard.expert(stack.tasking, reviewer=True)
         browser = await launch(pw)
         watch = Watch(stack.base_url)
         try:
@@ -241,7 +239,7 @@ async def test_an_expert_journey_in_a_real_browser(workbench_stack, onboard, eve
             # The reviewer rejects the SFT answer with a comment.
             reviewer_page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
             watch.attach(reviewer_page)
-            await _join(reviewer_page, await _invitation(stack, onboard, reviewer, ("reviewer",)), "rosalind")
+            await _join(reviewer_page, await _invitation(stack, onboard, reviewer), "rosalind")
             await reviewer_page.get_by_role("link", name="Review").click()
             await visit.check(reviewer_page, "review-queue")
 

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from cohort.intake.v1 import tasks_pb2 as tpb
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
@@ -28,10 +29,8 @@ def _csrf(page: str) -> str:
     return found.group(1)
 
 
-async def _invite(admin, onboard, expert_id: str, roles: tuple[str, ...] = ()) -> str:
-    reply = await admin.InviteExpert(
-        accounts_pb2.InviteExpertRequest(expert_id=expert_id, roles=list(roles)), metadata=onboard.operator
-    )
+async def _invite(admin, onboard, expert_id: str) -> str:
+    reply = await admin.InviteExpert(accounts_pb2.InviteExpertRequest(expert_id=expert_id), metadata=onboard.operator)
     return urlparse(reply.invitation_url).path
 
 
@@ -62,11 +61,6 @@ async def test_accounts_sessions_and_the_work_loop_over_http(workbench_stack, on
         for request, metadata, code in [
             (accounts_pb2.InviteExpertRequest(expert_id=ann), onboard.token("expert", ann), "PERMISSION_DENIED"),
             (accounts_pb2.InviteExpertRequest(expert_id="nobody"), onboard.operator, "INVALID_ARGUMENT"),
-            (
-                accounts_pb2.InviteExpertRequest(expert_id=ann, roles=["admin"]),
-                onboard.operator,
-                "INVALID_ARGUMENT",
-            ),
             (accounts_pb2.InviteExpertRequest(expert_id="exp_unknown000"), onboard.operator, "NOT_FOUND"),
         ]:
             with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -128,6 +122,18 @@ async def test_accounts_sessions_and_the_work_loop_over_http(workbench_stack, on
             assert done.status_code == 303 and done.headers["location"].startswith("/work/")
             assert done.headers["location"] != work_path, "submit-and-next leased the next task"
             assert (await a.get(work_path)).status_code == 404, "a handed-in lease is gone"
+
+            # An offboarded expert can neither sign in nor be invited again.
+            await experts_pb2_grpc.ExpertAdminServiceStub(tc).SetExpertStatus(
+                experts_pb2.SetExpertStatusRequest(expert_id=bob, status=experts_pb2.EXPERT_STATUS_OFFBOARDED),
+                metadata=onboard.operator,
+            )
+            b.cookies.clear()
+            closed = await b.post("/sign-in", data={"sign_in_name": "bob", "password": PASSWORD})
+            assert closed.status_code == 403 and "closed" in closed.text
+            with pytest.raises(grpc.aio.AioRpcError) as refused_invite:
+                await _invite(admin, onboard, bob)
+            assert refused_invite.value.code() == grpc.StatusCode.FAILED_PRECONDITION
 
             # Sign-out ends the session server-side: the old cookie opens nothing.
             old = a.cookies.get("cohort_session")

@@ -14,10 +14,15 @@ import grpc
 
 from cohort.payout.v1 import balances_pb2_grpc
 from cohort.qa.v1 import quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
-from cohort.tasking.v1 import experts_pb2_grpc, work_pb2_grpc
+from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2_grpc
 from cohort_runtime.tokens import issue_token
 
 Metadata = tuple[tuple[str, str], ...]
+
+
+def roles_of(profile: experts_pb2.ExpertProfile) -> list[str]:
+    """The roles an expert's tokens carry: tasking's profile is the source of truth."""
+    return ["reviewer"] if profile.reviewer else []
 
 
 class ExpertTokens:

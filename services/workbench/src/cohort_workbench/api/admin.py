@@ -12,10 +12,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.tasking.v1 import experts_pb2
 from cohort.workbench.v1 import accounts_pb2 as pb
 from cohort.workbench.v1 import accounts_pb2_grpc as pb_grpc
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, NotFound, require_kind
+from cohort_runtime import FailedPrecondition, FieldViolation, GrpcContext, InvalidArgument, NotFound, require_kind
 from cohort_runtime.errors import Unavailable
 from cohort_workbench.app import accounts
-from cohort_workbench.backends import Backends
+from cohort_workbench.backends import Backends, roles_of
 
 _EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
 
@@ -32,27 +32,27 @@ class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
         violations = []
         if not _EXPERT_ID.match(request.expert_id):
             violations.append(FieldViolation("expert_id", 'must be "exp_" followed by 6..40 of [a-z0-9]'))
-        unknown = sorted(set(request.roles) - accounts.ROLES)
-        if unknown:
-            violations.append(FieldViolation("roles", f"unknown roles {unknown}; known: {sorted(accounts.ROLES)}"))
         if violations:
             raise InvalidArgument(violations)
-        await self._require_registered(request.expert_id, context)
+        profile = await self._registered(request.expert_id, context)
+        if profile.status == experts_pb2.EXPERT_STATUS_OFFBOARDED:
+            raise FailedPrecondition(f"expert {request.expert_id} is offboarded")
         token, expires = await accounts.invite(
-            self._pool, request.expert_id, list(request.roles), operator.subject, self._valid_for
+            self._pool, request.expert_id, roles_of(profile), operator.subject, self._valid_for
         )
         expire_time = Timestamp()
         expire_time.FromDatetime(expires)
         return pb.InviteExpertResponse(invitation_url=f"{self._public_url}/invite/{token}", expire_time=expire_time)
 
-    async def _require_registered(self, expert_id: str, context: GrpcContext) -> None:
+    async def _registered(self, expert_id: str, context: GrpcContext) -> experts_pb2.ExpertProfile:
         """Only an expert tasking knows may be invited. The operator's own credential is passed on:
         the workbench holds no operator power of its own."""
         forwarded = tuple((k, v) for k, v in context.invocation_metadata() or () if k == "authorization")
         try:
-            await self._backends.expert_admin.GetExpert(
+            got = await self._backends.expert_admin.GetExpert(
                 experts_pb2.GetExpertRequest(expert_id=expert_id), metadata=forwarded, timeout=5
             )
+            return got.expert
         except grpc.aio.AioRpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFound("expert", expert_id) from None

@@ -28,7 +28,6 @@ from cohort_workbench.domain.sessions import SessionPolicy
 from cohort_workbench.domain.throttle import ThrottlePolicy
 
 SIGN_IN_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-ROLES = frozenset({"reviewer"})
 _hasher = PasswordHasher()  # argon2id, RFC 9106 "low memory" parameters (64 MiB, t=3, p=4)
 # Verified when the name is unknown, so a wrong name takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -195,6 +194,11 @@ async def _totp_ok(pool: asyncpg.Pool, expert_id: str, secret: str, code: str) -
             async with pool.acquire() as conn:
                 return await accounts_repo.use_totp_step(conn, expert_id, step)
     return False
+
+
+async def set_roles(pool: asyncpg.Pool, expert_id: str, roles: list[str]) -> None:
+    async with pool.acquire() as conn:
+        await accounts_repo.set_roles(conn, expert_id, sorted(set(roles)))
 
 
 def new_totp_secret() -> str:

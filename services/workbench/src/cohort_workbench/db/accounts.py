@@ -83,6 +83,12 @@ async def set_password_hash(conn: asyncpg.Connection, expert_id: str, password_h
     )
 
 
+async def set_roles(conn: asyncpg.Connection, expert_id: str, roles: list[str]) -> None:
+    await conn.execute(
+        "UPDATE accounts SET roles = $2, update_time = now() WHERE expert_id = $1 AND roles <> $2", expert_id, roles
+    )
+
+
 async def set_totp(conn: asyncpg.Connection, expert_id: str, secret: str | None, step: int | None) -> None:
     await conn.execute(
         "UPDATE accounts SET totp_secret = $2, totp_last_step = $3, update_time = now() WHERE expert_id = $1",

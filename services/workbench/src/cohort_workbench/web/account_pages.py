@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import grpc
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cohort.tasking.v1 import experts_pb2
 from cohort_workbench.app import accounts
 from cohort_workbench.app.accounts import AccountError, NewSession, Throttled
-from cohort_workbench.web.shell import checked_form, render, require_session, see_other, signed_in, web
+from cohort_workbench.backends import roles_of
+from cohort_workbench.web.shell import Web, checked_form, render, require_session, see_other, signed_in, web
 
 
 def _safe_next(target: str | None) -> str:
@@ -70,8 +73,29 @@ async def sign_in(request: Request) -> Response:
             next=target,
             ask_code=exc.field == "totp_code",
         )
+    if not await _standing_allows(w, new.expert_id):
+        await accounts.sign_out_everywhere(w.pool, new.expert_id)
+        w.metrics.sign_ins.labels("closed").inc()
+        message = "Your Cohort account is closed. Ask your Cohort contact if you think this is a mistake."
+        return render(request, "sign_in.html", None, 403, error=message, sign_in_name=name, next=target)
     w.metrics.sign_ins.labels("ok").inc()
     return _start_session(request, new, target)
+
+
+async def _standing_allows(w: Web, expert_id: str) -> bool:
+    """Read the expert's profile in tasking at sign-in: an offboarded expert may not sign in, and the
+    reviewer role follows the operator's current setting. When tasking cannot answer, the roles
+    stored at the last sign-in stand (every backend still checks the expert's status itself)."""
+    try:
+        got = await w.backends.profile.GetMyProfile(
+            experts_pb2.GetMyProfileRequest(), metadata=w.tokens.metadata(expert_id, ()), timeout=5
+        )
+    except grpc.aio.AioRpcError:
+        return True
+    if got.expert.status == experts_pb2.EXPERT_STATUS_OFFBOARDED:
+        return False
+    await accounts.set_roles(w.pool, expert_id, roles_of(got.expert))
+    return True
 
 
 async def sign_out(request: Request) -> Response:

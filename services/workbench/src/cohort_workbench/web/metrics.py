@@ -23,7 +23,7 @@ class WebMetrics:
         )
         self.sign_ins = Counter(
             "cohort_workbench_sign_ins_total",
-            "Sign-in attempts by outcome: ok, failed (wrong name, password or code), throttled.",
+            "Sign-in attempts by outcome: ok, failed (wrong name, password or code), throttled, closed (offboarded).",
             ["outcome"],
             registry=registry,
         )

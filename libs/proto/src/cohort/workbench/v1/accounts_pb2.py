@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cohort/workbench/v1/accounts.proto\x12\x13\x63ohort.workbench.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"7\n\x13InviteExpertRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\"_\n\x14InviteExpertResponse\x12\x16\n\x0einvitation_url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x18SignOutEverywhereRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"3\n\x19SignOutEverywhereResponse\x12\x16\n\x0esessions_ended\x18\x01 \x01(\x05\x32\xee\x01\n\x13\x41\x63\x63ountAdminService\x12\x63\n\x0cInviteExpert\x12(.cohort.workbench.v1.InviteExpertRequest\x1a).cohort.workbench.v1.InviteExpertResponse\x12r\n\x11SignOutEverywhere\x12-.cohort.workbench.v1.SignOutEverywhereRequest\x1a..cohort.workbench.v1.SignOutEverywhereResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cohort/workbench/v1/accounts.proto\x12\x13\x63ohort.workbench.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"(\n\x13InviteExpertRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"_\n\x14InviteExpertResponse\x12\x16\n\x0einvitation_url\x18\x01 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x18SignOutEverywhereRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"3\n\x19SignOutEverywhereResponse\x12\x16\n\x0esessions_ended\x18\x01 \x01(\x05\x32\xee\x01\n\x13\x41\x63\x63ountAdminService\x12\x63\n\x0cInviteExpert\x12(.cohort.workbench.v1.InviteExpertRequest\x1a).cohort.workbench.v1.InviteExpertResponse\x12r\n\x11SignOutEverywhere\x12-.cohort.workbench.v1.SignOutEverywhereRequest\x1a..cohort.workbench.v1.SignOutEverywhereResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.workbench.v1.account
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_INVITEEXPERTREQUEST']._serialized_start=92
-  _globals['_INVITEEXPERTREQUEST']._serialized_end=147
-  _globals['_INVITEEXPERTRESPONSE']._serialized_start=149
-  _globals['_INVITEEXPERTRESPONSE']._serialized_end=244
-  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_start=246
-  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_end=291
-  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_start=293
-  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_end=344
-  _globals['_ACCOUNTADMINSERVICE']._serialized_start=347
-  _globals['_ACCOUNTADMINSERVICE']._serialized_end=585
+  _globals['_INVITEEXPERTREQUEST']._serialized_end=132
+  _globals['_INVITEEXPERTRESPONSE']._serialized_start=134
+  _globals['_INVITEEXPERTRESPONSE']._serialized_end=229
+  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_start=231
+  _globals['_SIGNOUTEVERYWHEREREQUEST']._serialized_end=276
+  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_start=278
+  _globals['_SIGNOUTEVERYWHERERESPONSE']._serialized_end=329
+  _globals['_ACCOUNTADMINSERVICE']._serialized_start=332
+  _globals['_ACCOUNTADMINSERVICE']._serialized_end=570
 # @@protoc_insertion_point(module_scope)

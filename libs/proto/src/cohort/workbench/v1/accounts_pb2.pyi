@@ -3,11 +3,9 @@
 isort:skip_file
 """
 
-from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
-from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -21,27 +19,23 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class InviteExpertRequest(_message.Message):
-    """InviteExpertRequest names the expert and the roles their account will carry."""
+    """InviteExpertRequest names the expert. Whether they may review comes from their profile in
+    tasking (its reviewer flag), read again at every sign-in.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     EXPERT_ID_FIELD_NUMBER: _builtins.int
-    ROLES_FIELD_NUMBER: _builtins.int
     expert_id: _builtins.str
     """The expert's pseudonymous id as registered in tasking ("exp_…")."""
-    @_builtins.property
-    def roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Roles beyond expert work: "reviewer" lets them review others' submissions."""
-
     def __init__(
         self,
         *,
         expert_id: _builtins.str = ...,
-        roles: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert_id", b"expert_id", "roles", b"roles"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert_id", b"expert_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
