@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps proto lint proto-check test unit integration up down status demo demo-rte fuzz observability helm-lint bench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz observability helm-lint bench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,9 +30,10 @@ $(BUF): tools/package.json tools/package-lock.json
 
 deps: $(BIN)/python $(BUF) ## Python deps (.venv, from uv.lock) and buf (npm, pinned)
 
-setup: deps ## everything: deps, Kafka jars (Maven), PostgreSQL (apt, when missing), helm (Go proxy), promtool (Debian)
+setup: deps ## everything: deps, Kafka jars (Maven), PostgreSQL and Chromium (apt, when missing), helm (Go proxy), promtool (Debian)
 	bash deploy/local/kafka.sh install
 	bash deploy/local/postgres.sh install
+	bash deploy/local/browser.sh install
 	bash deploy/tools.sh helm >/dev/null
 	bash deploy/tools.sh promtool >/dev/null
 
@@ -53,6 +54,13 @@ lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generate
 	$(BIN)/mypy libs/runtime/src services/*/src clients/python/src scripts
 	$(BIN)/python deploy/observability/build.py --check
 	$(BIN)/python scripts/gen_limits_doc.py --check
+	$(BIN)/python scripts/vendor_web_assets.py --check
+
+assets: deps ## copy the workbench's web assets (htmx, KaTeX) from the npm packages pinned in tools/package.json
+	$(BIN)/python scripts/vendor_web_assets.py
+
+workbench-screenshots: setup ## regenerate docs/workbench/*.png by running the browser journey
+	COHORT_WORKBENCH_SCREENSHOTS=$(CURDIR)/docs/workbench bash scripts/run_tests.sh tests/test_workbench_browser.py -k journey
 
 test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
 	bash scripts/run_tests.sh
@@ -69,7 +77,7 @@ helm-lint: setup ## charts: helm lint --strict, every ci/ scenario rendered and 
 unit: deps ## unit tests only (no servers)
 	$(BIN)/pytest -q -m "not integration"
 
-up: setup ## run Kafka, PostgreSQL and the four services locally (state in .local/)
+up: setup ## run Kafka, PostgreSQL, the four services and the workbench locally (state in .local/)
 	bash deploy/local/stack.sh up
 
 down: ## stop what `make up` started

@@ -25,6 +25,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import grpc
 
@@ -138,6 +139,14 @@ class ExpertStats:
 
 @dataclass
 class Simulation:
+    # What every simulated expert's profile says (and a demo's human expert's): qualified for the
+    # simulated projects.
+    COMMON_PROFILE: ClassVar[dict[str, Any]] = {
+        "degree": types.DEGREE_LEVEL_DOCTORATE,
+        "fields": [FIELD],
+        "languages": ["en"],
+        "weekly_hours": 30,
+    }
     experts: list[tuple[str, Profile]]
     reviewers: list[str]
     tasks: dict[str, Task]
@@ -160,7 +169,7 @@ class Simulation:
 
     @staticmethod
     def profiles(experts: list[tuple[str, Profile]], reviewers: list[str]) -> list[experts_pb2.ExpertProfile]:
-        common = {"degree": types.DEGREE_LEVEL_DOCTORATE, "fields": [FIELD], "languages": ["en"], "weekly_hours": 30}
+        common = Simulation.COMMON_PROFILE
         out = [experts_pb2.ExpertProfile(expert_id=e, **common) for e, _ in experts]
         out += [experts_pb2.ExpertProfile(expert_id=r, reviewer=True, **common) for r in reviewers]
         return out

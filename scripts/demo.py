@@ -36,6 +36,7 @@ from cohort_client.operator import Endpoints, OperatorClient
 from simulator import FIELD, PROFILES, Simulation, preference_tasks, rte_crowd  # type: ignore[import-not-found]
 
 from cohort.payout.v1 import payees_pb2, runs_pb2
+from cohort.tasking.v1 import experts_pb2
 from cohort_runtime.tokens import issue_token
 
 OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
@@ -150,6 +151,7 @@ def main() -> int:
             )  # fmt: skip
         say(f"operator: {len(experts)} experts ({population}) "
             f"and {len(reviewers)} reviewers registered, with payees")  # fmt: skip
+        invite_people(op, tag)
 
         with LabClient("127.0.0.1:15051", key) as lab_client:
             project = lab_client.create_project(spec_from_dict(spec(len(tasks))))
@@ -177,6 +179,23 @@ def main() -> int:
     report(sim, items, quality, estimates, run, payment_file, sepa_path, elapsed, final, spent)
     say("the stack keeps running: `make down` stops it (state and logs in .local/)")
     return 0
+
+
+def invite_people(op: OperatorClient, tag: str) -> None:
+    """One expert and one reviewer for a person to work as beside the simulated crowd, through the
+    workbench: registered like the others, each with a fresh invitation link."""
+    people = [
+        experts_pb2.ExpertProfile(expert_id=f"exp_you{tag}", **Simulation.COMMON_PROFILE),
+        experts_pb2.ExpertProfile(expert_id=f"exp_yourev{tag}", reviewer=True, **Simulation.COMMON_PROFILE),
+    ]
+    links = []
+    for profile in people:
+        op.register_expert(profile)
+        links.append(op.invite_expert(profile.expert_id).invitation_url)
+    url = os.environ.get("COHORT_WORKBENCH_PUBLIC_URL", "http://127.0.0.1:8088")
+    say(f"workbench: {url}/ - join the crowd in a browser while it works (links work once, for 72 h):")
+    say(f"  as an expert:  {links[0]}")
+    say(f"  as a reviewer: {links[1]}")
 
 
 def report(  # type: ignore[no-untyped-def]

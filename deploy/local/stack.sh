@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The whole local platform on one machine, without containers: Kafka, PostgreSQL, four services.
+# The whole local platform on one machine, without containers: Kafka, PostgreSQL, four services
+# and the expert workbench.
 # Usage: stack.sh up|down|status|env|infra-up|infra-down
-#   up/down       Kafka + PostgreSQL + the four services (make up / make down)
+#   up/down       Kafka + PostgreSQL + the services and the workbench (make up / make down)
 #   infra-up/down Kafka + PostgreSQL only (what the test suite needs)
 #   env           print the environment (exports) that points a process at the local stack
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -9,13 +10,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 HERE="$REPO_ROOT/deploy/local"
 PY="$REPO_ROOT/.venv/bin/python"
 KEYS="$COHORT_LOCAL/keys"
-ALL_SERVICES=(intake tasking qa payout)
+ALL_SERVICES=(intake tasking qa payout workbench)
 # `up` starts these (COHORT_SERVICES="qa" starts QA alone, e.g. for a benchmark); `down` stops all.
 read -r -a SERVICES <<<"${COHORT_SERVICES:-${ALL_SERVICES[*]}}"
 # Below Linux's ephemeral range (32768-60999): at 50051-50054 a service's outgoing PostgreSQL or
 # Kafka connection could be given the next service's port, which then failed to bind.
-declare -A GRPC_PORT=([intake]=15051 [tasking]=15052 [qa]=15053 [payout]=15054)
-declare -A METRICS_PORT=([intake]=9101 [tasking]=9102 [qa]=9103 [payout]=9104)
+declare -A GRPC_PORT=([intake]=15051 [tasking]=15052 [qa]=15053 [payout]=15054 [workbench]=15055)
+declare -A METRICS_PORT=([intake]=9101 [tasking]=9102 [qa]=9103 [payout]=9104 [workbench]=9105)
+WORKBENCH_HTTP_PORT="${COHORT_WORKBENCH_HTTP_PORT:-8088}"
 
 print_env() {
   [[ -x "$PY" ]] || die ".venv missing: run 'make setup' first"
@@ -26,6 +28,10 @@ print_env() {
   printf 'export COHORT_TOKEN_PRIVATE_KEY_FILE=%q\n' "$KEYS/token_private.pem"
   printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
   printf 'export COHORT_PAGE_TOKEN_SECRET=%q\n' "$(cat "$KEYS/page_token.secret")"
+  # The workbench on plain HTTP at loopback: cookies without Secure, links to this address.
+  printf 'export COHORT_WORKBENCH_HTTP_PORT=%q\n' "$WORKBENCH_HTTP_PORT"
+  printf 'export COHORT_WORKBENCH_PUBLIC_URL=%q\n' "http://127.0.0.1:$WORKBENCH_HTTP_PORT"
+  printf 'export COHORT_WORKBENCH_SECURE_COOKIES=false\n'
   # A fictitious platform account for payment files on the local stack (a valid test IBAN).
   printf 'export COHORT_PAYOUT_DEBTOR_NAME=%q\n' "Cohort Local"
   printf 'export COHORT_PAYOUT_DEBTOR_IBAN=%q\n' "DE89370400440532013000"
@@ -62,6 +68,7 @@ services_up() {
     fi
     log "$svc serving"
   done
+  if [[ " ${SERVICES[*]} " == *" workbench "* ]]; then log "workbench pages at http://127.0.0.1:$WORKBENCH_HTTP_PORT/"; fi
 }
 
 services_down() {

@@ -24,7 +24,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "deploy" / "observability"
 HELM = ROOT / "deploy" / "helm"
-SERVICES = ("intake", "tasking", "qa", "payout")
+SERVICES = ("intake", "tasking", "qa", "payout", "workbench")
 STREAMING = "WatchProgress|ExportItems"  # server streams: their duration is the stream's life
 SERVER_ERRORS = "INTERNAL|UNKNOWN|UNAVAILABLE|DEADLINE_EXCEEDED|DATA_LOSS"
 AVAILABILITY_SLO = 0.999  # of RPCs answered without a server error
@@ -111,6 +111,20 @@ def alerting_rules(svc: str) -> list[dict]:
                f"sum by (cohort_service, task) (increase(cohort_background_restarts_total{{{sel}}}[15m])) > 3",
                "0m", "ticket", f"{svc}: a relay, consumer or sweeper keeps failing and restarting", svc),
     ]  # fmt: skip
+    if svc == "workbench":
+        web = f'cohort_workbench_request_seconds_count{{{sel},route!="/static"}}'
+        alerts += [
+            _alert("CohortWorkbenchSignInFailures",
+                   f'sum(rate(cohort_workbench_sign_ins_total{{{sel},outcome=~"failed|throttled"}}[10m])) > 0.5',
+                   "10m", "ticket", "workbench: more than one failed sign-in every 2 s for 10 minutes (password guessing?)",
+                   svc),
+            _alert("CohortWorkbenchServerErrors",
+                   f'sum(rate(cohort_workbench_request_seconds_count{{{sel},code=~"5.."}}[10m])) / sum(rate({web}[10m])) > 0.01',
+                   "10m", "page", "workbench: more than 1 % of page requests end in a 5xx", svc),
+            _alert("CohortWorkbenchSlowPages",
+                   f'histogram_quantile(0.99, sum by (le) (rate(cohort_workbench_request_seconds_bucket{{{sel},route!="/static"}}[10m]))) > 0.5',
+                   "15m", "ticket", "workbench: page p99 above 0.5 s for 15 minutes", svc),
+        ]  # fmt: skip
     if svc == "payout":
         alerts += [
             _alert("CohortPayoutsFailed", f"delta(cohort_payout_payouts_by_state{{{sel},state=\"failed\"}}[1h]) > 0",
@@ -197,6 +211,18 @@ BUSINESS = {
         _ts("Review queue and items", "short", ('sum by (slot) (qa_review_queue{cohort_service="qa"})', "queue slot {{slot}}"),
             ('sum(rate(qa_items_finalized_total{cohort_service="qa"}[$__rate_interval]))', "items / s")),
     ],
+    "workbench": [
+        _ts("Pages / s by status", "reqps",
+            ('sum by (code) (rate(cohort_workbench_request_seconds_count{cohort_service="workbench",route!="/static"}[$__rate_interval]))', "{{code}}")),
+        _ts("Page latency p99 by route", "s",
+            ('histogram_quantile(0.99, sum by (route, le) (rate(cohort_workbench_request_seconds_bucket{cohort_service="workbench",route!="/static"}[$__rate_interval])))', "{{route}}")),
+        _ts("Sign-ins by outcome", "ops",
+            ('sum by (outcome) (rate(cohort_workbench_sign_ins_total{cohort_service="workbench"}[$__rate_interval]))', "{{outcome}}")),
+        _ts("Invitations", "ops",
+            ('sum by (event) (rate(cohort_workbench_invitations_total{cohort_service="workbench"}[$__rate_interval]))', "{{event}}")),
+        _ts("Backend errors", "ops",
+            ('sum by (code) (rate(cohort_workbench_backend_errors_total{cohort_service="workbench"}[$__rate_interval]))', "{{code}}")),
+    ],
     "payout": [
         _ts("Owed to experts", "short", ('sum by (currency) (cohort_payout_payable_minor{cohort_service="payout"})', "payable {{currency}}"),
             ('sum by (currency) (cohort_payout_in_transit_minor{cohort_service="payout"})', "in transit {{currency}}")),
@@ -229,7 +255,7 @@ def service_dashboard(svc: str) -> Dashboard:
 
 
 def platform_dashboard() -> Dashboard:
-    f = 'cohort_service=~"intake|tasking|qa|payout"'
+    f = 'cohort_service=~"intake|tasking|qa|payout|workbench"'
     d = (
         Dashboard("Cohort / platform")
         .uid("cohort-platform")

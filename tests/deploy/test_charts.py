@@ -15,7 +15,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 HELM_DIR = ROOT / "deploy" / "helm"
-SERVICES = ("intake", "tasking", "qa", "payout")
+SERVICES = ("intake", "tasking", "qa", "payout", "workbench")
 K8S_VERSION = "1.33"
 CRDS = {"ServiceMonitor", "PrometheusRule"}
 
@@ -108,4 +108,27 @@ def test_the_umbrella_installs_what_is_enabled(helm: str) -> None:
     names = {d["metadata"]["labels"]["app.kubernetes.io/name"] for d in render(
         helm, "cohort", HELM_DIR / "cohort" / "ci" / "qa-off-values.yaml"
     ) if "labels" in d["metadata"]}  # fmt: skip
-    assert names == {"intake", "tasking", "payout"}
+    assert names == {"intake", "tasking", "payout", "workbench"}
+
+
+def test_the_workbench_is_reached_through_a_tls_ingress_and_holds_the_signing_key(helm: str) -> None:
+    docs = render(helm, "workbench", HELM_DIR / "workbench" / "ci" / "full-values.yaml")
+    kinds = {d["kind"]: d for d in docs}
+    ingress = kinds["Ingress"]["spec"]
+    assert ingress["tls"] == [{"hosts": ["work.cohort.example"], "secretName": "cohort-workbench-tls"}]
+    backend = ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["port"] == {"name": "http"}
+    (container,) = kinds["Deployment"]["spec"]["template"]["spec"]["containers"]
+    assert {"name": "http", "containerPort": 8088, "protocol": "TCP"} in container["ports"]
+    env = {e["name"]: e for e in container["env"]}
+    key = env["COHORT_WORKBENCH_TOKEN_PRIVATE_KEY"]["valueFrom"]["secretKeyRef"]
+    assert key == {"name": "cohort-workbench-db", "key": "token-private-key"}
+    config = next(d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "rel-workbench")["data"]
+    assert "COHORT_KAFKA_BOOTSTRAP" not in config, "the workbench has no events"
+    assert config["COHORT_WORKBENCH_HTTP_PORT"] == "8088"
+    web_rule = next(r for r in kinds["NetworkPolicy"]["spec"]["ingress"] if r["ports"][0]["port"] == "http")
+    assert web_rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
+    for other in ("intake", "tasking", "qa", "payout"):
+        rendered = render(helm, other, HELM_DIR / other / "ci" / "full-values.yaml")
+        assert "Ingress" not in {d["kind"] for d in rendered}
+        assert not any("TOKEN_PRIVATE_KEY" in str(d) for d in rendered), "only the workbench holds the signing key"

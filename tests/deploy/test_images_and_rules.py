@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "tasking", "qa", "payout")
+SERVICES = ("intake", "tasking", "qa", "payout", "workbench")
+# What only the workbench's image has: its web port.
+_WEB_ONLY = ("# The pages", "HTTP_HOST", "EXPOSE 8088")
 
 
 def test_dockerfiles_are_one_pattern_and_lint_clean() -> None:
     def normalised(svc: str) -> str:
         text = (ROOT / "services" / svc / "Dockerfile").read_text()
+        text = "".join(line for line in text.splitlines(keepends=True) if not any(w in line for w in _WEB_ONLY))
         text = re.sub(r"1505[0-9]", "GRPC", re.sub(r"910[0-9]", "METRICS", text))
         return text.replace(svc.upper(), "SVC").replace(svc, "svc")
 

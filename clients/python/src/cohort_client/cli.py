@@ -83,6 +83,7 @@ def endpoints() -> Endpoints:
         tasking=os.environ.get("COHORT_TASKING_ADDR", "127.0.0.1:15052"),
         qa=os.environ.get("COHORT_QA_ADDR", "127.0.0.1:15053"),
         payout=os.environ.get("COHORT_PAYOUT_ADDR", "127.0.0.1:15054"),
+        workbench=os.environ.get("COHORT_WORKBENCH_ADDR", "127.0.0.1:15055"),
     )
 
 
@@ -165,6 +166,15 @@ def expert_register(
     )  # fmt: skip
     with operator(token, key_file) as op, reported():
         show(op.register_expert(profile))
+
+
+@expert_app.command("invite")
+def expert_invite(expert_id: str, token: Token = "", key_file: KeyFile = None) -> None:
+    """Invite a registered expert to the workbench: prints a one-time link (valid 72 h) to send them."""
+    with operator(token, key_file) as op, reported():
+        invitation = op.invite_expert(expert_id)
+    out.print(invitation.invitation_url)
+    out.print(f"valid until {invitation.expire_time.ToDatetime():%Y-%m-%d %H:%M} UTC; it works once")
 
 
 @expert_app.command("cohort")

@@ -1,5 +1,6 @@
 """The operator APIs (platform token with kind=operator): labs and API keys (intake), experts and
-cohorts (tasking), project quality (qa), payees, payout runs and payment files (payout)."""
+cohorts (tasking), project quality (qa), payees, payout runs and payment files (payout), and
+invitations to the expert workbench."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
 from cohort.payout.v1 import payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
 from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
+from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
 from cohort_client._calls import CallPolicy, call
 
 
@@ -21,12 +23,14 @@ class Endpoints:
     tasking: str = "127.0.0.1:15052"
     qa: str = "127.0.0.1:15053"
     payout: str = "127.0.0.1:15054"
+    workbench: str = "127.0.0.1:15055"
 
 
 class OperatorClient:
     def __init__(self, endpoints: Endpoints, token: str, *, policy: CallPolicy | None = None) -> None:
         self._channels = {
-            name: grpc.insecure_channel(getattr(endpoints, name)) for name in ("intake", "tasking", "qa", "payout")
+            name: grpc.insecure_channel(getattr(endpoints, name))
+            for name in ("intake", "tasking", "qa", "payout", "workbench")
         }
         self._md = (("authorization", f"Bearer {token}"),)
         self._policy = policy or CallPolicy()
@@ -35,6 +39,7 @@ class OperatorClient:
         self.quality = quality_pb2_grpc.QualityServiceStub(self._channels["qa"])
         self.runs = runs_pb2_grpc.PayoutAdminServiceStub(self._channels["payout"])
         self.payees = payees_pb2_grpc.PayeeAdminServiceStub(self._channels["payout"])
+        self.accounts = accounts_pb2_grpc.AccountAdminServiceStub(self._channels["workbench"])
 
     def __enter__(self) -> OperatorClient:
         return self
@@ -55,6 +60,12 @@ class OperatorClient:
     def register_expert(self, profile: experts_pb2.ExpertProfile) -> experts_pb2.ExpertProfile:
         request = experts_pb2.RegisterExpertRequest(expert=profile)
         return call(self._policy, self.experts.RegisterExpert, request, self._md, safe=False).expert
+
+    def invite_expert(self, expert_id: str) -> accounts_pb2.InviteExpertResponse:
+        """A one-time link (72 h) for a registered expert to set a password on the workbench."""
+        request = accounts_pb2.InviteExpertRequest(expert_id=expert_id)
+        # Not retried on its own: a retry would void the first link for a second one.
+        return call(self._policy, self.accounts.InviteExpert, request, self._md, safe=False)
 
     def add_to_cohort(self, cohort_id: str, expert_ids: list[str]) -> None:
         request = experts_pb2.AddToCohortRequest(cohort_id=cohort_id, expert_ids=expert_ids)

@@ -27,6 +27,10 @@ and its values follow the shared schema (values.schema.json, generated identical
 ---
 {{ include "cohort-lib.networkPolicy" . }}
 {{- end }}
+{{- if (.Values.ingress | default dict).enabled }}
+---
+{{ include "cohort-lib.ingress" . }}
+{{- end }}
 {{- if .Values.serviceMonitor.enabled }}
 ---
 {{ include "cohort-lib.serviceMonitor" . }}
@@ -60,16 +64,24 @@ metadata:
   labels:
     {{- include "cohort-lib.labels" . | nindent 4 }}
 data:
+  {{- if ne .Values.config.usesKafka false }}
   COHORT_KAFKA_BOOTSTRAP: {{ required "config.kafkaBootstrap is required" .Values.config.kafkaBootstrap | quote }}
   COHORT_TOPIC_PREFIX: {{ .Values.config.topicPrefix | quote }}
+  {{- end }}
   {{- with .Values.config.otlpEndpoint }}
   COHORT_OTLP_ENDPOINT: {{ . | quote }}
   {{- end }}
   COHORT_TOKEN_PUBLIC_KEY: {{ required "config.tokenPublicKey is required (PEM)" .Values.config.tokenPublicKey | quote }}
   {{ $p }}GRPC_HOST: "0.0.0.0"
   {{ $p }}METRICS_HOST: "0.0.0.0"
+  {{- if ne .Values.config.usesKafka false }}
   {{ $p }}KAFKA_PARTITIONS: {{ .Values.config.kafkaPartitions | quote }}
   {{ $p }}KAFKA_REPLICATION: {{ .Values.config.kafkaReplication | quote }}
+  {{- end }}
+  {{- with .Values.service.httpPort }}
+  {{ $p }}HTTP_HOST: "0.0.0.0"
+  {{ $p }}HTTP_PORT: {{ . | quote }}
+  {{- end }}
   {{ $p }}GRPC_PORT: {{ .Values.service.grpcPort | quote }}
   {{ $p }}METRICS_PORT: {{ .Values.service.metricsPort | quote }}
   {{ $p }}LOG_LEVEL: {{ .Values.config.logLevel | quote }}
@@ -148,6 +160,11 @@ spec:
             - name: metrics
               containerPort: {{ .Values.service.metricsPort }}
               protocol: TCP
+            {{- with .Values.service.httpPort }}
+            - name: http
+              containerPort: {{ . }}
+              protocol: TCP
+            {{- end }}
           startupProbe:
             grpc:
               port: {{ .Values.service.grpcPort }}
@@ -199,6 +216,13 @@ spec:
       port: {{ .Values.service.metricsPort }}
       targetPort: metrics
       protocol: TCP
+    {{- with .Values.service.httpPort }}
+    - name: http
+      port: {{ . }}
+      targetPort: http
+      protocol: TCP
+      appProtocol: http
+    {{- end }}
 {{- end -}}
 
 {{/* Migrations run before the new pods (pre-install, pre-upgrade), with the same image and env. */}}
@@ -313,6 +337,49 @@ spec:
             {{- toYaml .Values.networkPolicy.prometheus.namespaceSelector | nindent 12 }}
           podSelector:
             {{- toYaml .Values.networkPolicy.prometheus.podSelector | nindent 12 }}
+    {{- if .Values.service.httpPort }}
+    - ports:
+        - port: http
+          protocol: TCP
+      {{- with .Values.networkPolicy.httpFrom }}
+      from:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+    {{- end }}
+{{- end -}}
+
+{{/* The web port behind an Ingress, TLS terminated at the controller with the given certificate. */}}
+{{- define "cohort-lib.ingress" -}}
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: {{ include "cohort-lib.fullname" . }}
+  labels:
+    {{- include "cohort-lib.labels" . | nindent 4 }}
+  {{- with .Values.ingress.annotations }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+spec:
+  {{- with .Values.ingress.className }}
+  ingressClassName: {{ . }}
+  {{- end }}
+  {{- if (.Values.ingress.tls | default dict).enabled }}
+  tls:
+    - hosts: [{{ required "ingress.host is required" .Values.ingress.host | quote }}]
+      secretName: {{ required "ingress.tls.secretName is required" .Values.ingress.tls.secretName }}
+  {{- end }}
+  rules:
+    - host: {{ required "ingress.host is required" .Values.ingress.host | quote }}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: {{ include "cohort-lib.fullname" . }}
+                port:
+                  name: http
 {{- end -}}
 
 {{- define "cohort-lib.serviceMonitor" -}}

@@ -37,6 +37,14 @@ class Workbench:
         self.tokens = ExpertTokens(key, dt.timedelta(minutes=settings.expert_token_minutes))
         self.backends = Backends(settings.tasking_address, settings.qa_address, settings.payout_address)
         self.http: HttpServer | None = None
+        self._metrics: dict[int, WebMetrics] = {}
+
+    def metrics(self, resources: Resources) -> WebMetrics:
+        # One set per registry: the admin API and the pages are built from the same resources.
+        key = id(resources.registry)
+        if key not in self._metrics:
+            self._metrics[key] = WebMetrics(resources.registry)
+        return self._metrics[key]
 
     def _throttles(self) -> Throttles:
         s = self.settings
@@ -55,7 +63,7 @@ class Workbench:
             pool=resources.pool,
             backends=self.backends,
             tokens=self.tokens,
-            metrics=WebMetrics(resources.registry),
+            metrics=self.metrics(resources),
             cookie=SessionCookie(s.secure_cookies),
             addresses=ClientAddress(s.trusted_proxies),
             policy=SessionPolicy(
@@ -70,7 +78,11 @@ class Workbench:
         def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
             accounts_pb2_grpc.add_AccountAdminServiceServicer_to_server(
                 AccountAdminServicer(
-                    resources.pool, self.backends, s.public_url, dt.timedelta(hours=s.invitation_hours)
+                    resources.pool,
+                    self.backends,
+                    self.metrics(resources),
+                    s.public_url,
+                    dt.timedelta(hours=s.invitation_hours),
                 ),
                 server,
             )

@@ -16,14 +16,18 @@ from cohort_runtime import FailedPrecondition, FieldViolation, GrpcContext, Inva
 from cohort_runtime.errors import Unavailable
 from cohort_workbench.app import accounts
 from cohort_workbench.backends import Backends, roles_of
+from cohort_workbench.web.metrics import WebMetrics
 
 _EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
 
 
 class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, backends: Backends, public_url: str, valid_for: dt.timedelta) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, backends: Backends, metrics: WebMetrics, public_url: str, valid_for: dt.timedelta
+    ) -> None:
         self._pool = pool
         self._backends = backends
+        self._metrics = metrics
         self._public_url = public_url.rstrip("/")
         self._valid_for = valid_for
 
@@ -40,6 +44,7 @@ class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
         token, expires = await accounts.invite(
             self._pool, request.expert_id, roles_of(profile), operator.subject, self._valid_for
         )
+        self._metrics.invitations.labels("issued").inc()
         expire_time = Timestamp()
         expire_time.FromDatetime(expires)
         return pb.InviteExpertResponse(invitation_url=f"{self._public_url}/invite/{token}", expire_time=expire_time)
