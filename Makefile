@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz observability helm-lint bench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz observability helm-lint bench bench-workbench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -112,6 +112,14 @@ bench: setup ## the platform benchmark: full cycles through all four services fo
 	@COHORT_QA_MIN_SECONDS=0 COHORT_QA_MAX_TYPING_CHARS_PER_SECOND=1e9 COHORT_QA_MAX_READING_CHARS_PER_SECOND=1e9 \
 		bash deploy/local/stack.sh up
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/platform_cycles.py $(BENCH_ARGS)
+	@bash deploy/local/stack.sh services-down
+
+bench-workbench: setup ## the web path: simulated experts over HTTP (forms, no JS), 60 s flat out then 60 s paced at 60 cycles/s
+	@bash deploy/local/stack.sh services-down
+	@COHORT_QA_MIN_SECONDS=0 COHORT_QA_MAX_TYPING_CHARS_PER_SECOND=1e9 COHORT_QA_MAX_READING_CHARS_PER_SECOND=1e9 \
+		bash deploy/local/stack.sh up
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/workbench_cycles.py $(BENCH_ARGS) \
+		&& $(BIN)/python bench/workbench_cycles.py --rate 60 --experts 300 $(BENCH_ARGS)
 	@bash deploy/local/stack.sh services-down
 
 bench-qa: setup ## QA submissions/s through its consumer (QA alone on the local stack) + 100k-judgment aggregation

@@ -17,6 +17,7 @@ class LeaseRow:
     assignment_id: uuid.UUID
     assignment: bytes
     display_order: tuple[str, ...]
+    create_time: dt.datetime
 
 
 async def save_lease(
@@ -40,13 +41,21 @@ async def save_lease(
     )
 
 
-async def lease(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> LeaseRow | None:
+async def lease(
+    conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID
+) -> tuple[LeaseRow, dict[str, Any] | None] | None:
+    """The expert's lease and its draft (None when nothing was saved yet), in one read."""
     r = await conn.fetchrow(
-        "SELECT assignment_id, assignment, display_order FROM leases WHERE assignment_id = $1 AND expert_id = $2",
+        """SELECT l.assignment_id, l.assignment, l.display_order, l.create_time, d.fields
+           FROM leases l LEFT JOIN drafts d USING (assignment_id)
+           WHERE l.assignment_id = $1 AND l.expert_id = $2""",
         assignment_id,
         expert_id,
     )
-    return LeaseRow(r["assignment_id"], r["assignment"], tuple(r["display_order"])) if r else None
+    if r is None:
+        return None
+    row = LeaseRow(r["assignment_id"], r["assignment"], tuple(r["display_order"]), r["create_time"])
+    return row, json.loads(r["fields"]) if r["fields"] is not None else None
 
 
 async def forget_lease(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> None:
@@ -68,13 +77,6 @@ async def save_draft(
         now,
     )
     return str(result).endswith(" 1")
-
-
-async def draft(conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID) -> dict[str, Any] | None:
-    raw = await conn.fetchval(
-        "SELECT fields FROM drafts WHERE assignment_id = $1 AND expert_id = $2", assignment_id, expert_id
-    )
-    return json.loads(raw) if raw is not None else None
 
 
 async def delete_old_leases(conn: asyncpg.Connection, before: dt.datetime) -> None:

@@ -9,6 +9,7 @@ make the expert's browser fetch anything (the CSP would also refuse it).
 
 from __future__ import annotations
 
+import functools
 import html
 
 import nh3
@@ -64,6 +65,22 @@ _md.add_render_rule("image", _image_as_link)
 
 
 def render(text: str) -> Markup:
+    # A project's instructions and a task's prompt are shown again on every page of it: the same
+    # text renders to the same HTML, so recent renders are kept (short texts only, by value).
+    if len(text) <= _CACHED_MAX_CHARS:
+        return _render_cached(text)
+    return _render(text)
+
+
+_CACHED_MAX_CHARS = 20_000
+
+
+@functools.lru_cache(maxsize=2048)
+def _render_cached(text: str) -> Markup:
+    return _render(text)
+
+
+def _render(text: str) -> Markup:
     raw = _md.render(text)
     clean = nh3.clean(
         raw,

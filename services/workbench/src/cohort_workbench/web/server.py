@@ -27,12 +27,17 @@ class HttpServer:
             app,
             host=host,
             port=port,
+            http="httptools",  # HTTP parsed in C; h11, uvicorn's fallback, is pure Python
             log_config=None,
             access_log=False,
             lifespan="off",
             server_header=False,
             proxy_headers=False,  # the client address is worked out by ClientAddress
             timeout_graceful_shutdown=10,
+            # Longer than an ingress keeps idle upstream connections (nginx: 60 s), so the proxy,
+            # not this server, closes them: a request sent on a connection the server is closing
+            # at that moment fails (seen in the benchmark with experts pausing 5 s between pages).
+            timeout_keep_alive=75,
         )
         self.port = port
         self.started = asyncio.Event()

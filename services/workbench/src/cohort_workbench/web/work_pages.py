@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -36,6 +38,9 @@ from cohort_workbench.web.shell import (
 # Submissions retried after a lost reply carry the same key (AIP-155): tasking answers with the
 # first call's submission instead of "already submitted".
 _REQUEST_IDS = uuid.UUID("0b9f3a52-52a4-4c0e-9a55-3c1f6f0ac3e1")
+# A task page shown within this time of its lease trusts the expiry tasking gave with the lease;
+# later it asks again. Saves a tasking call on the page that follows every submit-and-next.
+FRESH_LEASE = dt.timedelta(seconds=30)
 
 
 def _assignment_id(request: Request) -> uuid.UUID:
@@ -46,9 +51,13 @@ def _assignment_id(request: Request) -> uuid.UUID:
 
 
 async def _remember(request: Request, view: SessionView, a: work_pb2.Assignment) -> None:
-    order = display_order(a.assignment_id, [c.candidate_id for c in a.input.candidates])
     async with web(request).pool.acquire() as conn:
-        await repo.save_lease(conn, uuid.UUID(a.assignment_id), view.expert_id, a.SerializeToString(), order, now())
+        await _save(conn, view, a)
+
+
+async def _save(conn: asyncpg.Connection, view: SessionView, a: work_pb2.Assignment) -> None:
+    order = display_order(a.assignment_id, [c.candidate_id for c in a.input.candidates])
+    await repo.save_lease(conn, uuid.UUID(a.assignment_id), view.expert_id, a.SerializeToString(), order, now())
 
 
 async def start(request: Request) -> Response:
@@ -66,14 +75,22 @@ async def start(request: Request) -> Response:
     return see_other(f"/work/{got.assignment.assignment_id}")
 
 
-async def _lease(request: Request, view: SessionView) -> tuple[work_pb2.Assignment, list[str], dict[str, Any]]:
+@dataclass(frozen=True)
+class _Held:
+    assignment: work_pb2.Assignment
+    order: list[str]
+    draft: dict[str, Any]
+    leased: dt.datetime
+
+
+async def _lease(request: Request, view: SessionView) -> _Held:
     aid = _assignment_id(request)
     async with web(request).pool.acquire() as conn:
-        row = await repo.lease(conn, view.expert_id, aid)
-        draft = await repo.draft(conn, view.expert_id, aid) if row else None
-    if row is None:
+        found = await repo.lease(conn, view.expert_id, aid)
+    if found is None:
         raise PageError(404, "Not found", "There is no such task, or it is not yours.")
-    return work_pb2.Assignment.FromString(row.assignment), list(row.display_order), draft or {}
+    row, draft = found
+    return _Held(work_pb2.Assignment.FromString(row.assignment), list(row.display_order), draft or {}, row.create_time)
 
 
 def _task_page(
@@ -114,10 +131,14 @@ def _task_page(
 
 async def task(request: Request) -> Response:
     view = await require_session(request)
-    a, order, fields = await _lease(request, view)
+    held = await _lease(request, view)
+    a, order, fields = held.assignment, held.order, held.draft
     w = web(request)
-    # The page asks tasking whether the lease still lives (a heartbeat): the countdown starts from
-    # the true expiry, and an ended lease says so instead of accepting work it cannot submit.
+    if now() - held.leased < FRESH_LEASE:
+        # Just leased: tasking's answer is seconds old, its expiry still true.
+        return _task_page(request, view, a, order, fields, a.expire_time.ToDatetime(tzinfo=dt.UTC))
+    # An older lease: the page asks tasking whether it still lives (a heartbeat), so the countdown
+    # starts from the true expiry, and an ended lease says so instead of taking work it cannot submit.
     try:
         with backend(request):
             beat = await w.backends.work.Heartbeat(
@@ -133,7 +154,7 @@ async def task(request: Request) -> Response:
 async def heartbeat(request: Request) -> Response:
     view = await require_session(request)
     await checked_form(request, view)
-    a, _order, _fields = await _lease(request, view)
+    a = (await _lease(request, view)).assignment
     w = web(request)
     try:
         with backend(request):
@@ -148,7 +169,7 @@ async def heartbeat(request: Request) -> Response:
 async def save_draft(request: Request) -> Response:
     view = await require_session(request)
     form = await checked_form(request, view)
-    a, _order, _fields = await _lease(request, view)
+    a = (await _lease(request, view)).assignment
     fields = forms.fields_from_form(form, forms.CASE_OF_KIND[a.data_kind])
     at = now()
     async with web(request).pool.acquire() as conn:
@@ -168,7 +189,7 @@ async def preview(request: Request) -> Response:
 async def release(request: Request) -> Response:
     view = await require_session(request)
     await checked_form(request, view)
-    a, _order, _fields = await _lease(request, view)
+    a = (await _lease(request, view)).assignment
     w = web(request)
     try:
         with backend(request):
@@ -186,15 +207,20 @@ async def release(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     view = await require_session(request)
     form = await checked_form(request, view)
-    a, order, _draft = await _lease(request, view)
+    held = await _lease(request, view)
+    a, order = held.assignment, held.order
     w = web(request)
     case = forms.CASE_OF_KIND[a.data_kind]
     fields = forms.fields_from_form(form, case)
     aid = uuid.UUID(a.assignment_id)
-    async with w.pool.acquire() as conn:
-        await repo.save_draft(conn, view.expert_id, aid, fields, now())  # nothing typed is lost, whatever follows
+
+    async def keep_draft() -> None:  # a submit that did not go through loses nothing typed
+        async with w.pool.acquire() as conn:
+            await repo.save_draft(conn, view.expert_id, aid, fields, now())
+
     payload, errors = forms.payload_of(fields, case)
     if errors:
+        await keep_draft()
         return _task_page(request, view, a, order, fields, None, errors, 422)
     want_next = form.get("then") == "next"
     request_body = work_pb2.SubmitTaskRequest(
@@ -206,11 +232,17 @@ async def submit(request: Request) -> Response:
         with backend(request):
             done = await w.backends.work.SubmitTask(request_body, metadata=w.metadata(view), timeout=w.backend_timeout)
     except Refused as exc:
+        await keep_draft()
         shown = {forms.form_field(path): text for path, text in exc.violations} or {"": exc.message}
         return _task_page(request, view, a, order, fields, None, shown, 422)
-    async with w.pool.acquire() as conn:
+    except PageError:
+        await keep_draft()
+        raise
+    following = done.next_assignment if done.HasField("next_assignment") else None
+    async with w.pool.acquire() as conn, conn.transaction():
         await repo.forget_lease(conn, view.expert_id, aid)
-    if done.HasField("next_assignment"):
-        await _remember(request, view, done.next_assignment)
-        return see_other(f"/work/{done.next_assignment.assignment_id}")
+        if following is not None:
+            await _save(conn, view, following)
+    if following is not None:
+        return see_other(f"/work/{following.assignment_id}")
     return see_other("/?notice=submitted" if not want_next else "/?notice=none")
