@@ -1,9 +1,9 @@
-"""Hostile input against the four live services: every RPC of every service gets requests generated
-from its descriptor (NUL and control characters, oversize text and lists, extreme numbers, unknown
-enum values, out-of-range timestamps, forged page tokens, real and made-up ids) under every kind of
-credential, plus undecodable bytes. No answer may be INTERNAL or UNKNOWN, and nothing may log an
-unhandled error. A bounded budget runs in `make test`; `make fuzz` runs the long version
-(COHORT_FUZZ_EXAMPLES per RPC and credential)."""
+"""Hostile input against the four live services and the workbench's operator API: every RPC of
+every service gets requests generated from its descriptor (NUL and control characters, oversize
+text and lists, extreme numbers, unknown enum values, out-of-range timestamps, forged page tokens,
+real and made-up ids) under every kind of credential, plus undecodable bytes. No answer may be
+INTERNAL or UNKNOWN, and nothing may log an unhandled error. A bounded budget runs in `make test`;
+`make fuzz` runs the long version (COHORT_FUZZ_EXAMPLES per RPC and credential)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cohort
-from tests.conftest import Onboarding, running_services
+from tests.conftest import Onboarding, running_services, running_workbench
 
 EXAMPLES = int(os.environ.get("COHORT_FUZZ_EXAMPLES", "6"))
 SERVICES = ("intake", "tasking", "qa", "payout")
@@ -36,6 +36,7 @@ PACKAGE_OF = {
     "tasking": "cohort.tasking.v1",
     "qa": "cohort.qa.v1",
     "payout": "cohort.payout.v1",
+    "workbench": "cohort.workbench.v1",
 }
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 
@@ -56,10 +57,11 @@ METHODS = _methods()
 
 
 class _Platform:
-    """The four services in a thread of their own (their own event loop), reached over sockets."""
+    """The four services and the workbench in a thread of their own (their own event loop), reached over sockets."""
 
-    def __init__(self, start_services: Any, onboard: Any) -> None:
+    def __init__(self, start_services: Any, start_workbench: Any, onboard: Any) -> None:
         self._start = start_services
+        self._start_workbench = start_workbench
         self._onboard = onboard
         self._ready = threading.Event()
         self._stop: asyncio.Event | None = None
@@ -92,8 +94,9 @@ class _Platform:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         qa = {"min_seconds": 0, "max_typing_chars_per_second": 1e9, "max_reading_chars_per_second": 1e9}
-        async with self._start(*SERVICES, qa=qa) as running:
+        async with self._start(*SERVICES, qa=qa) as running, self._start_workbench(running) as workbench:
             self.ports = {name: rt.grpc_port for name, rt in running.items()}
+            self.ports["workbench"] = workbench.runtime.grpc_port
             await self._onboarding()
             self._ready.set()
             await self._stop.wait()
@@ -125,7 +128,10 @@ def platform(database_url: str, token_keys: tuple[str, str]) -> Iterator[_Platfo
     def start(*names: str, **overrides: dict[str, Any]) -> contextlib.AbstractAsyncContextManager[Any]:
         return running_services(database_url, token_keys[1], *names, **overrides)
 
-    with _Platform(start, Onboarding(token_keys[0])) as running:
+    def start_workbench(running: dict[str, Any]) -> contextlib.AbstractAsyncContextManager[Any]:
+        return running_workbench(database_url, token_keys, running)
+
+    with _Platform(start, start_workbench, Onboarding(token_keys[0])) as running:
         yield running
 
 
