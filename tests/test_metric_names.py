@@ -1,5 +1,5 @@
 """Every metric a dashboard or an alerting rule uses is one the running services export: the four
-services are started (real Postgres and Kafka), their /metrics scraped, and the names compared
+services and the workbench are started (real Postgres and Kafka), their /metrics scraped, and the names compared
 with those in deploy/observability's dashboards and rules."""
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from cohort_qa.config import QASettings
 from cohort_runtime import ServiceRuntime
 from cohort_tasking.bootstrap import definition as tasking_definition
 from cohort_tasking.config import TaskingSettings
+from cohort_workbench.bootstrap import Workbench
+from cohort_workbench.config import WorkbenchSettings
 
 OBS = Path(__file__).resolve().parents[1] / "deploy" / "observability"
 NAME = re.compile(r"\b((?:grpc_server|cohort|qa)_[a-z_]+)\b")
@@ -53,16 +55,21 @@ def exported(text: str) -> set[str]:
 
 async def test_every_metric_in_dashboards_and_rules_is_exported(database_url, token_keys, unique):
     public = token_keys[1]
-    schemas = [unique(s) for s in ("intake", "tasking", "qa", "payout")]
+    schemas = [unique(s) for s in ("intake", "tasking", "qa", "payout", "workbench")]
     common = {"grpc_port": 0, "metrics_port": 0, "COHORT_TOKEN_PUBLIC_KEY": public}
     runtimes = [
         ServiceRuntime(intake_definition(IntakeSettings(db_schema=schemas[0], **common))),
         ServiceRuntime(tasking_definition(TaskingSettings(db_schema=schemas[1], **common))),
         ServiceRuntime(qa_definition(QASettings(db_schema=schemas[2], **common))),
         ServiceRuntime(payout_definition(PayoutSettings(db_schema=schemas[3], **common))),
+        ServiceRuntime(
+            Workbench(
+                WorkbenchSettings(db_schema=schemas[4], http_port=0, token_private_key=token_keys[0], **common)
+            ).definition()
+        ),
     ]
     try:
-        async with runtimes[0], runtimes[1], runtimes[2], runtimes[3]:
+        async with runtimes[0], runtimes[1], runtimes[2], runtimes[3], runtimes[4]:
             await asyncio.sleep(1)  # the gauge refreshers run once at start
             scraped: set[str] = set()
             for rt in runtimes:

@@ -19,11 +19,11 @@ def _closed_port() -> int:
 
 
 def test_status_reports_unreachable_services_with_exit_5(monkeypatch) -> None:
-    for svc in ("INTAKE", "TASKING", "QA", "PAYOUT"):
+    for svc in ("INTAKE", "TASKING", "QA", "PAYOUT", "WORKBENCH"):
         monkeypatch.setenv(f"COHORT_{svc}_ADDR", f"127.0.0.1:{_closed_port()}")
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 5
-    assert result.output.count("UNREACHABLE") == 4
+    assert result.output.count("UNREACHABLE") == 5
 
 
 def test_a_bad_spec_file_is_refused_before_any_call(tmp_path) -> None:

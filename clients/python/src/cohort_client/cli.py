@@ -131,7 +131,7 @@ def status() -> None:
                 state = f"UNREACHABLE ({exc.code().name})"
         ok = state == "SERVING"
         worst = worst if ok else 5
-        out.print(f"{name:8} {target:22} {'[green]' if ok else '[red]'}{state}[/]")
+        out.print(f"{name:9} {target:22} {'[green]' if ok else '[red]'}{state}[/]")
     raise typer.Exit(worst)
 
 

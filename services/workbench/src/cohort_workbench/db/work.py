@@ -41,6 +41,31 @@ async def save_lease(
     )
 
 
+async def replace_lease(
+    conn: asyncpg.Connection,
+    expert_id: str,
+    handed_in: uuid.UUID,
+    following: uuid.UUID | None,
+    assignment: bytes,
+    display_order: list[str],
+    now: dt.datetime,
+) -> None:
+    """Forget the lease just handed in and remember the next one, in one statement (one round trip
+    on the page every submit-and-next goes through)."""
+    await conn.execute(
+        """WITH gone AS (DELETE FROM leases WHERE assignment_id = $1 AND expert_id = $2)
+           INSERT INTO leases (assignment_id, expert_id, assignment, display_order, create_time)
+           SELECT $3, $2, $4, $5, $6 WHERE $3::uuid IS NOT NULL
+           ON CONFLICT (assignment_id) DO NOTHING""",
+        handed_in,
+        expert_id,
+        following,
+        assignment,
+        display_order,
+        now,
+    )
+
+
 async def lease(
     conn: asyncpg.Connection, expert_id: str, assignment_id: uuid.UUID
 ) -> tuple[LeaseRow, dict[str, Any] | None] | None:

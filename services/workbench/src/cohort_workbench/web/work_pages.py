@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
@@ -51,13 +50,9 @@ def _assignment_id(request: Request) -> uuid.UUID:
 
 
 async def _remember(request: Request, view: SessionView, a: work_pb2.Assignment) -> None:
-    async with web(request).pool.acquire() as conn:
-        await _save(conn, view, a)
-
-
-async def _save(conn: asyncpg.Connection, view: SessionView, a: work_pb2.Assignment) -> None:
     order = display_order(a.assignment_id, [c.candidate_id for c in a.input.candidates])
-    await repo.save_lease(conn, uuid.UUID(a.assignment_id), view.expert_id, a.SerializeToString(), order, now())
+    async with web(request).pool.acquire() as conn:
+        await repo.save_lease(conn, uuid.UUID(a.assignment_id), view.expert_id, a.SerializeToString(), order, now())
 
 
 async def start(request: Request) -> Response:
@@ -239,10 +234,13 @@ async def submit(request: Request) -> Response:
         await keep_draft()
         raise
     following = done.next_assignment if done.HasField("next_assignment") else None
-    async with w.pool.acquire() as conn, conn.transaction():
-        await repo.forget_lease(conn, view.expert_id, aid)
-        if following is not None:
-            await _save(conn, view, following)
+    async with w.pool.acquire() as conn:
+        if following is None:
+            await repo.forget_lease(conn, view.expert_id, aid)
+        else:
+            order = display_order(following.assignment_id, [c.candidate_id for c in following.input.candidates])
+            next_id = uuid.UUID(following.assignment_id)
+            await repo.replace_lease(conn, view.expert_id, aid, next_id, following.SerializeToString(), order, now())
     if following is not None:
         return see_other(f"/work/{following.assignment_id}")
     return see_other("/?notice=submitted" if not want_next else "/?notice=none")
