@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import re
 import uuid
+import zoneinfo
 from dataclasses import dataclass
 
 from cohort_tasking.domain.errors import InvalidInput, Violation
@@ -54,6 +55,18 @@ class Expert:
         return all(getattr(self, k) == getattr(other, k) for k in keys)
 
 
+def _is_time_zone(name: str) -> bool:
+    # zoneinfo reads the IANA database (the system's, or the tzdata package where there is none);
+    # a name that is no zone there, or no path at all, is refused.
+    if len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
 def validate(e: Expert) -> None:
     v: list[Violation] = []
     if not _EXPERT_ID.match(e.expert_id):
@@ -70,8 +83,8 @@ def validate(e: Expert) -> None:
         v.append(Violation("expert.skills", "at most 50 skills of 1..100 characters"))
     if e.country and not _COUNTRY.match(e.country):
         v.append(Violation("expert.country", "must be an ISO 3166-1 alpha-2 code"))
-    if len(e.timezone) > 64:
-        v.append(Violation("expert.timezone", "must be an IANA time zone name"))
+    if e.timezone and not _is_time_zone(e.timezone):
+        v.append(Violation("expert.timezone", "must be an IANA time zone name, e.g. 'Europe/Berlin'"))
     if not 0 <= e.weekly_hours <= 80:
         v.append(Violation("expert.weekly_hours", "must be 0..80"))
     if v:

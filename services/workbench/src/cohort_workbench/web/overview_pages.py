@@ -156,7 +156,8 @@ async def update_profile(request: Request) -> Response:
                 await w.backends.profile.UpdateMyProfile(update, metadata=md, timeout=10)
             return see_other("/profile?notice=profile")
         except Refused as exc:
-            errors = {path.split(".")[0].split("[")[0]: text for path, text in exc.violations} or {"": exc.message}
+            # Tasking names fields as "expert.<field>[i]"; the form's fields are the last part.
+            errors = {path.split(".")[-1].split("[")[0]: text for path, text in exc.violations} or {"": exc.message}
     with backend(request):
         got = await w.backends.profile.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=md, timeout=10)
     shown = experts_pb2.ExpertProfile()
