@@ -17,11 +17,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -36,6 +34,7 @@ from cohort_client import LabClient
 from cohort_client.lab import spec_from_dict
 from cohort_client.operator import Endpoints, OperatorClient
 from cpu import CpuMeter, stack_processes
+from record import commit_id, publish
 from simulator import Simulation, preference_tasks
 
 from cohort.tasking.v1 import work_pb2, work_pb2_grpc
@@ -238,14 +237,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     key_pem = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607 - the developer's git
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    ).stdout.strip()  # fmt: skip
-    summary = {"commit": commit, **asyncio.run(run(args, key_pem))}
-    print(json.dumps(summary, indent=2))
-    with (ROOT / "docs" / "BENCHMARKS.md").open("a") as f:
-        f.write(f"\n<!-- make bench -->\n`{json.dumps(summary)}`\n")
+    publish("bench", {"commit": commit_id(), **asyncio.run(run(args, key_pem))})
 
 
 if __name__ == "__main__":

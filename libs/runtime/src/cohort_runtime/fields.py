@@ -1,8 +1,12 @@
-"""Parsing request fields that every service receives, with a field violation when they are bad."""
+"""Request fields every service parses (with a field violation when they are bad), and the
+response fields every service builds."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort_runtime.errors import FieldViolation, InvalidArgument
 
@@ -12,3 +16,10 @@ def parse_uuid(value: str, field: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidArgument([FieldViolation(field, "must be a UUID")]) from None
+
+
+def timestamp(value: dt.datetime) -> Timestamp:
+    """A response's google.protobuf.Timestamp from an aware datetime."""
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts

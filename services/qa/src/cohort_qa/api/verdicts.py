@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.qa.v1 import verdicts_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2_grpc as pb_grpc
@@ -13,6 +10,7 @@ from cohort_qa.api.auth import require_expert
 from cohort_qa.db import verdicts as repo
 from cohort_qa.domain.verdicts_shown import ShownState, reasons_for_expert, shown_state
 from cohort_runtime import GrpcContext, paging
+from cohort_runtime.fields import timestamp
 
 _STATES = {
     ShownState.PENDING: pb.VERDICT_STATE_PENDING,
@@ -20,12 +18,6 @@ _STATES = {
     ShownState.ACCEPTED: pb.VERDICT_STATE_ACCEPTED,
     ShownState.REJECTED: pb.VERDICT_STATE_REJECTED,
 }
-
-
-def _ts(value: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def _to_proto(row: repo.VerdictRow) -> pb.MyVerdict:
@@ -36,10 +28,10 @@ def _to_proto(row: repo.VerdictRow) -> pb.MyVerdict:
         state=_STATES[shown_state(row.state)],
         reasons=reasons_for_expert(row.reasons),
         reviewer_comment=row.comment,
-        submit_time=_ts(row.submit_time),
+        submit_time=timestamp(row.submit_time),
     )
     if row.decided_at is not None and row.state in ("accepted", "rejected"):
-        out.decide_time.CopyFrom(_ts(row.decided_at))
+        out.decide_time.CopyFrom(timestamp(row.decided_at))
     return out
 
 
