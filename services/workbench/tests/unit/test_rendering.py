@@ -84,3 +84,12 @@ def test_form_fields_to_payload_and_back() -> None:
     assert forms.form_field("payload.trajectory.steps[3].kind") == "steps-3-kind"
     assert forms.form_field("payload.trajectory.steps[3]") == "steps-3"
     assert forms.form_field("payload") == ""
+
+
+def test_money_follows_each_currencys_minor_unit() -> None:
+    from cohort_workbench.web.shell import money
+
+    assert money(123456, "EUR") == "1,234.56 EUR"
+    assert money(-5, "EUR") == "-0.05 EUR"
+    assert money(1500, "JPY") == "1,500 JPY"
+    assert money(1234, "KWD") == "1.234 KWD"

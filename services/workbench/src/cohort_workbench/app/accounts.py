@@ -170,7 +170,9 @@ async def sign_in(
     async with pool.acquire() as conn, conn.transaction():
         await throttle_repo.clear(conn, keys["account"])
         if account.password_hash and _hasher.check_needs_rehash(account.password_hash):
-            await accounts_repo.set_password_hash(conn, account.expert_id, _hasher.hash(password), at)
+            # Stored under older parameters: hashed again with today's (off the event loop).
+            rehashed = await asyncio.to_thread(_hasher.hash, password)
+            await accounts_repo.set_password_hash(conn, account.expert_id, rehashed, at)
         return await _new_session(conn, account.expert_id, policy, at)
 
 

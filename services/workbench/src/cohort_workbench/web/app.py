@@ -53,8 +53,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", None, exc.status_code, title=title, message=message)
 
 
+def _loggable(path: str) -> str:
+    # An invitation link's path is its secret: it never reaches a log.
+    return "/invite/…" if path.startswith("/invite/") else path
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, _loggable(request.url.path))
     return render(
         request, "error.html", None, 500, title="Something went wrong", message="Cohort could not show this page."
     )

@@ -182,8 +182,24 @@ def _when(ts: Timestamp | dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+# ISO 4217 currencies whose minor unit is not a hundredth; every other has two decimals.
+_DECIMALS = {
+    "JPY": 0,
+    "KRW": 0,
+    "ISK": 0,
+    "CLP": 0,
+    "VND": 0,
+    "UGX": 0,
+    "BHD": 3,
+    "KWD": 3,
+    "JOD": 3,
+    "OMR": 3,
+    "TND": 3,
+}
+
+
 def money(amount_minor: int, currency: str) -> str:
-    # Every currency the platform pays in has two decimals (EUR, USD, GBP, CHF).
+    decimals = _DECIMALS.get(currency, 2)
     sign = "-" if amount_minor < 0 else ""
-    whole, cents = divmod(abs(int(amount_minor)), 100)
-    return f"{sign}{whole:,}.{cents:02d} {currency}"
+    whole, fraction = divmod(abs(int(amount_minor)), 10**decimals)
+    return f"{sign}{whole:,}.{fraction:0{decimals}d} {currency}" if decimals else f"{sign}{whole:,} {currency}"
