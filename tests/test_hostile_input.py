@@ -94,7 +94,14 @@ class _Platform:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         qa = {"min_seconds": 0, "max_typing_chars_per_second": 1e9, "max_reading_chars_per_second": 1e9}
-        async with self._start(*SERVICES, qa=qa) as running, self._start_workbench(running) as workbench:
+        # The edge's limits off: hostile credentials fail authentication by the hundred here, and a
+        # throttled address would answer RESOURCE_EXHAUSTED to everything after, fuzzing nothing.
+        unlimited = {"auth_failures_per_minute": 10**9, "rate_limit_per_second": 1e9, "rate_limit_burst": 1e9}
+        overrides = {name: {**unlimited, **(qa if name == "qa" else {})} for name in SERVICES}
+        async with (
+            self._start(*SERVICES, **overrides) as running,
+            self._start_workbench(running, **unlimited) as workbench,
+        ):
             self.ports = {name: rt.grpc_port for name, rt in running.items()}
             self.ports["workbench"] = workbench.runtime.grpc_port
             await self._onboarding()
@@ -128,8 +135,8 @@ def platform(database_url: str, token_keys: tuple[str, str]) -> Iterator[_Platfo
     def start(*names: str, **overrides: dict[str, Any]) -> contextlib.AbstractAsyncContextManager[Any]:
         return running_services(database_url, token_keys[1], *names, **overrides)
 
-    def start_workbench(running: dict[str, Any]) -> contextlib.AbstractAsyncContextManager[Any]:
-        return running_workbench(database_url, token_keys, running)
+    def start_workbench(running: dict[str, Any], **settings: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+        return running_workbench(database_url, token_keys, running, **settings)
 
     with _Platform(start, start_workbench, Onboarding(token_keys[0])) as running:
         yield running

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import grpc
 
 from cohort_runtime._handler_wrap import Context, GuardInterceptor
-from cohort_runtime.errors import PermissionDenied, Unauthenticated
+from cohort_runtime.errors import PermissionDenied, ResourceExhausted, Unauthenticated
+from cohort_runtime.quotas import EdgeLimits, peer_address
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
@@ -62,11 +63,46 @@ def bearer_credential(metadata: Iterable[tuple[str, str | bytes]] | None) -> str
     return None
 
 
-def auth_interceptor(authenticator: Authenticator) -> grpc.aio.ServerInterceptor:
+def _forwarded_for(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
+    for key, value in metadata or ():
+        if key.lower() == "x-forwarded-for":
+            return value.decode(errors="replace") if isinstance(value, bytes) else value
+    return None
+
+
+def auth_interceptor(authenticator: Authenticator, limits: EdgeLimits | None = None) -> grpc.aio.ServerInterceptor:
+    """Authenticates every call but health and reflection. With `limits`: an address that failed
+    authentication too often is refused before its credential is looked at (API keys cost a
+    database lookup), and each caller gets a token bucket of requests; both answer
+    RESOURCE_EXHAUSTED with the time to wait in RetryInfo."""
+
     @asynccontextmanager
     async def authenticate(context: Context, method: str) -> AsyncIterator[None]:
-        credential = bearer_credential(context.invocation_metadata())
-        principal = await authenticator(method, credential)
+        metadata = context.invocation_metadata()
+        address = ""
+        if limits is not None:
+            address = limits.proxies.client(peer_address(context.peer()), _forwarded_for(metadata))
+            wait = limits.failures.blocked_for(address)
+            if wait:
+                raise ResourceExhausted(
+                    "too many failed authentications from this address; try again later",
+                    subject=f"address:{address}",
+                    retry_after_seconds=wait,
+                )
+        try:
+            principal = await authenticator(method, bearer_credential(metadata))
+        except Unauthenticated:
+            if limits is not None:
+                limits.failures.failed(address)
+            raise
+        if limits is not None:
+            wait = limits.requests.take(f"{principal.kind}:{principal.subject}")
+            if wait:
+                raise ResourceExhausted(
+                    f"more than {limits.requests.rate:g} requests a second from this caller; slow down",
+                    subject=f"{principal.kind}:{principal.subject}",
+                    retry_after_seconds=wait,
+                )
         token = _current.set(principal)
         try:
             yield

@@ -35,6 +35,7 @@ from cohort_runtime.kafka import dlq_topic, ensure_topics, make_producer
 from cohort_runtime.logs import configure_logging
 from cohort_runtime.migrations import Migration, migrate, migrations_in, runtime_migrations
 from cohort_runtime.outbox import OutboxMetrics, OutboxRelay
+from cohort_runtime.quotas import EdgeLimits, FailureThrottle, RateLimiter, TrustedProxies
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
 from cohort_runtime.transient import is_transient
@@ -215,7 +216,12 @@ class ServiceRuntime:
         # Order matters: metrics sees the final status code, errors maps what auth and servicers raise.
         interceptors = [metrics.interceptor(), error_interceptor()]
         if self.definition.authenticator is not None:
-            interceptors.append(auth_interceptor(self.definition.authenticator(resources)))
+            limits = EdgeLimits(
+                requests=RateLimiter(s.rate_limit_per_second, s.rate_limit_burst),
+                failures=FailureThrottle(s.auth_failures_per_minute, 60.0),
+                proxies=TrustedProxies(s.trusted_proxies),
+            )
+            interceptors.append(auth_interceptor(self.definition.authenticator(resources), limits))
         # Innermost: a request refused for its bytes or its limits is refused after authentication.
         interceptors.append(RequestGuardInterceptor(self.registry))
         self._server = grpc.aio.server(interceptors=interceptors)

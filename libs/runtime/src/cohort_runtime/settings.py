@@ -53,6 +53,13 @@ class ServiceSettings(BaseSettings):
     token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_TOKEN_PUBLIC_KEY")
     # Signs AIP-158 page tokens; the same on every replica of every service (a Kubernetes Secret).
     page_token_secret: SecretStr | None = Field(default=None, validation_alias="COHORT_PAGE_TOKEN_SECRET")
+    # Per replica: requests a second each caller (lab, expert, operator) may make, and the burst
+    # above it; failed authentications an address may make per minute before it waits.
+    rate_limit_per_second: float = Field(default=200.0, gt=0)
+    rate_limit_burst: float = Field(default=400.0, ge=1)
+    auth_failures_per_minute: int = Field(default=30, ge=1)
+    # Networks of the proxies (an ingress) whose x-forwarded-for names the client; empty: none.
+    trusted_proxies: str = Field(default="", validation_alias="COHORT_TRUSTED_PROXIES")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
     inbox_max_attempts: int = Field(default=5, ge=1)

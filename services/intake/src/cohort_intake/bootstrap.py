@@ -41,7 +41,9 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
     def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
         pool, m = resources.pool, metrics_for(resources)
         labs_pb2_grpc.add_LabAdminServiceServicer_to_server(LabAdminServicer(pool), server)
-        projects_pb2_grpc.add_ProjectServiceServicer_to_server(ProjectServicer(pool, m), server)
+        projects_pb2_grpc.add_ProjectServiceServicer_to_server(
+            ProjectServicer(pool, m, settings.projects_per_lab_per_hour), server
+        )
         tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(pool, m), server)
         delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(DeliveryServicer(pool, hub, m), server)
         return [

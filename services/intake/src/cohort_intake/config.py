@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from cohort_runtime import ServiceSettings
@@ -19,3 +20,5 @@ class IntakeSettings(ServiceSettings):
     migrations_dir: Path = _MIGRATIONS
     grpc_port: int = 15051
     metrics_port: int = 9101
+    # Projects one lab may create in any hour (across every replica: counted in the database).
+    projects_per_lab_per_hour: int = Field(default=100, ge=1)

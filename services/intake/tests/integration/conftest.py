@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import grpc
@@ -40,9 +41,23 @@ def operator_metadata(token_keys) -> tuple[tuple[str, str], ...]:
 
 
 @pytest.fixture
-async def intake(schema, token_keys):
-    settings = IntakeSettings(db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1])
-    runtime = ServiceRuntime(definition(settings))
-    operator = operator_metadata(token_keys)
-    async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
-        yield Intake(runtime, channel, operator)
+def make_intake(schema, token_keys):
+    """`async with make_intake(**settings) as intake:` for tests that need other settings."""
+
+    @contextlib.asynccontextmanager
+    async def start(**overrides):
+        settings = IntakeSettings(
+            db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1], **overrides
+        )
+        runtime = ServiceRuntime(definition(settings))
+        operator = operator_metadata(token_keys)
+        async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
+            yield Intake(runtime, channel, operator)
+
+    return start
+
+
+@pytest.fixture
+async def intake(make_intake):
+    async with make_intake() as running:
+        yield running

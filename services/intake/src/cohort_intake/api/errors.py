@@ -12,6 +12,7 @@ from cohort_intake.domain.errors import (
     InvalidInput,
     NotFoundError,
     NotReady,
+    QuotaExceeded,
 )
 from cohort_runtime import (
     AlreadyExists,
@@ -21,6 +22,7 @@ from cohort_runtime import (
     NotFound,
     ServiceError,
 )
+from cohort_runtime.errors import ResourceExhausted
 
 
 def to_service_error(exc: IntakeError) -> ServiceError:
@@ -32,6 +34,8 @@ def to_service_error(exc: IntakeError) -> ServiceError:
         return AlreadyExists(str(exc))
     if isinstance(exc, NotReady):
         return FailedPrecondition(str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.what)
+    if isinstance(exc, QuotaExceeded):
+        return ResourceExhausted(str(exc), subject=exc.subject, retry_after_seconds=exc.retry_after_seconds)
     if isinstance(exc, IllegalTransition):
         return FailedPrecondition(str(exc), subject=f"projects/{exc.project_id}", violation_type=exc.state.upper())
     return ServiceError(str(exc))

@@ -20,9 +20,10 @@ from cohort_runtime.fields import parse_uuid
 
 
 class ProjectServicer(pb_grpc.ProjectServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, metrics: IntakeMetrics) -> None:
+    def __init__(self, pool: asyncpg.Pool, metrics: IntakeMetrics, projects_per_hour: int) -> None:
         self._pool = pool
         self._metrics = metrics
+        self._projects_per_hour = projects_per_hour
 
     async def CreateProject(self, request: pb.CreateProjectRequest, context: GrpcContext) -> pb.CreateProjectResponse:
         lab_id = require_lab()
@@ -32,6 +33,7 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
                 lab_id,
                 parse_uuid(request.request_id, "request_id"),
                 spec_from_proto(request.spec),
+                self._projects_per_hour,
             )
         return pb.CreateProjectResponse(project=project_to_proto(project))
 

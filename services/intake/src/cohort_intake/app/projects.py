@@ -12,7 +12,14 @@ from google.protobuf.message import Message
 from cohort_intake.db import progress as progress_repo
 from cohort_intake.db import projects as repo
 from cohort_intake.db import tasks as tasks_repo
-from cohort_intake.domain.errors import IdempotencyConflict, InvalidInput, NotFoundError, NotReady, Violation
+from cohort_intake.domain.errors import (
+    IdempotencyConflict,
+    InvalidInput,
+    NotFoundError,
+    NotReady,
+    QuotaExceeded,
+    Violation,
+)
 from cohort_intake.domain.projects import Project, ProjectState, Transition, new_project
 from cohort_intake.domain.spec import ProjectSpec, fingerprint, validate
 from cohort_intake.messaging import project_events
@@ -24,7 +31,17 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-async def create_project(pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid.UUID, spec: ProjectSpec) -> Project:
+# Projects a lab may create in any hour; counted in the database, so every replica agrees.
+DEFAULT_PROJECTS_PER_HOUR = 100
+
+
+async def create_project(
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    request_id: uuid.UUID,
+    spec: ProjectSpec,
+    projects_per_hour: int = DEFAULT_PROJECTS_PER_HOUR,
+) -> Project:
     spec = spec.normalised()
     now = _now()
     violations = validate(spec, now)
@@ -41,6 +58,16 @@ async def create_project(pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid
             if first_fingerprint != fingerprint(spec):
                 raise IdempotencyConflict(f"request_id {request_id} was already used with a different spec")
             return project
+        # One lab's creations are counted one at a time, so concurrent calls cannot overshoot.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"project-quota:{lab_id}")
+        recent = await repo.created_since(conn, lab_id, now - dt.timedelta(hours=1))
+        if len(recent) >= projects_per_hour:
+            wait = (min(recent) + dt.timedelta(hours=1) - now).total_seconds()
+            raise QuotaExceeded(
+                f"labs/{lab_id}/projects-per-hour",
+                f"this lab created {len(recent)} projects in the last hour, its limit; try again later",
+                max(wait, 1.0),
+            )
         project = new_project(lab_id, spec, now)
         await repo.insert(conn, project, request_id, fingerprint(spec))
         await progress_repo.create(conn, project.project_id, now)

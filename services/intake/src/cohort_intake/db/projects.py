@@ -60,6 +60,12 @@ async def update(conn: asyncpg.Connection, p: Project) -> None:
     )
 
 
+async def created_since(conn: asyncpg.Connection, lab_id: uuid.UUID, since: dt.datetime) -> list[dt.datetime]:
+    """When the lab's projects created since `since` were created (for its hourly quota)."""
+    rows = await conn.fetch("SELECT create_time FROM projects WHERE lab_id = $1 AND create_time > $2", lab_id, since)
+    return [r["create_time"] for r in rows]
+
+
 async def find_by_request(
     conn: asyncpg.Connection, lab_id: uuid.UUID, request_id: uuid.UUID
 ) -> tuple[Project, str] | None:

@@ -49,3 +49,12 @@ class IllegalTransition(IntakeError):
         self.project_id = str(project_id)
         self.state = state
         self.action = action
+
+
+class QuotaExceeded(IntakeError):
+    """A lab used up a quota (projects created per hour, say); it may try again after a while."""
+
+    def __init__(self, subject: str, message: str, retry_after_seconds: float) -> None:
+        super().__init__(message)
+        self.subject = subject
+        self.retry_after_seconds = retry_after_seconds

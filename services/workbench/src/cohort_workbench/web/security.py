@@ -3,11 +3,12 @@ client address behind a trusted proxy."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cohort_runtime.quotas import TrustedProxies
 
 # Nothing inline, nothing from another origin: scripts, styles and fonts come from /static only.
 # KaTeX sets its sizes through the DOM (allowed), never through style attributes in markup.
@@ -77,22 +78,8 @@ class ClientAddress:
     trusted proxy (the ingress); anything else there could be written by the client."""
 
     def __init__(self, trusted: str) -> None:
-        self._trusted = [ipaddress.ip_network(t.strip(), strict=False) for t in trusted.split(",") if t.strip()]
+        self._proxies = TrustedProxies(trusted)
 
     def of(self, request: Request) -> str:
         peer = request.client.host if request.client else "unknown"
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded and self._is_trusted(peer):
-            hop = forwarded.split(",")[-1].strip()
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return peer
-        return peer
-
-    def _is_trusted(self, peer: str) -> bool:
-        try:
-            address = ipaddress.ip_address(peer)
-        except ValueError:
-            return False
-        return any(address in net for net in self._trusted)
+        return self._proxies.client(peer, request.headers.get("x-forwarded-for"))
