@@ -16,6 +16,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from cohort.intake.v1 import tasks_pb2 as tpb
 from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
 
@@ -325,3 +326,66 @@ async def test_hostile_content_never_runs_or_loads(workbench_stack, onboard) -> 
             await browser.close()
     assert watch.dialogs == [], watch.dialogs
     assert watch.foreign_requests == [], watch.foreign_requests
+
+
+async def test_trajectory_steps_are_edited_in_the_page_and_the_lease_is_kept_alive(workbench_stack, onboard) -> None:
+    """The step editor's buttons add, reorder and remove steps (names renumbered, so the server
+    gets them in the order shown), and the page heartbeats while it is visible."""
+    async with workbench_stack() as stack, async_playwright() as pw:
+        lab = await onboard.lab(stack.intake)
+        await open_project(
+            stack.intake,
+            onboard,
+            lab,
+            [tpb.NewTask(task_id="t1", input=ttypes.TaskInput(prompt="What is 17 times 23? Use the calculator."))],
+            data_kind=types.DATA_KIND_TRAJECTORY,
+        )
+        expert, _ = await onboard.expert(stack.tasking)
+        browser = await launch(pw)
+        watch = Watch(stack.base_url)
+        beats: list[str] = []
+        try:
+            context = await browser.new_context()
+            page = await context.new_page()
+            watch.attach(page)
+            page.on("request", lambda r: beats.append(r.url) if r.url.endswith("/heartbeat") else None)
+            await page.clock.install()
+            await _join(page, await _invitation(stack, onboard, expert), "turing")
+            await page.get_by_role("button", name="Start next task").click()
+            await expect(page.get_by_role("heading", name="Trajectory task")).to_be_visible()
+
+            await page.get_by_role("button", name="Add a step").click()
+            await page.get_by_role("button", name="Add a step").click()
+            steps = page.locator("#steps > li")
+            await expect(steps).to_have_count(3)
+            await steps.nth(0).locator("textarea").fill("I will multiply with the calculator.")
+            await steps.nth(1).locator("select").select_option("observation")
+            await steps.nth(1).locator("textarea").fill("391")
+            await steps.nth(2).locator("select").select_option("action")
+            await steps.nth(2).locator('input[data-part="tool_name"]').fill("calculator")
+            await steps.nth(2).locator('input[data-part="tool_arguments_json"]').fill('{"expr": "17*23"}')
+            # The observation belongs after the action: move the action up, by keyboard.
+            await steps.nth(2).get_by_role("button", name="Move step up").focus()
+            await page.keyboard.press("Enter")
+            assert await steps.nth(1).locator("select").input_value() == "action"
+            assert await steps.nth(1).locator("select").get_attribute("name") == "steps-1-kind"
+            await page.get_by_role("button", name="Add a step").click()
+            await steps.nth(3).get_by_role("button", name="Remove step").click()
+            await expect(steps).to_have_count(3)
+            await page.get_by_label("Final answer").fill("391")
+
+            await page.clock.fast_forward(31_000)  # past the 30 s heartbeat
+            for _ in range(50):
+                if beats:
+                    break
+                await asyncio.sleep(0.1)
+            assert beats, "a visible page heartbeats its lease every 30 s"
+            await page.get_by_role("button", name="Submit", exact=True).click()
+            await expect(page.get_by_role("status")).to_contain_text("Handed in")
+        finally:
+            await browser.close()
+        row = await stack.running["tasking"].pool.fetchrow("SELECT payload FROM submissions")
+    payload = sub.SubmissionPayload.FromString(row["payload"])
+    assert [s.kind for s in payload.trajectory.steps] == ["thought", "action", "observation"]
+    assert payload.trajectory.steps[1].tool_name == "calculator" and payload.trajectory.final_answer == "391"
+    assert watch.dialogs == [] and watch.foreign_requests == []
