@@ -43,10 +43,14 @@ proto: deps ## regenerate libs/proto from proto/
 proto-check: deps
 	cd proto && ../$(BUF) lint
 	$(BIN)/python scripts/gen_protos.py --check
-	@if git rev-parse -q --verify main >/dev/null && git cat-file -e main:proto/buf.yaml 2>/dev/null; then \
-	  echo "buf breaking against main"; \
-	  $(BUF) breaking proto --against '.git#branch=main,subdir=proto'; \
-	else echo "buf breaking: main has no protos yet, skipped"; fi
+	@# Against where this branch left main; on main itself (or a clone of it), against the commit
+	@# before: comparing main with main would check nothing.
+	@base="$$(git merge-base HEAD origin/main 2>/dev/null || git merge-base HEAD main 2>/dev/null || true)"; \
+	if [[ -z "$$base" || "$$base" == "$$(git rev-parse HEAD)" ]]; then base="$$(git rev-parse -q --verify HEAD~1 || true)"; fi; \
+	if [[ -n "$$base" ]] && git cat-file -e "$$base:proto/buf.yaml" 2>/dev/null; then \
+	  echo "buf breaking against $$base"; \
+	  $(BUF) breaking proto --against ".git#ref=$$base,subdir=proto"; \
+	else echo "buf breaking: no earlier protos to compare with, skipped"; fi
 
 lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generated-code freshness
 	$(BIN)/ruff check .
