@@ -31,6 +31,7 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
 from cohort_client import LabClient
+from cohort_client.channels import aio_channel
 from cohort_client.lab import spec_from_dict
 from cohort_client.operator import Endpoints, OperatorClient
 from cpu import CpuMeter, stack_processes
@@ -159,7 +160,7 @@ async def run(args: argparse.Namespace, key_pem: str) -> dict:
     submit: list[float] = []
     submitted: set[str] = set()
     lags: list[int] = []
-    async with grpc.aio.insecure_channel("127.0.0.1:15052") as channel:
+    async with aio_channel("127.0.0.1:15052") as channel:
         tokens = [(("authorization", "Bearer " + issue_token(key_pem, kind="expert", subject=e)),) for e, _ in experts]
         pause = args.experts / args.rate if args.rate else 0.0
         workers = [

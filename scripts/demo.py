@@ -26,11 +26,11 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import grpc
 from schwifty import IBAN
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from cohort_client import AsyncLabClient, CohortError, LabClient
+from cohort_client.channels import aio_channel
 from cohort_client.lab import spec_from_dict
 from cohort_client.operator import Endpoints, OperatorClient
 from simulator import FIELD, PROFILES, Simulation, preference_tasks, rte_crowd  # type: ignore[import-not-found]
@@ -72,8 +72,8 @@ def spec(tasks: int) -> dict[str, object]:
 async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: str, deadline: float) -> float:
     stop = asyncio.Event()
     async with (
-        grpc.aio.insecure_channel("127.0.0.1:15052") as tasking,
-        grpc.aio.insecure_channel("127.0.0.1:15053") as qa,
+        aio_channel("127.0.0.1:15052") as tasking,
+        aio_channel("127.0.0.1:15053") as qa,
     ):
 
         def md(subject: str, *roles: str) -> tuple[tuple[str, str], ...]:

@@ -1,5 +1,6 @@
 """Create the local stack's secrets once (mode 0600): the Ed25519 token key pair, the Fernet key
-that seals payees' bank details in payout, and the secret that signs page tokens."""
+that seals payees' bank details in payout, and the secret that signs page tokens; with --tls also
+a local CA and a certificate it signs for localhost (tls/ca.pem, tls/tls.pem, tls/tls.key)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from cohort_runtime.tls import local_authority
 from cohort_runtime.tokens import generate_keypair
 
 
 def main() -> int:
     folder = Path(sys.argv[1])
+    if "--tls" in sys.argv[2:]:
+        local_authority(folder / "tls")
     folder.mkdir(parents=True, exist_ok=True)
     private, public = folder / "token_private.pem", folder / "token_public.pem"
     if not (private.exists() and public.exists()):

@@ -19,9 +19,20 @@ declare -A GRPC_PORT=([intake]=15051 [tasking]=15052 [qa]=15053 [payout]=15054 [
 declare -A METRICS_PORT=([intake]=9101 [tasking]=9102 [qa]=9103 [payout]=9104 [workbench]=9105)
 WORKBENCH_HTTP_PORT="${COHORT_WORKBENCH_HTTP_PORT:-8088}"
 
+# `make up TLS=1`: every gRPC port speaks TLS with a local CA and asks callers for a certificate
+# (mutual TLS); the clients (CLI, demo, workbench, probes) present the same local certificate. The
+# choice is remembered until `make down`, so later commands get the same environment.
+tls_on() { [[ "${TLS:-0}" == 1 || -f "$RUN_DIR/tls" ]]; }
+
 print_env() {
   [[ -x "$PY" ]] || die ".venv missing: run 'make setup' first"
-  "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS"
+  if tls_on; then "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS" --tls; else "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS"; fi
+  if tls_on; then
+    printf 'export COHORT_TLS_CA_FILE=%q\n' "$KEYS/tls/ca.pem"
+    printf 'export COHORT_TLS_CLIENT_CA_FILE=%q\n' "$KEYS/tls/ca.pem"
+    printf 'export COHORT_TLS_CERT_FILE=%q\n' "$KEYS/tls/tls.pem"
+    printf 'export COHORT_TLS_KEY_FILE=%q\n' "$KEYS/tls/tls.key"
+  fi
   printf 'export COHORT_DATABASE_URL=%q\n' "$(bash "$HERE/postgres.sh" url)"
   printf 'export COHORT_KAFKA_BOOTSTRAP=%q\n' "${COHORT_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
   printf 'export COHORT_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/token_public.pem")"
@@ -90,9 +101,9 @@ status() {
 }
 
 case "${1:-}" in
-  up) infra_up; services_up ;;
+  up) if [[ "${TLS:-0}" == 1 ]]; then touch "$RUN_DIR/tls"; fi; infra_up; services_up ;;
   services-down) services_down ;;
-  down) services_down; infra_down ;;
+  down) services_down; infra_down; rm -f "$RUN_DIR/tls" ;;
   infra-up) infra_up ;;
   infra-down) infra_down ;;
   status) status ;;

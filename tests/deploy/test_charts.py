@@ -132,3 +132,18 @@ def test_the_workbench_is_reached_through_a_tls_ingress_and_holds_the_signing_ke
         rendered = render(helm, other, HELM_DIR / other / "ci" / "full-values.yaml")
         assert "Ingress" not in {d["kind"] for d in rendered}
         assert not any("TOKEN_PRIVATE_KEY" in str(d) for d in rendered), "only the workbench holds the signing key"
+
+
+def test_tls_mounts_the_certificate_and_probes_with_the_services_own_probe(helm: str) -> None:
+    docs = render(helm, "tasking", HELM_DIR / "tasking" / "ci" / "tls-values.yaml")
+    pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["COHORT_TLS_CERT_FILE"] == "/etc/cohort/tls/tls.crt"
+    assert env["COHORT_TLS_CLIENT_CA_FILE"] == "/etc/cohort/tls/ca.crt", "mutual: callers must present a certificate"
+    assert {"name": "tls", "mountPath": "/etc/cohort/tls", "readOnly": True} in container["volumeMounts"]
+    assert {"name": "tls", "secret": {"secretName": "cohort-tasking-tls", "defaultMode": 0o440}} in pod["volumes"]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["exec"]["command"][:3] == ["python", "-m", "cohort_runtime.probe"], probe
+    job = next(d for d in docs if d["kind"] == "Job")["spec"]["template"]["spec"]
+    assert {"name": "tls", "secret": {"secretName": "cohort-tasking-tls", "defaultMode": 0o440}} in job["volumes"]

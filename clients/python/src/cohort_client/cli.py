@@ -27,6 +27,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort.tasking.v1 import experts_pb2
 from cohort.types.v1 import projects_pb2 as types
+from cohort_client.channels import sync_channel
 from cohort_client.errors import CohortError
 from cohort_client.lab import LabClient, spec_from_file, tasks_from_jsonl
 from cohort_client.operator import Endpoints, OperatorClient
@@ -122,7 +123,7 @@ def status() -> None:
     """Health of every service (gRPC health check); exit 5 when one is not serving."""
     worst = 0
     for name, target in vars(endpoints()).items():
-        with grpc.insecure_channel(target) as channel:
+        with sync_channel(target) as channel:
             try:
                 stub = health_pb2_grpc.HealthStub(channel)
                 reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=3)  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from google.protobuf import json_format
 
 from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
 from cohort_client._calls import CallPolicy, acall, call
+from cohort_client.channels import aio_channel, sync_channel
 from cohort_client.errors import CohortError, from_rpc_error
 
 TASK_BATCH = 1000
@@ -78,11 +79,7 @@ def _channel_args() -> list[tuple[str, Any]]:
 
 class LabClient:
     def __init__(self, target: str, api_key: str, *, secure: bool = False, policy: CallPolicy | None = None) -> None:
-        self._channel = (
-            grpc.secure_channel(target, grpc.ssl_channel_credentials(), options=_channel_args())
-            if secure
-            else grpc.insecure_channel(target, options=_channel_args())
-        )
+        self._channel = sync_channel(target, secure=secure, options=_channel_args())
         self._md = (("authorization", f"Bearer {api_key}"),)
         self._policy = policy or CallPolicy()
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
@@ -164,11 +161,7 @@ class LabClient:
 
 class AsyncLabClient:
     def __init__(self, target: str, api_key: str, *, secure: bool = False, policy: CallPolicy | None = None) -> None:
-        self._channel = (
-            grpc.aio.secure_channel(target, grpc.ssl_channel_credentials(), options=_channel_args())
-            if secure
-            else grpc.aio.insecure_channel(target, options=_channel_args())
-        )
+        self._channel = aio_channel(target, secure=secure, options=_channel_args())
         self._md = (("authorization", f"Bearer {api_key}"),)
         self._policy = policy or CallPolicy()
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)

@@ -7,14 +7,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import grpc
-
 from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
 from cohort.payout.v1 import payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
 from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
 from cohort_client._calls import CallPolicy, call
+from cohort_client.channels import sync_channel
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,7 @@ class Endpoints:
 class OperatorClient:
     def __init__(self, endpoints: Endpoints, token: str, *, policy: CallPolicy | None = None) -> None:
         self._channels = {
-            name: grpc.insecure_channel(getattr(endpoints, name))
-            for name in ("intake", "tasking", "qa", "payout", "workbench")
+            name: sync_channel(getattr(endpoints, name)) for name in ("intake", "tasking", "qa", "payout", "workbench")
         }
         self._md = (("authorization", f"Bearer {token}"),)
         self._policy = policy or CallPolicy()

@@ -67,9 +67,38 @@ capabilities:
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- if (.Values.tls | default dict).enabled }}
+- name: tls
+  secret:
+    secretName: {{ required "tls.secretName is required when tls.enabled" .Values.tls.secretName }}
+    defaultMode: 0440
+{{- end }}
 {{- end -}}
 
 {{- define "cohort-lib.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if (.Values.tls | default dict).enabled }}
+- name: tls
+  mountPath: /etc/cohort/tls
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{/* TLS settings from the mounted Secret (server, the CA trusted for outgoing calls, mutual TLS). */}}
+{{- define "cohort-lib.tlsEnv" -}}
+{{- if (.Values.tls | default dict).enabled }}
+- name: COHORT_TLS_CERT_FILE
+  value: /etc/cohort/tls/tls.crt
+- name: COHORT_TLS_KEY_FILE
+  value: /etc/cohort/tls/tls.key
+- name: COHORT_TLS_CA_FILE
+  value: /etc/cohort/tls/ca.crt
+- name: COHORT_TLS_SERVER_NAME
+  value: {{ .Values.tls.serverName | default (include "cohort-lib.fullname" .) | quote }}
+{{- if .Values.tls.mutual }}
+- name: COHORT_TLS_CLIENT_CA_FILE
+  value: /etc/cohort/tls/ca.crt
+{{- end }}
+{{- end }}
 {{- end -}}

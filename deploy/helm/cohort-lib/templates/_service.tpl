@@ -153,6 +153,7 @@ spec:
                 name: {{ include "cohort-lib.fullname" . }}
           env:
             {{- include "cohort-lib.env" . | nindent 12 }}
+            {{- include "cohort-lib.tlsEnv" . | nindent 12 }}
           ports:
             - name: grpc
               containerPort: {{ .Values.service.grpcPort }}
@@ -165,19 +166,23 @@ spec:
               containerPort: {{ . }}
               protocol: TCP
             {{- end }}
+          {{- /* Kubernetes' gRPC probe cannot speak TLS: over TLS the service's own probe runs. */}}
+          {{- $probe := dict "grpc" (dict "port" .Values.service.grpcPort) }}
+          {{- if (.Values.tls | default dict).enabled }}
+          {{- $probe = dict "exec" (dict "command" (list "python" "-m" "cohort_runtime.probe" (printf "127.0.0.1:%v" .Values.service.grpcPort))) }}
+          {{- end }}
           startupProbe:
-            grpc:
-              port: {{ .Values.service.grpcPort }}
+            {{- toYaml $probe | nindent 12 }}
             periodSeconds: 5
             failureThreshold: 60
           readinessProbe:
-            grpc:
-              port: {{ .Values.service.grpcPort }}
+            {{- toYaml $probe | nindent 12 }}
             periodSeconds: 10
+            timeoutSeconds: 5
           livenessProbe:
-            grpc:
-              port: {{ .Values.service.grpcPort }}
+            {{- toYaml $probe | nindent 12 }}
             periodSeconds: 20
+            timeoutSeconds: 5
             failureThreshold: 3
           resources:
             {{- toYaml .Values.resources | nindent 12 }}

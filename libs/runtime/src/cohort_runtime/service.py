@@ -38,6 +38,7 @@ from cohort_runtime.outbox import OutboxMetrics, OutboxRelay
 from cohort_runtime.quotas import EdgeLimits, FailureThrottle, RateLimiter, TrustedProxies
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
+from cohort_runtime.tls import server_credentials
 from cohort_runtime.transient import is_transient
 
 log = logging.getLogger(__name__)
@@ -235,7 +236,12 @@ class ServiceRuntime:
             ],
             self._server,
         )
-        self.grpc_port = self._server.add_insecure_port(f"{s.grpc_host}:{s.grpc_port}")
+        credentials = server_credentials(s.tls_cert_file, s.tls_key_file, s.tls_client_ca_file)
+        address = f"{s.grpc_host}:{s.grpc_port}"
+        if credentials is None:
+            self.grpc_port = self._server.add_insecure_port(address)
+        else:
+            self.grpc_port = self._server.add_secure_port(address, credentials)
         await self._server.start()
 
     def _supervise(self, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:

@@ -60,6 +60,13 @@ class ServiceSettings(BaseSettings):
     auth_failures_per_minute: int = Field(default=30, ge=1)
     # Networks of the proxies (an ingress) whose x-forwarded-for names the client; empty: none.
     trusted_proxies: str = Field(default="", validation_alias="COHORT_TRUSTED_PROXIES")
+    # TLS on the gRPC port (PEM files, mounted from a Secret): certificate and key turn it on; a
+    # client CA makes it mutual (callers must present a certificate it signed).
+    tls_cert_file: Path | None = Field(default=None, validation_alias="COHORT_TLS_CERT_FILE")
+    tls_key_file: Path | None = Field(default=None, validation_alias="COHORT_TLS_KEY_FILE")
+    tls_client_ca_file: Path | None = Field(default=None, validation_alias="COHORT_TLS_CLIENT_CA_FILE")
+    # The CA this service trusts for the services it calls (and that probes trust).
+    tls_ca_file: Path | None = Field(default=None, validation_alias="COHORT_TLS_CA_FILE")
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
     inbox_max_attempts: int = Field(default=5, ge=1)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-
-import grpc
+from pathlib import Path
 
 from cohort.payout.v1 import balances_pb2_grpc
 from cohort.qa.v1 import quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2_grpc
+from cohort_runtime.tls import channel
 from cohort_runtime.tokens import issue_token
 
 Metadata = tuple[tuple[str, str], ...]
@@ -48,8 +48,16 @@ class ExpertTokens:
 class Backends:
     """gRPC stubs of tasking, QA and payout over one channel per service."""
 
-    def __init__(self, tasking: str, qa: str, payout: str) -> None:
-        self._channels = [grpc.aio.insecure_channel(a) for a in (tasking, qa, payout)]
+    def __init__(
+        self,
+        tasking: str,
+        qa: str,
+        payout: str,
+        ca_file: Path | None = None,
+        client_cert: tuple[Path, Path] | None = None,
+    ) -> None:
+        # TLS when a CA is configured (presenting this service's certificate for mutual TLS).
+        self._channels = [channel(a, ca_file, client_cert=client_cert) for a in (tasking, qa, payout)]
         t, q, p = self._channels
         self.work = work_pb2_grpc.WorkServiceStub(t)
         self.profile = experts_pb2_grpc.ProfileServiceStub(t)
@@ -60,5 +68,5 @@ class Backends:
         self.balances = balances_pb2_grpc.BalanceServiceStub(p)
 
     async def close(self) -> None:
-        for channel in self._channels:
-            await channel.close()
+        for open_channel in self._channels:
+            await open_channel.close()

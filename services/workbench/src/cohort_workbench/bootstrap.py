@@ -35,7 +35,14 @@ class Workbench:
             )
         self.settings = settings
         self.tokens = ExpertTokens(key, dt.timedelta(minutes=settings.expert_token_minutes))
-        self.backends = Backends(settings.tasking_address, settings.qa_address, settings.payout_address)
+        own = (settings.tls_cert_file, settings.tls_key_file)
+        self.backends = Backends(
+            settings.tasking_address,
+            settings.qa_address,
+            settings.payout_address,
+            settings.tls_ca_file,
+            (own[0], own[1]) if own[0] is not None and own[1] is not None else None,
+        )
         self.http: HttpServer | None = None
         self._metrics: dict[int, WebMetrics] = {}
 
