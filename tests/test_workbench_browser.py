@@ -140,6 +140,16 @@ async def _join(page: Page, link: str, name: str) -> None:
     await expect(page.get_by_role("heading", name="Your work")).to_be_visible()
 
 
+async def _until_listed(page: Page, base_url: str, cell: str) -> None:
+    """Reload the home page until tasking, which hears of activations over Kafka, offers the project."""
+    for _ in range(100):
+        if await page.get_by_role("cell", name=cell).count():
+            return
+        await asyncio.sleep(0.2)
+        await page.goto(base_url + "/")
+    raise AssertionError(f"{cell!r} never listed")
+
+
 async def _answer_screening(page: Page) -> None:
     """Pick the right candidate with its number key, as shown in this assignment's own order."""
     position = await page.locator('#ranking li[data-candidate="a"]').get_attribute("data-position")
@@ -172,6 +182,7 @@ async def test_an_expert_journey_in_a_real_browser(workbench_stack, onboard, eve
             await page.get_by_role("button", name="Create my account").click()
             await expect(page.locator("#password-error")).to_be_visible()
             await _join(page, link, "marie")
+            await _until_listed(page, stack.base_url, "Test first (2 questions)")
             await visit.check(page, "home")
             await expect(page.get_by_role("cell", name="Test first (2 questions)")).to_be_visible()
 
@@ -311,6 +322,7 @@ async def test_hostile_content_never_runs_or_loads(workbench_stack, onboard) -> 
             page = await (await browser.new_context()).new_page()
             watch.attach(page)
             await _join(page, await _invitation(stack, onboard, expert), "mallory")
+            await _until_listed(page, stack.base_url, "Demonstration")
             await page.get_by_role("button", name="Start next task").click()
             await expect(page.get_by_role("heading", name="Demonstration task")).to_be_visible()
             answer = page.get_by_role("textbox", name=re.compile("^Your response"))
@@ -351,6 +363,7 @@ async def test_trajectory_steps_are_edited_in_the_page_and_the_lease_is_kept_ali
             page.on("request", lambda r: beats.append(r.url) if r.url.endswith("/heartbeat") else None)
             await page.clock.install()
             await _join(page, await _invitation(stack, onboard, expert), "turing")
+            await _until_listed(page, stack.base_url, "Trajectory")
             await page.get_by_role("button", name="Start next task").click()
             await expect(page.get_by_role("heading", name="Trajectory task")).to_be_visible()
 

@@ -4,6 +4,7 @@ services: a trajectory with its step editor's fields, an adversarial prompt, two
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlparse
 
@@ -40,10 +41,15 @@ async def _joined(stack, onboard, client: httpx.AsyncClient, name: str) -> str:
 
 
 async def _start(client: httpx.AsyncClient, project_id: str) -> tuple[str, str]:
+    """Lease a task of the project, once tasking has heard of its activation (over Kafka)."""
     token = _csrf((await client.get("/")).text)
-    started = await client.post("/work/start", data={"csrf_token": token, "project_id": project_id})
-    assert started.status_code == 303 and started.headers["location"].startswith("/work/")
-    return started.headers["location"], token
+    for _ in range(300):
+        started = await client.post("/work/start", data={"csrf_token": token, "project_id": project_id})
+        assert started.status_code == 303
+        if started.headers["location"].startswith("/work/"):
+            return started.headers["location"], token
+        await asyncio.sleep(0.1)
+    raise AssertionError("no task was offered")
 
 
 async def test_trajectory_and_adversarial_work(workbench_stack, onboard) -> None:

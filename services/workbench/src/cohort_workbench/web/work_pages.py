@@ -49,6 +49,12 @@ def _assignment_id(request: Request) -> uuid.UUID:
         raise PageError(404, "Not found", "There is no such task.") from None
 
 
+def _leased_until(a: work_pb2.Assignment) -> dt.datetime:
+    # The expiry tasking last gave; a refused submit shows it rather than none (the page's next
+    # heartbeat brings the true one).
+    return a.expire_time.ToDatetime(tzinfo=dt.UTC)
+
+
 async def _remember(request: Request, view: SessionView, a: work_pb2.Assignment) -> None:
     order = display_order(a.assignment_id, [c.candidate_id for c in a.input.candidates])
     async with web(request).pool.acquire() as conn:
@@ -216,7 +222,7 @@ async def submit(request: Request) -> Response:
     payload, errors = forms.payload_of(fields, case)
     if errors:
         await keep_draft()
-        return _task_page(request, view, a, order, fields, None, errors, 422)
+        return _task_page(request, view, a, order, fields, _leased_until(a), errors, 422)
     want_next = form.get("then") == "next"
     request_body = work_pb2.SubmitTaskRequest(
         assignment_id=a.assignment_id, payload=payload, request_id=str(uuid.uuid5(_REQUEST_IDS, a.assignment_id))
@@ -229,7 +235,7 @@ async def submit(request: Request) -> Response:
     except Refused as exc:
         await keep_draft()
         shown = {forms.form_field(path): text for path, text in exc.violations} or {"": exc.message}
-        return _task_page(request, view, a, order, fields, None, shown, 422)
+        return _task_page(request, view, a, order, fields, _leased_until(a), shown, 422)
     except PageError:
         await keep_draft()
         raise

@@ -130,6 +130,10 @@
     setInterval(countdown, 1000);
     var form = document.getElementById("work-form");
     if (form && form.dataset.heartbeatUrl) {
+      // An expiry already past (a page shown after a refused submit carries the one tasking gave
+      // at leasing, which heartbeats have since moved) is asked for again at once.
+      var shown = document.getElementById("countdown");
+      if (shown && (!shown.dataset.expire || Date.parse(shown.dataset.expire) <= Date.now())) heartbeat(form);
       setInterval(function () { heartbeat(form); }, 30000);
       document.addEventListener("visibilitychange", function () { heartbeat(form); });
     }
