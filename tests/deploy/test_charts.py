@@ -130,7 +130,7 @@ def test_the_workbench_is_reached_through_a_tls_ingress_and_holds_the_signing_ke
     assert web_rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
     for other in ("intake", "tasking", "qa", "payout"):
         rendered = render(helm, other, HELM_DIR / other / "ci" / "full-values.yaml")
-        assert "Ingress" not in {d["kind"] for d in rendered}
+        assert "Ingress" not in {d["kind"] for d in rendered}, "only what is meant to be public is"
         assert not any("TOKEN_PRIVATE_KEY" in str(d) for d in rendered), "only the workbench holds the signing key"
 
 
@@ -147,3 +147,14 @@ def test_tls_mounts_the_certificate_and_probes_with_the_services_own_probe(helm:
         assert container[probe]["exec"]["command"][:3] == ["python", "-m", "cohort_runtime.probe"], probe
     job = next(d for d in docs if d["kind"] == "Job")["spec"]["template"]["spec"]
     assert {"name": "tls", "secret": {"secretName": "cohort-tasking-tls", "defaultMode": 0o440}} in job["volumes"]
+
+
+def test_the_lab_api_can_be_published_through_a_grpc_ingress(helm: str) -> None:
+    docs = render(helm, "intake", HELM_DIR / "intake" / "ci" / "ingress-values.yaml")
+    ingress = next(d for d in docs if d["kind"] == "Ingress")
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] == "GRPC"
+    assert ingress["spec"]["tls"] == [{"hosts": ["api.cohort.example"], "secretName": "cohort-intake-tls"}]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "rel-intake", "port": {"name": "grpc"}}
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    assert config["COHORT_TRUSTED_PROXIES"] == "10.0.0.0/8", "failed-auth throttling sees the lab, not the controller"

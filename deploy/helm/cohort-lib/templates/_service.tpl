@@ -353,7 +353,8 @@ spec:
     {{- end }}
 {{- end -}}
 
-{{/* The web port behind an Ingress, TLS terminated at the controller with the given certificate. */}}
+{{/* The web port (or, with ingress.port grpc, the gRPC port: intake's lab API) behind an Ingress,
+TLS terminated at the controller with the given certificate. */}}
 {{- define "cohort-lib.ingress" -}}
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -384,7 +385,7 @@ spec:
               service:
                 name: {{ include "cohort-lib.fullname" . }}
                 port:
-                  name: http
+                  name: {{ .Values.ingress.port | default "http" }}
 {{- end -}}
 
 {{- define "cohort-lib.serviceMonitor" -}}
