@@ -130,41 +130,43 @@ def _task_page(
     )
 
 
+async def _beat(request: Request, view: SessionView, a: work_pb2.Assignment) -> dt.datetime:
+    """Extend the lease in tasking; its new expiry (PageError 404/409 when it has ended)."""
+    w = web(request)
+    with backend(request):
+        beat = await w.backends.work.Heartbeat(
+            work_pb2.HeartbeatRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
+        )
+    return beat.expire_time.ToDatetime(tzinfo=dt.UTC)
+
+
 async def task(request: Request) -> Response:
     view = await require_session(request)
     held = await _lease(request, view)
     a, order, fields = held.assignment, held.order, held.draft
-    w = web(request)
     if now() - held.leased < FRESH_LEASE:
         # Just leased: tasking's answer is seconds old, its expiry still true.
-        return _task_page(request, view, a, order, fields, a.expire_time.ToDatetime(tzinfo=dt.UTC))
+        return _task_page(request, view, a, order, fields, _leased_until(a))
     # An older lease: the page asks tasking whether it still lives (a heartbeat), so the countdown
     # starts from the true expiry, and an ended lease says so instead of taking work it cannot submit.
     try:
-        with backend(request):
-            beat = await w.backends.work.Heartbeat(
-                work_pb2.HeartbeatRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
-            )
+        expire = await _beat(request, view, a)
     except PageError as exc:
         if exc.status in (404, 409):
             return render(request, "lease_ended.html", view, 410, fields=fields)
         raise
-    return _task_page(request, view, a, order, fields, beat.expire_time.ToDatetime(tzinfo=dt.UTC))
+    return _task_page(request, view, a, order, fields, expire)
 
 
 async def heartbeat(request: Request) -> Response:
     view = await require_session(request)
     await checked_form(request, view)
     a = (await _lease(request, view)).assignment
-    w = web(request)
     try:
-        with backend(request):
-            beat = await w.backends.work.Heartbeat(
-                work_pb2.HeartbeatRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
-            )
+        expire = await _beat(request, view, a)
     except PageError as exc:
         return JSONResponse({"ended": exc.status in (404, 409), "message": exc.message}, status_code=exc.status)
-    return JSONResponse({"expire_time": beat.expire_time.ToDatetime(tzinfo=dt.UTC).isoformat()})
+    return JSONResponse({"expire_time": expire.isoformat()})
 
 
 async def save_draft(request: Request) -> Response:
