@@ -11,7 +11,7 @@ from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 from cohort_workbench.api.admin import AccountAdminServicer
 from cohort_workbench.app import accounts
-from cohort_workbench.app.accounts import Throttles
+from cohort_workbench.app.accounts import RecentSessions, Throttles
 from cohort_workbench.backends import Backends, ExpertTokens
 from cohort_workbench.config import WorkbenchSettings
 from cohort_workbench.domain.sessions import SessionPolicy
@@ -44,6 +44,7 @@ class Workbench:
             (own[0], own[1]) if own[0] is not None and own[1] is not None else None,
         )
         self.http: HttpServer | None = None
+        self.recent_sessions = RecentSessions()
         self._metrics: dict[int, WebMetrics] = {}
 
     def metrics(self, resources: Resources) -> WebMetrics:
@@ -77,6 +78,7 @@ class Workbench:
                 idle=dt.timedelta(minutes=s.session_idle_minutes), absolute=dt.timedelta(hours=s.session_absolute_hours)
             ),
             throttles=self._throttles(),
+            recent=self.recent_sessions,
         )
 
     def definition(self) -> ServiceDefinition:
@@ -88,6 +90,7 @@ class Workbench:
                     resources.pool,
                     self.backends,
                     self.metrics(resources),
+                    self.recent_sessions,
                     s.public_url,
                     dt.timedelta(hours=s.invitation_hours),
                 ),

@@ -47,9 +47,6 @@ class WorkbenchSettings(ServiceSettings):
     sign_in_address_limit: int = Field(default=30, ge=1)
     sign_in_window_minutes: int = Field(default=15, ge=1)
     sign_in_lockout_minutes: int = Field(default=15, ge=1)
-    # Client addresses are taken from X-Forwarded-For only when the direct peer is one of these
-    # (the ingress); anyone else could write any address there.
-    trusted_proxies: str = "127.0.0.1"
 
     def signing_key_pem(self) -> str | None:
         if self.token_private_key is not None:

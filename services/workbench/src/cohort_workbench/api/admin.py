@@ -15,6 +15,7 @@ from cohort.workbench.v1 import accounts_pb2_grpc as pb_grpc
 from cohort_runtime import FailedPrecondition, FieldViolation, GrpcContext, InvalidArgument, NotFound, require_kind
 from cohort_runtime.errors import Unavailable
 from cohort_workbench.app import accounts
+from cohort_workbench.app.accounts import RecentSessions
 from cohort_workbench.backends import Backends, roles_of
 from cohort_workbench.web.metrics import WebMetrics
 
@@ -23,9 +24,16 @@ _EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
 
 class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
     def __init__(
-        self, pool: asyncpg.Pool, backends: Backends, metrics: WebMetrics, public_url: str, valid_for: dt.timedelta
+        self,
+        pool: asyncpg.Pool,
+        backends: Backends,
+        metrics: WebMetrics,
+        recent: RecentSessions,
+        public_url: str,
+        valid_for: dt.timedelta,
     ) -> None:
         self._pool = pool
+        self._recent = recent
         self._backends = backends
         self._metrics = metrics
         self._public_url = public_url.rstrip("/")
@@ -70,5 +78,5 @@ class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
         if not _EXPERT_ID.match(request.expert_id):
             raise InvalidArgument([FieldViolation("expert_id", 'must be "exp_" followed by 6..40 of [a-z0-9]')])
         return pb.SignOutEverywhereResponse(
-            sessions_ended=await accounts.sign_out_everywhere(self._pool, request.expert_id)
+            sessions_ended=await accounts.sign_out_everywhere(self._pool, request.expert_id, self._recent)
         )

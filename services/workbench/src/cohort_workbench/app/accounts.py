@@ -104,7 +104,7 @@ async def open_invitation(pool: asyncpg.Pool, token: str) -> accounts_repo.Invit
 
 
 async def accept_invitation(
-    pool: asyncpg.Pool, token: str, sign_in_name: str, password: str, policy: SessionPolicy
+    pool: asyncpg.Pool, token: str, sign_in_name: str, password: str, policy: SessionPolicy, recent: RecentSessions
 ) -> NewSession:
     """Set the name and password, use the link up, end any earlier sessions and sign in."""
     invitation = await open_invitation(pool, token)
@@ -127,6 +127,7 @@ async def accept_invitation(
         await accounts_repo.upsert(conn, invitation.expert_id, sign_in_name, password_hash, list(locked.roles), at)
         await accounts_repo.use_invitation(conn, secret_hash(token), at)
         await sessions_repo.delete_all(conn, invitation.expert_id)
+        recent.forget_expert(invitation.expert_id)
         return await _new_session(conn, invitation.expert_id, policy, at)
 
 
@@ -251,42 +252,41 @@ class RecentSessions:
             del self._entries[key]
 
 
-_recent = RecentSessions()
-
-
-async def session(pool: asyncpg.Pool, session_id: str, policy: SessionPolicy) -> SessionView | None:
+async def session(
+    pool: asyncpg.Pool, session_id: str, policy: SessionPolicy, recent: RecentSessions
+) -> SessionView | None:
     """The live session behind a cookie value, its idle expiry moved on; None when there is none."""
     id_hash = secret_hash(session_id)
     at = now()
-    row = _recent.get(id_hash)
+    row = recent.get(id_hash)
     fresh = row is not None and policy.is_live(row.idle_expire_time, row.expire_time, at)
     if row is not None and fresh and policy.touched(row.idle_expire_time, row.expire_time, at) is None:
         return SessionView(id_hash, row.expert_id, row.sign_in_name, row.roles, row.csrf_token)
     async with pool.acquire() as conn:
         row = await sessions_repo.get(conn, id_hash)
         if row is None:
-            _recent.forget(id_hash)
+            recent.forget(id_hash)
             return None
         if not policy.is_live(row.idle_expire_time, row.expire_time, at):
-            _recent.forget(id_hash)
+            recent.forget(id_hash)
             await sessions_repo.delete(conn, id_hash)
             return None
         moved = policy.touched(row.idle_expire_time, row.expire_time, at)
         if moved is not None:
             await sessions_repo.touch(conn, id_hash, at, moved)
             row = dataclasses.replace(row, idle_expire_time=moved)
-    _recent.put(id_hash, row)
+    recent.put(id_hash, row)
     return SessionView(id_hash, row.expert_id, row.sign_in_name, row.roles, row.csrf_token)
 
 
-async def sign_out(pool: asyncpg.Pool, view: SessionView) -> None:
-    _recent.forget(view.id_hash)
+async def sign_out(pool: asyncpg.Pool, view: SessionView, recent: RecentSessions) -> None:
+    recent.forget(view.id_hash)
     async with pool.acquire() as conn:
         await sessions_repo.delete(conn, view.id_hash)
 
 
-async def sign_out_everywhere(pool: asyncpg.Pool, expert_id: str) -> int:
-    _recent.forget_expert(expert_id)
+async def sign_out_everywhere(pool: asyncpg.Pool, expert_id: str, recent: RecentSessions) -> int:
+    recent.forget_expert(expert_id)
     async with pool.acquire() as conn:
         return await sessions_repo.delete_all(conn, expert_id)
 

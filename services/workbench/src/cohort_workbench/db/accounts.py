@@ -42,12 +42,6 @@ async def by_name(conn: asyncpg.Connection, sign_in_name: str) -> Account | None
     return _account(r) if r else None
 
 
-async def by_expert(conn: asyncpg.Connection, expert_id: str, *, for_update: bool = False) -> Account | None:
-    query = "SELECT * FROM accounts WHERE expert_id = $1"
-    r = await conn.fetchrow(query + " FOR UPDATE" if for_update else query, expert_id)
-    return _account(r) if r else None
-
-
 async def name_taken(conn: asyncpg.Connection, sign_in_name: str, expert_id: str) -> bool:
     return bool(
         await conn.fetchval(

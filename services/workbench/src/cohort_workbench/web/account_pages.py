@@ -74,7 +74,7 @@ async def sign_in(request: Request) -> Response:
             ask_code=exc.field == "totp_code",
         )
     if not await _standing_allows(w, new.expert_id):
-        await accounts.sign_out_everywhere(w.pool, new.expert_id)
+        await accounts.sign_out_everywhere(w.pool, new.expert_id, w.recent)
         w.metrics.sign_ins.labels("closed").inc()
         message = "Your Cohort account is closed. Ask your Cohort contact if you think this is a mistake."
         return render(request, "sign_in.html", None, 403, error=message, sign_in_name=name, next=target)
@@ -103,9 +103,9 @@ async def sign_out(request: Request) -> Response:
     form = await checked_form(request, view)
     w = web(request)
     if form.get("everywhere"):
-        await accounts.sign_out_everywhere(w.pool, view.expert_id)
+        await accounts.sign_out_everywhere(w.pool, view.expert_id, w.recent)
     else:
-        await accounts.sign_out(w.pool, view)
+        await accounts.sign_out(w.pool, view, w.recent)
     response = see_other("/sign-in")
     response.delete_cookie(w.cookie.name, path="/", secure=w.cookie.secure, httponly=True, samesite="lax")
     return response
@@ -131,7 +131,7 @@ async def accept_invitation(request: Request) -> Response:
         errors = {"password_again": "The two passwords differ."}
         return render(request, "invitation.html", None, 422, token=token, sign_in_name=name, errors=errors)
     try:
-        new = await accounts.accept_invitation(w.pool, token, name, password, w.policy)
+        new = await accounts.accept_invitation(w.pool, token, name, password, w.policy, w.recent)
     except AccountError as exc:
         if not exc.field:
             return render(request, "error.html", None, 404, title="Invitation not valid", message=exc.message)

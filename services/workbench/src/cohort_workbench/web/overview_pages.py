@@ -82,10 +82,12 @@ async def my_work(request: Request) -> Response:
     with backend(request):
         verdicts, quality = await asyncio.gather(
             w.backends.verdicts.ListMyVerdicts(
-                verdicts_pb2.ListMyVerdictsRequest(page_size=25, page_token=token), metadata=md, timeout=10
+                verdicts_pb2.ListMyVerdictsRequest(page_size=25, page_token=token),
+                metadata=md,
+                timeout=w.backend_timeout,
             ),
             w.backends.quality.GetExpertQuality(
-                quality_pb2.GetExpertQualityRequest(expert_id=view.expert_id), metadata=md, timeout=10
+                quality_pb2.GetExpertQualityRequest(expert_id=view.expert_id), metadata=md, timeout=w.backend_timeout
             ),
         )
     return render(
@@ -106,9 +108,13 @@ async def earnings(request: Request) -> Response:
     token = request.query_params.get("page", "")[:2048]
     with backend(request):
         balance, statement = await asyncio.gather(
-            w.backends.balances.GetMyBalance(balances_pb2.GetMyBalanceRequest(), metadata=md, timeout=10),
+            w.backends.balances.GetMyBalance(
+                balances_pb2.GetMyBalanceRequest(), metadata=md, timeout=w.backend_timeout
+            ),
             w.backends.balances.ListMyStatement(
-                balances_pb2.ListMyStatementRequest(page_size=50, page_token=token), metadata=md, timeout=10
+                balances_pb2.ListMyStatementRequest(page_size=50, page_token=token),
+                metadata=md,
+                timeout=w.backend_timeout,
             ),
         )
     return render(
@@ -130,7 +136,7 @@ async def profile(request: Request) -> Response:
     w = web(request)
     with backend(request):
         got = await w.backends.profile.GetMyProfile(
-            experts_pb2.GetMyProfileRequest(), metadata=w.metadata(view), timeout=10
+            experts_pb2.GetMyProfileRequest(), metadata=w.metadata(view), timeout=w.backend_timeout
         )
     return render(request, "profile.html", view, expert=got.expert, errors={}, notice=notice(request))
 
@@ -153,13 +159,15 @@ async def update_profile(request: Request) -> Response:
     if not errors:
         try:
             with backend(request):
-                await w.backends.profile.UpdateMyProfile(update, metadata=md, timeout=10)
+                await w.backends.profile.UpdateMyProfile(update, metadata=md, timeout=w.backend_timeout)
             return see_other("/profile?notice=profile")
         except Refused as exc:
             # Tasking names fields as "expert.<field>[i]"; the form's fields are the last part.
             errors = {path.split(".")[-1].split("[")[0]: text for path, text in exc.violations} or {"": exc.message}
     with backend(request):
-        got = await w.backends.profile.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=md, timeout=10)
+        got = await w.backends.profile.GetMyProfile(
+            experts_pb2.GetMyProfileRequest(), metadata=md, timeout=w.backend_timeout
+        )
     shown = experts_pb2.ExpertProfile()
     shown.CopyFrom(got.expert)
     del shown.skills[:]

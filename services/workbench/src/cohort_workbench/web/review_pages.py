@@ -141,7 +141,9 @@ async def release(request: Request) -> Response:
     try:
         with backend(request):
             await w.backends.reviews.ReleaseReview(
-                reviews_pb2.ReleaseReviewRequest(review_id=review.review_id), metadata=w.metadata(view), timeout=10
+                reviews_pb2.ReleaseReviewRequest(review_id=review.review_id),
+                metadata=w.metadata(view),
+                timeout=w.backend_timeout,
             )
     except PageError as exc:
         if exc.status not in (404, 409):

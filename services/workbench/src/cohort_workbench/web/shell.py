@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from cohort_workbench.app import accounts
-from cohort_workbench.app.accounts import SessionView, Throttles
+from cohort_workbench.app.accounts import RecentSessions, SessionView, Throttles
 from cohort_workbench.backends import Backends, ExpertTokens, Metadata
 from cohort_workbench.domain.sessions import SessionPolicy
 from cohort_workbench.web import markdown
@@ -44,6 +44,8 @@ class Web:
     addresses: ClientAddress
     policy: SessionPolicy
     throttles: Throttles
+    # Sessions read in the last seconds; shared with the admin API, whose sign-outs must forget them.
+    recent: RecentSessions
     backend_timeout: float = 10.0
     env: Environment = field(init=False)
 
@@ -90,7 +92,7 @@ async def signed_in(request: Request) -> SessionView | None:
     session_id = w.cookie.read(request)
     if session_id is None:
         return None
-    return await accounts.session(w.pool, session_id, w.policy)
+    return await accounts.session(w.pool, session_id, w.policy, w.recent)
 
 
 async def require_session(request: Request, role: str | None = None) -> SessionView:

@@ -135,7 +135,9 @@ async def _beat(request: Request, view: SessionView, a: work_pb2.Assignment) -> 
     w = web(request)
     with backend(request):
         beat = await w.backends.work.Heartbeat(
-            work_pb2.HeartbeatRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
+            work_pb2.HeartbeatRequest(assignment_id=a.assignment_id),
+            metadata=w.metadata(view),
+            timeout=w.backend_timeout,
         )
     return beat.expire_time.ToDatetime(tzinfo=dt.UTC)
 
@@ -197,7 +199,9 @@ async def release(request: Request) -> Response:
     try:
         with backend(request):
             await w.backends.work.ReleaseTask(
-                work_pb2.ReleaseTaskRequest(assignment_id=a.assignment_id), metadata=w.metadata(view), timeout=10
+                work_pb2.ReleaseTaskRequest(assignment_id=a.assignment_id),
+                metadata=w.metadata(view),
+                timeout=w.backend_timeout,
             )
     except PageError as exc:
         if exc.status not in (404, 409):  # already ended: forgetting it is all that is left to do
