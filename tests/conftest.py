@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -295,3 +296,10 @@ def workbench_stack(
                     await channel.close()
 
     return start
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token a workbench page carries in its forms."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the page carries a CSRF token"
+    return found.group(1)

@@ -5,7 +5,6 @@ operator RPC's answers to bad input."""
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from urllib.parse import urlparse
 
@@ -19,15 +18,9 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
 
-from .conftest import open_project
+from .conftest import csrf_of, open_project
 
 PASSWORD = "quiet-harbour-lantern-47"
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "the page carries a CSRF token"
-    return found.group(1)
 
 
 async def _invite(admin, onboard, expert_id: str) -> str:
@@ -96,7 +89,7 @@ async def test_accounts_sessions_and_the_work_loop_over_http(workbench_stack, on
             # Every state-changing request needs the session's CSRF token.
             assert (await a.post("/work/start", data={})).status_code == 403
             for _ in range(300):  # tasking hears of the activation over Kafka
-                started = await a.post("/work/start", data={"csrf_token": _csrf(home.text), "project_id": pid})
+                started = await a.post("/work/start", data={"csrf_token": csrf_of(home.text), "project_id": pid})
                 assert started.status_code == 303
                 if started.headers["location"].startswith("/work/"):
                     break
@@ -105,12 +98,12 @@ async def test_accounts_sessions_and_the_work_loop_over_http(workbench_stack, on
             assert work_path.startswith("/work/")
             page = await a.get(work_path)
             assert page.status_code == 200 and 'class="math inline"' in page.text
-            token = _csrf(page.text)
+            token = csrf_of(page.text)
             saved = await a.post(f"{work_path}/draft", data={"csrf_token": token, "reasoning": "half a thought"})
             assert saved.status_code == 200 and "Draft saved" in saved.text
 
             # Bob cannot see, save into, submit or release Ann's assignment: it reads as missing.
-            bob_token = _csrf((await b.get("/")).text)
+            bob_token = csrf_of((await b.get("/")).text)
             assert (await b.get(work_path)).status_code == 404
             for action in ("draft", "submit", "release", "heartbeat"):
                 assert (await b.post(f"{work_path}/{action}", data={"csrf_token": bob_token})).status_code == 404

@@ -16,15 +16,9 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
 
-from .conftest import open_project
+from .conftest import csrf_of, open_project
 
 PASSWORD = "copper-meadow-falcon-81"
-
-
-def _csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found
-    return found.group(1)
 
 
 async def _joined(stack, onboard, client: httpx.AsyncClient, name: str) -> str:
@@ -42,7 +36,7 @@ async def _joined(stack, onboard, client: httpx.AsyncClient, name: str) -> str:
 
 async def _start(client: httpx.AsyncClient, project_id: str) -> tuple[str, str]:
     """Lease a task of the project, once tasking has heard of its activation (over Kafka)."""
-    token = _csrf((await client.get("/")).text)
+    token = csrf_of((await client.get("/")).text)
     for _ in range(300):
         started = await client.post("/work/start", data={"csrf_token": token, "project_id": project_id})
         assert started.status_code == 303
@@ -111,7 +105,7 @@ async def test_two_step_sign_in_and_the_profile(workbench_stack, onboard) -> Non
 
         enrol = await client.get("/profile/two-step")
         secret = re.search(r'name="secret" value="([A-Z2-7]{32})"', enrol.text).group(1)  # type: ignore[union-attr]
-        token = _csrf(enrol.text)
+        token = csrf_of(enrol.text)
         wrong = await client.post("/profile/two-step", data={"csrf_token": token, "secret": secret, "code": "000000"})
         assert wrong.status_code == 422 and 'id="code-error"' in wrong.text
         code = pyotp.TOTP(secret).now()
@@ -132,7 +126,7 @@ async def test_two_step_sign_in_and_the_profile(workbench_stack, onboard) -> Non
 
         profile = await client.get("/profile")
         assert expert in profile.text
-        token = _csrf(profile.text)
+        token = csrf_of(profile.text)
         bad = await client.post(
             "/profile",
             data={

@@ -31,17 +31,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-# Projects a lab may create in any hour; counted in the database, so every replica agrees.
-DEFAULT_PROJECTS_PER_HOUR = 100
-
-
 async def create_project(
-    pool: asyncpg.Pool,
-    lab_id: uuid.UUID,
-    request_id: uuid.UUID,
-    spec: ProjectSpec,
-    projects_per_hour: int = DEFAULT_PROJECTS_PER_HOUR,
+    pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid.UUID, spec: ProjectSpec, projects_per_hour: int
 ) -> Project:
+    """A new draft project; `projects_per_hour` is the lab's quota, counted in the database so
+    every replica agrees."""
     spec = spec.normalised()
     now = _now()
     violations = validate(spec, now)

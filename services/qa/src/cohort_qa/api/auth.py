@@ -38,10 +38,3 @@ def require_self_or_operator(expert_id: str) -> Principal:
     if principal.kind == "operator" or (principal.kind == "expert" and principal.subject == expert_id):
         return principal
     raise PermissionDenied("an expert may read only their own quality")
-
-
-def require_expert() -> str:
-    principal = current_principal()
-    if principal.kind != "expert":
-        raise PermissionDenied("this call needs an expert token")
-    return principal.subject
