@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz observability helm-lint bench bench-workbench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -71,6 +71,10 @@ test: setup lint ## the whole suite: lint, then unit and integration tests on a 
 
 fuzz: setup ## hostile input, long: ~1,400 generated requests per RPC (10k+ per service) against the four live services
 	@COHORT_FUZZ_EXAMPLES=$${COHORT_FUZZ_EXAMPLES:-200} bash scripts/run_tests.sh tests/test_hostile_input.py
+
+chaos: setup ## faults under load, long: 3 rounds of every fault kind at 60 cycles/s on a private two-replica stack; figures appended to docs/RELIABILITY.md
+	@COHORT_CHAOS_ROUNDS=$${COHORT_CHAOS_ROUNDS:-3} COHORT_CHAOS_RATE=$${COHORT_CHAOS_RATE:-60} COHORT_CHAOS_RECORD=1 \
+		$(BIN)/pytest -q -s tests/test_chaos.py
 
 observability: deps ## regenerate the Grafana dashboards, alerting rules and the charts' values schemas
 	$(BIN)/python deploy/observability/build.py

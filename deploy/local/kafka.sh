@@ -92,26 +92,28 @@ start() {
       || { tail -30 "$KAFKA_LOG" >&2; die "kafka storage format failed"; }
   fi
   log "starting kafka on 127.0.0.1:$KAFKA_PORT"
-  local t0=$SECONDS
+  local t0=$SECONDS from
+  from=$(( $(stat -c %s "$KAFKA_LOG" 2>/dev/null || echo 0) + 1 ))
   # java itself in the background (not a function or subshell), so $! is the broker's own PID.
   java "${JAVA_OPTS[@]}" -Dlog4j2.configurationFile="$KAFKA_HOME/config/log4j2.yaml" -cp "$KAFKA_LIBS/*" \
     kafka.Kafka "$KAFKA_HOME/config/server.properties" >>"$KAFKA_LOG" 2>&1 </dev/null &
   echo $! >"$KAFKA_PID"
-  wait_ready 90 || { tail -50 "$KAFKA_LOG" >&2; stop_pid kafka "$KAFKA_PID"; die "kafka did not become ready"; }
+  wait_ready 90 "$from" || { tail -50 "$KAFKA_LOG" >&2; stop_pid kafka "$KAFKA_PID"; die "kafka did not become ready"; }
   log "kafka ready in $((SECONDS - t0)) s"
 }
 
-# Ready means the broker answers a metadata request, not merely that the port is open.
+# Ready means the broker says it has started (its log, from where this start began), not merely
+# that the port is open. Read from the log rather than asked with a Kafka tool: each tool start is
+# a JVM, which on a small machine slows the broker's own start (and a restart under load) by seconds.
 wait_ready() {
-  local secs="$1" i
-  wait_port 127.0.0.1 "$KAFKA_PORT" "$secs" || return 1
-  for i in $(seq 1 "$secs"); do
+  local secs="$1" from="$2" i
+  for i in $(seq 1 $((secs * 5))); do
     pid_alive "$KAFKA_PID" || return 1
-    if java_cmd org.apache.kafka.tools.BrokerApiVersionsCommand \
-        --bootstrap-server "127.0.0.1:$KAFKA_PORT" >/dev/null 2>&1 && pid_alive "$KAFKA_PID"; then
-      return 0
+    if tail -c +"$from" "$KAFKA_LOG" | grep -q 'BrokerServer id=[0-9]*\] Transition from STARTING to STARTED'; then
+      wait_port 127.0.0.1 "$KAFKA_PORT" 5
+      return
     fi
-    sleep 1
+    sleep 0.2
   done
   return 1
 }

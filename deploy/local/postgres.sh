@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A private PostgreSQL cluster under .local/pg, or an existing server when COHORT_DATABASE_URL is set.
-# Usage: postgres.sh install|start|stop|status|url
+# Usage: postgres.sh install|start|stop [fast|immediate]|status|url
+#   stop immediate  aborts the server as a crash would (no checkpoint; recovery at the next start):
+#                   what the chaos suite does to it
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PG_HOME="$COHORT_LOCAL/pg"
@@ -89,11 +91,13 @@ start() {
 }
 
 stop() {
+  local mode="${1:-fast}"
+  [[ "$mode" == fast || "$mode" == immediate ]] || die "stop mode must be fast or immediate"
   [[ -n "${COHORT_DATABASE_URL:-}" ]] && return 0
   [[ -f "$PG_DATA/postmaster.pid" ]] || return 0
   local bin; bin="$(pg_bindir)" || return 0
-  log "stopping postgres"
-  as_owner "$bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+  log "stopping postgres ($mode)"
+  as_owner "$bin/pg_ctl" -D "$PG_DATA" -m "$mode" -w stop >/dev/null 2>&1 || true
 }
 
 status() {
@@ -109,8 +113,8 @@ status() {
 case "${1:-}" in
   install) install ;;
   start) start ;;
-  stop) stop ;;
+  stop) stop "${2:-fast}" ;;
   status) status ;;
   url) url ;;
-  *) die "usage: postgres.sh install|start|stop|status|url" ;;
+  *) die "usage: postgres.sh install|start|stop [fast|immediate]|status|url" ;;
 esac

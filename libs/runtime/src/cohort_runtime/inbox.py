@@ -31,7 +31,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from cohort_runtime.cloudevents import EventAttributes, MalformedEvent
 from cohort_runtime.kafka import dlq_topic
-from cohort_runtime.transient import TRANSIENT_DB_ERRORS, TRANSIENT_ERRORS
+from cohort_runtime.transient import RETRY_MAX_SECONDS, TRANSIENT_DB_ERRORS, TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
@@ -39,7 +39,7 @@ _tracer = trace.get_tracer(__name__)
 M = TypeVar("M", bound=Message)
 
 _RETRY_FIRST_SECONDS = 0.5
-_RETRY_MAX_SECONDS = 10.0
+_RETRY_MAX_SECONDS = RETRY_MAX_SECONDS
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from cohort_runtime.cloudevents import EventAttributes
 from cohort_runtime.errors import FieldViolation, InvalidArgument
 from cohort_runtime.limits import EVENT_MAX_BYTES
 from cohort_runtime.telemetry import inject_context
+from cohort_runtime.transient import RETRY_MAX_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -265,10 +266,12 @@ class OutboxRelay:
                     backoff = self._poll
                 except (KafkaError, asyncpg.PostgresError, OSError, asyncpg.InterfaceError):
                     self._metrics.failures.inc()
+                    # Logged with its traceback; a dependency that is away is shortened to one line
+                    # by the log filter (cohort_runtime.logs).
                     log.warning("outbox relay batch failed; retrying in %.1fs", backoff, exc_info=True)
                     sent = 0
                     await self._sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
+                    backoff = min(backoff * 2, RETRY_MAX_SECONDS)
                     continue
                 if sent < self._batch:
                     await self._sleep(self._poll)

@@ -39,14 +39,14 @@ from cohort_runtime.quotas import EdgeLimits, FailureThrottle, RateLimiter, Trus
 from cohort_runtime.settings import ServiceSettings
 from cohort_runtime.telemetry import configure_tracing
 from cohort_runtime.tls import server_credentials
-from cohort_runtime.transient import is_transient
+from cohort_runtime.transient import RETRY_MAX_SECONDS, is_transient
 
 log = logging.getLogger(__name__)
 
-# A failed background loop restarts after 0.5 s, then 1, 2, 4, 8 and 10 s; one that ran a minute
-# before failing starts the sequence afresh. The cap keeps recovery from an outage under ~10 s.
+# A failed background loop restarts after 0.5 s, then 1, 2 and every 3 s; one that ran a minute
+# before failing starts the sequence afresh. The cap keeps recovery from an outage within ~3 s.
 _RESTART_FIRST_SECONDS = 0.5
-_RESTART_MAX_SECONDS = 10.0
+_RESTART_MAX_SECONDS = RETRY_MAX_SECONDS
 _RESTART_RESET_AFTER_SECONDS = 60.0
 # How the supervisor waits between restarts; a test replaces it to step through restarts.
 _pause = asyncio.sleep
@@ -290,29 +290,52 @@ class ServiceRuntime:
         await self._health.enter_graceful_shutdown()
         if self._server is not None:
             await self._server.stop(s.shutdown_grace_seconds)
+        # Everything after the RPCs shares one more grace period. With the database or the broker
+        # away a loop, a producer flush or a consumer leaving its group can wait indefinitely; what
+        # has not finished by then is abandoned (nothing is lost: the outbox and the uncommitted
+        # offsets are picked up by the next replica), so a stop never outlasts the pod's grace.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + s.shutdown_grace_seconds
+
+        def left() -> float:
+            return max(0.5, deadline - loop.time())
+
         for job in self._background:
             job.cancel()
-        if self._background:
-            await asyncio.wait(self._background)
         for consumer in self._consumers:
             await consumer.stop()
         if self._relay is not None:
             await self._relay.stop()
+        if self._background:
+            await self._finish(self._background, left(), "background jobs")
         pending: set[asyncio.Task[Any]] = set()
         if self._tasks:
-            _done, pending = await asyncio.wait(self._tasks, timeout=s.shutdown_grace_seconds)
+            _done, pending = await asyncio.wait(self._tasks, timeout=left())
         for task in pending:
             task.cancel()
         if pending:
-            await asyncio.wait(pending)
+            await self._finish(list(pending), left(), "consumers and relay")
         if self._producer is not None:
-            await self._producer.stop()  # flushes what is buffered
+            try:
+                await asyncio.wait_for(self._producer.stop(), left())  # flushes what is buffered
+            except TimeoutError:
+                log.warning("the Kafka producer did not flush within the grace period; abandoned")
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                await asyncio.wait_for(self._pool.close(), left())
+            except TimeoutError:
+                log.warning("database connections did not close within the grace period; terminated")
+                self._pool.terminate()
         if self._metrics_httpd is not None:
             self._metrics_httpd.shutdown()
             self._metrics_httpd.server_close()
         log.info("%s stopped", s.service_name)
+
+    @staticmethod
+    async def _finish(tasks: list[asyncio.Task[Any]], seconds: float, what: str) -> None:
+        _done, stuck = await asyncio.wait(tasks, timeout=seconds)
+        if stuck:
+            log.warning("%d %s did not stop within the grace period (a dependency away?); abandoned", len(stuck), what)
 
     async def __aenter__(self) -> ServiceRuntime:
         try:

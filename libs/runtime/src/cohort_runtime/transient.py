@@ -22,6 +22,11 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ReadOnlySQLTransactionError,
 )
 
+# The longest a loop (relay, consumer, supervised job) waits between attempts at a dependency that
+# is away: it resumes within this of the dependency's return. A retry is one cheap failed connect,
+# so a short ceiling costs nothing during a long outage (the chaos suite measures recovery by it).
+RETRY_MAX_SECONDS = 3.0
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (*TRANSIENT_DB_ERRORS, KafkaError)
 
 
