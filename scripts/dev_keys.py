@@ -1,6 +1,7 @@
 """Create the local stack's secrets once (mode 0600): the Ed25519 token key pair, the Fernet key
-that seals payees' bank details in payout, and the secret that signs page tokens; with --tls also
-a local CA and a certificate it signs for localhost (tls/ca.pem, tls/tls.pem, tls/tls.key)."""
+that seals payees' bank details in payout, the secret that signs page tokens and the local Kafka
+broker's SASL password; with --tls also a local CA and a certificate it signs for localhost
+(tls/ca.pem, tls/tls.pem, tls/tls.key)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ def main() -> int:
     payee_key = folder / "payee.key"
     if not payee_key.exists():
         _write_secret(payee_key, Fernet.generate_key().decode())
-    page_secret = folder / "page_token.secret"
-    if not page_secret.exists():
-        _write_secret(page_secret, secrets.token_urlsafe(32))
+    for name in ("page_token.secret", "kafka.password"):
+        if not (folder / name).exists():
+            _write_secret(folder / name, secrets.token_urlsafe(32))
     return 0
 
 

@@ -25,9 +25,7 @@ set +e
 # The stack's environment only for pytest: exported here it would make the clean-up take the
 # local PostgreSQL for an external one and leave it running.
 # Without the TLS settings of a stack started with TLS=1: the tests choose TLS themselves.
-(eval "$(bash deploy/local/stack.sh env)" \
-  && unset COHORT_TLS_CA_FILE COHORT_TLS_CLIENT_CA_FILE COHORT_TLS_CERT_FILE COHORT_TLS_KEY_FILE \
-  && exec .venv/bin/pytest -q -ra --durations=10 "$@")
+(eval "$(bash deploy/local/stack.sh env --plain)" && exec .venv/bin/pytest -q -ra --durations=10 "$@")
 rc=$?
 set -e
 if (( rc == 5 )); then

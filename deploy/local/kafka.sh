@@ -28,15 +28,29 @@ install() {
 
 write_config() {
   mkdir -p "$KAFKA_HOME/config"
+  # The TLS listener presents the local CA's certificate (scripts/dev_keys.py --tls, made by
+  # stack.sh before the broker starts): key and chain in one PEM file, as Kafka reads them.
+  local tls="$KEYS_DIR/tls" keystore="$KAFKA_HOME/config/keystore.pem"
+  [[ -f "$tls/tls.pem" && -f "$tls/tls.key" && -f "$KEYS_DIR/kafka.password" ]] \
+    || die "the local CA and Kafka password are missing in $KEYS_DIR: start Kafka through stack.sh"
+  (umask 077 && cat "$tls/tls.key" "$tls/tls.pem" >"$keystore")
+  # Holds the SASL password: readable by its owner only, before anything is written to it.
+  install -m 600 /dev/null "$KAFKA_HOME/config/server.properties"
   cat >"$KAFKA_HOME/config/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
+# SASL over TLS: what "make up TLS=1" and tests/test_tls.py use. PLAIN with one static user is
+# enough for a local broker; production brokers use SCRAM or mTLS (docs/deploy.md).
+sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_cohort="$(cat "$KEYS_DIR/kafka.password")";
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$keystore
 log.dirs=$KAFKA_DATA
 num.partitions=3
 # Topics are declared and created by the services; a typo must not invent a topic.

@@ -81,13 +81,27 @@ start() {
   else
     log "starting postgres on 127.0.0.1:$PG_PORT"
     as_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCK -c max_connections=300 -c fsync=${COHORT_PG_FSYNC:-on} -c autovacuum_naptime=10s -c random_page_cost=1.1" \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCK -c max_connections=300 -c fsync=${COHORT_PG_FSYNC:-on} -c autovacuum_naptime=10s -c random_page_cost=1.1 $(tls_options)" \
       >/dev/null || { tail -30 "$PG_LOG" >&2; die "postgres did not start"; }
   fi
   if ! PGPASSWORD="$(password)" "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'" | grep -q 1; then
     PGPASSWORD="$(password)" "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" "$PG_DB"
   fi
+}
+
+# TLS with the local CA's certificate when stack.sh has made one (it does before starting the
+# server): clients may then ask for sslmode=verify-full, as `make up TLS=1` does. The server reads
+# its key only when the key belongs to it and nobody else may read it, hence a copy of its own.
+tls_options() {
+  local tls="$KEYS_DIR/tls"
+  [[ -f "$tls/tls.pem" && -f "$tls/tls.key" ]] || return 0
+  mkdir -p "$PG_HOME/tls"
+  cp "$tls/tls.pem" "$PG_HOME/tls/server.crt"
+  cp "$tls/tls.key" "$PG_HOME/tls/server.key"
+  chmod 600 "$PG_HOME/tls/server.key"
+  [[ "$(id -u)" == 0 ]] && chown -R postgres "$PG_HOME/tls"
+  printf -- '-c ssl=on -c ssl_cert_file=%s -c ssl_key_file=%s' "$PG_HOME/tls/server.crt" "$PG_HOME/tls/server.key"
 }
 
 stop() {

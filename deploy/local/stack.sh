@@ -4,7 +4,8 @@
 # Usage: stack.sh up|down|status|env|infra-up|infra-down
 #   up/down       Kafka + PostgreSQL + the services and the workbench (make up / make down)
 #   infra-up/down Kafka + PostgreSQL only (what the test suite needs)
-#   env           print the environment (exports) that points a process at the local stack
+#   env [--plain] print the environment (exports) that points a process at the local stack
+#                 (--plain: without TLS, even when the stack was started with TLS=1)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 HERE="$REPO_ROOT/deploy/local"
@@ -24,17 +25,42 @@ WORKBENCH_HTTP_PORT="${COHORT_WORKBENCH_HTTP_PORT:-8088}"
 # choice is remembered until `make down`, so later commands get the same environment.
 tls_on() { [[ "${TLS:-0}" == 1 || -f "$RUN_DIR/tls" ]]; }
 
+# print_env [--plain]: --plain leaves TLS out even on a stack started with TLS=1 (the test suite
+# chooses TLS itself, test by test).
 print_env() {
   [[ -x "$PY" ]] || die ".venv missing: run 'make setup' first"
-  if tls_on; then "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS" --tls; else "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS"; fi
-  if tls_on; then
+  "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS" --tls
+  local secure=0
+  if tls_on && [[ "${1:-}" != --plain ]]; then secure=1; fi
+  if (( secure )); then
     printf 'export COHORT_TLS_CA_FILE=%q\n' "$KEYS/tls/ca.pem"
     printf 'export COHORT_TLS_CLIENT_CA_FILE=%q\n' "$KEYS/tls/ca.pem"
     printf 'export COHORT_TLS_CERT_FILE=%q\n' "$KEYS/tls/tls.pem"
     printf 'export COHORT_TLS_KEY_FILE=%q\n' "$KEYS/tls/tls.key"
   fi
-  printf 'export COHORT_DATABASE_URL=%q\n' "$(bash "$HERE/postgres.sh" url)"
-  printf 'export COHORT_KAFKA_BOOTSTRAP=%q\n' "${COHORT_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
+  if (( secure )) && [[ -z "${COHORT_DATABASE_URL:-}" ]]; then
+    # The local server's certificate checked against the local CA, name included.
+    printf 'export COHORT_DATABASE_URL=%q\n' "$(bash "$HERE/postgres.sh" url)?sslmode=verify-full&sslrootcert=$KEYS/tls/ca.pem"
+  else
+    printf 'export COHORT_DATABASE_URL=%q\n' "$(bash "$HERE/postgres.sh" url)"
+  fi
+  if (( secure )) && [[ -z "${COHORT_KAFKA_BOOTSTRAP:-}" ]]; then
+    # The local broker's TLS listener, SASL user `cohort` (deploy/local/kafka.sh).
+    printf 'export COHORT_KAFKA_BOOTSTRAP=%q\n' "127.0.0.1:$KAFKA_SASL_SSL_PORT"
+    printf 'export COHORT_KAFKA_SECURITY_PROTOCOL=SASL_SSL\n'
+    printf 'export COHORT_KAFKA_CA_FILE=%q\n' "$KEYS/tls/ca.pem"
+    printf 'export COHORT_KAFKA_SASL_MECHANISM=PLAIN\n'
+    printf 'export COHORT_KAFKA_SASL_USERNAME=cohort\n'
+    printf 'export COHORT_KAFKA_SASL_PASSWORD=%q\n' "$(cat "$KEYS/kafka.password")"
+  else
+    printf 'export COHORT_KAFKA_BOOTSTRAP=%q\n' "${COHORT_KAFKA_BOOTSTRAP:-127.0.0.1:$KAFKA_PORT}"
+  fi
+  # What of the local stack speaks TLS, for the tests that use it (tests/test_tls.py).
+  printf 'export COHORT_LOCAL_KEYS=%q\n' "$KEYS"
+  if [[ -z "${COHORT_KAFKA_BOOTSTRAP:-}" ]]; then
+    printf 'export COHORT_LOCAL_KAFKA_SASL_SSL=%q\n' "127.0.0.1:$KAFKA_SASL_SSL_PORT"
+  fi
+  if [[ -z "${COHORT_DATABASE_URL:-}" ]]; then printf 'export COHORT_LOCAL_PG_TLS=1\n'; fi
   printf 'export COHORT_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/token_public.pem")"
   printf 'export COHORT_TOKEN_PRIVATE_KEY_FILE=%q\n' "$KEYS/token_private.pem"
   printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
@@ -50,6 +76,9 @@ print_env() {
 }
 
 infra_up() {
+  # The secrets first: the broker's TLS listener needs the local CA and its password.
+  [[ -x "$PY" ]] || die ".venv missing: run 'make setup' first"
+  "$PY" "$REPO_ROOT/scripts/dev_keys.py" "$KEYS" --tls
   bash "$HERE/postgres.sh" start
   if [[ -n "${COHORT_KAFKA_BOOTSTRAP:-}" ]]; then log "using the existing Kafka at $COHORT_KAFKA_BOOTSTRAP"
   else bash "$HERE/kafka.sh" start; fi
@@ -107,6 +136,6 @@ case "${1:-}" in
   infra-up) infra_up ;;
   infra-down) infra_down ;;
   status) status ;;
-  env) print_env ;;
+  env) print_env "${2:-}" ;;
   *) die "usage: stack.sh up|down|status|env|infra-up|infra-down|services-down" ;;
 esac

@@ -158,3 +158,33 @@ def test_the_lab_api_can_be_published_through_a_grpc_ingress(helm: str) -> None:
     assert backend == {"name": "rel-intake", "port": {"name": "grpc"}}
     config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
     assert config["COHORT_TRUSTED_PROXIES"] == "10.0.0.0/8", "failed-auth throttling sees the lab, not the controller"
+
+
+def test_kafka_is_reached_over_tls_with_sasl_by_default(helm: str, tmp_path: Path) -> None:
+    docs = render(helm, "tasking", HELM_DIR / "tasking" / "ci" / "full-values.yaml")
+    pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["COHORT_KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+    assert env["COHORT_KAFKA_SASL_MECHANISM"]["value"] == "SCRAM-SHA-512"
+    assert env["COHORT_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "cohort-tasking-db",
+        "key": "kafka-password",
+    }, "the password comes from the Secret, never from values"
+    assert env["COHORT_KAFKA_CA_FILE"]["value"] == "/etc/cohort/kafka-ca/ca.crt"
+    assert {"name": "kafka-ca", "mountPath": "/etc/cohort/kafka-ca", "readOnly": True} in container["volumeMounts"]
+    assert {"name": "kafka-ca", "secret": {"secretName": "cohort-cluster-ca-cert", "defaultMode": 0o440}} in pod[
+        "volumes"
+    ]
+    # SASL without a user name cannot work: the render says so instead of a pod that cannot connect.
+    values = yaml.safe_load((HELM_DIR / "tasking" / "ci" / "minimal-values.yaml").read_text())
+    values["kafka"] = {"saslUsername": ""}
+    unnamed = tmp_path / "unnamed.yaml"
+    unnamed.write_text(yaml.safe_dump(values))
+    refused = subprocess.run(
+        [helm, "template", "rel", str(HELM_DIR / "tasking"), "-f", str(unnamed)], capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "kafka.saslUsername is required" in refused.stderr
+    # The workbench has no events: no Kafka settings at all.
+    workbench = render(helm, "workbench", HELM_DIR / "workbench" / "ci" / "minimal-values.yaml")
+    assert "COHORT_KAFKA" not in str(next(d for d in workbench if d["kind"] == "Deployment"))

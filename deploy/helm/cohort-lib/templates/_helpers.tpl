@@ -63,10 +63,53 @@ capabilities:
 {{- end }}
 {{- end -}}
 
+{{/* How the server reaches Kafka (cohort_runtime.kafka.KafkaSecurity): protocol, SASL credentials
+from the service's Secret, the brokers' CA and a client certificate from mounted Secrets. */}}
+{{- define "cohort-lib.kafkaEnv" -}}
+{{- $k := .Values.kafka | default dict }}
+{{- if and (ne .Values.config.usesKafka false) $k }}
+- name: COHORT_KAFKA_SECURITY_PROTOCOL
+  value: {{ $k.securityProtocol | quote }}
+{{- if hasPrefix "SASL_" $k.securityProtocol }}
+- name: COHORT_KAFKA_SASL_MECHANISM
+  value: {{ $k.saslMechanism | quote }}
+- name: COHORT_KAFKA_SASL_USERNAME
+  value: {{ required (printf "kafka.saslUsername is required with kafka.securityProtocol %s" $k.securityProtocol) $k.saslUsername | quote }}
+- name: COHORT_KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.existingSecret }}
+      key: {{ $k.saslPasswordKey }}
+{{- end }}
+{{- if $k.caSecretName }}
+- name: COHORT_KAFKA_CA_FILE
+  value: /etc/cohort/kafka-ca/ca.crt
+{{- end }}
+{{- if $k.clientCertSecretName }}
+- name: COHORT_KAFKA_CERT_FILE
+  value: /etc/cohort/kafka-client/user.crt
+- name: COHORT_KAFKA_KEY_FILE
+  value: /etc/cohort/kafka-client/user.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{- define "cohort-lib.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
+{{- with (.Values.kafka | default dict).caSecretName }}
+- name: kafka-ca
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
+{{- with (.Values.kafka | default dict).clientCertSecretName }}
+- name: kafka-client
+  secret:
+    secretName: {{ . }}
+    defaultMode: 0440
+{{- end }}
 {{- if (.Values.tls | default dict).enabled }}
 - name: tls
   secret:
@@ -78,6 +121,16 @@ capabilities:
 {{- define "cohort-lib.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+{{- if (.Values.kafka | default dict).caSecretName }}
+- name: kafka-ca
+  mountPath: /etc/cohort/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if (.Values.kafka | default dict).clientCertSecretName }}
+- name: kafka-client
+  mountPath: /etc/cohort/kafka-client
+  readOnly: true
+{{- end }}
 {{- if (.Values.tls | default dict).enabled }}
 - name: tls
   mountPath: /etc/cohort/tls

@@ -154,6 +154,7 @@ spec:
           env:
             {{- include "cohort-lib.env" . | nindent 12 }}
             {{- include "cohort-lib.tlsEnv" . | nindent 12 }}
+            {{- include "cohort-lib.kafkaEnv" . | nindent 12 }}
           ports:
             - name: grpc
               containerPort: {{ .Values.service.grpcPort }}

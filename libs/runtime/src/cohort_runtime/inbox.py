@@ -30,7 +30,7 @@ from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from cohort_runtime.cloudevents import EventAttributes, MalformedEvent
-from cohort_runtime.kafka import dlq_topic
+from cohort_runtime.kafka import PLAINTEXT, KafkaSecurity, dlq_topic
 from cohort_runtime.transient import RETRY_MAX_SECONDS, TRANSIENT_DB_ERRORS, TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
@@ -171,6 +171,7 @@ class InboxConsumer:
         max_records: int = 200,
         fetch_min_bytes: int = 1,
         fetch_max_wait_ms: int = 500,
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._pool = pool
         self._name = consumer
@@ -191,6 +192,7 @@ class InboxConsumer:
             "isolation_level": "read_committed",
             "fetch_min_bytes": fetch_min_bytes,
             "fetch_max_wait_ms": fetch_max_wait_ms,
+            **security.options(),
         }
         self._kafka: AIOKafkaConsumer | None = self._new_kafka()
 

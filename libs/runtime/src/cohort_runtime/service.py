@@ -155,8 +155,9 @@ class ServiceRuntime:
                 partitions=s.kafka_partitions,
                 replication=s.kafka_replication,
                 client_id=s.service_name,
+                security=s.kafka_security(),
             )
-            self._producer = make_producer(s.kafka_bootstrap, s.service_name)
+            self._producer = make_producer(s.kafka_bootstrap, s.service_name, s.kafka_security())
             await self._producer.start()
 
         self._metrics_httpd, _thread = start_http_server(s.metrics_port, s.metrics_host, registry=self.registry)
@@ -180,6 +181,7 @@ class ServiceRuntime:
                 max_records=sub.max_records,
                 fetch_min_bytes=s.kafka_fetch_min_bytes,
                 fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
+                security=s.kafka_security(),
             )
             await consumer.start()
             self._consumers.append(consumer)

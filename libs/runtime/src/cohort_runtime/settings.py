@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cohort_runtime.kafka import KafkaSecurity, SaslMechanism, SecurityProtocol
+
 
 class ServiceSettings(BaseSettings):
     """Base settings; a service subclasses it and sets `env_prefix` (e.g. COHORT_INTAKE_).
@@ -24,6 +26,18 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = Field(default=10, ge=1)
     migrations_dir: Path
     kafka_bootstrap: str = Field(default="127.0.0.1:19092", validation_alias="COHORT_KAFKA_BOOTSTRAP")
+    # How the brokers are reached (cohort_runtime.kafka.KafkaSecurity): TLS trusting the CA file
+    # (the system's CAs when unset), a client certificate when the brokers ask for one, SASL with a
+    # user and password (SCRAM in production). The same for every service, hence shared names.
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias="COHORT_KAFKA_SECURITY_PROTOCOL"
+    )
+    kafka_ca_file: Path | None = Field(default=None, validation_alias="COHORT_KAFKA_CA_FILE")
+    kafka_cert_file: Path | None = Field(default=None, validation_alias="COHORT_KAFKA_CERT_FILE")
+    kafka_key_file: Path | None = Field(default=None, validation_alias="COHORT_KAFKA_KEY_FILE")
+    kafka_sasl_mechanism: SaslMechanism | None = Field(default=None, validation_alias="COHORT_KAFKA_SASL_MECHANISM")
+    kafka_sasl_username: str | None = Field(default=None, validation_alias="COHORT_KAFKA_SASL_USERNAME")
+    kafka_sasl_password: SecretStr | None = Field(default=None, validation_alias="COHORT_KAFKA_SASL_PASSWORD")
     # Prepended to every topic name, so several environments (or test runs) can share one cluster
     # without seeing each other's events. Empty in a dedicated cluster.
     topic_prefix: str = Field(default="", validation_alias="COHORT_TOPIC_PREFIX", pattern=r"^[a-z0-9._-]*$")
@@ -70,6 +84,17 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
     inbox_max_attempts: int = Field(default=5, ge=1)
+
+    def kafka_security(self) -> KafkaSecurity:
+        return KafkaSecurity(
+            protocol=self.kafka_security_protocol,
+            ca_file=self.kafka_ca_file,
+            cert_file=self.kafka_cert_file,
+            key_file=self.kafka_key_file,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None,
+        )
 
     def token_public_key_pem(self) -> str | None:
         return self.token_public_key.get_secret_value() if self.token_public_key else None
