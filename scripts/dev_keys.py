@@ -1,4 +1,5 @@
-"""Create the local stack's secrets once (mode 0600): the Ed25519 token key pair, the Fernet key
+"""Create the local stack's secrets once (mode 0600): the Ed25519 token key pairs (the platform's,
+and intake's for lab tokens), the Fernet key
 that seals payees' bank details in payout, the secret that signs page tokens and the local Kafka
 broker's SASL password; with --tls also a local CA and a certificate it signs for localhost
 (tls/ca.pem, tls/tls.pem, tls/tls.key)."""
@@ -21,11 +22,13 @@ def main() -> int:
     if "--tls" in sys.argv[2:]:
         local_authority(folder / "tls")
     folder.mkdir(parents=True, exist_ok=True)
-    private, public = folder / "token_private.pem", folder / "token_public.pem"
-    if not (private.exists() and public.exists()):
-        private_pem, public_pem = generate_keypair()
-        _write_secret(private, private_pem)
-        public.write_text(public_pem)
+    # The platform's token key pair, and intake's own for lab tokens.
+    for name in ("token", "lab_token"):
+        private, public = folder / f"{name}_private.pem", folder / f"{name}_public.pem"
+        if not (private.exists() and public.exists()):
+            private_pem, public_pem = generate_keypair()
+            _write_secret(private, private_pem)
+            public.write_text(public_pem)
     payee_key = folder / "payee.key"
     if not payee_key.exists():
         _write_secret(payee_key, Fernet.generate_key().decode())

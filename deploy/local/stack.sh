@@ -63,6 +63,9 @@ print_env() {
   if [[ -z "${COHORT_DATABASE_URL:-}" ]]; then printf 'export COHORT_LOCAL_PG_TLS=1\n'; fi
   printf 'export COHORT_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/token_public.pem")"
   printf 'export COHORT_TOKEN_PRIVATE_KEY_FILE=%q\n' "$KEYS/token_private.pem"
+  # Intake signs lab tokens with the private half; QA and payout accept them with the public one.
+  printf 'export COHORT_LAB_TOKEN_PRIVATE_KEY=%q\n' "$(cat "$KEYS/lab_token_private.pem")"
+  printf 'export COHORT_LAB_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/lab_token_public.pem")"
   printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
   printf 'export COHORT_PAGE_TOKEN_SECRET=%q\n' "$(cat "$KEYS/page_token.secret")"
   # The workbench on plain HTTP at loopback: cookies without Secure, links to this address.

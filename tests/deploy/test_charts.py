@@ -131,7 +131,8 @@ def test_the_workbench_is_reached_through_a_tls_ingress_and_holds_the_signing_ke
     for other in ("intake", "tasking", "qa", "payout"):
         rendered = render(helm, other, HELM_DIR / other / "ci" / "full-values.yaml")
         assert "Ingress" not in {d["kind"] for d in rendered}, "only what is meant to be public is"
-        assert not any("TOKEN_PRIVATE_KEY" in str(d) for d in rendered), "only the workbench holds the signing key"
+        platform_key = [d for d in rendered if "TOKEN_PRIVATE_KEY" in str(d).replace("LAB_TOKEN_PRIVATE_KEY", "")]
+        assert not platform_key, "only the workbench holds the platform signing key"
 
 
 def test_tls_mounts_the_certificate_and_probes_with_the_services_own_probe(helm: str) -> None:
@@ -188,3 +189,19 @@ def test_kafka_is_reached_over_tls_with_sasl_by_default(helm: str, tmp_path: Pat
     # The workbench has no events: no Kafka settings at all.
     workbench = render(helm, "workbench", HELM_DIR / "workbench" / "ci" / "minimal-values.yaml")
     assert "COHORT_KAFKA" not in str(next(d for d in workbench if d["kind"] == "Deployment"))
+
+
+def test_only_intake_holds_the_lab_token_key_and_qa_and_payout_trust_its_public_half(helm: str, tmp_path: Path) -> None:
+    intake = render(helm, "intake", HELM_DIR / "intake" / "ci" / "minimal-values.yaml")
+    (container,) = next(d for d in intake if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["COHORT_LAB_TOKEN_PRIVATE_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "lab-token-private-key"
+    for svc in ("tasking", "qa", "payout", "workbench"):
+        rendered = render(helm, svc, HELM_DIR / svc / "ci" / "minimal-values.yaml")
+        assert "LAB_TOKEN_PRIVATE_KEY" not in str(rendered), f"{svc} cannot mint lab tokens"
+    values = yaml.safe_load((HELM_DIR / "qa" / "ci" / "minimal-values.yaml").read_text())
+    values["config"]["labTokenPublicKey"] = "-----BEGIN PUBLIC KEY-----\nlab\n-----END PUBLIC KEY-----\n"
+    trusting = tmp_path / "qa.yaml"
+    trusting.write_text(yaml.safe_dump(values))
+    config = next(d for d in render(helm, "qa", trusting) if d["kind"] == "ConfigMap")["data"]
+    assert config["COHORT_LAB_TOKEN_PUBLIC_KEY"].startswith("-----BEGIN PUBLIC KEY-----")

@@ -111,7 +111,8 @@ def lab_client(api_key: str) -> LabClient:
     if not api_key:
         err.print("a lab API key is needed: --api-key or COHORT_API_KEY (an operator creates it: `cohort lab key`)")
         raise typer.Exit(2)
-    return LabClient(endpoints().intake, api_key)
+    where = endpoints()
+    return LabClient(where.intake, api_key, qa=where.qa, payout=where.payout)
 
 
 def show(message: object) -> None:
@@ -304,6 +305,20 @@ def quality(project_id: str, token: Token = "", key_file: KeyFile = None) -> Non
     """Operator: a project's quality figures (agreement, gold accuracy, acceptance, flagged experts)."""
     with operator(token, key_file) as op, reported():
         show(op.project_quality(project_id))
+
+
+@app.command()
+def project_quality(project_id: str, api_key: ApiKey = "") -> None:
+    """Lab: your project's quality figures (agreement, gold accuracy, acceptance), with your API key."""
+    with lab_client(api_key) as lab, reported():
+        show(lab.project_quality(project_id))
+
+
+@app.command()
+def project_cost(project_id: str, api_key: ApiKey = "") -> None:
+    """Lab: your project's cost (committed, spent, budget cap), with your API key."""
+    with lab_client(api_key) as lab, reported():
+        show(lab.project_cost(project_id))
 
 
 def main() -> None:

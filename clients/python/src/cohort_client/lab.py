@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
@@ -27,7 +28,18 @@ import grpc
 import yaml
 from google.protobuf import json_format
 
-from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
+from cohort.intake.v1 import (
+    delivery_pb2,
+    delivery_pb2_grpc,
+    projects_pb2,
+    projects_pb2_grpc,
+    tasks_pb2,
+    tasks_pb2_grpc,
+    tokens_pb2,
+    tokens_pb2_grpc,
+)
+from cohort.payout.v1 import costs_pb2, costs_pb2_grpc
+from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
 from cohort_client._calls import CallPolicy, acall, call
 from cohort_client.channels import aio_channel, sync_channel
 from cohort_client.errors import CohortError, from_rpc_error
@@ -78,13 +90,28 @@ def _channel_args() -> list[tuple[str, Any]]:
 
 
 class LabClient:
-    def __init__(self, target: str, api_key: str, *, secure: bool = False, policy: CallPolicy | None = None) -> None:
+    """Intake's lab API with the lab's API key; with `qa` and `payout` addresses also the project's
+    quality and cost, for which the key is exchanged for a lab token (renewed before it expires)."""
+
+    def __init__(
+        self,
+        target: str,
+        api_key: str,
+        *,
+        secure: bool = False,
+        policy: CallPolicy | None = None,
+        qa: str | None = None,
+        payout: str | None = None,
+    ) -> None:
         self._channel = sync_channel(target, secure=secure, options=_channel_args())
         self._md = (("authorization", f"Bearer {api_key}"),)
         self._policy = policy or CallPolicy()
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
         self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
         self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
+        self._tokens = tokens_pb2_grpc.TokenServiceStub(self._channel)
+        self._others = {name: sync_channel(t, secure=secure) for name, t in (("qa", qa), ("payout", payout)) if t}
+        self._lab_token: tuple[str, float] | None = None  # (token, renew after: epoch seconds)
 
     def __enter__(self) -> LabClient:
         return self
@@ -94,6 +121,34 @@ class LabClient:
 
     def close(self) -> None:
         self._channel.close()
+        for channel in self._others.values():
+            channel.close()
+
+    def _token_metadata(self) -> tuple[tuple[str, str], ...]:
+        """A lab token for QA and payout: exchanged for the API key, again a minute before expiry."""
+        if self._lab_token is None or time.time() >= self._lab_token[1]:
+            reply = call(
+                self._policy, self._tokens.ExchangeApiKey, tokens_pb2.ExchangeApiKeyRequest(), self._md, safe=True
+            )
+            self._lab_token = (reply.token, reply.expire_time.ToDatetime().timestamp() - 60)
+        return (("authorization", f"Bearer {self._lab_token[0]}"),)
+
+    def _channel_to(self, service: str) -> grpc.Channel:
+        if service not in self._others:
+            raise ValueError(f"this LabClient has no {service} address: LabClient(..., {service}='host:port')")
+        return self._others[service]
+
+    def project_quality(self, project_id: str) -> quality_pb2.ProjectQuality:
+        """QA's figures for one of the lab's projects (agreement, gold accuracy, acceptance)."""
+        stub = quality_pb2_grpc.QualityServiceStub(self._channel_to("qa"))
+        request = quality_pb2.GetProjectQualityRequest(project_id=project_id)
+        return call(self._policy, stub.GetProjectQuality, request, self._token_metadata(), safe=True).quality
+
+    def project_cost(self, project_id: str) -> costs_pb2.ProjectCost:
+        """Payout's figures for one of the lab's projects: committed, spent, the budget cap."""
+        stub = costs_pb2_grpc.ProjectCostServiceStub(self._channel_to("payout"))
+        request = costs_pb2.GetProjectCostRequest(project_id=project_id)
+        return call(self._policy, stub.GetProjectCost, request, self._token_metadata(), safe=True).cost
 
     def create_project(self, spec: projects_pb2.ProjectSpec, request_id: str | None = None) -> projects_pb2.Project:
         request = projects_pb2.CreateProjectRequest(request_id=request_id or str(uuid.uuid4()), spec=spec)

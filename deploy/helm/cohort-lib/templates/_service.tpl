@@ -72,6 +72,9 @@ data:
   COHORT_OTLP_ENDPOINT: {{ . | quote }}
   {{- end }}
   COHORT_TOKEN_PUBLIC_KEY: {{ required "config.tokenPublicKey is required (PEM)" .Values.config.tokenPublicKey | quote }}
+  {{- with .Values.config.labTokenPublicKey }}
+  COHORT_LAB_TOKEN_PUBLIC_KEY: {{ . | quote }}
+  {{- end }}
   {{ $p }}GRPC_HOST: "0.0.0.0"
   {{ $p }}METRICS_HOST: "0.0.0.0"
   {{- if ne .Values.config.usesKafka false }}

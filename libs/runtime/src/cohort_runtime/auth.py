@@ -28,6 +28,8 @@ class Principal:
     kind: str
     subject: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    # The API key that authenticated a lab, when a key (not a token) did.
+    key_id: str | None = None
 
 
 Authenticator = Callable[[str, str | None], Awaitable[Principal]]

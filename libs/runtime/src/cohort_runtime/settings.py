@@ -65,6 +65,9 @@ class ServiceSettings(BaseSettings):
     trace_sample_ratio: float | None = Field(default=None, ge=0, le=1, validation_alias="COHORT_TRACE_SAMPLE_RATIO")
     # Ed25519 public key (PEM) that verifies expert, reviewer and operator tokens.
     token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_TOKEN_PUBLIC_KEY")
+    # Ed25519 public key (PEM) of the lab tokens intake issues for API keys; set on the services
+    # that answer labs with a token (QA, payout). Unset: lab tokens are refused.
+    lab_token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_LAB_TOKEN_PUBLIC_KEY")
     # Signs AIP-158 page tokens; the same on every replica of every service (a Kubernetes Secret).
     page_token_secret: SecretStr | None = Field(default=None, validation_alias="COHORT_PAGE_TOKEN_SECRET")
     # Per replica: requests a second each caller (lab, expert, operator) may make, and the burst
@@ -98,3 +101,6 @@ class ServiceSettings(BaseSettings):
 
     def token_public_key_pem(self) -> str | None:
         return self.token_public_key.get_secret_value() if self.token_public_key else None
+
+    def lab_token_public_key_pem(self) -> str | None:
+        return self.lab_token_public_key.get_secret_value() if self.lab_token_public_key else None

@@ -1,7 +1,10 @@
-"""Platform tokens for experts, reviewers and operators: Ed25519-signed JWTs.
+"""Platform tokens for experts, reviewers and operators, and lab tokens: Ed25519-signed JWTs.
 
-Services only verify (with the public key from the environment). Issuing needs the private key
-and is an operator capability, used by the CLI and by tests.
+Services only verify (with the public keys from the environment). Platform tokens are issued
+with the platform key (the workbench for experts, the CLI for operators). Lab tokens are issued
+by intake alone, in exchange for a lab's API key, with a key of their own (issuer
+`cohort-intake`): a service trusting that key accepts from it lab tokens and nothing else, so
+intake never holds the power to mint an operator's or an expert's token.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from cohort_runtime.auth import Principal
 from cohort_runtime.errors import Unauthenticated
 
 ISSUER = "cohort-identity"
+INTAKE_ISSUER = "cohort-intake"
 AUDIENCE = "cohort"
 Kind = Literal["expert", "operator", "lab"]
 KINDS = frozenset(get_args(Kind))
@@ -47,12 +51,15 @@ def issue_token(
     subject: str,
     roles: Iterable[str] = (),
     ttl: dt.timedelta = dt.timedelta(hours=1),
+    issuer: str = ISSUER,
+    now: dt.datetime | None = None,
+    api_key_id: str | None = None,
 ) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown principal kind {kind!r}")
-    now = dt.datetime.now(dt.UTC)
-    claims = {
-        "iss": ISSUER,
+    now = now or dt.datetime.now(dt.UTC)
+    claims: dict[str, object] = {
+        "iss": issuer,
         "aud": AUDIENCE,
         "sub": subject,
         "kind": kind,
@@ -61,6 +68,8 @@ def issue_token(
         "exp": now + ttl,
         "jti": str(uuid.uuid4()),
     }
+    if api_key_id is not None:
+        claims["api_key_id"] = api_key_id  # which of the lab's keys it was exchanged for
     return jwt.encode(claims, private_pem, algorithm="EdDSA")
 
 
@@ -89,14 +98,17 @@ class _Claims(BaseModel):
 
 
 class TokenVerifier:
-    """Verifies platform tokens with the public key; only EdDSA is accepted (no alg confusion)."""
+    """Verifies platform tokens with the platform public key and, when given `lab_public_pem`,
+    lab tokens with intake's lab token key (issuer `cohort-intake`, kind lab only). Only EdDSA is
+    accepted (no alg confusion)."""
 
     # Verifying an EdDSA signature on every call cost ~5% of the acquire path; a token verified
     # once is remembered until it expires (expiry is still checked on every use).
     CACHE_SIZE = 10_000
 
-    def __init__(self, public_pem: str) -> None:
+    def __init__(self, public_pem: str, lab_public_pem: str | None = None) -> None:
         self._key = serialization.load_pem_public_key(public_pem.encode())
+        self._lab_key = serialization.load_pem_public_key(lab_public_pem.encode()) if lab_public_pem else None
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, token: str) -> Principal:
@@ -114,12 +126,18 @@ class TokenVerifier:
 
     def _verify(self, token: str) -> tuple[Principal, float]:
         try:
+            # Which key to check the signature with is read from the unverified issuer; the
+            # signature, expiry, audience and that same issuer are then checked with that key.
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            key = self._lab_key if issuer == INTAKE_ISSUER else self._key
+            if key is None:
+                raise Unauthenticated("invalid token: lab tokens are not accepted by this service")
             claims = jwt.decode(
                 token,
-                self._key,  # type: ignore[arg-type]
+                key,  # type: ignore[arg-type]
                 algorithms=["EdDSA"],
                 audience=AUDIENCE,
-                issuer=ISSUER,
+                issuer=INTAKE_ISSUER if issuer == INTAKE_ISSUER else ISSUER,
                 options={"require": ["exp", "sub", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
@@ -130,13 +148,18 @@ class TokenVerifier:
             # Which claim is wrong, not its value: the token may be hostile.
             where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
             raise Unauthenticated(f"invalid token: malformed claims ({where})") from None
+        if issuer == INTAKE_ISSUER and (valid.kind != "lab" or valid.roles):
+            raise Unauthenticated("invalid token: intake's key signs lab tokens only")
         principal = Principal(kind=valid.kind, subject=valid.sub, roles=frozenset(valid.roles))
         return principal, float(claims["exp"])
 
 
-def token_authenticator(public_pem: str | None) -> Callable[[str, str | None], Awaitable[Principal]]:
-    """An Authenticator accepting platform tokens only. Without a key, every call is refused."""
-    verifier = TokenVerifier(public_pem) if public_pem else None
+def token_authenticator(
+    public_pem: str | None, lab_public_pem: str | None = None
+) -> Callable[[str, str | None], Awaitable[Principal]]:
+    """An Authenticator accepting platform tokens, and lab tokens when `lab_public_pem` is given.
+    Without a platform key, every call is refused."""
+    verifier = TokenVerifier(public_pem, lab_public_pem) if public_pem else None
 
     async def authenticate(_method: str, credential: str | None) -> Principal:
         if credential is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 
 from cohort.intake.v1 import (
@@ -13,12 +15,15 @@ from cohort.intake.v1 import (
     projects_pb2_grpc,
     tasks_pb2,
     tasks_pb2_grpc,
+    tokens_pb2,
+    tokens_pb2_grpc,
 )
 from cohort_intake.api.auth import intake_authenticator
 from cohort_intake.api.delivery import DeliveryServicer
 from cohort_intake.api.labs import LabAdminServicer
 from cohort_intake.api.projects import ProjectServicer
 from cohort_intake.api.tasks import TaskServicer
+from cohort_intake.api.tokens import TokenServicer
 from cohort_intake.config import IntakeSettings
 from cohort_intake.db.progress_hub import ProgressHub
 from cohort_intake.messaging.handlers import subscriptions
@@ -46,11 +51,19 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
         )
         tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(pool, m), server)
         delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(DeliveryServicer(pool, hub, m), server)
+        tokens_pb2_grpc.add_TokenServiceServicer_to_server(
+            TokenServicer(
+                settings.lab_token_private_key.get_secret_value() if settings.lab_token_private_key else None,
+                dt.timedelta(minutes=settings.lab_token_minutes),
+            ),
+            server,
+        )
         return [
             labs_pb2.DESCRIPTOR.services_by_name["LabAdminService"].full_name,
             projects_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
             tasks_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name,
             delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
+            tokens_pb2.DESCRIPTOR.services_by_name["TokenService"].full_name,
         ]
 
     return ServiceDefinition(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from cohort_runtime import ServiceSettings
@@ -22,3 +22,8 @@ class IntakeSettings(ServiceSettings):
     metrics_port: int = 9101
     # Projects one lab may create in any hour (across every replica: counted in the database).
     projects_per_lab_per_hour: int = Field(default=100, ge=1)
+    # Ed25519 private key (PEM) that signs lab tokens (TokenService.ExchangeApiKey); its public half
+    # is COHORT_LAB_TOKEN_PUBLIC_KEY on QA and payout. Unset: no lab tokens are issued.
+    lab_token_private_key: SecretStr | None = Field(default=None, validation_alias="COHORT_LAB_TOKEN_PRIVATE_KEY")
+    # How long a lab token is accepted: also how long a revoked key's last token outlives it.
+    lab_token_minutes: float = Field(default=15.0, ge=1, le=60)

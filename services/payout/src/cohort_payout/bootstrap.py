@@ -66,7 +66,9 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         add_servicers=add_servicers,
-        authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
+        authenticator=lambda _r: token_authenticator(
+            settings.token_public_key_pem(), settings.lab_token_public_key_pem()
+        ),
         publishes=PUBLISHED,
         subscriptions=lambda _r: subscriptions(settings.platform_fee_bps),
         # Runs a previous process left half done are finished first thing; then the schedule.

@@ -42,7 +42,9 @@ def definition(settings: QASettings) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         add_servicers=add_servicers,
-        authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
+        authenticator=lambda _r: token_authenticator(
+            settings.token_public_key_pem(), settings.lab_token_public_key_pem()
+        ),
         publishes=PUBLISHED,
         subscriptions=lambda r: subscriptions(metrics_for(r), limits),
         background=lambda r: [lambda: refit_forever(r.pool, metrics_for(r), settings.refit_seconds)],

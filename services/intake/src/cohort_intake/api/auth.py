@@ -21,10 +21,11 @@ def intake_authenticator(pool: asyncpg.Pool, token_public_key: str | None) -> Au
         if credential is None:
             raise Unauthenticated("missing authorization metadata: 'Bearer <API key or token>'")
         if credential.startswith("ck_"):
-            lab_id = await lab_for_key(pool, credential)
-            if lab_id is None:
+            found = await lab_for_key(pool, credential)
+            if found is None:
                 raise Unauthenticated("unknown or revoked API key")
-            return Principal(kind=LAB, subject=str(lab_id))
+            lab_id, key_id = found
+            return Principal(kind=LAB, subject=str(lab_id), key_id=str(key_id))
         if verifier is None:
             raise Unauthenticated("platform tokens are not configured on this intake")
         return verifier.verify(credential)

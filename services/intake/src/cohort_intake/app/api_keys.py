@@ -57,8 +57,8 @@ async def revoke_key(pool: asyncpg.Pool, key_id: uuid.UUID) -> ApiKey:
     return key
 
 
-async def lab_for_key(pool: asyncpg.Pool, credential: str) -> uuid.UUID | None:
-    """The lab a presented key authenticates, or None if it is unknown, revoked or wrong."""
+async def lab_for_key(pool: asyncpg.Pool, credential: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(lab, key) a presented key authenticates, or None if it is unknown, revoked or wrong."""
     prefix = api_keys.prefix_of(credential)
     if prefix is None:
         return None
@@ -66,5 +66,5 @@ async def lab_for_key(pool: asyncpg.Pool, credential: str) -> uuid.UUID | None:
         found = await repo.find_valid(conn, prefix)
     if found is None:
         return None
-    lab_id, stored_hash = found
-    return lab_id if api_keys.matches(credential, stored_hash) else None
+    lab_id, key_id, stored_hash = found
+    return (lab_id, key_id) if api_keys.matches(credential, stored_hash) else None

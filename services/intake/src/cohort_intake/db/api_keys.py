@@ -47,9 +47,9 @@ async def revoke(conn: asyncpg.Connection, key_id: uuid.UUID) -> ApiKey | None:
     return _key(row) if row else None
 
 
-async def find_valid(conn: asyncpg.Connection, prefix: str) -> tuple[uuid.UUID, bytes] | None:
-    """(lab_id, secret_hash) of the unrevoked key with this prefix."""
+async def find_valid(conn: asyncpg.Connection, prefix: str) -> tuple[uuid.UUID, uuid.UUID, bytes] | None:
+    """(lab_id, key_id, secret_hash) of the unrevoked key with this prefix."""
     row = await conn.fetchrow(
-        "SELECT lab_id, secret_hash FROM api_keys WHERE prefix = $1 AND revoke_time IS NULL", prefix
+        "SELECT lab_id, key_id, secret_hash FROM api_keys WHERE prefix = $1 AND revoke_time IS NULL", prefix
     )
-    return (row["lab_id"], bytes(row["secret_hash"])) if row else None
+    return (row["lab_id"], row["key_id"], bytes(row["secret_hash"])) if row else None

@@ -1,6 +1,6 @@
-"""Who is calling QA, by platform token: reviewers (experts with the reviewer role), experts,
-labs (their own projects only; the identity service issues lab tokens with the lab id as subject)
-and operators."""
+"""Who is calling QA, by token: reviewers (experts with the reviewer role), experts, operators,
+and labs (their own projects only; intake exchanges a lab's API key for a lab token with the lab id
+as subject)."""
 
 from __future__ import annotations
 
