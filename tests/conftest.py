@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -28,7 +27,7 @@ from cohort_payout.bootstrap import definition as payout_definition
 from cohort_payout.config import PayoutSettings
 from cohort_qa.bootstrap import definition as qa_definition
 from cohort_qa.config import QASettings
-from cohort_runtime import ServiceRuntime
+from cohort_runtime import ServiceRuntime, testing
 from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition as tasking_definition
 from cohort_tasking.config import TaskingSettings
@@ -50,13 +49,7 @@ def eventually() -> Eventually:
     """await eventually(check, within=45): the first truthy value of `await check()`, polled."""
 
     async def poll(check: Callable[[], Awaitable[Any]], within: float = 45.0) -> Any:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            value = await check()
-            if value:
-                return value
-            await asyncio.sleep(0.1)
-        raise AssertionError("condition not reached in time")
+        return await testing.eventually(check, within)
 
     return poll
 

@@ -5,7 +5,6 @@ besides its API: health, reflection and Prometheus metrics."""
 from __future__ import annotations
 
 import asyncio
-import time
 import urllib.request
 import uuid
 
@@ -16,6 +15,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
+from cohort_runtime import testing
 from cohort_runtime.tokens import issue_token
 
 
@@ -34,12 +34,11 @@ async def test_lab_created_in_intake_lands_in_tasking(platform, token_keys):
             metadata=(("authorization", f"Bearer {token}"),),
         )
     lab_id = uuid.UUID(reply.lab.lab_id)
-    deadline = time.monotonic() + 30
-    row = None
-    while row is None and time.monotonic() < deadline:
-        row = await tasking.pool.fetchrow("SELECT display_name FROM known_labs WHERE lab_id = $1", lab_id)
-        await asyncio.sleep(0.1)
-    assert row is not None, "LabCreated did not reach tasking within 30 s"
+    row = await testing.eventually(
+        lambda: tasking.pool.fetchrow("SELECT display_name FROM known_labs WHERE lab_id = $1", lab_id),
+        30,
+        "LabCreated to reach tasking",
+    )
     assert row["display_name"] == "Cross-service Lab"
     inbox = await tasking.pool.fetchrow(
         "SELECT event_type, outcome FROM inbox WHERE event_type LIKE '%LabCreated' ORDER BY received_at DESC LIMIT 1"

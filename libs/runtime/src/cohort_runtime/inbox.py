@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -26,6 +27,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
 from google.protobuf.message import DecodeError, Message
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -55,6 +57,40 @@ class Event(Generic[M]):
     offset: int
     key: bytes | None
     message: M
+
+
+_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "cohort_after_commit", default=None
+)
+
+
+def _extract(record: ConsumerRecord[bytes, bytes]) -> otel_context.Context:
+    """The producer's trace context from a record's headers."""
+    return propagate.extract({k: v.decode(errors="replace") for k, v in (record.headers or ())})
+
+
+def after_commit(effect: Callable[[], None]) -> None:
+    """Run `effect` (a metric, say) once the handler's transaction has committed, never when it
+    rolls back: the inbox may run a handler more than once (a retry, a batch settled again one by
+    one), and only the run that commits happened. Outside an inbox transaction it runs at once."""
+    pending = _after_commit.get()
+    if pending is None:
+        effect()
+    else:
+        pending.append(effect)
+
+
+@contextlib.asynccontextmanager
+async def _committed_effects() -> AsyncIterator[None]:
+    """Collect the effects handlers register inside the block; run them only if it completes."""
+    pending: list[Callable[[], None]] = []
+    token = _after_commit.set(pending)
+    try:
+        yield
+    finally:
+        _after_commit.reset(token)
+    for effect in pending:  # reached only when the block (and its transaction) completed
+        effect()
 
 
 Handler = Callable[[asyncpg.Connection, Event[Any]], Awaitable[None]]
@@ -285,10 +321,11 @@ class InboxConsumer:
                 decoded = []
             if decoded:
                 try:
-                    async with self._pool.acquire() as conn, conn.transaction():
-                        applied, duplicates = await self._claim_and_handle_many(
-                            conn, [found for _record, found in decoded if found is not None]
-                        )
+                    with self._batch_span(records):
+                        async with _committed_effects(), self._pool.acquire() as conn, conn.transaction():
+                            applied, duplicates = await self._claim_and_handle_many(
+                                conn, [found for _record, found in decoded if found is not None]
+                            )
                 except Exception:  # noqa: BLE001 - any failure: settle one by one, which reports it
                     log.debug("batch of %d from %s failed; settling one by one", len(records), records[0].topic)
                 else:
@@ -303,6 +340,25 @@ class InboxConsumer:
                     return
         for record in records:
             await self._settle(record)
+
+    @staticmethod
+    def _batch_span(records: list[ConsumerRecord[bytes, bytes]]) -> contextlib.AbstractContextManager[Any]:
+        """One consumer span for a fetch settled together: it continues the first record's trace
+        (so what the handlers write to the outbox carries it on) and links every other record's,
+        so no producer's trace stops at Kafka."""
+        contexts = [_extract(record) for record in records]
+        links = [
+            trace.Link(span_context)
+            for ctx in contexts[1:]
+            if (span_context := trace.get_current_span(ctx).get_span_context()).is_valid
+        ]
+        return _tracer.start_as_current_span(
+            f"{records[0].topic} process",
+            context=contexts[0],
+            kind=trace.SpanKind.CONSUMER,
+            links=links,
+            attributes={"messaging.batch.message_count": len(records)},
+        )
 
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> tuple[Event[Any], Route] | None:
         """The event and its handler; None for a type this consumer does not handle."""
@@ -337,8 +393,7 @@ class InboxConsumer:
             self._metrics.ignored.labels(record.topic).inc()
             return
         event, route = found
-        headers = list(record.headers or ())
-        parent = propagate.extract({k: v.decode(errors="replace") for k, v in headers})
+        parent = _extract(record)
         attempt = 0
         while True:
             attempt += 1
@@ -374,7 +429,7 @@ class InboxConsumer:
                 await asyncio.sleep(min(self._retry_base * 2 ** (attempt - 1), 5.0))
 
     async def _apply_once(self, event: Event[Any], route: Route) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with _committed_effects(), self._pool.acquire() as conn, conn.transaction():
             applied = await self._claim_and_handle(conn, event, route)
         if applied:
             self._metrics.processed.labels(event.topic, event.type).inc()

@@ -1,9 +1,11 @@
-"""Helpers for the services' tests and benchmarks: a pool on a freshly migrated schema, and the
-same behind a private event loop for synchronous drivers (hypothesis state machines)."""
+"""Helpers for the services' tests and benchmarks: a pool on a freshly migrated schema, the same
+behind a private event loop for synchronous drivers (hypothesis state machines), and the one
+polling helper for what arrives by event."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +31,22 @@ async def migrated_pool(
     finally:
         await conn.close()
     return await create_pool(dsn, schema, application_name=f"test-{schema}", max_size=max_size)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T]], within: float = 30.0, what: str = "condition", every: float = 0.1
+) -> T:
+    """The first truthy value of `await check()`, asked every `every` seconds; AssertionError
+    naming `what` when none came within `within` seconds. For effects that arrive by event: a
+    test waits for the state it expects instead of sleeping a guessed time."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {within:g} s waiting for {what}")
+        await asyncio.sleep(every)
 
 
 class SyncDatabase:

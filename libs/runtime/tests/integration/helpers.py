@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -20,11 +19,7 @@ async def migrated_pool(database_url: str, schema: str, max_size: int = 10) -> a
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.1)
+    await testing.eventually(check, within, what)
 
 
 async def read_all(bootstrap: str, topic: str, expected: int, within: float = 30.0) -> list[ConsumerRecord]:

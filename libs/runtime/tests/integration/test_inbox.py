@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from prometheus_client import CollectorRegistry
 
 from cohort.events.v1.labs_pb2 import LabCreated
 from cohort.events.v1.projects_pb2 import ProjectPaused
-from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
+from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics, after_commit
 from cohort_runtime.kafka import make_producer
 from cohort_runtime.outbox import add_events
 
@@ -363,6 +364,96 @@ async def test_a_commit_lost_to_a_rebalance_rewinds_and_the_consumer_goes_on(
         assert consumer.failed
         assert await _effects(pool) == [(first, "a"), (later[0], "b")], "each once, in order"
         assert metrics.duplicates.labels(topic)._value.get() == 1, "the re-read record was skipped"
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_after_commit_effects_count_each_applied_event_once_though_the_batch_ran_twice(
+    database_url, kafka_bootstrap, schema, topics, unique
+):
+    """A fetch whose batch transaction fails (here: a record that always fails) is settled again
+    one by one: the handlers of the records before it ran twice, but what they registered with
+    after_commit (a metric, say) happens once per applied event, never for the rolled-back runs."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-after-commit")
+    await producer.start()
+    counted: list[str] = []
+    runs: list[str] = []
+
+    async def on_lab(conn, event) -> None:
+        label = event.message.display_name
+        runs.append(label)
+        await conn.execute("INSERT INTO effects (event_id, label) VALUES ($1, $2)", event.id, label)
+        after_commit(lambda: counted.append(label))
+        if label == "boom":
+            raise harness.HandlerFailure("this record always fails")
+
+    router = EventRouter()
+    router.on(LabCreated, on_lab)
+    try:
+        for label in ("one", "two", "boom", "three"):
+            await harness.produce(producer, topic, label)
+        consumer = InboxConsumer(
+            pool,
+            bootstrap=kafka_bootstrap,
+            consumer=unique("g"),
+            topics=[topic],
+            router=router,
+            dlq_producer=producer,
+            metrics=InboxMetrics(CollectorRegistry()),
+            max_attempts=2,
+            retry_base_seconds=0.01,
+        )
+
+        async def three_applied() -> bool:
+            return len(await _effects(pool)) == 3
+
+        await _run_until(consumer, three_applied, "the three good records")
+        assert runs.count("one") == 2, f"the batch ran, then the records one by one: {runs}"
+        assert sorted(counted) == ["one", "three", "two"]
+        counted.clear()
+        after_commit(lambda: counted.append("outside"))
+        assert counted == ["outside"], "outside an inbox transaction the effect happens at once"
+    finally:
+        await producer.stop()
+        await pool.close()
+
+
+async def test_a_batch_continues_the_trace_of_its_first_record(database_url, kafka_bootstrap, schema, topics, unique):
+    """What a batch handler writes to the outbox carries the trace of the fetch's first record on
+    (the others are linked to the batch's span): a trace does not stop at Kafka under load."""
+    (topic,) = await topics(1)
+    pool = await migrated_pool(database_url, schema)
+    producer = make_producer(kafka_bootstrap, "inbox-batch-trace")
+    await producer.start()
+    trace_ids = [0x4BF92F3577B34DA6A3CE929D0E0E4736 + i for i in range(3)]
+
+    async def on_labs(conn, events) -> None:
+        await conn.executemany(
+            "INSERT INTO effects (event_id, label) VALUES ($1, $2)", [(e.id, e.message.display_name) for e in events]
+        )
+        await add_events(conn, [("out", None, LabCreated(display_name=f"after {len(events)}"))])
+
+    router = EventRouter()
+    router.on_batch(LabCreated, on_labs)
+    try:
+        for i, trace_id in enumerate(trace_ids):
+            traceparent = f"00-{trace_id:032x}-00f067aa0ba902b7-01".encode()
+            await producer.send_and_wait(
+                topic,
+                LabCreated(display_name=f"lab {i}").SerializeToString(),
+                key=b"k",
+                headers=[*harness.headers(), ("traceparent", traceparent)],
+            )
+        await _consume_until(pool, kafka_bootstrap, unique("g"), topic, router, producer, effects=3)
+        rows = await pool.fetch("SELECT payload, trace_context FROM outbox ORDER BY id")
+        batched = [r for r in rows if LabCreated.FromString(r["payload"]).display_name != "after 1"]
+        assert batched, "the three records were handled in one batch"
+        for row in batched:
+            carried = json.loads(row["trace_context"])["traceparent"]
+            assert carried.split("-")[1] == f"{trace_ids[0]:032x}", carried
     finally:
         await producer.stop()
         await pool.close()

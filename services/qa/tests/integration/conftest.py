@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
 
 import grpc
@@ -21,7 +19,7 @@ from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_qa.bootstrap import definition
 from cohort_qa.config import QASettings
-from cohort_runtime import ServiceRuntime
+from cohort_runtime import ServiceRuntime, testing
 from cohort_runtime.tokens import issue_token
 
 KINDS = {
@@ -178,12 +176,7 @@ class QA:
         return [message_type.FromString(r["payload"]) for r in rows]
 
     async def until(self, check, what: str, within: float = 30) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if await check():
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
+        await testing.eventually(check, within, what, every=0.05)
 
 
 @pytest.fixture

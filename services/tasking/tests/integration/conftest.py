@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import time
 import uuid
 
 import grpc
@@ -17,7 +15,7 @@ from cohort.events.v1 import tasks_pb2 as task_events
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_runtime import ServiceRuntime
+from cohort_runtime import ServiceRuntime, testing
 from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition
 from cohort_tasking.config import TaskingSettings
@@ -119,13 +117,11 @@ class Tasking:
         await self.events.send("cohort.intake.tasks.v1", project_id, added)
 
     async def wait_slots(self, project_id: str, n: int, within: float = 30) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
+        async def opened() -> bool:
             got = await self.pool.fetchval("SELECT count(*) FROM slots WHERE project_id = $1::text::uuid", project_id)
-            if got >= n:
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{project_id}: slots did not appear")
+            return bool(got >= n)
+
+        await testing.eventually(opened, within, f"{n} slots of {project_id}")
 
 
 @pytest.fixture

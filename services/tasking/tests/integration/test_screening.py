@@ -3,9 +3,6 @@ screening tasks first, waits for QA's decision, then works real tasks only after
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from cohort.events.v1 import quality_pb2
 from cohort.events.v1 import submissions_pb2 as sub_events
 from cohort.events.v1 import tasks_pb2 as task_events
@@ -13,6 +10,7 @@ from cohort.tasking.v1 import work_pb2 as pb
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
+from cohort_runtime import testing
 
 RANK_AB = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
 
@@ -53,12 +51,7 @@ async def _screened_project(tasking, screening_tasks: int = 3, answers: int = 2)
 
 
 async def _eventually(check, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not met in time")
+    await testing.eventually(check, within)
 
 
 async def _decide(tasking, pid: str, expert: str, passed: bool) -> None:

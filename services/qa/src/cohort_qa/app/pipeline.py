@@ -33,6 +33,7 @@ from cohort_qa.messaging import events, payloads
 from cohort_qa.messaging.events import Outgoing
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
+from cohort_runtime.inbox import after_commit
 
 
 def _now() -> dt.datetime:
@@ -106,7 +107,7 @@ async def evaluate(
     for a in assessed:
         s, answer = a.sub, a.answer
         for f in a.findings:
-            metrics.findings.labels(f.code).inc()
+            after_commit(metrics.findings.labels(f.code).inc)
         hard = [f.code for f in a.findings if f.hard]
         soft = [f.code for f in a.findings if not f.hard]
         task = tasks.get((project.project_id, s.task_id))
@@ -126,7 +127,7 @@ async def evaluate(
                 reasons = ["gold_free_text" if reference else "gold_reference_missing", *soft]
             if gold_outcome:
                 evidence[s.expert_id] += quality.gold(gold_outcome == "correct")
-                metrics.gold.labels(gold_outcome).inc()
+                after_commit(metrics.gold.labels(gold_outcome).inc)
         elif soft:
             state = "in_review"
         else:
@@ -150,14 +151,14 @@ async def evaluate(
             reviews.append((s.submission_id, project.project_id, s.task_id, 0, reasons))
             if sampling.calibration(s.submission_id):
                 reviews.append((s.submission_id, project.project_id, s.task_id, 1, reasons))
-            metrics.verdicts.labels("in_review", "checks").inc()
+            after_commit(metrics.verdicts.labels("in_review", "checks").inc)
         else:
             out.append(
                 events.verdict(
                     s.submission_id, project.project_id, s.task_id, None if state == "accepted" else reasons, now
                 )
             )
-            metrics.verdicts.labels(state, "gold" if gold_outcome else "checks").inc()
+            after_commit(metrics.verdicts.labels(state, "gold" if gold_outcome else "checks").inc)
             if state == "accepted":
                 accepted_tasks.append(s.task_id)
             else:

@@ -27,6 +27,7 @@ from cohort_qa.domain.reviews import normalized_total
 from cohort_qa.messaging import events, payloads
 from cohort_qa.messaging.events import Outgoing
 from cohort_qa.metrics import QaMetrics
+from cohort_runtime.inbox import after_commit
 
 PRIOR_MEAN = quality.PRIOR_SUCCESSES / (quality.PRIOR_SUCCESSES + quality.PRIOR_FAILURES)
 
@@ -104,7 +105,7 @@ async def advance(
         if outcome.needs_more:
             targets.append((task.task_id, len(accepted) + 1))
             out.append(events.extra_judgments(project.project_id, task.task_id, 1))
-            metrics.extra_judgments.inc()
+            after_commit(metrics.extra_judgments.inc)
             continue
         finalized.append((task.task_id, outcome, judgments, accepted))
         if len(judgments) >= 2:
@@ -139,6 +140,6 @@ async def advance(
                     when=now,
                 )
             )
-            metrics.items_finalized.labels(project.kind.value).inc()
+            after_commit(metrics.items_finalized.labels(project.kind.value).inc)
     out += await quality_app.record(conn, project, dict(evidence), now)
     return out

@@ -23,6 +23,7 @@ from cohort_qa.domain.projects import QaProject
 from cohort_qa.messaging import events
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
+from cohort_runtime.inbox import after_commit
 
 LEASE = dt.timedelta(minutes=30)
 
@@ -121,7 +122,7 @@ async def submit(
             return Submitted(total, False)  # a calibration review, or the other review decided first
         submission = await submissions_repo.get(conn, row["submission_id"])
         assert submission is not None  # noqa: S101 - the review references it
-        metrics.verdicts.labels("accepted" if accept else "rejected", "review").inc()
+        after_commit(metrics.verdicts.labels("accepted" if accept else "rejected", "review").inc)
         out = [
             completed,
             events.verdict(
