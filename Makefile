@@ -69,8 +69,8 @@ workbench-screenshots: setup ## regenerate docs/workbench/*.png by running the b
 test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
 	bash scripts/run_tests.sh
 
-fuzz: setup ## hostile input, long: ~1,400 generated requests per RPC (10k+ per service) against the four live services
-	@COHORT_FUZZ_EXAMPLES=$${COHORT_FUZZ_EXAMPLES:-200} bash scripts/run_tests.sh tests/test_hostile_input.py
+fuzz: setup ## hostile input, long: ~1,400 generated requests per RPC (10k+ per service) against the four live services; figures appended to docs/RELIABILITY.md
+	@COHORT_FUZZ_EXAMPLES=$${COHORT_FUZZ_EXAMPLES:-200} COHORT_FUZZ_RECORD=1 bash scripts/run_tests.sh -s tests/test_hostile_input.py
 
 chaos: setup ## faults under load, long: 3 rounds of every fault kind at 60 cycles/s on a private two-replica stack; figures appended to docs/RELIABILITY.md
 	@COHORT_CHAOS_ROUNDS=$${COHORT_CHAOS_ROUNDS:-3} COHORT_CHAOS_RATE=$${COHORT_CHAOS_RATE:-60} COHORT_CHAOS_RECORD=1 \

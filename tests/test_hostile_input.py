@@ -8,14 +8,19 @@ INTERNAL or UNKNOWN, and nothing may log an unhandled error. A bounded budget ru
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import datetime as dt
 import importlib
+import json
 import logging
 import os
 import pkgutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -138,8 +143,35 @@ def platform(database_url: str, token_keys: tuple[str, str]) -> Iterator[_Platfo
     def start_workbench(running: dict[str, Any], **settings: Any) -> contextlib.AbstractAsyncContextManager[Any]:
         return running_workbench(database_url, token_keys, running, **settings)
 
+    started = time.monotonic()
     with _Platform(start, start_workbench, Onboarding(token_keys[0])) as running:
         yield running
+    _report(time.monotonic() - started)
+
+
+# What the services answered, per service and status code: printed after the run, and appended to
+# docs/RELIABILITY.md by `make fuzz` (COHORT_FUZZ_RECORD=1).
+_ANSWERS: collections.Counter[tuple[str, str]] = collections.Counter()
+
+
+def _report(seconds: float) -> None:
+    per_service = {
+        owner: {code: n for (o, code), n in sorted(_ANSWERS.items()) if o == owner}
+        for owner in sorted({o for o, _code in _ANSWERS})
+    }
+    summary = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
+        "examples_per_rpc_and_credential": EXAMPLES,
+        "rpcs": len(METHODS),
+        "seconds": round(seconds),
+        "requests": {owner: sum(codes.values()) for owner, codes in per_service.items()},
+        "answers": per_service,
+    }
+    print(json.dumps(summary))  # noqa: T201 - the run's figures
+    if os.environ.get("COHORT_FUZZ_RECORD") == "1":
+        docs = Path(__file__).resolve().parents[1] / "docs" / "RELIABILITY.md"
+        with docs.open("a") as f:
+            f.write(f"\n<!-- make fuzz -->\n`{json.dumps(summary)}`\n")
 
 
 # --- requests generated from descriptors --------------------------------------------------------
@@ -232,7 +264,10 @@ def _call(platform: _Platform, owner: str, method: MethodDescriptor, body: bytes
             else:
                 channel.unary_unary(path)(body, metadata=metadata, timeout=10)
         except grpc.RpcError as error:
-            return error.code()  # type: ignore[no-any-return, attr-defined]
+            code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+            _ANSWERS[(owner, code.name)] += 1
+            return code
+    _ANSWERS[(owner, "OK")] += 1
     return grpc.StatusCode.OK
 
 

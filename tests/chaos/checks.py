@@ -35,11 +35,12 @@ async def backlog(conn: asyncpg.Connection, bootstrap: str, project_id: str) -> 
     for schema in SCHEMAS:
         outbox += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL")
     lag = sum((await consumer_lag(bootstrap)).values())
+    # Judged: decided, or waiting for a person in the review queue (a reviewer's verdict follows).
     undecided = await conn.fetchval(
         """SELECT count(*) FROM tasking.submissions s
            WHERE s.project_id = $1 AND NOT EXISTS (
              SELECT 1 FROM qa.submissions q WHERE q.submission_id = s.submission_id
-               AND q.state IN ('accepted', 'rejected'))""",
+               AND q.state IN ('accepted', 'rejected', 'in_review'))""",
         project_id,
     )
     uncredited = await conn.fetchval(
@@ -107,13 +108,22 @@ async def _submissions(conn: asyncpg.Connection, project_id: str, acknowledged: 
 
 async def _verdicts_and_credits(conn: asyncpg.Connection, project_id: str) -> list[str]:
     problems = []
-    undecided = await conn.fetchval(
+    # Every stored submission was judged: decided, or sent to a person — then it is in the review
+    # queue, whose verdict comes later (the chaos load has no reviewers).
+    unjudged = await conn.fetchval(
         """SELECT count(*) FROM tasking.submissions s LEFT JOIN qa.submissions q USING (submission_id)
-           WHERE s.project_id = $1 AND (q.state IS NULL OR q.state NOT IN ('accepted', 'rejected'))""",
+           WHERE s.project_id = $1 AND (q.state IS NULL OR q.state NOT IN ('accepted', 'rejected', 'in_review'))""",
         project_id,
     )
-    if undecided:
-        problems.append(f"{undecided} stored submissions have no verdict")
+    if unjudged:
+        problems.append(f"{unjudged} stored submissions were not judged")
+    unqueued = await conn.fetchval(
+        """SELECT count(*) FROM qa.submissions q WHERE q.project_id = $1 AND q.state = 'in_review'
+             AND NOT EXISTS (SELECT 1 FROM qa.reviews r WHERE r.submission_id = q.submission_id AND r.slot = 0)""",
+        project_id,
+    )
+    if unqueued:
+        problems.append(f"{unqueued} submissions in review have no review queued")
     # Exactly one verdict event per submission reached payout (its inbox keeps one row per event).
     doubled = await conn.fetchval(
         """SELECT count(*) FROM (

@@ -13,19 +13,19 @@ import asyncio
 import collections
 import itertools
 import random
-import time
 import uuid
 from dataclasses import dataclass, field
 
 import grpc
+from google.protobuf.duration_pb2 import Duration
 
-from cohort.intake.v1 import labs_pb2, labs_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
-from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
-from cohort.types.v1 import projects_pb2 as types
+from cohort.intake.v1 import projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
+from cohort.tasking.v1 import work_pb2, work_pb2_grpc
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_runtime.tokens import issue_token
 
+from ..conftest import Onboarding, in_days
 from .stack import ChaosStack
 
 # What a client retries: the service or its dependencies were away, or the call timed out.
@@ -80,75 +80,48 @@ class Load:
         self.abandon_share = abandon_share
         self.record = LoadRecord()
         self.project_id = ""
-        self._key = stack.env["COHORT_TOKEN_PRIVATE_KEY_FILE"]
+        with open(stack.env["COHORT_TOKEN_PRIVATE_KEY_FILE"]) as f:
+            self._private_key = f.read()
         self._stop = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self.operator: Metadata = ()
         self.lab: Metadata = ()
 
     def _token(self, kind: str, subject: str) -> str:
-        with open(self._key) as f:
-            return issue_token(f.read(), kind=kind, subject=subject)
+        return issue_token(self._private_key, kind=kind, subject=subject)
 
     def replicas(self, service: str) -> Replicas:
         return Replicas([r.address for r in self.stack.members[service]])
 
     async def prepare(self) -> None:
-        """A lab, its key, the experts, and an active project with `tasks` preference tasks."""
-        self.operator = bearer(self._token("operator", "chaos"))
+        """A lab, its key, the experts, and an active project with `tasks` preference tasks,
+        onboarded as the other cross-service tests do it."""
+        onboard = Onboarding(self._private_key)
+        self.operator = onboard.operator
         intake = self.replicas("intake")
         tasking = self.replicas("tasking")
         try:
-            admin = labs_pb2_grpc.LabAdminServiceStub(intake.next())
-            lab = await admin.CreateLab(
-                labs_pb2.CreateLabRequest(request_id=str(uuid.uuid4()), display_name="Chaos Lab"),
-                metadata=self.operator,
-            )
-            key = await admin.CreateApiKey(
-                labs_pb2.CreateApiKeyRequest(lab_id=lab.lab.lab_id, display_name="chaos"), metadata=self.operator
-            )
-            self.lab = bearer(key.secret)
-            experts = experts_pb2_grpc.ExpertAdminServiceStub(tasking.next())
+            self.lab = await onboard.lab(intake.next(), "Chaos Lab")
             for expert_id in self.experts:
-                await experts.RegisterExpert(
-                    experts_pb2.RegisterExpertRequest(
-                        expert=experts_pb2.ExpertProfile(
-                            expert_id=expert_id,
-                            degree=types.DEGREE_LEVEL_DOCTORATE,
-                            fields=["chemistry.organic"],
-                            languages=["en"],
-                        )
-                    ),
-                    metadata=self.operator,
-                )
-            self.project_id = await self._project(intake.next())
+                await onboard.expert(tasking.next(), expert_id)
+            self.project_id = await self._project(intake.next(), onboard)
         finally:
             await intake.close()
             await tasking.close()
 
-    async def _project(self, intake: grpc.aio.Channel) -> str:
-        spec = projects_pb2.ProjectSpec(
+    async def _project(self, intake: grpc.aio.Channel, onboard: Onboarding) -> str:
+        project_id = await onboard.project(
+            intake,
+            self.lab,
             title="chaos",
-            data_kind=types.DATA_KIND_PREFERENCE,
-            domain="chemistry.organic",
-            qualifications=types.Qualifications(fields=["chemistry"]),
             instructions_markdown="Pick the better answer.",
             target_accepted_items=self.tasks,
-            overlap=1,
             max_overlap=1,
             review_sample_rate=0.0,
-            rubric=types.Rubric(criteria=[types.RubricCriterion(name="q", weight=1, scale_min=1, scale_max=5)]),
-            pay=types.PayModel(per_submission=types.PayModel.PerSubmission(rate_minor=100)),
-            currency_code="EUR",
             budget_cap_minor=10**12,
+            deadline=in_days(7),
+            lease_duration=Duration(seconds=LEASE),
         )
-        spec.deadline.FromSeconds(int(time.time()) + 7 * 86400)
-        spec.lease_duration.FromSeconds(LEASE)
-        projects = projects_pb2_grpc.ProjectServiceStub(intake)
-        created = await projects.CreateProject(
-            projects_pb2.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=self.lab
-        )
-        project_id = created.project.project_id
         tasks = tasks_pb2_grpc.TaskServiceStub(intake)
         for start in range(0, self.tasks, 1000):
             batch = [
@@ -156,17 +129,19 @@ class Load:
                     task_id=f"t{i:06d}",
                     input=ttypes.TaskInput(
                         prompt=f"Q{i}: which answer explains reaction {i} correctly?",
-                        # Shown in either order, so that experts who pick "a" do not pick by position.
+                        # Shown in either order, drawn per task: experts who pick "a" do not pick by
+                        # position (by parity, 40 experts taking tasks in turn each saw one order).
                         candidates=[
                             ttypes.Candidate(candidate_id=c, content=f"Answer {c} to Q{i}.")
-                            for c in (("a", "b") if i % 2 else ("b", "a"))
+                            for c in (("a", "b") if random.Random(i).random() < 0.5 else ("b", "a"))
                         ],
                     ),
                 )
                 for i in range(start, min(start + 1000, self.tasks))
             ]
             await tasks.AddTasks(tasks_pb2.AddTasksRequest(project_id=project_id, tasks=batch), metadata=self.lab)
-        await projects.ActivateProject(projects_pb2.ActivateProjectRequest(project_id=project_id), metadata=self.lab)
+        activate = projects_pb2.ActivateProjectRequest(project_id=project_id)
+        await projects_pb2_grpc.ProjectServiceStub(intake).ActivateProject(activate, metadata=self.lab)
         return project_id
 
     def start(self) -> None:

@@ -128,6 +128,10 @@ class ChaosRun:
             stored = await conn.fetchval(
                 "SELECT count(*) FROM tasking.submissions WHERE project_id = $1", self.load.project_id
             )
+            in_review = await conn.fetchval(
+                "SELECT count(*) FROM qa.submissions WHERE project_id = $1 AND state = 'in_review'",
+                self.load.project_id,
+            )
         finally:
             await conn.close()
         if self._db is not None:
@@ -152,6 +156,7 @@ class ChaosRun:
             "experts": len(self.load.experts),
             "submissions_stored": stored,
             "submissions_acknowledged": len(rec.acknowledged),
+            "submissions_in_review": in_review,
             "submissions_retried": rec.retried_submits,
             "leases_abandoned": rec.abandoned,
             "refused": dict(rec.refused),
@@ -185,9 +190,10 @@ class ChaosRun:
             self.report.stops_during_outage.append((fault.target, None if exited is None else round(exited, 1)))
             await asyncio.sleep(max(0.0, POSTGRES_DOWN - (time.monotonic() - fault.injected_at)))
             await asyncio.to_thread(self.stack.start_postgres)
+            fault.back_s = round(time.monotonic() - fault.injected_at, 1)  # the database, not the replica
             restarted.append(self._restart_later(replica))
         await asyncio.gather(*restarted)
-        fault.back_s = round(time.monotonic() - fault.injected_at, 1)
+        fault.back_s = fault.back_s or round(time.monotonic() - fault.injected_at, 1)
 
         async def flowing() -> bool:
             credited = await self._query(_CREDITED_SINCE, self.load.project_id, wall)
