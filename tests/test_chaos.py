@@ -44,11 +44,13 @@ async def test_nothing_lost_doubled_or_stuck_under_faults() -> None:
     if os.environ.get("COHORT_CHAOS_RECORD") == "1":
         record(report.figures)
     assert not report.problems, "\n".join(report.problems)
-    # Every fault was followed by work flowing end to end again, each kind within 30 s of the
-    # failed part's return.
-    recovery = report.figures["recovery_seconds"]
-    slow = {kind: r["after_return_max"] for kind, r in recovery.items() if r["after_return_max"] > 30}
-    assert not slow, f"recovery over 30 s after the failed part was back: {slow}"
+    # Every fault was followed by work flowing end to end again (a problem above otherwise, after
+    # 90 s). The 30 s target is a performance figure: `make chaos` checks it on its recorded run,
+    # the short round in `make test` does not time the machine it happens to run on.
+    if os.environ.get("COHORT_CHAOS_RECORD") == "1":
+        recovery = report.figures["recovery_seconds"]
+        slow = {kind: r["after_return_max"] for kind, r in recovery.items() if r["after_return_max"] > 30}
+        assert not slow, f"recovery over 30 s after the failed part was back: {slow}"
 
 
 def record(figures: dict[str, object]) -> None:
