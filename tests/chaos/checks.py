@@ -86,7 +86,7 @@ async def invariants(
     problems += await _verdicts_and_credits(conn, project_id)
     problems += await _ledger(conn)
     problems += await _intake_counters(conn, project_id)
-    problems += await _stuck(conn)
+    problems += await stuck(conn)
     problems += await _consumers(bootstrap, live_replicas, members)
     return problems
 
@@ -205,7 +205,7 @@ async def _intake_counters(conn: asyncpg.Connection, project_id: str) -> list[st
     return problems
 
 
-async def _stuck(conn: asyncpg.Connection) -> list[str]:
+async def stuck(conn: asyncpg.Connection) -> list[str]:
     problems = []
     for schema in SCHEMAS:
         unsent = await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE published_at IS NULL")

@@ -124,7 +124,7 @@ class ChaosRun:
                 self.report.problems.append("the payout run after the chaos did not complete")
             else:
                 self.report.problems += await checks.payout_run_pays_once(conn, run_id, owed)
-            self.report.problems += await checks._stuck(conn)
+            self.report.problems += await checks.stuck(conn)
             stored = await conn.fetchval(
                 "SELECT count(*) FROM tasking.submissions WHERE project_id = $1", self.load.project_id
             )
