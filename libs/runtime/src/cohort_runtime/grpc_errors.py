@@ -11,11 +11,17 @@ import asyncpg
 import grpc
 from grpc_status import rpc_status
 
+from cohort_runtime import domain_errors as domain
 from cohort_runtime._handler_wrap import Context, GuardInterceptor
 from cohort_runtime.errors import (
     Aborted,
+    AlreadyExists,
+    FailedPrecondition,
     FieldViolation,
     InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
     ServiceError,
     Unavailable,
     internal_status,
@@ -25,12 +31,32 @@ from cohort_runtime.transient import TRANSIENT_ERRORS
 log = logging.getLogger(__name__)
 
 
+def to_service_error(exc: domain.DomainError) -> ServiceError:
+    """The status a domain error answers with; subclasses map by their chassis base."""
+    if isinstance(exc, domain.InvalidInput):
+        return InvalidArgument([FieldViolation(v.field, v.description) for v in exc.violations])
+    if isinstance(exc, domain.NotFoundError):
+        return NotFound(exc.kind, exc.identifier)
+    if isinstance(exc, domain.Conflict):
+        return AlreadyExists(str(exc))
+    if isinstance(exc, domain.NotAllowed):
+        return PermissionDenied(str(exc))
+    if isinstance(exc, domain.StateConflict):
+        return FailedPrecondition(str(exc), subject=exc.subject, violation_type=exc.state.upper())
+    if isinstance(exc, domain.QuotaExceeded):
+        return ResourceExhausted(str(exc), subject=exc.subject, retry_after_seconds=exc.retry_after_seconds)
+    # A DomainError with no more specific base: still the caller's problem, never INTERNAL.
+    return FailedPrecondition(str(exc))
+
+
 @asynccontextmanager
 async def _map_errors(context: Context, method: str) -> AsyncIterator[None]:
     try:
         yield
     except ServiceError as exc:
         await context.abort_with_status(rpc_status.to_status(exc.to_status()))
+    except domain.DomainError as exc:
+        await context.abort_with_status(rpc_status.to_status(to_service_error(exc).to_status()))
     except (grpc.aio.AbortError, asyncio.CancelledError):
         raise
     except asyncpg.TransactionRollbackError as exc:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cohort_intake.domain.errors import InvalidInput
 from cohort_intake.domain.labs import MAX_DISPLAY_NAME, NewLab
+from cohort_runtime.domain_errors import InvalidInput
 
 
 def test_valid_lab_is_trimmed():

@@ -26,9 +26,9 @@ from cohort_payout.db import ledger
 from cohort_payout.db import runs as runs_repo
 from cohort_payout.domain.bonuses import BonusRule
 from cohort_payout.domain.earnings import RateCard
-from cohort_payout.domain.errors import StateConflict
 from cohort_payout.domain.ledger import expert_account
 from cohort_payout.domain.runs import RunRequest
+from cohort_runtime.domain_errors import StateConflict
 from cohort_runtime.testing import SyncDatabase
 
 F = earnings.FactKind

@@ -138,7 +138,7 @@ def test_cutoff_rules():
     now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
     r = RunRequest(uuid.uuid4(), "EUR", now - dt.timedelta(hours=1), 100)
     assert r.validate(now, None) == now - dt.timedelta(hours=1)
-    from cohort_payout.domain.errors import InvalidInput
+    from cohort_runtime.domain_errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="previous run"):
         r.validate(now, now - dt.timedelta(minutes=1))

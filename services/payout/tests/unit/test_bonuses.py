@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from cohort_payout.domain.bonuses import BonusRule, ExpertPeriod, awards
-from cohort_payout.domain.errors import InvalidInput
+from cohort_runtime.domain_errors import InvalidInput
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
 P1, P2 = uuid.UUID(int=1), uuid.UUID(int=2)

@@ -8,8 +8,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from cohort_payout.db.payees import Sealer
-from cohort_payout.domain.errors import StateConflict
 from cohort_payout.domain.payees import Payee
+from cohort_runtime.domain_errors import StateConflict
 
 KEY = Fernet.generate_key().decode()
 

@@ -12,11 +12,11 @@ import pytest
 import sepaxml
 import xmlschema
 
-from cohort_payout.domain.errors import InvalidInput
 from cohort_payout.domain.payees import validated
 from cohort_payout.rails.base import Debtor, Payment, RailError
 from cohort_payout.rails.csv_batch import CsvRail
 from cohort_payout.rails.sepa import SCHEMA, SepaRail
+from cohort_runtime.domain_errors import InvalidInput
 
 DEBTOR = Debtor("Cohort Platform GmbH", "DE89370400440532013000", "COBADEFFXXX")
 XSD = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", f"{SCHEMA}.xsd")

@@ -9,6 +9,7 @@ import grpc
 
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
 from cohort_runtime import Resources, ServiceDefinition, Subscription, serve
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.tokens import token_authenticator
 from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 from cohort_tasking.api.experts import ExpertAdminServicer, ProfileServicer
@@ -23,11 +24,13 @@ from cohort_tasking.metrics import TaskingGauges
 log = logging.getLogger(__name__)
 
 
-def _add_servicers(server: grpc.aio.Server, resources: Resources, eligibility: EligibilityCache) -> list[str]:
+def _add_servicers(
+    server: grpc.aio.Server, resources: Resources, eligibility: EligibilityCache, clock: Clock
+) -> list[str]:
     pool = resources.pool
     experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server(ExpertAdminServicer(pool, eligibility), server)
     experts_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(pool, eligibility), server)
-    work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(pool, eligibility), server)
+    work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(pool, eligibility, clock), server)
     return [
         experts_pb2.DESCRIPTOR.services_by_name["ExpertAdminService"].full_name,
         experts_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
@@ -39,12 +42,12 @@ def _subscriptions(eligibility: EligibilityCache) -> list[Subscription]:
     return [Subscription(name="events", topics=CONSUMED, router=router(eligibility))]
 
 
-def _sweeper(settings: TaskingSettings, resources: Resources):  # type: ignore[no-untyped-def]
+def _sweeper(settings: TaskingSettings, resources: Resources, clock: Clock):  # type: ignore[no-untyped-def]
     async def sweep() -> None:
         """Return expired leases to the queue, forever (cancelled at shutdown)."""
         while True:
             try:
-                while await expire_due(resources.pool) > 0:
+                while await expire_due(resources.pool, clock=clock) > 0:
                     pass
             except TRANSIENT_DB_ERRORS as exc:  # the database is away or restarting; try again later
                 log.warning("lease sweep failed: %s: %s", type(exc).__name__, exc)
@@ -53,16 +56,17 @@ def _sweeper(settings: TaskingSettings, resources: Resources):  # type: ignore[n
     return sweep
 
 
-def definition(settings: TaskingSettings) -> ServiceDefinition:
+def definition(settings: TaskingSettings, clock: Clock = SYSTEM_CLOCK) -> ServiceDefinition:
+    """Tasking as the chassis runs it; tests pass a ManualClock to move lease time."""
     # Shared by the servicers (which read it) and the event handlers (which invalidate it).
     eligibility = EligibilityCache(settings.eligibility_cache_seconds)
     return ServiceDefinition(
         settings=settings,
-        add_servicers=lambda server, r: _add_servicers(server, r, eligibility),
+        add_servicers=lambda server, r: _add_servicers(server, r, eligibility, clock),
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=lambda _r: _subscriptions(eligibility),
-        background=lambda r: [_sweeper(settings, r), lambda: TaskingGauges(r.registry).refresh_forever(r.pool)],
+        background=lambda r: [_sweeper(settings, r, clock), lambda: TaskingGauges(r.registry).refresh_forever(r.pool)],
     )
 
 

@@ -16,6 +16,7 @@ from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_runtime import ServiceRuntime, testing
+from cohort_runtime.clock import ManualClock
 from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition
 from cohort_tasking.config import TaskingSettings
@@ -26,7 +27,10 @@ def md(token: str) -> tuple[tuple[str, str], ...]:
 
 
 class Tasking:
-    def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel, keys: tuple[str, str], events) -> None:
+    def __init__(
+        self, runtime: ServiceRuntime, channel: grpc.aio.Channel, keys: tuple[str, str], events, clock: ManualClock
+    ) -> None:
+        self.clock = clock
         self.runtime = runtime
         self.channel = channel
         self.pool = runtime.pool
@@ -129,6 +133,7 @@ async def tasking(schema, token_keys, events):
     settings = TaskingSettings(
         db_schema=schema, grpc_port=0, metrics_port=0, COHORT_TOKEN_PUBLIC_KEY=token_keys[1], sweep_seconds=0.2
     )
-    runtime = ServiceRuntime(definition(settings))
+    clock = ManualClock()  # lease time moves when a test says so, not with the wall clock
+    runtime = ServiceRuntime(definition(settings, clock))
     async with runtime, grpc.aio.insecure_channel(f"127.0.0.1:{runtime.grpc_port}") as channel:
-        yield Tasking(runtime, channel, token_keys, events)
+        yield Tasking(runtime, channel, token_keys, events, clock)

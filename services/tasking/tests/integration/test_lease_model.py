@@ -21,11 +21,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from cohort.events.v1 import projects_pb2 as events
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
+from cohort_runtime.domain_errors import NotAllowed, NotFoundError, StateConflict
 from cohort_runtime.testing import SyncDatabase
 from cohort_tasking.app import catalog, work
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.config import TaskingSettings
-from cohort_tasking.domain.errors import NotAllowed, NotFoundError, StateConflict
 from cohort_tasking.domain.submissions import Payload
 from cohort_tasking.domain.tasks import NewTask
 

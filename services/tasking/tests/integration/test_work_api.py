@@ -14,6 +14,7 @@ from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.tasking.v1 import work_pb2 as pb
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
+from cohort_runtime.testing import eventually
 
 RANK_BA = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["b", "a"], rationale="b is right"))
 
@@ -147,8 +148,13 @@ async def test_release_and_expiry_return_the_slot(tasking):
     _e2, c2 = await tasking.register()
     a = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=c1)).assignment
     assert not (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=c2)).HasField("assignment")
-    await asyncio.sleep(1.6)  # the lease runs out; the sweeper (every 0.2 s) returns the slot
-    b = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=c2)).assignment
+    tasking.clock.advance(1.5)  # the lease runs out; the sweeper (every 0.2 s) returns the slot
+
+    async def reopened():
+        reply = await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=c2)
+        return reply.assignment if reply.HasField("assignment") else None
+
+    b = await eventually(reopened, within=10, what="the expired lease's slot leased to the second expert")
     assert b.task_id == a.task_id and b.assignment_id != a.assignment_id
     for call in (
         lambda: tasking.work.Heartbeat(pb.HeartbeatRequest(assignment_id=a.assignment_id), metadata=c1),

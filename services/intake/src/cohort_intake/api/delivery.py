@@ -11,7 +11,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.intake.v1 import delivery_pb2 as pb
 from cohort.intake.v1 import delivery_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
-from cohort_intake.api.errors import domain_errors
 from cohort_intake.api.spec_mapping import STATES
 from cohort_intake.app import delivery as app
 from cohort_intake.db.progress_hub import ProgressHub
@@ -62,13 +61,11 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
         self, request: pb.WatchProgressRequest, context: GrpcContext
     ) -> AsyncIterator[pb.WatchProgressResponse]:
         lab_id = require_lab()
-        with domain_errors():
-            project_id = parse_uuid(request.project_id, "project_id")
+        project_id = parse_uuid(request.project_id, "project_id")
         last: pb.ProjectProgress | None = None
         with self._metrics.watchers.track_inprogress():
             while True:
-                with domain_errors():
-                    project, counters = await app.progress(self._pool, lab_id, project_id)
+                project, counters = await app.progress(self._pool, lab_id, project_id)
                 snapshot = progress_to_proto(project, counters)
                 if snapshot != last:
                     yield pb.WatchProgressResponse(progress=snapshot)
@@ -81,8 +78,7 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
         self, request: pb.ExportItemsRequest, context: GrpcContext
     ) -> AsyncIterator[pb.ExportItemsResponse]:
         lab_id = require_lab()
-        with domain_errors():
-            project_id = parse_uuid(request.project_id, "project_id")
+        project_id = parse_uuid(request.project_id, "project_id")
         if len(request.item_ids) > MAX_EXPORT_IDS:
             raise InvalidArgument([FieldViolation("item_ids", f"at most {MAX_EXPORT_IDS} ids")])
         item_ids = [parse_uuid(v, f"item_ids[{i}]") for i, v in enumerate(request.item_ids)] or None
@@ -98,8 +94,7 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
         position = paging.decode_keyset(request.cursor, query, int, field="cursor")
         seq = position[0] if position else None
         while True:
-            with domain_errors():
-                rows = await app.export_page(self._pool, lab_id, project_id, seq, after, before, item_ids, EXPORT_CHUNK)
+            rows = await app.export_page(self._pool, lab_id, project_id, seq, after, before, item_ids, EXPORT_CHUNK)
             if not rows:
                 return
             seq = rows[-1]["seq"]

@@ -7,7 +7,6 @@ import asyncpg
 from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_operator
-from cohort_intake.api.errors import domain_errors
 from cohort_intake.app import api_keys
 from cohort_intake.app import labs as app
 from cohort_intake.domain.api_keys import ApiKey
@@ -40,32 +39,25 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
 
     async def CreateLab(self, request: pb.CreateLabRequest, context: GrpcContext) -> pb.CreateLabResponse:
         require_operator()
-        with domain_errors():
-            lab = await app.create_lab(self._pool, NewLab.parse(request.request_id, request.display_name))
+        lab = await app.create_lab(self._pool, NewLab.parse(request.request_id, request.display_name))
         return pb.CreateLabResponse(lab=lab_to_proto(lab))
 
     async def GetLab(self, request: pb.GetLabRequest, context: GrpcContext) -> pb.GetLabResponse:
         require_operator()
-        with domain_errors():
-            lab = await app.get_lab(self._pool, parse_uuid(request.lab_id, "lab_id"))
+        lab = await app.get_lab(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.GetLabResponse(lab=lab_to_proto(lab))
 
     async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: GrpcContext) -> pb.CreateApiKeyResponse:
         require_operator()
-        with domain_errors():
-            key, secret = await api_keys.create_key(
-                self._pool, parse_uuid(request.lab_id, "lab_id"), request.display_name
-            )
+        key, secret = await api_keys.create_key(self._pool, parse_uuid(request.lab_id, "lab_id"), request.display_name)
         return pb.CreateApiKeyResponse(api_key=key_to_proto(key), secret=secret)
 
     async def ListApiKeys(self, request: pb.ListApiKeysRequest, context: GrpcContext) -> pb.ListApiKeysResponse:
         require_operator()
-        with domain_errors():
-            keys = await api_keys.list_keys(self._pool, parse_uuid(request.lab_id, "lab_id"))
+        keys = await api_keys.list_keys(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.ListApiKeysResponse(api_keys=[key_to_proto(k) for k in keys])
 
     async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: GrpcContext) -> pb.RevokeApiKeyResponse:
         require_operator()
-        with domain_errors():
-            key = await api_keys.revoke_key(self._pool, parse_uuid(request.key_id, "key_id"))
+        key = await api_keys.revoke_key(self._pool, parse_uuid(request.key_id, "key_id"))
         return pb.RevokeApiKeyResponse(api_key=key_to_proto(key))

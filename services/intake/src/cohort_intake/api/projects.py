@@ -10,7 +10,6 @@ import asyncpg
 from cohort.intake.v1 import projects_pb2 as pb
 from cohort.intake.v1 import projects_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
-from cohort_intake.api.errors import domain_errors
 from cohort_intake.api.spec_mapping import masked_update, project_to_proto, spec_from_proto, state_filter
 from cohort_intake.app import projects as app
 from cohort_intake.domain.projects import Project, Transition
@@ -27,27 +26,24 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
 
     async def CreateProject(self, request: pb.CreateProjectRequest, context: GrpcContext) -> pb.CreateProjectResponse:
         lab_id = require_lab()
-        with domain_errors():
-            project = await app.create_project(
-                self._pool,
-                lab_id,
-                parse_uuid(request.request_id, "request_id"),
-                spec_from_proto(request.spec),
-                self._projects_per_hour,
-            )
+        project = await app.create_project(
+            self._pool,
+            lab_id,
+            parse_uuid(request.request_id, "request_id"),
+            spec_from_proto(request.spec),
+            self._projects_per_hour,
+        )
         return pb.CreateProjectResponse(project=project_to_proto(project))
 
     async def GetProject(self, request: pb.GetProjectRequest, context: GrpcContext) -> pb.GetProjectResponse:
         lab_id = require_lab()
-        with domain_errors():
-            project = await app.get_project(self._pool, lab_id, parse_uuid(request.project_id, "project_id"))
+        project = await app.get_project(self._pool, lab_id, parse_uuid(request.project_id, "project_id"))
         return pb.GetProjectResponse(project=project_to_proto(project))
 
     async def ListProjects(self, request: pb.ListProjectsRequest, context: GrpcContext) -> pb.ListProjectsResponse:
         lab_id = require_lab()
         size = paging.page_size(request.page_size)
-        with domain_errors():
-            state = state_filter(request.state)
+        state = state_filter(request.state)
         query = {"lab": str(lab_id), "state": request.state}
         after = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, uuid.UUID)
         projects, more = await app.list_projects(self._pool, lab_id, state, after, size)
@@ -59,9 +55,8 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
 
     async def UpdateProject(self, request: pb.UpdateProjectRequest, context: GrpcContext) -> pb.UpdateProjectResponse:
         lab_id = require_lab()
-        with domain_errors():
-            change = masked_update(request.update_mask, request.spec)
-            project = await app.update_project(self._pool, lab_id, parse_uuid(request.project_id, "project_id"), change)
+        change = masked_update(request.update_mask, request.spec)
+        project = await app.update_project(self._pool, lab_id, parse_uuid(request.project_id, "project_id"), change)
         return pb.UpdateProjectResponse(project=project_to_proto(project))
 
     async def ActivateProject(
@@ -80,9 +75,6 @@ class ProjectServicer(pb_grpc.ProjectServiceServicer):
 
     async def _move(self, project_id: str, what: Transition, reason: str = "") -> pb.Project:
         lab_id = require_lab()
-        with domain_errors():
-            project: Project = await app.transition(
-                self._pool, lab_id, parse_uuid(project_id, "project_id"), what, reason
-            )
+        project: Project = await app.transition(self._pool, lab_id, parse_uuid(project_id, "project_id"), what, reason)
         self._metrics.transitions.labels(what.value).inc()
         return project_to_proto(project)

@@ -9,7 +9,6 @@ from typing import cast
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from cohort.intake.v1 import projects_pb2 as pb
-from cohort_intake.domain.errors import InvalidInput, Violation
 from cohort_intake.domain.projects import Project, ProjectState
 from cohort_intake.domain.spec import ProjectSpec
 from cohort_intake.mapping import (
@@ -24,6 +23,7 @@ from cohort_intake.mapping import (
     rubric_to_proto,
     timestamp,
 )
+from cohort_runtime.domain_errors import InvalidInput, Violation
 
 STATES: dict[ProjectState, pb.ProjectState.ValueType] = {
     ProjectState.DRAFT: pb.PROJECT_STATE_DRAFT,

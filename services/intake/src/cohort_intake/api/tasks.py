@@ -7,7 +7,6 @@ import asyncpg
 from cohort.intake.v1 import tasks_pb2 as pb
 from cohort.intake.v1 import tasks_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
-from cohort_intake.api.errors import domain_errors
 from cohort_intake.app import tasks as app
 from cohort_intake.domain.tasks import MAX_BATCH, NewTask, Task
 from cohort_intake.mapping import (
@@ -54,31 +53,27 @@ class TaskServicer(pb_grpc.TaskServiceServicer):
         lab_id = require_lab()
         if len(request.tasks) > MAX_BATCH:  # before mapping a huge batch
             raise InvalidArgument([FieldViolation("tasks", f"must hold 1..{MAX_BATCH} tasks")])
-        with domain_errors():
-            added, unchanged = await app.add_tasks(
-                self._pool,
-                lab_id,
-                parse_uuid(request.project_id, "project_id"),
-                [task_from_proto(t) for t in request.tasks],
-            )
+        added, unchanged = await app.add_tasks(
+            self._pool,
+            lab_id,
+            parse_uuid(request.project_id, "project_id"),
+            [task_from_proto(t) for t in request.tasks],
+        )
         self._metrics.tasks_added.inc(added)
         return pb.AddTasksResponse(added_count=added, unchanged_count=unchanged)
 
     async def GetTask(self, request: pb.GetTaskRequest, context: GrpcContext) -> pb.GetTaskResponse:
         lab_id = require_lab()
-        with domain_errors():
-            task = await app.get_task(self._pool, lab_id, parse_uuid(request.project_id, "project_id"), request.task_id)
+        task = await app.get_task(self._pool, lab_id, parse_uuid(request.project_id, "project_id"), request.task_id)
         return pb.GetTaskResponse(task=task_to_proto(task))
 
     async def ListTasks(self, request: pb.ListTasksRequest, context: GrpcContext) -> pb.ListTasksResponse:
         lab_id = require_lab()
         size = paging.page_size(request.page_size)
-        with domain_errors():
-            project_id = parse_uuid(request.project_id, "project_id")
+        project_id = parse_uuid(request.project_id, "project_id")
         query = {"lab": str(lab_id), "project": str(project_id)}
         position = paging.decode_keyset(request.page_token, query, int)
         after = position[0] if position else None
-        with domain_errors():
-            tasks, more = await app.list_tasks(self._pool, lab_id, project_id, after, size)
+        tasks, more = await app.list_tasks(self._pool, lab_id, project_id, after, size)
         token = paging.encode([tasks[-1].seq], query) if more and tasks else ""
         return pb.ListTasksResponse(tasks=[task_to_proto(t) for t in tasks], next_page_token=token)

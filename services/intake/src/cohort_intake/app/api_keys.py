@@ -11,7 +11,7 @@ from cohort_intake.db import api_keys as repo
 from cohort_intake.db import labs as labs_repo
 from cohort_intake.domain import api_keys
 from cohort_intake.domain.api_keys import ApiKey
-from cohort_intake.domain.errors import InvalidInput, NotFoundError, Violation
+from cohort_runtime.domain_errors import InvalidInput, NotFoundError, Violation
 
 MAX_KEY_NAME = 100
 

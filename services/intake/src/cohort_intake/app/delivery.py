@@ -16,13 +16,13 @@ import asyncpg
 from cohort_intake.db import progress as repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.db import tasks as tasks_repo
-from cohort_intake.domain.errors import NotFoundError
 from cohort_intake.domain.items import FinalizedItem, render
 from cohort_intake.domain.progress import BUDGET_PAUSE_REASON, Counters
 from cohort_intake.domain.projects import Project, ProjectState, Transition
 from cohort_intake.messaging import project_events
 from cohort_intake.messaging.topics import PROJECTS_TOPIC
 from cohort_runtime import add_event
+from cohort_runtime.domain_errors import NotFoundError
 
 log = logging.getLogger(__name__)
 

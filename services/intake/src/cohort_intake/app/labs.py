@@ -10,10 +10,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.events.v1 import labs_pb2 as events
 from cohort_intake.db import labs as repo
-from cohort_intake.domain.errors import IdempotencyConflict, NotFoundError
 from cohort_intake.domain.labs import Lab, NewLab
 from cohort_intake.messaging.topics import LABS_TOPIC
 from cohort_runtime import add_event
+from cohort_runtime.domain_errors import Conflict, NotFoundError
 
 
 async def create_lab(pool: asyncpg.Pool, new: NewLab) -> Lab:
@@ -25,7 +25,7 @@ async def create_lab(pool: asyncpg.Pool, new: NewLab) -> Lab:
         if previous is not None:
             lab, fingerprint = previous
             if fingerprint != new.fingerprint():
-                raise IdempotencyConflict(f"request_id {new.request_id} was already used for a different lab")
+                raise Conflict(f"request_id {new.request_id} was already used for a different lab")
             return lab
         lab = Lab(lab_id=uuid.uuid4(), display_name=new.display_name, create_time=dt.datetime.now(dt.UTC))
         await repo.insert(conn, lab, new.request_id, new.fingerprint())

@@ -12,32 +12,28 @@ from google.protobuf.message import Message
 from cohort_intake.db import progress as progress_repo
 from cohort_intake.db import projects as repo
 from cohort_intake.db import tasks as tasks_repo
-from cohort_intake.domain.errors import (
-    IdempotencyConflict,
-    InvalidInput,
-    NotFoundError,
-    NotReady,
-    QuotaExceeded,
-    Violation,
-)
+from cohort_intake.domain.errors import NotReady
 from cohort_intake.domain.projects import Project, ProjectState, Transition, new_project
 from cohort_intake.domain.spec import ProjectSpec, fingerprint, validate
 from cohort_intake.messaging import project_events
 from cohort_intake.messaging.topics import PROJECTS_TOPIC
 from cohort_runtime import add_event
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError, QuotaExceeded, Violation
 
 
 async def create_project(
-    pool: asyncpg.Pool, lab_id: uuid.UUID, request_id: uuid.UUID, spec: ProjectSpec, projects_per_hour: int
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    request_id: uuid.UUID,
+    spec: ProjectSpec,
+    projects_per_hour: int,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Project:
     """A new draft project; `projects_per_hour` is the lab's quota, counted in the database so
     every replica agrees."""
     spec = spec.normalised()
-    now = _now()
+    now = clock.now()
     violations = validate(spec, now)
     if violations:
         raise InvalidInput(violations)
@@ -50,7 +46,7 @@ async def create_project(
         if previous is not None:
             project, first_fingerprint = previous
             if first_fingerprint != fingerprint(spec):
-                raise IdempotencyConflict(f"request_id {request_id} was already used with a different spec")
+                raise Conflict(f"request_id {request_id} was already used with a different spec")
             return project
         # One lab's creations are counted one at a time, so concurrent calls cannot overshoot.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"project-quota:{lab_id}")
@@ -94,12 +90,13 @@ async def update_project(
     lab_id: uuid.UUID,
     project_id: uuid.UUID,
     change: Callable[[ProjectSpec], ProjectSpec],
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Project:
     """Apply `change` (the field-masked merge) to a draft's spec and validate the result."""
     async with pool.acquire() as conn, conn.transaction():
         project = await _locked(conn, lab_id, project_id)
         spec = change(project.spec).normalised()
-        now = _now()
+        now = clock.now()
         violations = validate(spec, now)
         if violations:
             raise InvalidInput(violations)
@@ -109,14 +106,19 @@ async def update_project(
 
 
 async def transition(
-    pool: asyncpg.Pool, lab_id: uuid.UUID, project_id: uuid.UUID, what: Transition, reason: str = ""
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    project_id: uuid.UUID,
+    what: Transition,
+    reason: str = "",
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Project:
     reason = reason.strip()
     if len(reason) > 500:
         raise InvalidInput([Violation("reason", "must be at most 500 characters")])
     async with pool.acquire() as conn, conn.transaction():
         project = await _locked(conn, lab_id, project_id)
-        now = _now()
+        now = clock.now()
         changed = project.apply(what, now, reason)
         if what is Transition.ACTIVATE:
             # The deadline may have passed while the project sat in draft.

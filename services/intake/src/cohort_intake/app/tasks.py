@@ -10,12 +10,13 @@ import asyncpg
 from cohort_intake.db import progress as progress_repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.db import tasks as repo
-from cohort_intake.domain.errors import IdempotencyConflict, IllegalTransition, InvalidInput, NotFoundError
+from cohort_intake.domain.errors import IllegalTransition
 from cohort_intake.domain.projects import TASKS_ACCEPTED_IN
 from cohort_intake.domain.tasks import NewTask, Task, validate_batch
 from cohort_intake.messaging import task_events
 from cohort_intake.messaging.topics import GOLD_TOPIC, TASKS_TOPIC
 from cohort_runtime import add_event
+from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError
 
 
 async def add_tasks(
@@ -39,7 +40,7 @@ async def add_tasks(
         conflicts = [t.task_id for t in tasks if t.task_id in known and known[t.task_id] != t.content_hash()]
         if conflicts:
             shown = ", ".join(conflicts[:10]) + (" …" if len(conflicts) > 10 else "")
-            raise IdempotencyConflict(f"{len(conflicts)} task id(s) already exist with other content: {shown}")
+            raise Conflict(f"{len(conflicts)} task id(s) already exist with other content: {shown}")
         new = [t for t in tasks if t.task_id not in known]
         if new:
             await repo.insert_many(conn, project_id, new, dt.datetime.now(dt.UTC))

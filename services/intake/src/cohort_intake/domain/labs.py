@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from cohort_intake.domain.errors import InvalidInput, Violation
+from cohort_runtime.domain_errors import InvalidInput, Violation
 
 MAX_DISPLAY_NAME = 200
 

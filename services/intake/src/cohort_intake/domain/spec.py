@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 import iso4217
 import langcodes
 
-from cohort_intake.domain.errors import Violation
 from cohort_intake.domain.taxonomy import is_domain, is_field
+from cohort_runtime.domain_errors import Violation
 
 MAX_TITLE = 200
 MAX_INSTRUCTIONS = 100_000

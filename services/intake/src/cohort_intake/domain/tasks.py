@@ -8,8 +8,8 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from cohort_intake.domain.errors import Violation
 from cohort_intake.domain.spec import DataKind, RubricCriterion
+from cohort_runtime.domain_errors import Violation
 
 MAX_BATCH = 1000
 MAX_TEXT = 50_000

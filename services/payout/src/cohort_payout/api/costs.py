@@ -10,7 +10,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import costs_pb2 as pb
 from cohort.payout.v1 import costs_pb2_grpc as pb_grpc
-from cohort_payout.api.errors import domain_errors
 from cohort_payout.app import costs as app
 from cohort_runtime import GrpcContext, PermissionDenied, current_principal
 from cohort_runtime.fields import parse_uuid
@@ -35,8 +34,7 @@ class ProjectCostServicer(pb_grpc.ProjectCostServiceServicer):
     ) -> pb.GetProjectCostResponse:
         lab_id = _lab_scope()
         project_id = parse_uuid(request.project_id, "project_id")
-        with domain_errors():
-            cost = await app.project_cost(self._pool, project_id, lab_id)
+        cost = await app.project_cost(self._pool, project_id, lab_id)
         as_of = Timestamp()
         as_of.FromDatetime(dt.datetime.now(dt.UTC))
         return pb.GetProjectCostResponse(

@@ -9,7 +9,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import payees_pb2 as pb
 from cohort.payout.v1 import payees_pb2_grpc as pb_grpc
-from cohort_payout.api.errors import domain_errors
 from cohort_payout.app import payees as app
 from cohort_payout.db.payees import Sealer
 from cohort_payout.domain import payees
@@ -42,20 +41,18 @@ class PayeeAdminServicer(pb_grpc.PayeeAdminServiceServicer):
 
     async def SetPayee(self, request: pb.SetPayeeRequest, context: GrpcContext) -> pb.SetPayeeResponse:
         _operator()
-        with domain_errors():
-            payee = payees.validated(
-                request.expert_id.strip(),
-                request.iban,
-                request.bic,
-                request.account_holder,
-                request.country_code.strip().upper(),
-                request.currency_code.strip().upper(),
-            )
-            stored, updated = await app.set_payee(self._pool, self._sealer, payee)
+        payee = payees.validated(
+            request.expert_id.strip(),
+            request.iban,
+            request.bic,
+            request.account_holder,
+            request.country_code.strip().upper(),
+            request.currency_code.strip().upper(),
+        )
+        stored, updated = await app.set_payee(self._pool, self._sealer, payee)
         return pb.SetPayeeResponse(payee=payee_to_proto(stored, updated))
 
     async def GetPayee(self, request: pb.GetPayeeRequest, context: GrpcContext) -> pb.GetPayeeResponse:
         _operator()
-        with domain_errors():
-            payee, updated = await app.get_payee(self._pool, self._sealer, request.expert_id)
+        payee, updated = await app.get_payee(self._pool, self._sealer, request.expert_id)
         return pb.GetPayeeResponse(payee=payee_to_proto(payee, updated))

@@ -9,7 +9,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import runs_pb2 as pb
 from cohort.payout.v1 import runs_pb2_grpc as pb_grpc
-from cohort_payout.api.errors import domain_errors
 from cohort_payout.app import bonuses, payment_files
 from cohort_payout.app import runs as app
 from cohort_payout.db.payees import Sealer
@@ -69,28 +68,24 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
             cutoff,
             request.min_amount_minor,
         )
-        with domain_errors():
-            run = await app.create_run(self._pool, run_request)
+        run = await app.create_run(self._pool, run_request)
         return pb.CreatePayoutRunResponse(run=run_to_proto(run))
 
     async def GetPayoutRun(self, request: pb.GetPayoutRunRequest, context: GrpcContext) -> pb.GetPayoutRunResponse:
         _operator()
-        with domain_errors():
-            run = await app.get_run(self._pool, parse_uuid(request.run_id, "run_id"))
+        run = await app.get_run(self._pool, parse_uuid(request.run_id, "run_id"))
         return pb.GetPayoutRunResponse(run=run_to_proto(run))
 
     async def SettlePayout(self, request: pb.SettlePayoutRequest, context: GrpcContext) -> pb.SettlePayoutResponse:
         _operator()
-        with domain_errors():
-            await app.settle(self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=True)
+        await app.settle(self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=True)
         return pb.SettlePayoutResponse()
 
     async def FailPayout(self, request: pb.FailPayoutRequest, context: GrpcContext) -> pb.FailPayoutResponse:
         _operator()
-        with domain_errors():
-            await app.settle(
-                self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
-            )
+        await app.settle(
+            self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
+        )
         return pb.FailPayoutResponse()
 
     async def ExportPaymentFile(
@@ -109,13 +104,10 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
             )
         when = request.execution_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("execution_time") else None
         execution_date = (when or dt.datetime.now(dt.UTC)).date()
-        with domain_errors():
-            try:
-                rendered = await payment_files.render(
-                    self._pool, self._sealer, run_id, rail, self._debtor, execution_date
-                )
-            except RailError as exc:
-                raise FailedPrecondition(str(exc), subject=f"payout-runs/{run_id}", violation_type="RAIL") from exc
+        try:
+            rendered = await payment_files.render(self._pool, self._sealer, run_id, rail, self._debtor, execution_date)
+        except RailError as exc:
+            raise FailedPrecondition(str(exc), subject=f"payout-runs/{run_id}", violation_type="RAIL") from exc
         return pb.ExportPaymentFileResponse(
             content=rendered.file.content,
             content_type=rendered.file.content_type,
@@ -141,8 +133,7 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
             top_share=request.top_share,
             min_decided=request.min_decided,
         )
-        with domain_errors():
-            awarded = await bonuses.close_period(self._pool, rule)
+        awarded = await bonuses.close_period(self._pool, rule)
         return pb.CloseBonusPeriodResponse(
             bonuses=[
                 pb.Bonus(

@@ -10,7 +10,7 @@ from cohort_payout.db import bonuses as repo
 from cohort_payout.db import ledger
 from cohort_payout.domain import bonuses
 from cohort_payout.domain.bonuses import Award, BonusRule
-from cohort_payout.domain.errors import Conflict
+from cohort_runtime.domain_errors import Conflict
 
 
 async def close_period(pool: asyncpg.Pool, rule: BonusRule) -> list[Award]:

@@ -9,8 +9,8 @@ import asyncpg
 
 from cohort_payout.db import earnings as repo
 from cohort_payout.db import ledger
-from cohort_payout.domain.errors import NotFoundError
 from cohort_payout.domain.ledger import project_account
+from cohort_runtime.domain_errors import NotFoundError
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from cohort_payout.domain.ledger import Posting, project_account
 from cohort_payout.messaging.spend_events import spend_updated
 from cohort_payout.messaging.topics import SPEND_TOPIC
 from cohort_runtime import add_event
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 
 
 class FactKind(enum.Enum):
@@ -48,24 +49,24 @@ class Fact:
     active_seconds: int = 0
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-async def project_activated(conn: asyncpg.Connection, card: RateCard) -> None:
+async def project_activated(conn: asyncpg.Connection, card: RateCard, clock: Clock = SYSTEM_CLOCK) -> None:
     await repo.upsert_card(conn, card)
     waiting = await repo.waiting_for_card(conn, card.project_id)
     if waiting:
-        await _advance_project(conn, card.project_id, [], waiting, _now())
-    await _post_waiting_reviews(conn, card.project_id, _now())
+        await _advance_project(conn, card.project_id, [], waiting, clock.now())
+    await _post_waiting_reviews(conn, card.project_id, clock.now())
 
 
 async def review_completed(
-    conn: asyncpg.Connection, review_id: uuid.UUID, project_id: uuid.UUID, reviewer_id: str
+    conn: asyncpg.Connection,
+    review_id: uuid.UUID,
+    project_id: uuid.UUID,
+    reviewer_id: str,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     """Pay the reviewer the project's review rate, once per review, as soon as the rate is known."""
     if await repo.record_review(conn, review_id, project_id, reviewer_id):
-        await _post_waiting_reviews(conn, project_id, _now())
+        await _post_waiting_reviews(conn, project_id, clock.now())
 
 
 async def _post_waiting_reviews(conn: asyncpg.Connection, project_id: uuid.UUID, now: dt.datetime) -> None:
@@ -95,11 +96,11 @@ async def submission_decided(
     await facts_received(conn, [Fact(kind, submission_id, project_id)])
 
 
-async def facts_received(conn: asyncpg.Connection, facts: list[Fact]) -> None:
+async def facts_received(conn: asyncpg.Connection, facts: list[Fact], clock: Clock = SYSTEM_CLOCK) -> None:
     by_project: dict[uuid.UUID, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_project[fact.project_id].append(fact)
-    now = _now()
+    now = clock.now()
     for project_id in sorted(by_project):  # a fixed order of row locks across concurrent batches
         await _advance_project(conn, project_id, by_project[project_id], [], now)
 

@@ -8,8 +8,8 @@ import asyncpg
 
 from cohort_payout.db import payees as repo
 from cohort_payout.db.payees import Sealer
-from cohort_payout.domain.errors import NotFoundError, StateConflict
 from cohort_payout.domain.payees import Payee
+from cohort_runtime.domain_errors import NotFoundError, StateConflict
 
 
 def require(sealer: Sealer | None) -> Sealer:

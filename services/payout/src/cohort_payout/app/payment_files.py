@@ -16,8 +16,8 @@ from cohort_payout.app.payees import require
 from cohort_payout.db import payees as payees_repo
 from cohort_payout.db import runs as runs_repo
 from cohort_payout.db.payees import Sealer
-from cohort_payout.domain.errors import NotFoundError
 from cohort_payout.rails.base import Debtor, Payment, PaymentFile, Rail
+from cohort_runtime.domain_errors import NotFoundError
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import asyncpg
 from cohort_payout.db import ledger
 from cohort_payout.db import runs as repo
 from cohort_payout.domain import runs
-from cohort_payout.domain.errors import Conflict, NotFoundError, StateConflict
 from cohort_payout.domain.runs import RunRequest
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.domain_errors import Conflict, NotFoundError, StateConflict
 from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 
 BATCH = 1000
@@ -22,12 +23,8 @@ RESUME_EVERY_SECONDS = 15.0
 log = logging.getLogger(__name__)
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-async def create_run(pool: asyncpg.Pool, request: RunRequest) -> repo.Run:
-    now = _now()
+async def create_run(pool: asyncpg.Pool, request: RunRequest, clock: Clock = SYSTEM_CLOCK) -> repo.Run:
+    now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         # One run at a time per currency, decided under a lock: two concurrent creates cannot both
         # see "no run in progress".
@@ -61,7 +58,11 @@ async def _start(conn: asyncpg.Connection, request: RunRequest, now: dt.datetime
 
 
 async def execute(
-    pool: asyncpg.Pool, run_id: uuid.UUID, max_batches: int | None = None, batch: int = BATCH
+    pool: asyncpg.Pool,
+    run_id: uuid.UUID,
+    max_batches: int | None = None,
+    batch: int = BATCH,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> repo.Run:
     """Pay everyone the run selects who is not paid yet; safe to call again after any crash."""
     async with pool.acquire() as conn:
@@ -76,10 +77,10 @@ async def execute(
             await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"payout-run-exec:{run_id}")
             owed = await repo.unpaid_candidates(conn, run_id, after, batch)
             if not owed:
-                await repo.complete(conn, run_id, _now())
+                await repo.complete(conn, run_id, clock.now())
                 break
             postings = [runs.payout(run_id, expert_id, run.currency, amount) for expert_id, amount in owed]
-            await ledger.post_many(conn, postings, _now())
+            await ledger.post_many(conn, postings, clock.now())
             await repo.insert_payouts(conn, run_id, owed)
             after = owed[-1][0]
         batches += 1
@@ -111,7 +112,9 @@ async def resume_forever(pool: asyncpg.Pool, every_seconds: float = RESUME_EVERY
         await asyncio.sleep(every_seconds)
 
 
-async def settle(pool: asyncpg.Pool, run_id: uuid.UUID, expert_id: str, ok: bool, reason: str = "") -> None:
+async def settle(
+    pool: asyncpg.Pool, run_id: uuid.UUID, expert_id: str, ok: bool, reason: str = "", clock: Clock = SYSTEM_CLOCK
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
         found = await repo.lock_payout(conn, run_id, expert_id)
         run = await repo.get(conn, run_id)
@@ -121,7 +124,7 @@ async def settle(pool: asyncpg.Pool, run_id: uuid.UUID, expert_id: str, ok: bool
         if state != "in_transit":
             raise StateConflict(f"payout {run_id}/{expert_id} is {state}", f"payouts/{run_id}/{expert_id}", state)
         posting = runs.settled if ok else runs.failed
-        await ledger.post(conn, posting(run_id, expert_id, run.currency, amount), _now())
+        await ledger.post(conn, posting(run_id, expert_id, run.currency, amount), clock.now())
         await repo.set_payout_state(conn, run_id, expert_id, "settled" if ok else "failed", reason[:500])
 
 

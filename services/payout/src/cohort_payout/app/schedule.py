@@ -14,8 +14,8 @@ import uuid
 import asyncpg
 
 from cohort_payout.app import runs
-from cohort_payout.domain.errors import PayoutError
 from cohort_payout.domain.runs import RunRequest
+from cohort_runtime.domain_errors import DomainError
 
 log = logging.getLogger(__name__)
 _NAMESPACE = uuid.UUID("6f1c2d5e-4f0b-4c1e-9a55-3c0d2b8e7a10")
@@ -37,7 +37,7 @@ async def run_on_schedule(
             try:
                 run = await runs.create_run(pool, request)
                 log.info("scheduled payout run %s of %s: %d payouts", run.run_id, currency, run.payout_count)
-            except PayoutError as exc:  # e.g. the previous run still finishing: the next poll retries
+            except DomainError as exc:  # e.g. the previous run still finishing: the next poll retries
                 log.warning("scheduled payout run of %s not started: %s", currency, exc)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 log.warning("scheduled payout run of %s failed; retrying at the next poll", currency, exc_info=True)

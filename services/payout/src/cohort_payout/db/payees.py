@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from cohort_payout.domain.errors import StateConflict
 from cohort_payout.domain.payees import Payee
+from cohort_runtime.domain_errors import StateConflict
 
 _V2 = b"v2:"
 

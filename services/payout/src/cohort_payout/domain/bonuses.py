@@ -14,8 +14,8 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from cohort_payout.domain.errors import InvalidInput, Violation
 from cohort_payout.domain.ledger import Posting, expert_account, move
+from cohort_runtime.domain_errors import InvalidInput, Violation
 
 BONUSES = "platform:bonuses"
 CLOSE_DELAY = dt.timedelta(minutes=1)

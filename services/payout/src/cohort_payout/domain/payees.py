@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
-from cohort_payout.domain.errors import InvalidInput, Violation
+from cohort_runtime.domain_errors import InvalidInput, Violation
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")

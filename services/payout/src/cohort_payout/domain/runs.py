@@ -12,8 +12,8 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from cohort_payout.domain.errors import InvalidInput, Violation
 from cohort_payout.domain.ledger import Posting, expert_account, move
+from cohort_runtime.domain_errors import InvalidInput, Violation
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 

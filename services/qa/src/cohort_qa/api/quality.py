@@ -8,7 +8,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.qa.v1 import quality_pb2 as pb
 from cohort.qa.v1 import quality_pb2_grpc as pb_grpc
 from cohort_qa.api.auth import require_lab_or_operator, require_project_reader, require_self_or_operator
-from cohort_qa.api.errors import domain_errors
 from cohort_qa.app import reports
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
@@ -32,8 +31,7 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
         if project is None:
             raise NotFound("project", str(project_id))
         require_project_reader(reader, project.lab_id, str(project_id))
-        with domain_errors():
-            r = await reports.project_quality(self._pool, project_id)
+        r = await reports.project_quality(self._pool, project_id)
         if r.alpha == r.alpha:  # not NaN
             self._metrics.project_alpha.labels(str(project_id)).set(r.alpha)
         return pb.GetProjectQualityResponse(

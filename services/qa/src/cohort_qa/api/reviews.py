@@ -11,7 +11,6 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1.submissions_pb2 import SubmissionPayload
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_qa.api.auth import require_reviewer
-from cohort_qa.api.errors import domain_errors
 from cohort_qa.app import reviews as app
 from cohort_qa.messaging.payloads import PROTO_KINDS
 from cohort_qa.metrics import QaMetrics
@@ -54,8 +53,7 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
     async def AcquireReview(self, request: pb.AcquireReviewRequest, context: GrpcContext) -> pb.AcquireReviewResponse:
         reviewer = require_reviewer()
         project_id = parse_uuid(request.project_id, "project_id") if request.project_id else None
-        with domain_errors():
-            leased = await app.acquire(self._pool, reviewer, project_id)
+        leased = await app.acquire(self._pool, reviewer, project_id)
         return pb.AcquireReviewResponse(review=review_to_proto(leased)) if leased else pb.AcquireReviewResponse()
 
     async def SubmitReview(self, request: pb.SubmitReviewRequest, context: GrpcContext) -> pb.SubmitReviewResponse:
@@ -70,21 +68,19 @@ class ReviewServicer(pb_grpc.ReviewServiceServicer):
         review_id = parse_uuid(request.review_id, "review_id")
         if violations:
             raise InvalidArgument(violations)
-        with domain_errors():
-            done = await app.submit(
-                self._pool,
-                reviewer,
-                review_id,
-                dict(request.scores),
-                request.verdict == pb.REVIEW_VERDICT_ACCEPT,
-                request.comments,
-                self._metrics,
-            )
+        done = await app.submit(
+            self._pool,
+            reviewer,
+            review_id,
+            dict(request.scores),
+            request.verdict == pb.REVIEW_VERDICT_ACCEPT,
+            request.comments,
+            self._metrics,
+        )
         return pb.SubmitReviewResponse(weighted_total=done.weighted_total, decided_submission=done.decided_submission)
 
     async def ReleaseReview(self, request: pb.ReleaseReviewRequest, context: GrpcContext) -> pb.ReleaseReviewResponse:
         reviewer = require_reviewer()
         review_id = parse_uuid(request.review_id, "review_id")
-        with domain_errors():
-            await app.release(self._pool, reviewer, review_id)
+        await app.release(self._pool, reviewer, review_id)
         return pb.ReleaseReviewResponse()

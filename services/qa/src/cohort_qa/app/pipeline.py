@@ -33,11 +33,8 @@ from cohort_qa.messaging import events, payloads
 from cohort_qa.messaging.events import Outgoing
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.inbox import after_commit
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass
@@ -51,7 +48,11 @@ class _Assessed:
 
 
 async def submissions_received(
-    conn: asyncpg.Connection, subs: list[NewSubmission], metrics: QaMetrics, limits: CheckLimits
+    conn: asyncpg.Connection,
+    subs: list[NewSubmission],
+    metrics: QaMetrics,
+    limits: CheckLimits,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
     if not subs:
         return
@@ -69,7 +70,7 @@ async def submissions_received(
     for s in fresh:
         by_project[s.project_id].append((s, seqs[s.submission_id]))
     projects = await projects_repo.get_many(conn, list(by_project))
-    now = _now()
+    now = clock.now()
     out: list[Outgoing] = []
     for project_id in sorted(by_project):
         project = projects.get(project_id)
@@ -78,10 +79,12 @@ async def submissions_received(
     await add_events(conn, out)
 
 
-async def project_known(conn: asyncpg.Connection, project: QaProject, metrics: QaMetrics, limits: CheckLimits) -> None:
+async def project_known(
+    conn: asyncpg.Connection, project: QaProject, metrics: QaMetrics, limits: CheckLimits, clock: Clock = SYSTEM_CLOCK
+) -> None:
     waiting = await repo.waiting(conn, project.project_id)
     if waiting:
-        await add_events(conn, await evaluate(conn, project, waiting, _now(), metrics, limits))
+        await add_events(conn, await evaluate(conn, project, waiting, clock.now(), metrics, limits))
 
 
 async def evaluate(

@@ -23,6 +23,7 @@ from cohort_qa.domain.projects import QaProject
 from cohort_qa.messaging import events
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.inbox import after_commit
 
 LEASE = dt.timedelta(minutes=30)
@@ -46,11 +47,9 @@ class Submitted:
     decided_submission: bool
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-async def acquire(pool: asyncpg.Pool, reviewer_id: str, project_id: uuid.UUID | None) -> LeasedReview | None:
+async def acquire(
+    pool: asyncpg.Pool, reviewer_id: str, project_id: uuid.UUID | None, clock: Clock = SYSTEM_CLOCK
+) -> LeasedReview | None:
     async with pool.acquire() as conn, conn.transaction():
         if project_id is not None:
             project = await projects_repo.get(conn, project_id)
@@ -62,7 +61,7 @@ async def acquire(pool: asyncpg.Pool, reviewer_id: str, project_id: uuid.UUID | 
             conn,
             reviewer_id,
             project_id,
-            _now() + LEASE,
+            clock.now() + LEASE,
             reviews.REVIEWER_MIN_MEAN,
             reviews.REVIEWER_MIN_EVIDENCE,
         )
@@ -94,6 +93,7 @@ async def submit(
     accept: bool,
     comments: str,
     metrics: QaMetrics,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Submitted:
     verdict = "accept" if accept else "reject"
     async with pool.acquire() as conn, conn.transaction():
@@ -108,7 +108,7 @@ async def submit(
             if row["verdict"] == verdict and json.loads(row["scores"]) == dict(scores):
                 return Submitted(row["weighted_total"], False)  # a retried call: same answer, no new effect
             raise ReviewNotLeased("the review was already submitted with other scores")
-        now = _now()
+        now = clock.now()
         if row["state"] != "leased" or row["lease_until"] < now:
             raise ReviewNotLeased("the review's lease has ended; acquire a review again")
         await repo.complete(conn, review_id, scores, total, verdict, comments)

@@ -1,31 +1,34 @@
-"""QA's domain errors; the API maps them to gRPC status codes."""
+"""QA's errors beyond the chassis's common ones; the gRPC edge maps every one by its base."""
 
 from __future__ import annotations
 
-
-class QaError(Exception):
-    pass
+from cohort_runtime.domain_errors import InvalidInput, NotAllowed, NotFoundError, StateConflict, Violation
 
 
-class InvalidReview(QaError):
+class InvalidReview(InvalidInput):
     def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        super().__init__(Violation(field, description) for field, description in problems.items())
         self.problems = problems
 
 
-class ReviewNotFound(QaError):
-    pass
+class ReviewNotFound(NotFoundError):
+    def __init__(self, review_id: object) -> None:
+        super().__init__("review", review_id)
 
 
-class ReviewNotLeased(QaError):
+class ProjectNotFound(NotFoundError):
+    def __init__(self, project_id: object) -> None:
+        super().__init__("project", project_id)
+
+
+class ReviewNotLeased(StateConflict):
     """The review's lease ended, or belongs to someone else."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, subject="review", state="lease")
 
-class ReviewerNotQualified(QaError):
+
+class ReviewerNotQualified(NotAllowed):
     def __init__(self, mean: float) -> None:
         super().__init__(f"quality estimate {mean:.2f} in this domain is below the reviewer bar")
         self.mean = mean
-
-
-class ProjectNotFound(QaError):
-    pass

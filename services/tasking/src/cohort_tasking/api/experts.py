@@ -14,7 +14,6 @@ from cohort.tasking.v1 import experts_pb2_grpc as pb_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_tasking.api.auth import require_expert, require_operator
-from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import experts as app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.domain.experts import Expert, ExpertStatus
@@ -79,14 +78,12 @@ class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
         self, request: pb.RegisterExpertRequest, context: GrpcContext
     ) -> pb.RegisterExpertResponse:
         require_operator()
-        with domain_errors():
-            expert, cohorts = await app.register(self._pool, expert_from_proto(request.expert))
+        expert, cohorts = await app.register(self._pool, expert_from_proto(request.expert))
         return pb.RegisterExpertResponse(expert=expert_to_proto(expert, cohorts))
 
     async def GetExpert(self, request: pb.GetExpertRequest, context: GrpcContext) -> pb.GetExpertResponse:
         require_operator()
-        with domain_errors():
-            expert, cohorts = await app.get(self._pool, request.expert_id)
+        expert, cohorts = await app.get(self._pool, request.expert_id)
         return pb.GetExpertResponse(expert=expert_to_proto(expert, cohorts))
 
     async def SetExpertStatus(
@@ -96,15 +93,13 @@ class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
         status = _BACK.get(request.status)
         if status is None:
             raise InvalidArgument([FieldViolation("status", "must be active, suspended or offboarded")])
-        with domain_errors():
-            expert, cohorts = await app.set_status(self._pool, request.expert_id, status)
+        expert, cohorts = await app.set_status(self._pool, request.expert_id, status)
         self._eligibility.forget(request.expert_id)
         return pb.SetExpertStatusResponse(expert=expert_to_proto(expert, cohorts))
 
     async def AddToCohort(self, request: pb.AddToCohortRequest, context: GrpcContext) -> pb.AddToCohortResponse:
         require_operator()
-        with domain_errors():
-            added = await app.add_to_cohort(self._pool, request.cohort_id, list(request.expert_ids))
+        added = await app.add_to_cohort(self._pool, request.cohort_id, list(request.expert_ids))
         for expert_id in request.expert_ids:
             self._eligibility.forget(expert_id)
         return pb.AddToCohortResponse(added_count=added)
@@ -119,22 +114,20 @@ class ProfileServicer(pb_grpc.ProfileServiceServicer):
 
     async def GetMyProfile(self, request: pb.GetMyProfileRequest, context: GrpcContext) -> pb.GetMyProfileResponse:
         expert_id = require_expert()
-        with domain_errors():
-            expert, cohorts = await app.get(self._pool, expert_id)
+        expert, cohorts = await app.get(self._pool, expert_id)
         return pb.GetMyProfileResponse(expert=expert_to_proto(expert, cohorts))
 
     async def UpdateMyProfile(
         self, request: pb.UpdateMyProfileRequest, context: GrpcContext
     ) -> pb.UpdateMyProfileResponse:
         expert_id = require_expert()
-        with domain_errors():
-            expert, cohorts = await app.update_own_profile(
-                self._pool,
-                expert_id,
-                list(request.skills),
-                list(request.languages),
-                request.timezone,
-                request.weekly_hours,
-            )
+        expert, cohorts = await app.update_own_profile(
+            self._pool,
+            expert_id,
+            list(request.skills),
+            list(request.languages),
+            request.timezone,
+            request.weekly_hours,
+        )
         self._eligibility.forget(expert_id)
         return pb.UpdateMyProfileResponse(expert=expert_to_proto(expert, cohorts))

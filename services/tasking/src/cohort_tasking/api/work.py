@@ -15,14 +15,14 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub_pb
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_runtime import GrpcContext, paging
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.domain_errors import DomainError
 from cohort_runtime.fields import parse_uuid
 from cohort_tasking.api.auth import require_expert
-from cohort_tasking.api.errors import domain_errors
 from cohort_tasking.app import work as app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.db.projects import ExpertView
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
-from cohort_tasking.domain.errors import TaskingError
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, Step
 
@@ -121,29 +121,29 @@ def payload_from_proto(p: sub_pb.SubmissionPayload) -> Payload:
 
 
 class WorkServicer(pb_grpc.WorkServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, eligibility: EligibilityCache) -> None:
+    def __init__(self, pool: asyncpg.Pool, eligibility: EligibilityCache, clock: Clock = SYSTEM_CLOCK) -> None:
         self._pool = pool
         self._eligibility = eligibility
+        self._clock = clock
 
     async def AcquireTask(self, request: pb.AcquireTaskRequest, context: GrpcContext) -> pb.AcquireTaskResponse:
         expert_id = require_expert()
         only = parse_uuid(request.project_id, "project_id") if request.project_id else None
-        with domain_errors():
-            lease = await app.acquire(self._pool, expert_id, self._eligibility, only)
+        lease = await app.acquire(self._pool, expert_id, self._eligibility, only, clock=self._clock)
         if lease is None:
             return pb.AcquireTaskResponse()
         return pb.AcquireTaskResponse(assignment=lease_to_proto(lease))
 
     async def Heartbeat(self, request: pb.HeartbeatRequest, context: GrpcContext) -> pb.HeartbeatResponse:
         expert_id = require_expert()
-        with domain_errors():
-            expire = await app.heartbeat(self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"))
+        expire = await app.heartbeat(
+            self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"), clock=self._clock
+        )
         return pb.HeartbeatResponse(expire_time=_ts(expire))
 
     async def ReleaseTask(self, request: pb.ReleaseTaskRequest, context: GrpcContext) -> pb.ReleaseTaskResponse:
         expert_id = require_expert()
-        with domain_errors():
-            await app.release(self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"))
+        await app.release(self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"))
         return pb.ReleaseTaskResponse()
 
     async def SubmitTask(self, request: pb.SubmitTaskRequest, context: GrpcContext) -> pb.SubmitTaskResponse:
@@ -157,24 +157,24 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
             else None
         )
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
-        with domain_errors():
-            submission_id = await app.submit(
-                self._pool,
-                expert_id,
-                assignment_id,
-                payload_from_proto(request.payload),
-                # Deterministic (map entries in key order), so a retry's bytes equal the first call's.
-                request.payload.SerializeToString(deterministic=True),
-                request_id,
-            )
+        submission_id = await app.submit(
+            self._pool,
+            expert_id,
+            assignment_id,
+            payload_from_proto(request.payload),
+            # Deterministic (map entries in key order), so a retry's bytes equal the first call's.
+            request.payload.SerializeToString(deterministic=True),
+            request_id,
+            clock=self._clock,
+        )
         response = pb.SubmitTaskResponse(submission_id=str(submission_id))
         if want_next:
             # The submission is stored whatever happens next, and the reply must say so: an expert
             # who may not take more work (suspended meanwhile, say) gets no lease here and hears
             # why from AcquireTask, and so does one whose lease the database failed to make.
             try:
-                lease = await app.acquire(self._pool, expert_id, self._eligibility, next_only)
-            except TaskingError:
+                lease = await app.acquire(self._pool, expert_id, self._eligibility, next_only, clock=self._clock)
+            except DomainError:
                 lease = None
             except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
                 log.warning("submission %s stored; leasing the next task failed", submission_id, exc_info=True)
@@ -187,8 +187,7 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
         self, request: pb.ListEligibleProjectsRequest, context: GrpcContext
     ) -> pb.ListEligibleProjectsResponse:
         expert_id = require_expert()
-        with domain_errors():
-            projects = await app.list_eligible(self._pool, expert_id)
+        projects = await app.list_eligible(self._pool, expert_id)
         return pb.ListEligibleProjectsResponse(projects=[_eligible_to_proto(p, view) for p, view in projects])
 
     async def ListMyAssignments(

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from cohort_runtime.domain_errors import NotAllowed
 from cohort_tasking.db import experts as experts_repo
 from cohort_tasking.db import projects as projects_repo
 from cohort_tasking.db import work as repo
-from cohort_tasking.domain.errors import NotAllowed
 from cohort_tasking.domain.routing import RoutingProject, ineligibility, routing_order
 
 

@@ -6,10 +6,10 @@ import dataclasses
 
 import asyncpg
 
+from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError, Violation
 from cohort_tasking.db import experts as repo
 from cohort_tasking.db import work as work_repo
 from cohort_tasking.domain.assignments import AssignmentState
-from cohort_tasking.domain.errors import Conflict, InvalidInput, NotFoundError, Violation
 from cohort_tasking.domain.experts import COHORT_ID, Expert, ExpertStatus, validate
 
 

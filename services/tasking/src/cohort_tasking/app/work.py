@@ -10,12 +10,13 @@ from dataclasses import dataclass
 import asyncpg
 
 from cohort_runtime import add_event
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.domain_errors import Conflict, InvalidInput, NotAllowed, NotFoundError, StateConflict
 from cohort_tasking.app import eligibility
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.db import projects as projects_repo
 from cohort_tasking.db import work as repo
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
-from cohort_tasking.domain.errors import Conflict, InvalidInput, NotAllowed, NotFoundError, StateConflict
 from cohort_tasking.domain.leases import active_seconds_after_beat
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, validate
@@ -30,21 +31,18 @@ class Lease:
     input: bytes
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def acquire(
     pool: asyncpg.Pool,
     expert_id: str,
     cache: EligibilityCache,
     only: uuid.UUID | None = None,
     rng: random.Random | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> Lease | None:
     """The expert's live lease if they hold one, else a new lease on the first slot they may take
     in routing order, else None. One statement does the locking, re-checks and leasing."""
     rng = rng or random.Random()  # noqa: S311 - gold mixing needs no cryptographic randomness
-    now = _now()
+    now = clock.now()
     async with pool.acquire() as conn:
         projects = [p for p in await cache.projects(conn, expert_id) if only is None or p.project_id == only]
         gold_first = [rng.random() < p.gold_rate for p in projects]
@@ -81,8 +79,10 @@ def _require_live(a: Assignment, now: dt.datetime) -> None:
         raise StateConflict(f"assignment {a.assignment_id} is {state}", f"assignments/{a.assignment_id}", state)
 
 
-async def heartbeat(pool: asyncpg.Pool, expert_id: str, assignment_id: uuid.UUID) -> dt.datetime:
-    now = _now()
+async def heartbeat(
+    pool: asyncpg.Pool, expert_id: str, assignment_id: uuid.UUID, clock: Clock = SYSTEM_CLOCK
+) -> dt.datetime:
+    now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         a = await _owned(conn, expert_id, assignment_id)
         _require_live(a, now)
@@ -117,6 +117,7 @@ async def submit(
     payload: Payload,
     payload_bytes: bytes,
     request_id: uuid.UUID | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> uuid.UUID:
     """Store the submission and its SubmissionCreated atomically, on a live lease of the caller
     only. The lease is read and the payload validated first; the one writing statement then
@@ -131,7 +132,7 @@ async def submit(
                     if (prior.assignment_id, prior.payload) != (assignment_id, payload_bytes):
                         raise Conflict(f"request_id {request_id} was used for another submission")
                     return prior.submission_id
-            now = _now()
+            now = clock.now()
             ctx = await repo.submission_context(conn, assignment_id)
             if ctx is None:
                 raise NotFoundError("assignment", str(assignment_id))
@@ -168,10 +169,10 @@ async def submit(
         )
 
 
-async def expire_due(pool: asyncpg.Pool, limit: int = 500) -> int:
+async def expire_due(pool: asyncpg.Pool, limit: int = 500, clock: Clock = SYSTEM_CLOCK) -> int:
     """Return expired leases' slots to the queue and publish AssignmentExpired for each."""
     async with pool.acquire() as conn, conn.transaction():
-        due = await repo.expire_due(conn, _now(), limit)
+        due = await repo.expire_due(conn, clock.now(), limit)
         for a in due:
             await repo.end(conn, a, AssignmentState.EXPIRED, reopen=True)
             await add_event(conn, topic=ASSIGNMENTS, key=a.task_id, message=work_events.assignment_expired(a))

@@ -9,7 +9,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 
-from cohort_tasking.domain.errors import InvalidInput, Violation
+from cohort_runtime.domain_errors import InvalidInput, Violation
 
 _EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from cohort_tasking.domain.errors import Violation
+from cohort_runtime.domain_errors import Violation
 from cohort_tasking.domain.routing import Criterion
 
 MAX_TEXT = 50_000
