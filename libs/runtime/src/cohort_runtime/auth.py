@@ -20,6 +20,11 @@ from cohort_runtime.quotas import EdgeLimits, peer_address
 
 OPEN_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
+LAB = "lab"
+EXPERT = "expert"
+OPERATOR = "operator"
+REVIEWER_ROLE = "reviewer"
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -52,6 +57,54 @@ def require_kind(kind: str, what: str = "this call") -> Principal:
         article = "an" if kind[0] in "aeiou" else "a"
         raise PermissionDenied(f"{what} needs {article} {kind} token")
     return principal
+
+
+def require_operator(what: str = "this call") -> Principal:
+    return require_kind(OPERATOR, what)
+
+
+def require_expert(what: str = "this call") -> str:
+    """The calling expert's id."""
+    return require_kind(EXPERT, what).subject
+
+
+def require_reviewer(what: str = "this call") -> str:
+    """The calling expert's id, when their token carries the reviewer role."""
+    principal = current_principal()
+    if principal.kind == EXPERT and REVIEWER_ROLE in principal.roles:
+        return principal.subject
+    raise PermissionDenied(f"{what} needs an expert token with the reviewer role")
+
+
+def require_self_or_operator(expert_id: str, what: str = "this call") -> Principal:
+    """An operator, or the expert `expert_id` themselves."""
+    principal = current_principal()
+    if principal.kind == OPERATOR or (principal.kind == EXPERT and principal.subject == expert_id):
+        return principal
+    raise PermissionDenied(f"{what} is open to that expert and operators only")
+
+
+@dataclass(frozen=True)
+class LabScope:
+    """What a lab-or-operator call may read: one lab's resources, or (for an operator) anyone's."""
+
+    lab_id: str | None
+
+    def covers(self, owner_lab_id: object) -> bool:
+        return self.lab_id is None or self.lab_id == str(owner_lab_id)
+
+
+def require_lab_scope(what: str = "this call") -> LabScope:
+    """For calls a lab makes on its own resources and an operator on anyone's. Checked before any
+    lookup, so other callers get the same answer whether the resource exists or not; a lab asking
+    for another lab's resource should then be told NOT_FOUND (`covers`), so that not even its
+    existence leaks."""
+    principal = current_principal()
+    if principal.kind == OPERATOR:
+        return LabScope(None)
+    if principal.kind == LAB:
+        return LabScope(principal.subject)
+    raise PermissionDenied(f"{what} needs the owning lab's or an operator's token")
 
 
 def bearer_credential(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:

@@ -43,8 +43,7 @@ def degree_from_proto(value: int) -> DegreeLevel | None:
 
 
 def timestamp(value: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
+    ts = timestamp(value)
     return ts
 
 

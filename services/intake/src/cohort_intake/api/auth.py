@@ -8,10 +8,8 @@ import asyncpg
 
 from cohort_intake.app.api_keys import lab_for_key
 from cohort_runtime import Authenticator, PermissionDenied, Principal, Unauthenticated, current_principal
+from cohort_runtime.auth import LAB
 from cohort_runtime.tokens import TokenVerifier
-
-LAB = "lab"
-OPERATOR = "operator"
 
 
 def intake_authenticator(pool: asyncpg.Pool, token_public_key: str | None) -> Authenticator:
@@ -39,10 +37,3 @@ def require_lab() -> uuid.UUID:
     if principal.kind != LAB:
         raise PermissionDenied("this call needs a lab API key")
     return uuid.UUID(principal.subject)
-
-
-def require_operator() -> Principal:
-    principal = current_principal()
-    if principal.kind != OPERATOR:
-        raise PermissionDenied("lab administration needs an operator credential")
-    return principal

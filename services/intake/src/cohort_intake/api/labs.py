@@ -6,13 +6,13 @@ import asyncpg
 
 from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
-from cohort_intake.api.auth import require_operator
 from cohort_intake.app import api_keys
 from cohort_intake.app import labs as app
 from cohort_intake.domain.api_keys import ApiKey
 from cohort_intake.domain.labs import Lab, NewLab
 from cohort_intake.mapping import timestamp
 from cohort_runtime import GrpcContext
+from cohort_runtime.auth import require_operator
 from cohort_runtime.fields import parse_uuid
 
 
@@ -38,26 +38,26 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
         self._pool = pool
 
     async def CreateLab(self, request: pb.CreateLabRequest, context: GrpcContext) -> pb.CreateLabResponse:
-        require_operator()
+        require_operator("lab administration")
         lab = await app.create_lab(self._pool, NewLab.parse(request.request_id, request.display_name))
         return pb.CreateLabResponse(lab=lab_to_proto(lab))
 
     async def GetLab(self, request: pb.GetLabRequest, context: GrpcContext) -> pb.GetLabResponse:
-        require_operator()
+        require_operator("lab administration")
         lab = await app.get_lab(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.GetLabResponse(lab=lab_to_proto(lab))
 
     async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: GrpcContext) -> pb.CreateApiKeyResponse:
-        require_operator()
+        require_operator("lab administration")
         key, secret = await api_keys.create_key(self._pool, parse_uuid(request.lab_id, "lab_id"), request.display_name)
         return pb.CreateApiKeyResponse(api_key=key_to_proto(key), secret=secret)
 
     async def ListApiKeys(self, request: pb.ListApiKeysRequest, context: GrpcContext) -> pb.ListApiKeysResponse:
-        require_operator()
+        require_operator("lab administration")
         keys = await api_keys.list_keys(self._pool, parse_uuid(request.lab_id, "lab_id"))
         return pb.ListApiKeysResponse(api_keys=[key_to_proto(k) for k in keys])
 
     async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: GrpcContext) -> pb.RevokeApiKeyResponse:
-        require_operator()
+        require_operator("lab administration")
         key = await api_keys.revoke_key(self._pool, parse_uuid(request.key_id, "key_id"))
         return pb.RevokeApiKeyResponse(api_key=key_to_proto(key))

@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.events.v1 import labs_pb2 as events
 from cohort_intake.db import labs as repo
@@ -14,6 +13,7 @@ from cohort_intake.domain.labs import Lab, NewLab
 from cohort_intake.messaging.topics import LABS_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.domain_errors import Conflict, NotFoundError
+from cohort_runtime.fields import timestamp
 
 
 async def create_lab(pool: asyncpg.Pool, new: NewLab) -> Lab:
@@ -29,8 +29,7 @@ async def create_lab(pool: asyncpg.Pool, new: NewLab) -> Lab:
             return lab
         lab = Lab(lab_id=uuid.uuid4(), display_name=new.display_name, create_time=dt.datetime.now(dt.UTC))
         await repo.insert(conn, lab, new.request_id, new.fingerprint())
-        created = Timestamp()
-        created.FromDatetime(lab.create_time)
+        created = timestamp(lab.create_time)
         await add_event(
             conn,
             topic=LABS_TOPIC,

@@ -5,19 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import balances_pb2 as pb
 from cohort.payout.v1 import balances_pb2_grpc as pb_grpc
 from cohort_payout.db import statements
-from cohort_runtime import GrpcContext, PermissionDenied, current_principal, paging
-
-
-def _expert() -> str:
-    principal = current_principal()
-    if principal.kind != "expert":
-        raise PermissionDenied("balances are read with an expert token")
-    return principal.subject
+from cohort_runtime import GrpcContext, paging
+from cohort_runtime.auth import require_expert
+from cohort_runtime.fields import timestamp
 
 
 class BalanceServicer(pb_grpc.BalanceServiceServicer):
@@ -25,7 +19,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         self._pool = pool
 
     async def GetMyBalance(self, request: pb.GetMyBalanceRequest, context: GrpcContext) -> pb.GetMyBalanceResponse:
-        expert_id = _expert()
+        expert_id = require_expert("reading balances")
         async with self._pool.acquire() as conn:
             found = await statements.balances(conn, expert_id)
         return pb.GetMyBalanceResponse(
@@ -44,7 +38,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
     async def ListMyStatement(
         self, request: pb.ListMyStatementRequest, context: GrpcContext
     ) -> pb.ListMyStatementResponse:
-        expert_id = _expert()
+        expert_id = require_expert("reading balances")
         size = paging.page_size(request.page_size)
         query = {"expert": expert_id}
         before = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, int)
@@ -53,8 +47,7 @@ class BalanceServicer(pb_grpc.BalanceServiceServicer):
         more, rows = len(rows) > size, rows[:size]
         out = []
         for r in rows:
-            ts = Timestamp()
-            ts.FromDatetime(r["post_time"])
+            ts = timestamp(r["post_time"])
             out.append(
                 pb.StatementLine(
                     kind=r["kind"],

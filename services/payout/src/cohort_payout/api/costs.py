@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import costs_pb2 as pb
 from cohort.payout.v1 import costs_pb2_grpc as pb_grpc
 from cohort_payout.app import costs as app
-from cohort_runtime import GrpcContext, PermissionDenied, current_principal
-from cohort_runtime.fields import parse_uuid
-
-
-def _lab_scope() -> uuid.UUID | None:
-    """The calling lab's id; None for an operator (any project)."""
-    principal = current_principal()
-    if principal.kind == "operator":
-        return None
-    if principal.kind == "lab":
-        return parse_uuid(principal.subject, "token subject")
-    raise PermissionDenied("project costs are read with a lab or operator token")
+from cohort_runtime import GrpcContext
+from cohort_runtime.auth import require_lab_scope
+from cohort_runtime.fields import parse_uuid, timestamp
 
 
 class ProjectCostServicer(pb_grpc.ProjectCostServiceServicer):
@@ -32,11 +21,11 @@ class ProjectCostServicer(pb_grpc.ProjectCostServiceServicer):
     async def GetProjectCost(
         self, request: pb.GetProjectCostRequest, context: GrpcContext
     ) -> pb.GetProjectCostResponse:
-        lab_id = _lab_scope()
+        scope = require_lab_scope("reading a project's cost")
+        lab_id = None if scope.lab_id is None else parse_uuid(scope.lab_id, "token subject")
         project_id = parse_uuid(request.project_id, "project_id")
         cost = await app.project_cost(self._pool, project_id, lab_id)
-        as_of = Timestamp()
-        as_of.FromDatetime(dt.datetime.now(dt.UTC))
+        as_of = timestamp(dt.datetime.now(dt.UTC))
         return pb.GetProjectCostResponse(
             cost=pb.ProjectCost(
                 project_id=str(cost.project_id),

@@ -5,24 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import payees_pb2 as pb
 from cohort.payout.v1 import payees_pb2_grpc as pb_grpc
 from cohort_payout.app import payees as app
 from cohort_payout.db.payees import Sealer
 from cohort_payout.domain import payees
-from cohort_runtime import GrpcContext, PermissionDenied, current_principal
-
-
-def _operator() -> None:
-    if current_principal().kind != "operator":
-        raise PermissionDenied("payees need an operator token")
+from cohort_runtime import GrpcContext
+from cohort_runtime.auth import require_operator
+from cohort_runtime.fields import timestamp
 
 
 def payee_to_proto(p: payees.Payee, updated: dt.datetime) -> pb.Payee:
-    ts = Timestamp()
-    ts.FromDatetime(updated)
+    ts = timestamp(updated)
     return pb.Payee(
         expert_id=p.expert_id,
         iban_masked=p.iban_masked,
@@ -40,7 +35,7 @@ class PayeeAdminServicer(pb_grpc.PayeeAdminServiceServicer):
         self._sealer = sealer
 
     async def SetPayee(self, request: pb.SetPayeeRequest, context: GrpcContext) -> pb.SetPayeeResponse:
-        _operator()
+        require_operator("payees")
         payee = payees.validated(
             request.expert_id.strip(),
             request.iban,
@@ -53,6 +48,6 @@ class PayeeAdminServicer(pb_grpc.PayeeAdminServiceServicer):
         return pb.SetPayeeResponse(payee=payee_to_proto(stored, updated))
 
     async def GetPayee(self, request: pb.GetPayeeRequest, context: GrpcContext) -> pb.GetPayeeResponse:
-        _operator()
+        require_operator("payees")
         payee, updated = await app.get_payee(self._pool, self._sealer, request.expert_id)
         return pb.GetPayeeResponse(payee=payee_to_proto(payee, updated))

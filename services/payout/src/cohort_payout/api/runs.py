@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.payout.v1 import runs_pb2 as pb
 from cohort.payout.v1 import runs_pb2_grpc as pb_grpc
@@ -23,20 +22,13 @@ from cohort_runtime import (
     FieldViolation,
     GrpcContext,
     InvalidArgument,
-    PermissionDenied,
-    current_principal,
 )
-from cohort_runtime.fields import parse_uuid
-
-
-def _operator() -> None:
-    if current_principal().kind != "operator":
-        raise PermissionDenied("payout runs need an operator token")
+from cohort_runtime.auth import require_operator
+from cohort_runtime.fields import parse_uuid, timestamp
 
 
 def run_to_proto(run: Run) -> pb.PayoutRun:
-    cutoff = Timestamp()
-    cutoff.FromDatetime(run.cutoff)
+    cutoff = timestamp(run.cutoff)
     return pb.PayoutRun(
         run_id=str(run.run_id),
         currency_code=run.currency,
@@ -60,7 +52,7 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
     async def CreatePayoutRun(
         self, request: pb.CreatePayoutRunRequest, context: GrpcContext
     ) -> pb.CreatePayoutRunResponse:
-        _operator()
+        require_operator("payout runs")
         cutoff = request.cutoff_time.ToDatetime(tzinfo=dt.UTC) if request.HasField("cutoff_time") else None
         run_request = RunRequest(
             parse_uuid(request.request_id, "request_id"),
@@ -72,17 +64,17 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
         return pb.CreatePayoutRunResponse(run=run_to_proto(run))
 
     async def GetPayoutRun(self, request: pb.GetPayoutRunRequest, context: GrpcContext) -> pb.GetPayoutRunResponse:
-        _operator()
+        require_operator("payout runs")
         run = await app.get_run(self._pool, parse_uuid(request.run_id, "run_id"))
         return pb.GetPayoutRunResponse(run=run_to_proto(run))
 
     async def SettlePayout(self, request: pb.SettlePayoutRequest, context: GrpcContext) -> pb.SettlePayoutResponse:
-        _operator()
+        require_operator("payout runs")
         await app.settle(self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=True)
         return pb.SettlePayoutResponse()
 
     async def FailPayout(self, request: pb.FailPayoutRequest, context: GrpcContext) -> pb.FailPayoutResponse:
-        _operator()
+        require_operator("payout runs")
         await app.settle(
             self._pool, parse_uuid(request.run_id, "run_id"), request.expert_id, ok=False, reason=request.reason
         )
@@ -91,7 +83,7 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
     async def ExportPaymentFile(
         self, request: pb.ExportPaymentFileRequest, context: GrpcContext
     ) -> pb.ExportPaymentFileResponse:
-        _operator()
+        require_operator("payout runs")
         run_id = parse_uuid(request.run_id, "run_id")
         rail = RAILS.get(request.rail)
         if rail is None:
@@ -120,7 +112,7 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
     async def CloseBonusPeriod(
         self, request: pb.CloseBonusPeriodRequest, context: GrpcContext
     ) -> pb.CloseBonusPeriodResponse:
-        _operator()
+        require_operator("payout runs")
         missing = [f for f in ("start_time", "end_time") if not request.HasField(f)]
         if missing:
             raise InvalidArgument([FieldViolation(f, "required") for f in missing])

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.qa.v1 import quality_pb2 as pb
 from cohort.qa.v1 import quality_pb2_grpc as pb_grpc
-from cohort_qa.api.auth import require_lab_or_operator, require_project_reader, require_self_or_operator
 from cohort_qa.app import reports
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, NotFound
-from cohort_runtime.fields import parse_uuid
+from cohort_runtime.auth import require_lab_scope, require_self_or_operator
+from cohort_runtime.fields import parse_uuid, timestamp
 
 
 class QualityServicer(pb_grpc.QualityServiceServicer):
@@ -24,13 +23,12 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
     async def GetProjectQuality(
         self, request: pb.GetProjectQualityRequest, context: GrpcContext
     ) -> pb.GetProjectQualityResponse:
-        reader = require_lab_or_operator()
+        scope = require_lab_scope("reading a project's quality")
         project_id = parse_uuid(request.project_id, "project_id")
         async with self._pool.acquire() as conn:
             project = await projects_repo.get(conn, project_id)
-        if project is None:
-            raise NotFound("project", str(project_id))
-        require_project_reader(reader, project.lab_id, str(project_id))
+        if project is None or not scope.covers(project.lab_id):
+            raise NotFound("project", str(project_id))  # another lab's: not even its existence leaks
         r = await reports.project_quality(self._pool, project_id)
         if r.alpha == r.alpha:  # not NaN
             self._metrics.project_alpha.labels(str(project_id)).set(r.alpha)
@@ -57,13 +55,12 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
     ) -> pb.GetExpertQualityResponse:
         if not request.expert_id:
             raise InvalidArgument([FieldViolation("expert_id", "required")])
-        require_self_or_operator(request.expert_id)
+        require_self_or_operator(request.expert_id, "reading an expert's quality")
         async with self._pool.acquire() as conn:
             rows = await quality_repo.of_expert(conn, request.expert_id)
         out = pb.GetExpertQualityResponse()
         for r in rows:
-            as_of = Timestamp()
-            as_of.FromDatetime(r["as_of"])
+            as_of = timestamp(r["as_of"])
             out.estimates.append(
                 pb.ExpertQuality(
                     domain=r["domain"],

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.qa.v1 import reviews_pb2 as pb
 from cohort.qa.v1 import reviews_pb2_grpc as pb_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1.submissions_pb2 import SubmissionPayload
 from cohort.types.v1.tasks_pb2 import TaskInput
-from cohort_qa.api.auth import require_reviewer
 from cohort_qa.app import reviews as app
 from cohort_qa.messaging.payloads import PROTO_KINDS
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
-from cohort_runtime.fields import parse_uuid
+from cohort_runtime.auth import require_reviewer
+from cohort_runtime.fields import parse_uuid, timestamp
 
 MAX_COMMENT_CHARS = 20_000
 
 
 def review_to_proto(r: app.LeasedReview) -> pb.Review:
-    expire = Timestamp()
-    expire.FromDatetime(r.lease_until)
+    expire = timestamp(r.lease_until)
     out = pb.Review(
         review_id=str(r.review_id),
         submission_id=str(r.submission_id),

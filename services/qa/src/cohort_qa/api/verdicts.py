@@ -8,7 +8,8 @@ from cohort.qa.v1 import verdicts_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2_grpc as pb_grpc
 from cohort_qa.db import verdicts as repo
 from cohort_qa.domain.verdicts_shown import ShownState, reasons_for_expert, shown_state
-from cohort_runtime import GrpcContext, paging, require_kind
+from cohort_runtime import GrpcContext, paging
+from cohort_runtime.auth import require_expert
 from cohort_runtime.fields import timestamp
 
 _STATES = {
@@ -41,7 +42,7 @@ class ExpertVerdictServicer(pb_grpc.ExpertVerdictServiceServicer):
     async def ListMyVerdicts(
         self, request: pb.ListMyVerdictsRequest, context: GrpcContext
     ) -> pb.ListMyVerdictsResponse:
-        expert_id = require_kind("expert", "reading your own verdicts").subject
+        expert_id = require_expert("reading your own verdicts")
         size = paging.page_size(request.page_size)
         query = {"expert": expert_id}
         after = paging.decode_keyset(request.page_token, query, int)

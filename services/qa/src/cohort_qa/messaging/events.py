@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.events.v1 import items_pb2, quality_pb2, reviews_pb2, verdicts_pb2
 from cohort.types.v1 import submissions_pb2
@@ -15,14 +14,9 @@ from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Estimate
 from cohort_qa.domain.screening import ScreeningResult
 from cohort_qa.messaging.topics import EXPERT_QUALITY, ITEMS, REQUESTS, REVIEWS, VERDICTS
+from cohort_runtime.fields import timestamp
 
 Outgoing = tuple[str, str | None, Message]
-
-
-def _ts(when: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(when)
-    return ts
 
 
 def verdict(
@@ -32,7 +26,7 @@ def verdict(
     message: Message
     if reasons is None:
         message = verdicts_pb2.SubmissionAccepted(
-            submission_id=str(submission_id), project_id=str(project_id), task_id=task_id, decide_time=_ts(when)
+            submission_id=str(submission_id), project_id=str(project_id), task_id=task_id, decide_time=timestamp(when)
         )
     else:
         message = verdicts_pb2.SubmissionRejected(
@@ -40,7 +34,7 @@ def verdict(
             project_id=str(project_id),
             task_id=task_id,
             reasons=reasons,
-            decide_time=_ts(when),
+            decide_time=timestamp(when),
         )
     return VERDICTS, task_id, message
 
@@ -56,7 +50,7 @@ def qualification_decided(result: ScreeningResult, when: dt.datetime) -> Outgoin
             passed=result.passed,
             correct=result.correct,
             answered=result.answered,
-            decide_time=_ts(when),
+            decide_time=timestamp(when),
         ),
     )
 
@@ -84,7 +78,7 @@ def quality_updated(
             suspended=suspended,
             project_id=str(project_id) if project_id else "",
             reasons=reasons,
-            as_of=_ts(when),
+            as_of=timestamp(when),
         ),
     )
 
@@ -108,7 +102,7 @@ def review_completed(
             task_id=task_id,
             reviewer_id=reviewer_id,
             deciding=deciding,
-            complete_time=_ts(when),
+            complete_time=timestamp(when),
         ),
     )
 
@@ -146,7 +140,7 @@ def item_finalized(
         expert_ids=expert_ids,
         instructions_version=project.instructions_version,
         rubric_version=project.rubric_version,
-        finalize_time=_ts(when),
+        finalize_time=timestamp(when),
     )
     result = outcome.result
     if isinstance(result, PreferenceItem):

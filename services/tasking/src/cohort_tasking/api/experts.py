@@ -7,13 +7,13 @@ import uuid
 from typing import cast
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.tasking.v1 import experts_pb2 as pb
 from cohort.tasking.v1 import experts_pb2_grpc as pb_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
-from cohort_tasking.api.auth import require_expert, require_operator
+from cohort_runtime.auth import require_expert, require_operator
+from cohort_runtime.fields import timestamp
 from cohort_tasking.app import experts as app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.domain.experts import Expert, ExpertStatus
@@ -50,8 +50,7 @@ def expert_from_proto(e: pb.ExpertProfile) -> Expert:
 
 
 def expert_to_proto(e: Expert, cohorts: frozenset[str]) -> pb.ExpertProfile:
-    created = Timestamp()
-    created.FromDatetime(e.create_time)
+    created = timestamp(e.create_time)
     return pb.ExpertProfile(
         expert_id=e.expert_id,
         degree=cast("types.DegreeLevel.ValueType", e.degree),

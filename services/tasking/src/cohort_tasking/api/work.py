@@ -7,7 +7,6 @@ import logging
 import uuid
 
 import asyncpg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.tasking.v1 import work_pb2 as pb
 from cohort.tasking.v1 import work_pb2_grpc as pb_grpc
@@ -15,10 +14,10 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub_pb
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_runtime import GrpcContext, paging
+from cohort_runtime.auth import require_expert
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.domain_errors import DomainError
-from cohort_runtime.fields import parse_uuid
-from cohort_tasking.api.auth import require_expert
+from cohort_runtime.fields import parse_uuid, timestamp
 from cohort_tasking.app import work as app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.db.projects import ExpertView
@@ -36,20 +35,14 @@ STATES = {
 }
 
 
-def _ts(value: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def assignment_to_proto(a: Assignment) -> pb.Assignment:
     return pb.Assignment(
         assignment_id=str(a.assignment_id),
         project_id=str(a.project_id),
         task_id=a.task_id,
         state=STATES[a.state],
-        expire_time=_ts(a.expire_time),
-        acquire_time=_ts(a.acquire_time),
+        expire_time=timestamp(a.expire_time),
+        acquire_time=timestamp(a.acquire_time),
     )
 
 
@@ -60,7 +53,7 @@ def _eligible_to_proto(p: RoutingProject, view: ExpertView) -> pb.EligibleProjec
         data_kind=p.data_kind,  # type: ignore[arg-type]
         domain=p.domain,
         priority=p.priority,
-        deadline=_ts(p.deadline),
+        deadline=timestamp(p.deadline),
         instructions_markdown=p.instructions,
         pay=activated.pay,
         currency_code=activated.currency_code,
@@ -139,7 +132,7 @@ class WorkServicer(pb_grpc.WorkServiceServicer):
         expire = await app.heartbeat(
             self._pool, expert_id, parse_uuid(request.assignment_id, "assignment_id"), clock=self._clock
         )
-        return pb.HeartbeatResponse(expire_time=_ts(expire))
+        return pb.HeartbeatResponse(expire_time=timestamp(expire))
 
     async def ReleaseTask(self, request: pb.ReleaseTaskRequest, context: GrpcContext) -> pb.ReleaseTaskResponse:
         expert_id = require_expert()

@@ -5,17 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from cohort.events.v1 import submissions_pb2 as events
 from cohort.types.v1.submissions_pb2 import SubmissionPayload
+from cohort_runtime.fields import timestamp
 from cohort_tasking.domain.assignments import Assignment
-
-
-def _ts(value: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def submission_created(
@@ -32,11 +25,11 @@ def submission_created(
         submission_id=str(submission_id),
         project_id=str(a.project_id),
         task_id=a.task_id,
-        submit_time=_ts(now),
+        submit_time=timestamp(now),
         expert_id=a.expert_id,
         assignment_id=str(a.assignment_id),
         payload=SubmissionPayload.FromString(payload),
-        acquire_time=_ts(a.acquire_time),
+        acquire_time=timestamp(a.acquire_time),
         active_seconds=active,
         is_gold=is_gold,
         data_kind=kind,  # type: ignore[arg-type]
@@ -50,5 +43,5 @@ def assignment_expired(a: Assignment) -> events.AssignmentExpired:
         project_id=str(a.project_id),
         task_id=a.task_id,
         expert_id=a.expert_id,
-        expire_time=_ts(a.expire_time),
+        expire_time=timestamp(a.expire_time),
     )

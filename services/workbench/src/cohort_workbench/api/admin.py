@@ -7,13 +7,14 @@ import re
 
 import asyncpg
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.tasking.v1 import experts_pb2
 from cohort.workbench.v1 import accounts_pb2 as pb
 from cohort.workbench.v1 import accounts_pb2_grpc as pb_grpc
-from cohort_runtime import FailedPrecondition, FieldViolation, GrpcContext, InvalidArgument, NotFound, require_kind
+from cohort_runtime import FailedPrecondition, FieldViolation, GrpcContext, InvalidArgument, NotFound
+from cohort_runtime.auth import require_operator
 from cohort_runtime.errors import Unavailable
+from cohort_runtime.fields import timestamp
 from cohort_workbench.app import accounts
 from cohort_workbench.app.accounts import RecentSessions
 from cohort_workbench.backends import Backends, roles_of
@@ -40,7 +41,7 @@ class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
         self._valid_for = valid_for
 
     async def InviteExpert(self, request: pb.InviteExpertRequest, context: GrpcContext) -> pb.InviteExpertResponse:
-        operator = require_kind("operator", "inviting an expert")
+        operator = require_operator("inviting an expert")
         violations = []
         if not _EXPERT_ID.match(request.expert_id):
             violations.append(FieldViolation("expert_id", 'must be "exp_" followed by 6..40 of [a-z0-9]'))
@@ -53,8 +54,7 @@ class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
             self._pool, request.expert_id, roles_of(profile), operator.subject, self._valid_for
         )
         self._metrics.invitations.labels("issued").inc()
-        expire_time = Timestamp()
-        expire_time.FromDatetime(expires)
+        expire_time = timestamp(expires)
         return pb.InviteExpertResponse(invitation_url=f"{self._public_url}/invite/{token}", expire_time=expire_time)
 
     async def _registered(self, expert_id: str, context: GrpcContext) -> experts_pb2.ExpertProfile:
@@ -74,7 +74,7 @@ class AccountAdminServicer(pb_grpc.AccountAdminServiceServicer):
     async def SignOutEverywhere(
         self, request: pb.SignOutEverywhereRequest, context: GrpcContext
     ) -> pb.SignOutEverywhereResponse:
-        require_kind("operator", "ending an expert's sessions")
+        require_operator("ending an expert's sessions")
         if not _EXPERT_ID.match(request.expert_id):
             raise InvalidArgument([FieldViolation("expert_id", 'must be "exp_" followed by 6..40 of [a-z0-9]')])
         return pb.SignOutEverywhereResponse(
