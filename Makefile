@@ -52,10 +52,11 @@ proto-check: deps
 	  $(BUF) breaking proto --against ".git#ref=$$base,subdir=proto"; \
 	else echo "buf breaking: no earlier protos to compare with, skipped"; fi
 
-lint: deps proto-check ## ruff, ruff format, mypy, buf lint + breaking, generated-code freshness
+lint: deps proto-check ## ruff, ruff format, mypy, layer contracts, buf lint + breaking, generated-code freshness
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs/runtime/src services/*/src clients/python/src scripts
+	$(BIN)/lint-imports
 	$(BIN)/python deploy/observability/build.py --check
 	$(BIN)/python scripts/gen_limits_doc.py --check
 	$(BIN)/python scripts/vendor_web_assets.py --check

@@ -24,10 +24,10 @@ from cohort_intake.api.labs import LabAdminServicer
 from cohort_intake.api.projects import ProjectServicer
 from cohort_intake.api.tasks import TaskServicer
 from cohort_intake.api.tokens import TokenServicer
+from cohort_intake.app.progress_hub import ProgressHub
 from cohort_intake.config import IntakeSettings
-from cohort_intake.db.progress_hub import ProgressHub
-from cohort_intake.messaging.handlers import subscriptions
-from cohort_intake.messaging.topics import PUBLISHED
+from cohort_intake.consumers.handlers import subscriptions
+from cohort_intake.events.topics import PUBLISHED
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
 

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import cast
 
 from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as task_types
@@ -40,11 +39,6 @@ def degree_from_proto(value: int) -> DegreeLevel | None:
         return DegreeLevel(value)
     except ValueError:
         return None
-
-
-def timestamp(value: dt.datetime) -> Timestamp:
-    ts = timestamp(value)
-    return ts
 
 
 def duration(value: dt.timedelta) -> Duration:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cohort_intake.domain.spec import DataKind, RubricCriterion
 from cohort_intake.domain.tasks import Candidate, GoldReference, NewTask, TaskInput, validate_batch
-from cohort_intake.messaging.task_events import MAX_EVENT_BYTES, gold_references_added, tasks_added
+from cohort_intake.events.task_events import MAX_EVENT_BYTES, gold_references_added, tasks_added
 
 RUBRIC = (RubricCriterion("accuracy", "", 0.5, 1, 5), RubricCriterion("style", "", 0.5, 0, 3))
 

@@ -25,11 +25,11 @@ from cohort_payout.api.runs import PayoutAdminServicer
 from cohort_payout.app.runs import resume_forever
 from cohort_payout.app.schedule import run_on_schedule
 from cohort_payout.config import PayoutSettings
-from cohort_payout.db.payees import Sealer
-from cohort_payout.messaging.handlers import subscriptions
-from cohort_payout.messaging.topics import PUBLISHED
+from cohort_payout.consumers.handlers import subscriptions
+from cohort_payout.events.topics import PUBLISHED
 from cohort_payout.metrics import PayoutMetrics
 from cohort_payout.rails.base import Debtor
+from cohort_payout.sealing import Sealer
 from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator
 

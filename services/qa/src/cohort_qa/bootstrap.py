@@ -10,8 +10,8 @@ from cohort_qa.api.reviews import ReviewServicer
 from cohort_qa.api.verdicts import ExpertVerdictServicer
 from cohort_qa.app.models import refit_forever
 from cohort_qa.config import QASettings
-from cohort_qa.messaging.handlers import subscriptions
-from cohort_qa.messaging.topics import PUBLISHED
+from cohort_qa.consumers.handlers import subscriptions
+from cohort_qa.events.topics import PUBLISHED
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
 from cohort_runtime.tokens import token_authenticator

@@ -17,8 +17,8 @@ from cohort_tasking.api.work import WorkServicer
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.work import expire_due
 from cohort_tasking.config import TaskingSettings
-from cohort_tasking.messaging.handlers import router
-from cohort_tasking.messaging.topics import CONSUMED, PUBLISHED
+from cohort_tasking.consumers.handlers import router
+from cohort_tasking.events.topics import CONSUMED, PUBLISHED
 from cohort_tasking.metrics import TaskingGauges
 
 log = logging.getLogger(__name__)

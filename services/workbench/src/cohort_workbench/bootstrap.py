@@ -16,8 +16,8 @@ from cohort_workbench.backends import Backends, ExpertTokens
 from cohort_workbench.config import WorkbenchSettings
 from cohort_workbench.domain.sessions import SessionPolicy
 from cohort_workbench.domain.throttle import ThrottlePolicy
+from cohort_workbench.metrics import WebMetrics
 from cohort_workbench.web.app import build_app
-from cohort_workbench.web.metrics import WebMetrics
 from cohort_workbench.web.security import ClientAddress, SessionCookie
 from cohort_workbench.web.server import HttpServer
 from cohort_workbench.web.shell import Web

@@ -13,13 +13,12 @@ from cohort.intake.v1 import delivery_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.api.spec_mapping import STATES
 from cohort_intake.app import delivery as app
-from cohort_intake.db.progress_hub import ProgressHub
+from cohort_intake.app.progress_hub import ProgressHub
 from cohort_intake.domain.progress import Counters
 from cohort_intake.domain.projects import Project, ProjectState
-from cohort_intake.mapping import timestamp
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
-from cohort_runtime.fields import parse_uuid
+from cohort_runtime.fields import parse_uuid, timestamp
 
 EXPORT_CHUNK = 500
 MAX_EXPORT_IDS = 1000

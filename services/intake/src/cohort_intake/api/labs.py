@@ -10,10 +10,9 @@ from cohort_intake.app import api_keys
 from cohort_intake.app import labs as app
 from cohort_intake.domain.api_keys import ApiKey
 from cohort_intake.domain.labs import Lab, NewLab
-from cohort_intake.mapping import timestamp
 from cohort_runtime import GrpcContext
 from cohort_runtime.auth import require_operator
-from cohort_runtime.fields import parse_uuid
+from cohort_runtime.fields import parse_uuid, timestamp
 
 
 def lab_to_proto(lab: Lab) -> pb.Lab:

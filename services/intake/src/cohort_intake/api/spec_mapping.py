@@ -21,9 +21,9 @@ from cohort_intake.mapping import (
     qualifications_to_proto,
     rubric_from_proto,
     rubric_to_proto,
-    timestamp,
 )
 from cohort_runtime.domain_errors import InvalidInput, Violation
+from cohort_runtime.fields import timestamp
 
 STATES: dict[ProjectState, pb.ProjectState.ValueType] = {
     ProjectState.DRAFT: pb.PROJECT_STATE_DRAFT,

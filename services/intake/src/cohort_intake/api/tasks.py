@@ -9,16 +9,10 @@ from cohort.intake.v1 import tasks_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.app import tasks as app
 from cohort_intake.domain.tasks import MAX_BATCH, NewTask, Task
-from cohort_intake.mapping import (
-    gold_from_proto,
-    gold_to_proto,
-    task_input_from_proto,
-    task_input_to_proto,
-    timestamp,
-)
+from cohort_intake.mapping import gold_from_proto, gold_to_proto, task_input_from_proto, task_input_to_proto
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
-from cohort_runtime.fields import parse_uuid
+from cohort_runtime.fields import parse_uuid, timestamp
 
 
 def task_from_proto(t: pb.NewTask) -> NewTask:

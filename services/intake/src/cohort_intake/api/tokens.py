@@ -8,8 +8,8 @@ import datetime as dt
 from cohort.intake.v1 import tokens_pb2 as pb
 from cohort.intake.v1 import tokens_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
-from cohort_intake.mapping import timestamp
 from cohort_runtime import FailedPrecondition, GrpcContext, current_principal
+from cohort_runtime.fields import timestamp
 from cohort_runtime.tokens import INTAKE_ISSUER, issue_token
 
 

@@ -19,8 +19,8 @@ from cohort_intake.db import tasks as tasks_repo
 from cohort_intake.domain.items import FinalizedItem, render
 from cohort_intake.domain.progress import BUDGET_PAUSE_REASON, Counters
 from cohort_intake.domain.projects import Project, ProjectState, Transition
-from cohort_intake.messaging import project_events
-from cohort_intake.messaging.topics import PROJECTS_TOPIC
+from cohort_intake.events import project_events
+from cohort_intake.events.topics import PROJECTS_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.domain_errors import NotFoundError
 

@@ -10,7 +10,7 @@ import asyncpg
 from cohort.events.v1 import labs_pb2 as events
 from cohort_intake.db import labs as repo
 from cohort_intake.domain.labs import Lab, NewLab
-from cohort_intake.messaging.topics import LABS_TOPIC
+from cohort_intake.events.topics import LABS_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.domain_errors import Conflict, NotFoundError
 from cohort_runtime.fields import timestamp

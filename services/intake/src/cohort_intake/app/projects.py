@@ -15,8 +15,8 @@ from cohort_intake.db import tasks as tasks_repo
 from cohort_intake.domain.errors import NotReady
 from cohort_intake.domain.projects import Project, ProjectState, Transition, new_project
 from cohort_intake.domain.spec import ProjectSpec, fingerprint, validate
-from cohort_intake.messaging import project_events
-from cohort_intake.messaging.topics import PROJECTS_TOPIC
+from cohort_intake.events import project_events
+from cohort_intake.events.topics import PROJECTS_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError, QuotaExceeded, Violation

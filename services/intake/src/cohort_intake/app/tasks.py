@@ -13,8 +13,8 @@ from cohort_intake.db import tasks as repo
 from cohort_intake.domain.errors import IllegalTransition
 from cohort_intake.domain.projects import TASKS_ACCEPTED_IN
 from cohort_intake.domain.tasks import NewTask, Task, validate_batch
-from cohort_intake.messaging import task_events
-from cohort_intake.messaging.topics import GOLD_TOPIC, TASKS_TOPIC
+from cohort_intake.events import task_events
+from cohort_intake.events.topics import GOLD_TOPIC, TASKS_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError
 

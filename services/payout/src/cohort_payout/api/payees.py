@@ -9,8 +9,8 @@ import asyncpg
 from cohort.payout.v1 import payees_pb2 as pb
 from cohort.payout.v1 import payees_pb2_grpc as pb_grpc
 from cohort_payout.app import payees as app
-from cohort_payout.db.payees import Sealer
 from cohort_payout.domain import payees
+from cohort_payout.sealing import Sealer
 from cohort_runtime import GrpcContext
 from cohort_runtime.auth import require_operator
 from cohort_runtime.fields import timestamp

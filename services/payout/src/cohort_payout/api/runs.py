@@ -10,13 +10,12 @@ from cohort.payout.v1 import runs_pb2 as pb
 from cohort.payout.v1 import runs_pb2_grpc as pb_grpc
 from cohort_payout.app import bonuses, payment_files
 from cohort_payout.app import runs as app
-from cohort_payout.db.payees import Sealer
-from cohort_payout.db.runs import Run
 from cohort_payout.domain.bonuses import BonusRule
-from cohort_payout.domain.runs import RunRequest
+from cohort_payout.domain.runs import Run, RunRequest
 from cohort_payout.rails.base import Debtor, Rail, RailError
 from cohort_payout.rails.csv_batch import CsvRail
 from cohort_payout.rails.sepa import SepaRail
+from cohort_payout.sealing import Sealer
 from cohort_runtime import (
     FailedPrecondition,
     FieldViolation,

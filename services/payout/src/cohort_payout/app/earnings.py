@@ -26,8 +26,8 @@ from cohort_payout.db import ledger
 from cohort_payout.domain import earnings
 from cohort_payout.domain.earnings import RateCard
 from cohort_payout.domain.ledger import Posting, project_account
-from cohort_payout.messaging.spend_events import spend_updated
-from cohort_payout.messaging.topics import SPEND_TOPIC
+from cohort_payout.events.spend_events import spend_updated
+from cohort_payout.events.topics import SPEND_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 

@@ -7,8 +7,8 @@ import datetime as dt
 import asyncpg
 
 from cohort_payout.db import payees as repo
-from cohort_payout.db.payees import Sealer
 from cohort_payout.domain.payees import Payee
+from cohort_payout.sealing import Sealer
 from cohort_runtime.domain_errors import NotFoundError, StateConflict
 
 

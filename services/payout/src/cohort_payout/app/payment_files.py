@@ -15,8 +15,8 @@ import asyncpg
 from cohort_payout.app.payees import require
 from cohort_payout.db import payees as payees_repo
 from cohort_payout.db import runs as runs_repo
-from cohort_payout.db.payees import Sealer
 from cohort_payout.rails.base import Debtor, Payment, PaymentFile, Rail
+from cohort_payout.sealing import Sealer
 from cohort_runtime.domain_errors import NotFoundError
 
 

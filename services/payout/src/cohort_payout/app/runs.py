@@ -23,7 +23,7 @@ RESUME_EVERY_SECONDS = 15.0
 log = logging.getLogger(__name__)
 
 
-async def create_run(pool: asyncpg.Pool, request: RunRequest, clock: Clock = SYSTEM_CLOCK) -> repo.Run:
+async def create_run(pool: asyncpg.Pool, request: RunRequest, clock: Clock = SYSTEM_CLOCK) -> runs.Run:
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         # One run at a time per currency, decided under a lock: two concurrent creates cannot both
@@ -41,7 +41,7 @@ async def create_run(pool: asyncpg.Pool, request: RunRequest, clock: Clock = SYS
     return await execute(pool, run.run_id) if run.state == "running" else run
 
 
-async def _start(conn: asyncpg.Connection, request: RunRequest, now: dt.datetime) -> repo.Run:
+async def _start(conn: asyncpg.Connection, request: RunRequest, now: dt.datetime) -> runs.Run:
     previous = await repo.latest(conn, request.currency)
     if previous is not None and previous.state == "running":
         raise StateConflict(
@@ -51,7 +51,7 @@ async def _start(conn: asyncpg.Connection, request: RunRequest, now: dt.datetime
             "RUNNING",
         )
     cutoff = request.validate(now, previous.complete_time if previous else None)
-    run = repo.Run(uuid.uuid4(), request.request_id, request.currency, cutoff, request.min_amount, "running", None)
+    run = runs.Run(uuid.uuid4(), request.request_id, request.currency, cutoff, request.min_amount, "running", None)
     await repo.insert(conn, run, now)
     await repo.select_candidates(conn, run)
     return run
@@ -63,7 +63,7 @@ async def execute(
     max_batches: int | None = None,
     batch: int = BATCH,
     clock: Clock = SYSTEM_CLOCK,
-) -> repo.Run:
+) -> runs.Run:
     """Pay everyone the run selects who is not paid yet; safe to call again after any crash."""
     async with pool.acquire() as conn:
         run = await repo.get(conn, run_id)
@@ -128,7 +128,7 @@ async def settle(
         await repo.set_payout_state(conn, run_id, expert_id, "settled" if ok else "failed", reason[:500])
 
 
-async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> repo.Run:
+async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> runs.Run:
     async with pool.acquire() as conn:
         run = await repo.get(conn, run_id)
     if run is None:

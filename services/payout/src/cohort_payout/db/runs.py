@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 import asyncpg
 
-
-@dataclass(frozen=True)
-class Run:
-    run_id: uuid.UUID
-    request_id: uuid.UUID
-    currency: str
-    cutoff: dt.datetime
-    min_amount: int
-    state: str
-    complete_time: dt.datetime | None
-    payout_count: int = 0
-    total: int = 0
+from cohort_payout.domain.runs import Run
 
 
 def _run(r: asyncpg.Record, count: int = 0, total: int = 0) -> Run:

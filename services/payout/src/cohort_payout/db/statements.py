@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -22,10 +23,23 @@ async def balances(conn: asyncpg.Connection, expert_id: str) -> dict[str, dict[s
     return out
 
 
+@dataclass(frozen=True)
+class StatementLine:
+    """One leg of a posting on one of the expert's accounts, as the expert sees it: `amount_minor`
+    is positive when money moved into the bucket."""
+
+    transaction_id: int
+    kind: str
+    post_time: dt.datetime
+    bucket: str
+    currency: str
+    amount_minor: int
+
+
 async def lines(
     conn: asyncpg.Connection, expert_id: str, before: tuple[dt.datetime, int] | None, limit: int
-) -> list[asyncpg.Record]:
-    rows: list[asyncpg.Record] = await conn.fetch(
+) -> list[StatementLine]:
+    rows = await conn.fetch(
         """SELECT t.transaction_id, t.kind, t.post_time, a.name, a.currency, e.amount
            FROM accounts a
            JOIN entries e ON e.account_id = a.account_id
@@ -39,4 +53,14 @@ async def lines(
         before[1] if before else None,
         limit,
     )
-    return rows
+    return [
+        StatementLine(
+            transaction_id=r["transaction_id"],
+            kind=r["kind"],
+            post_time=r["post_time"],
+            bucket=r["name"].rsplit(":", 1)[1],
+            currency=r["currency"].strip(),
+            amount_minor=-int(r["amount"]),
+        )
+        for r in rows
+    ]

@@ -19,6 +19,21 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
+class Run:
+    """A payout run as stored: what it pays (currency, cutoff, minimum) and how far it got."""
+
+    run_id: uuid.UUID
+    request_id: uuid.UUID
+    currency: str
+    cutoff: dt.datetime
+    min_amount: int
+    state: str
+    complete_time: dt.datetime | None
+    payout_count: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class RunRequest:
     request_id: uuid.UUID
     currency: str

@@ -7,10 +7,8 @@ import asyncpg
 from cohort.qa.v1 import quality_pb2 as pb
 from cohort.qa.v1 import quality_pb2_grpc as pb_grpc
 from cohort_qa.app import reports
-from cohort_qa.db import projects as projects_repo
-from cohort_qa.db import quality as quality_repo
 from cohort_qa.metrics import QaMetrics
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, NotFound
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_runtime.auth import require_lab_scope, require_self_or_operator
 from cohort_runtime.fields import parse_uuid, timestamp
 
@@ -25,11 +23,7 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
     ) -> pb.GetProjectQualityResponse:
         scope = require_lab_scope("reading a project's quality")
         project_id = parse_uuid(request.project_id, "project_id")
-        async with self._pool.acquire() as conn:
-            project = await projects_repo.get(conn, project_id)
-        if project is None or not scope.covers(project.lab_id):
-            raise NotFound("project", str(project_id))  # another lab's: not even its existence leaks
-        r = await reports.project_quality(self._pool, project_id)
+        r = await reports.project_quality(self._pool, project_id, scope.lab_id)
         if r.alpha == r.alpha:  # not NaN
             self._metrics.project_alpha.labels(str(project_id)).set(r.alpha)
         return pb.GetProjectQualityResponse(
@@ -56,20 +50,17 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
         if not request.expert_id:
             raise InvalidArgument([FieldViolation("expert_id", "required")])
         require_self_or_operator(request.expert_id, "reading an expert's quality")
-        async with self._pool.acquire() as conn:
-            rows = await quality_repo.of_expert(conn, request.expert_id)
         out = pb.GetExpertQualityResponse()
-        for r in rows:
-            as_of = timestamp(r["as_of"])
+        for r in await reports.expert_standings(self._pool, request.expert_id):
             out.estimates.append(
                 pb.ExpertQuality(
-                    domain=r["domain"],
-                    mean=r["mean"],
-                    lower=r["lower"],
-                    upper=r["upper"],
-                    evidence=r["pieces"],
-                    suspended=r["suspended"],
-                    as_of=as_of,
+                    domain=r.domain,
+                    mean=r.mean,
+                    lower=r.lower,
+                    upper=r.upper,
+                    evidence=r.evidence,
+                    suspended=r.suspended,
+                    as_of=timestamp(r.as_of),
                 )
             )
         return out

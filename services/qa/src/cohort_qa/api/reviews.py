@@ -10,7 +10,7 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1.submissions_pb2 import SubmissionPayload
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_qa.app import reviews as app
-from cohort_qa.messaging.payloads import PROTO_KINDS
+from cohort_qa.events.payloads import PROTO_KINDS
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_runtime.auth import require_reviewer

@@ -6,7 +6,7 @@ import asyncpg
 
 from cohort.qa.v1 import verdicts_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2_grpc as pb_grpc
-from cohort_qa.db import verdicts as repo
+from cohort_qa.app import verdicts as app
 from cohort_qa.domain.verdicts_shown import ShownState, reasons_for_expert, shown_state
 from cohort_runtime import GrpcContext, paging
 from cohort_runtime.auth import require_expert
@@ -20,7 +20,7 @@ _STATES = {
 }
 
 
-def _to_proto(row: repo.VerdictRow) -> pb.MyVerdict:
+def _to_proto(row: app.VerdictRow) -> pb.MyVerdict:
     out = pb.MyVerdict(
         submission_id=str(row.submission_id),
         project_id=str(row.project_id),
@@ -46,7 +46,6 @@ class ExpertVerdictServicer(pb_grpc.ExpertVerdictServiceServicer):
         size = paging.page_size(request.page_size)
         query = {"expert": expert_id}
         after = paging.decode_keyset(request.page_token, query, int)
-        async with self._pool.acquire() as conn:
-            rows = await repo.page_for_expert(conn, expert_id, after[0] if after else None, size + 1)
+        rows = await app.page_for_expert(self._pool, expert_id, after[0] if after else None, size + 1)
         token = paging.encode([rows[size - 1].seq], query) if len(rows) > size else ""
         return pb.ListMyVerdictsResponse(verdicts=[_to_proto(r) for r in rows[:size]], next_page_token=token)

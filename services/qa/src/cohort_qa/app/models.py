@@ -22,7 +22,7 @@ from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
 from cohort_qa.domain import dawid_skene
-from cohort_qa.messaging import payloads
+from cohort_qa.events import payloads
 from cohort_qa.metrics import QaMetrics
 
 log = logging.getLogger(__name__)

@@ -23,14 +23,13 @@ from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
 from cohort_qa.db import submissions as repo
 from cohort_qa.db import tasks as tasks_repo
-from cohort_qa.db.submissions import Decision, NewSubmission
 from cohort_qa.domain import checks, gold, quality, sampling, similarity
 from cohort_qa.domain.checks import CheckLimits, Finding
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Evidence
-from cohort_qa.domain.work import Answer, TaskView
-from cohort_qa.messaging import events, payloads
-from cohort_qa.messaging.events import Outgoing
+from cohort_qa.domain.work import Answer, Decision, NewSubmission, TaskView
+from cohort_qa.events import outgoing, payloads
+from cohort_qa.events.outgoing import Outgoing
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
@@ -157,7 +156,7 @@ async def evaluate(
             after_commit(metrics.verdicts.labels("in_review", "checks").inc)
         else:
             out.append(
-                events.verdict(
+                outgoing.verdict(
                     s.submission_id, project.project_id, s.task_id, None if state == "accepted" else reasons, now
                 )
             )

@@ -24,8 +24,8 @@ from cohort_qa.domain.consensus import ChosenItem, Judgment
 from cohort_qa.domain.projects import QaProject
 from cohort_qa.domain.quality import Evidence
 from cohort_qa.domain.reviews import normalized_total
-from cohort_qa.messaging import events, payloads
-from cohort_qa.messaging.events import Outgoing
+from cohort_qa.events import outgoing, payloads
+from cohort_qa.events.outgoing import Outgoing
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime.inbox import after_commit
 
@@ -38,7 +38,7 @@ async def replace_rejected(conn: asyncpg.Connection, project: QaProject, task_id
     if not task_ids:
         return []
     finalized = await tasks_repo.finalized(conn, project.project_id, sorted(set(task_ids)))
-    return [events.extra_judgments(project.project_id, t, 1) for t in task_ids if t not in finalized]
+    return [outgoing.extra_judgments(project.project_id, t, 1) for t in task_ids if t not in finalized]
 
 
 async def advance(
@@ -104,7 +104,7 @@ async def advance(
             )
         if outcome.needs_more:
             targets.append((task.task_id, len(accepted) + 1))
-            out.append(events.extra_judgments(project.project_id, task.task_id, 1))
+            out.append(outgoing.extra_judgments(project.project_id, task.task_id, 1))
             after_commit(metrics.extra_judgments.inc)
             continue
         finalized.append((task.task_id, outcome, judgments, accepted))
@@ -118,7 +118,7 @@ async def advance(
         await items_repo.insert_many(
             conn,
             project.project_id,
-            [(events.item_id(project.project_id, t), t, o.agreement, o.confidence) for t, o, _, _ in finalized],
+            [(outgoing.item_id(project.project_id, t), t, o.agreement, o.confidence) for t, o, _, _ in finalized],
             now,
         )
         await tasks_repo.mark_finalized(conn, project.project_id, [t for t, _, _, _ in finalized])
@@ -130,7 +130,7 @@ async def advance(
         for task_id, outcome, judgments, accepted in finalized:
             chosen = outcome.result.submission_id if isinstance(outcome.result, ChosenItem) else None
             out.append(
-                events.item_finalized(
+                outgoing.item_finalized(
                     project,
                     task_id,
                     outcome,

@@ -10,8 +10,8 @@ from cohort_qa.db import quality as repo
 from cohort_qa.domain import quality
 from cohort_qa.domain.projects import QaProject
 from cohort_qa.domain.quality import Estimate, Evidence
-from cohort_qa.messaging import events
-from cohort_qa.messaging.events import Outgoing
+from cohort_qa.events import outgoing
+from cohort_qa.events.outgoing import Outgoing
 
 BELOW_DOMAIN_FLOOR = "quality_below_domain_floor"
 BELOW_PROJECT_THRESHOLD = "quality_below_project_threshold"
@@ -47,7 +47,7 @@ async def record(
             and await repo.suspend_in_project(conn, expert_id, project.project_id, [BELOW_PROJECT_THRESHOLD], now)
         ):
             out.append(
-                events.quality_updated(
+                outgoing.quality_updated(
                     expert_id,
                     project.domain,
                     estimate,
@@ -59,7 +59,7 @@ async def record(
             )
             continue
         out.append(
-            events.quality_updated(
+            outgoing.quality_updated(
                 expert_id,
                 project.domain,
                 estimate,

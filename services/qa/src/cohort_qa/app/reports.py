@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import quality as quality_repo
 from cohort_qa.domain import agreement
 from cohort_qa.domain.errors import ProjectNotFound
 from cohort_qa.domain.projects import DataKind, QaProject
@@ -30,10 +31,12 @@ class ProjectQualityReport:
     rejection_reasons: dict[str, int] = field(default_factory=dict)
 
 
-async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID) -> ProjectQualityReport:
+async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str | None = None) -> ProjectQualityReport:
+    """The project's figures; with `lab_id`, only if that lab owns it (another lab's project is
+    NOT_FOUND, so not even its existence leaks)."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         project = await projects_repo.get(conn, project_id)
-        if project is None:
+        if project is None or (lab_id is not None and str(project.lab_id) != lab_id):
             raise ProjectNotFound(str(project_id))
         counts = {
             r["state"]: r["n"]
@@ -117,3 +120,8 @@ async def _reviewer_alpha(conn: asyncpg.Connection, project_id: uuid.UUID) -> fl
     ):
         units[r["submission_id"]][r["reviewer_id"]] = r["weighted_total"]
     return agreement.alpha(units, "interval")
+
+
+async def expert_standings(pool: asyncpg.Pool, expert_id: str) -> list[quality_repo.DomainStanding]:
+    async with pool.acquire() as conn:
+        return await quality_repo.of_expert(conn, expert_id)

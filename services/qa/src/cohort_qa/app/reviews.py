@@ -20,7 +20,7 @@ from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.domain import quality, reviews
 from cohort_qa.domain.errors import ProjectNotFound, ReviewNotFound, ReviewNotLeased
 from cohort_qa.domain.projects import QaProject
-from cohort_qa.messaging import events
+from cohort_qa.events import outgoing
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
@@ -114,7 +114,7 @@ async def submit(
         await repo.complete(conn, review_id, scores, total, verdict, comments)
         decided = await submissions_repo.decide_reviewed(conn, row["submission_id"], accept)
         # Every completed review is paid (payout credits the project's review rate once per review).
-        completed = events.review_completed(
+        completed = outgoing.review_completed(
             review_id, row["submission_id"], project.project_id, row["task_id"], reviewer_id, decided, now
         )
         if not decided:
@@ -125,7 +125,7 @@ async def submit(
         after_commit(metrics.verdicts.labels("accepted" if accept else "rejected", "review").inc)
         out = [
             completed,
-            events.verdict(
+            outgoing.verdict(
                 row["submission_id"],
                 project.project_id,
                 row["task_id"],

@@ -15,9 +15,9 @@ import asyncpg
 from cohort.types.v1 import submissions_pb2
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import screening as repo
-from cohort_qa.db.submissions import NewSubmission
 from cohort_qa.domain import screening
-from cohort_qa.messaging import events, payloads
+from cohort_qa.domain.work import NewSubmission
+from cohort_qa.events import outgoing, payloads
 from cohort_runtime import add_events
 
 
@@ -55,4 +55,4 @@ async def score_waiting(conn: asyncpg.Connection, project_id: uuid.UUID) -> None
     if decided:
         now = dt.datetime.now(dt.UTC)
         await repo.record_decisions(conn, decided, now)
-        await add_events(conn, [events.qualification_decided(r, now) for r in decided])
+        await add_events(conn, [outgoing.qualification_decided(r, now) for r in decided])

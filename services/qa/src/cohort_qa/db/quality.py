@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -65,8 +66,29 @@ async def estimates(conn: asyncpg.Connection, domain: str, experts: list[str]) -
     return {r["expert_id"]: _estimate(r) for r in rows}
 
 
-async def of_expert(conn: asyncpg.Connection, expert_id: str) -> list[asyncpg.Record]:
-    return list(await conn.fetch("SELECT * FROM expert_quality WHERE expert_id = $1 ORDER BY domain", expert_id))
+@dataclass(frozen=True)
+class DomainStanding:
+    """An expert's quality estimate in one domain, with the evidence count behind it."""
+
+    domain: str
+    mean: float
+    lower: float
+    upper: float
+    evidence: int
+    suspended: bool
+    as_of: dt.datetime
+
+
+async def of_expert(conn: asyncpg.Connection, expert_id: str) -> list[DomainStanding]:
+    rows = await conn.fetch(
+        """SELECT domain, mean, lower, upper, pieces, suspended, as_of
+           FROM expert_quality WHERE expert_id = $1 ORDER BY domain""",
+        expert_id,
+    )
+    return [
+        DomainStanding(r["domain"], r["mean"], r["lower"], r["upper"], r["pieces"], r["suspended"], r["as_of"])
+        for r in rows
+    ]
 
 
 async def suspend_in_project(

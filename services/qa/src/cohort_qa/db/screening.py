@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from cohort_qa.db.submissions import NewSubmission
 from cohort_qa.domain.screening import ScreeningResult
+from cohort_qa.domain.work import NewSubmission
 
 
 @dataclass(frozen=True)

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 
 import asyncpg
 
-
-@dataclass(frozen=True)
-class NewSubmission:
-    submission_id: uuid.UUID
-    project_id: uuid.UUID
-    task_id: str
-    expert_id: str
-    payload: bytes
-    is_gold: bool
-    active_seconds: int
-    submit_time: dt.datetime
-    is_screening: bool = False
-
-
-@dataclass(frozen=True)
-class Decision:
-    submission_id: uuid.UUID
-    state: str
-    reasons: tuple[str, ...] = ()
-    gold_outcome: str | None = None
-    top_choice: str | None = None
-    scores: Mapping[str, int] | None = None
-    signature: bytes | None = None
+from cohort_qa.domain.work import Decision, NewSubmission
 
 
 async def insert_new(conn: asyncpg.Connection, subs: list[NewSubmission]) -> dict[uuid.UUID, int]:

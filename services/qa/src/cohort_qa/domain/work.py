@@ -53,3 +53,31 @@ class Submission:
     is_gold: bool
     active_seconds: int
     submit_time: dt.datetime
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """A submission as it arrives from tasking, before QA has looked at it."""
+
+    submission_id: uuid.UUID
+    project_id: uuid.UUID
+    task_id: str
+    expert_id: str
+    payload: bytes
+    is_gold: bool
+    active_seconds: int
+    submit_time: dt.datetime
+    is_screening: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What QA decided about one submission, as stored with it."""
+
+    submission_id: uuid.UUID
+    state: str
+    reasons: tuple[str, ...] = ()
+    gold_outcome: str | None = None
+    top_choice: str | None = None
+    scores: Mapping[str, int] | None = None
+    signature: bytes | None = None

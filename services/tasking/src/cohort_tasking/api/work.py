@@ -20,7 +20,7 @@ from cohort_runtime.domain_errors import DomainError
 from cohort_runtime.fields import parse_uuid, timestamp
 from cohort_tasking.app import work as app
 from cohort_tasking.app.eligibility import EligibilityCache
-from cohort_tasking.db.projects import ExpertView
+from cohort_tasking.app.work import ExpertView
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, Step

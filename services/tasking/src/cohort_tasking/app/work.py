@@ -20,8 +20,11 @@ from cohort_tasking.domain.assignments import Assignment, AssignmentState
 from cohort_tasking.domain.leases import active_seconds_after_beat
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, validate
-from cohort_tasking.messaging import work_events
-from cohort_tasking.messaging.topics import ASSIGNMENTS, SUBMISSIONS
+from cohort_tasking.events import work_events
+from cohort_tasking.events.topics import ASSIGNMENTS, SUBMISSIONS
+
+# What an expert is shown of a project: the api maps it without reaching into storage.
+ExpertView = projects_repo.ExpertView
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,7 @@ async def my_assignments(
     return rows[:limit], len(rows) > limit
 
 
-async def list_eligible(pool: asyncpg.Pool, expert_id: str) -> list[tuple[RoutingProject, projects_repo.ExpertView]]:
+async def list_eligible(pool: asyncpg.Pool, expert_id: str) -> list[tuple[RoutingProject, ExpertView]]:
     """The projects the expert may work on now, in routing order, each with what they are shown
     of it (pay, screening standing, typical time)."""
     async with pool.acquire() as conn:

@@ -18,7 +18,7 @@ from cohort_runtime.fields import timestamp
 from cohort_workbench.app import accounts
 from cohort_workbench.app.accounts import RecentSessions
 from cohort_workbench.backends import Backends, roles_of
-from cohort_workbench.web.metrics import WebMetrics
+from cohort_workbench.metrics import WebMetrics
 
 _EXPERT_ID = re.compile(r"^exp_[a-z0-9]{6,40}$")
 

@@ -1,44 +1,13 @@
-"""Workbench metrics: page latency and status per route, sign-in outcomes, invitations used."""
+"""The ASGI middleware that times each page by route into the workbench metrics."""
 
 from __future__ import annotations
 
 import time
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Pages render in milliseconds; a lease, a submit or a review adds one backend round trip.
-_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
-
-
-class WebMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.requests = Histogram(
-            "cohort_workbench_request_seconds",
-            "Workbench HTTP requests by route template, method and status code.",
-            ["route", "method", "code"],
-            buckets=_BUCKETS,
-            registry=registry,
-        )
-        self.sign_ins = Counter(
-            "cohort_workbench_sign_ins_total",
-            "Sign-in attempts by outcome: ok, failed (wrong name, password or code), throttled, closed (offboarded).",
-            ["outcome"],
-            registry=registry,
-        )
-        self.invitations = Counter(
-            "cohort_workbench_invitations_total",
-            "Invitations by event: issued, accepted.",
-            ["event"],
-            registry=registry,
-        )
-        self.backend_errors = Counter(
-            "cohort_workbench_backend_errors_total",
-            "Calls to tasking, QA or payout that failed for a reason other than the expert's input.",
-            ["code"],
-            registry=registry,
-        )
+from cohort_workbench.metrics import WebMetrics
 
 
 class RequestMetrics:

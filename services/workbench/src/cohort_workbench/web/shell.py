@@ -25,8 +25,8 @@ from cohort_workbench.app import accounts
 from cohort_workbench.app.accounts import RecentSessions, SessionView, Throttles
 from cohort_workbench.backends import Backends, ExpertTokens, Metadata
 from cohort_workbench.domain.sessions import SessionPolicy
+from cohort_workbench.metrics import WebMetrics
 from cohort_workbench.web import markdown
-from cohort_workbench.web.metrics import WebMetrics
 from cohort_workbench.web.security import ClientAddress, SessionCookie, csrf_ok
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from cohort_intake.domain.items import (
     TrajectoryResult,
     TrajectoryStep,
 )
-from cohort_intake.messaging.topics import CONSUMED
+from cohort_intake.events.topics import CONSUMED
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Event, EventRouter, Subscription
 

@@ -10,7 +10,7 @@ import asyncpg
 from cohort.events.v1 import projects_pb2, reviews_pb2, submissions_pb2, verdicts_pb2
 from cohort_payout.app import earnings
 from cohort_payout.domain.earnings import RateCard
-from cohort_payout.messaging.topics import CONSUMED
+from cohort_payout.events.topics import CONSUMED
 from cohort_runtime import Event, EventRouter, Subscription
 
 

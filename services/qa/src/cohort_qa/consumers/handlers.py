@@ -9,13 +9,11 @@ import asyncpg
 
 from cohort.events.v1 import projects_pb2, submissions_pb2
 from cohort.events.v1 import tasks_pb2 as task_events
-from cohort_qa.app import pipeline, screening
-from cohort_qa.db import projects as projects_repo
-from cohort_qa.db import tasks as tasks_repo
-from cohort_qa.db.submissions import NewSubmission
+from cohort_qa.app import catalog, pipeline, screening
 from cohort_qa.domain.checks import CheckLimits
-from cohort_qa.messaging.payloads import project_from_activated
-from cohort_qa.messaging.topics import CONSUMED
+from cohort_qa.domain.work import NewSubmission
+from cohort_qa.events.payloads import project_from_activated
+from cohort_qa.events.topics import CONSUMED
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import Event, EventRouter, Subscription
 
@@ -36,29 +34,25 @@ def new_submission(m: submissions_pb2.SubmissionCreated, received: dt.datetime) 
 
 def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]:
     async def on_activated(conn: asyncpg.Connection, event: Event[projects_pb2.ProjectActivated]) -> None:
-        project = project_from_activated(event.message)
-        await projects_repo.upsert(conn, project)
-        await pipeline.project_known(conn, project, metrics, limits)
-        await screening.score_waiting(conn, project.project_id)
+        await catalog.project_activated(conn, project_from_activated(event.message), metrics, limits)
 
     def on_state(state: str):  # type: ignore[no-untyped-def]
         async def handle(conn: asyncpg.Connection, event: Event) -> None:  # type: ignore[type-arg]
-            await projects_repo.set_state(conn, uuid.UUID(event.message.project_id), state)
+            await catalog.project_state(conn, uuid.UUID(event.message.project_id), state)
 
         return handle
 
     async def on_tasks(conn: asyncpg.Connection, event: Event[task_events.TasksAdded]) -> None:
         m = event.message
-        await tasks_repo.add_inputs(
+        await catalog.tasks_added(
             conn, uuid.UUID(m.project_id), [(t.task_id, t.input.SerializeToString(), t.is_gold) for t in m.tasks]
         )
 
     async def on_gold(conn: asyncpg.Connection, event: Event[task_events.GoldReferencesAdded]) -> None:
         m = event.message
-        await tasks_repo.add_gold(
+        await catalog.gold_added(
             conn, uuid.UUID(m.project_id), [(r.task_id, r.reference.SerializeToString()) for r in m.references]
         )
-        await screening.score_waiting(conn, uuid.UUID(m.project_id))
 
     async def on_submissions(conn: asyncpg.Connection, batch: list[Event[submissions_pb2.SubmissionCreated]]) -> None:
         subs = [new_submission(e.message, e.time) for e in batch]

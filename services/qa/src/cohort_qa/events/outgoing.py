@@ -13,7 +13,7 @@ from cohort_qa.domain.consensus import ChosenItem, Outcome, PreferenceItem, Rubr
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Estimate
 from cohort_qa.domain.screening import ScreeningResult
-from cohort_qa.messaging.topics import EXPERT_QUALITY, ITEMS, REQUESTS, REVIEWS, VERDICTS
+from cohort_qa.events.topics import EXPERT_QUALITY, ITEMS, REQUESTS, REVIEWS, VERDICTS
 from cohort_runtime.fields import timestamp
 
 Outgoing = tuple[str, str | None, Message]

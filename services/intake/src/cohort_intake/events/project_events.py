@@ -9,14 +9,8 @@ from google.protobuf.message import Message
 from cohort.events.v1 import projects_pb2 as events
 from cohort_intake.domain.projects import Project, Transition
 from cohort_intake.domain.spec import DEFAULT_LEASE
-from cohort_intake.mapping import (
-    DATA_KINDS,
-    duration,
-    pay_to_proto,
-    qualifications_to_proto,
-    rubric_to_proto,
-    timestamp,
-)
+from cohort_intake.mapping import DATA_KINDS, duration, pay_to_proto, qualifications_to_proto, rubric_to_proto
+from cohort_runtime.fields import timestamp
 
 
 def activated(p: Project, now: dt.datetime) -> events.ProjectActivated:

@@ -1,0 +1,1 @@
+"""Incoming events: adapters from the topics Intake consumes to its application layer."""

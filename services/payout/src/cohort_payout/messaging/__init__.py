@@ -1,1 +1,0 @@
-"""Payout's messaging layer (filled in by the payout service issue)."""

@@ -1,0 +1,1 @@
+"""Incoming events: adapters from the topics QA consumes to its application layer."""

@@ -1,1 +1,0 @@
-"""QA's messaging layer (filled in by the qa service issue)."""

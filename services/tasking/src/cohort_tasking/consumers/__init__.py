@@ -1,0 +1,1 @@
+"""Incoming events: adapters from the topics Tasking consumes to its application layer."""

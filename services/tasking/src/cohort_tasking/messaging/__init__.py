@@ -1,1 +1,0 @@
-"""Tasking's Kafka side: the topics it publishes and the handlers of what it consumes."""
