@@ -34,7 +34,7 @@ _key: bytes = secrets.token_bytes(32)
 def use_secret(secret: str | None) -> None:
     """Sign and verify this process's page tokens with `secret`; None keeps the process's random
     key (not a new one: services sharing a process keep accepting each other's tokens)."""
-    global _key  # one key per process, set at start-up
+    global _key  # noqa: PLW0603 - one key per process, set at start-up
     if secret:
         _key = hashlib.sha256(b"cohort-page-token\x00" + secret.encode()).digest()
     else:

@@ -20,7 +20,7 @@ def configure_tracing(service: str, otlp_endpoint: str | None, sample_ratio: flo
     The provider and the library patches are process-wide, so only the first call takes effect
     (tests run several services in one process).
     """
-    global _configured
+    global _configured  # noqa: PLW0603 - the provider is process-wide: configured once
     if _configured:
         return
     # Without an exporter nobody reads the spans: sample none (ids are still made and propagated,

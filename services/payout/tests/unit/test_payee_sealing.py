@@ -7,8 +7,8 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from cohort_payout.sealing import Sealer
 from cohort_payout.domain.payees import Payee
+from cohort_payout.sealing import Sealer
 from cohort_runtime.domain_errors import StateConflict
 
 KEY = Fernet.generate_key().decode()

@@ -43,7 +43,7 @@ def test_estimate_is_a_proper_interval_around_the_mean(pieces: list[tuple[float,
 def test_more_failures_lower_the_estimate_and_enough_of_them_suspend() -> None:
     good = quality.estimate(sum((quality.gold(True) for _ in range(20)), quality.Evidence()))
     bad = quality.estimate(sum((quality.gold(False) for _ in range(20)), quality.Evidence()))
-    assert good.mean > 0.9 > 0.2 > bad.mean
+    assert good.mean > 0.9 and bad.mean < 0.2
     assert quality.below(bad, 0.7) and not quality.below(good, 0.7)
     few = quality.estimate(sum((quality.gold(False) for _ in range(5)), quality.Evidence()))
     assert not quality.below(few, 0.7), "five answers are not enough evidence to suspend"

@@ -108,7 +108,7 @@ async def mark_tasks_submitted(conn: asyncpg.Connection, project_id: uuid.UUID, 
         project_id,
         task_ids,
     )
-    return int(status.split()[-1])
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def insert_items(

@@ -137,6 +137,19 @@ def validate(spec: ProjectSpec, now: dt.datetime, prefix: str = "spec") -> list[
     def bad(path: str, text: str) -> None:
         v.append(Violation(f"{prefix}.{path}", text))
 
+    _validate_description(spec, bad)
+    _validate_qualifications(spec.qualifications, bad)
+    if spec.qualifications.screening_tasks and spec.data_kind not in SCREENABLE:
+        bad("qualifications.screening", "screening needs answers QA scores alone: preference or rubric_grade projects")
+    _validate_rubric(spec.rubric, bad)
+    overlap_ok = _validate_volume(spec, bad)
+    _validate_money(spec, overlap_ok, bad)
+    _validate_schedule(spec, now, bad)
+    return v
+
+
+def _validate_description(spec: ProjectSpec, bad: _Bad) -> None:
+    """What the project is: title, kind, domain and instructions."""
     if not spec.title:
         bad("title", "must not be empty")
     elif len(spec.title) > MAX_TITLE:
@@ -145,14 +158,14 @@ def validate(spec: ProjectSpec, now: dt.datetime, prefix: str = "spec") -> list[
         bad("data_kind", "must be set")
     if not is_domain(spec.domain):
         bad("domain", "must be a domain of the taxonomy, e.g. 'chemistry.organic' (see docs/TAXONOMY.md)")
-    _validate_qualifications(spec.qualifications, bad)
-    if spec.qualifications.screening_tasks and spec.data_kind not in SCREENABLE:
-        bad("qualifications.screening", "screening needs answers QA scores alone: preference or rubric_grade projects")
     if not spec.instructions_markdown.strip():
         bad("instructions_markdown", "must not be empty")
     elif len(spec.instructions_markdown) > MAX_INSTRUCTIONS:
         bad("instructions_markdown", f"must be at most {MAX_INSTRUCTIONS} characters")
-    _validate_rubric(spec.rubric, bad)
+
+
+def _validate_volume(spec: ProjectSpec, bad: _Bad) -> bool:
+    """How much work: items, overlap, gold and review rates. True when the overlap is usable."""
     if not 1 <= spec.target_accepted_items <= MAX_TARGET_ITEMS:
         bad("target_accepted_items", f"must be 1..{MAX_TARGET_ITEMS}")
     overlap_ok = 1 <= spec.overlap <= MAX_OVERLAP
@@ -164,9 +177,13 @@ def validate(spec: ProjectSpec, now: dt.datetime, prefix: str = "spec") -> list[
         bad("gold_rate", f"must be 0..{MAX_GOLD_RATE}")
     if not 0.0 <= spec.review_sample_rate <= 1.0 or math.isnan(spec.review_sample_rate):
         bad("review_sample_rate", "must be 0..1")
+    return overlap_ok
+
+
+def _validate_money(spec: ProjectSpec, overlap_ok: bool, bad: _Bad) -> None:
+    """Pay, currency, and a budget that covers at least one item."""
     pay_ok = _validate_pay(spec.pay, bad)
-    currency_ok = _valid_currency(spec.currency_code)
-    if not currency_ok:
+    if not _valid_currency(spec.currency_code):
         bad("currency_code", "must be an active ISO 4217 currency code, e.g. 'EUR'")
     if spec.budget_cap_minor <= 0:
         bad("budget_cap_minor", "must be > 0")
@@ -178,6 +195,10 @@ def validate(spec: ProjectSpec, now: dt.datetime, prefix: str = "spec") -> list[
                 "budget_cap_minor",
                 f"must cover at least one item: {one_item} minor units ({spec.overlap} x {per_submission})",
             )
+
+
+def _validate_schedule(spec: ProjectSpec, now: dt.datetime, bad: _Bad) -> None:
+    """When and how work is handed out: deadline, priority, lease length, per-expert cap."""
     if spec.deadline is None:
         bad("deadline", "must be set")
     elif spec.deadline <= now:
@@ -188,7 +209,6 @@ def validate(spec: ProjectSpec, now: dt.datetime, prefix: str = "spec") -> list[
         bad("lease_duration", "must be 1 minute..24 hours")
     if spec.per_expert_task_cap < 0:
         bad("per_expert_task_cap", "must be >= 0 (0: no cap)")
-    return v
 
 
 def _valid_currency(code: str) -> bool:

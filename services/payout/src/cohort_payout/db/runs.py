@@ -77,7 +77,7 @@ async def select_candidates(conn: asyncpg.Connection, run: Run) -> int:
         run.min_amount,
         run.run_id,
     )
-    return int(status.split()[-1])
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def unpaid_candidates(

@@ -33,7 +33,7 @@ def reasons_for_expert(reasons: list[str] | tuple[str, ...]) -> list[str]:
     for reason in reasons:
         if reason in _ROUTING_REASONS:
             continue
-        reason = _GOLD_FINDINGS.get(reason, reason)
-        if reason not in shown:
-            shown.append(reason)
+        named = _GOLD_FINDINGS.get(reason, reason)
+        if named not in shown:
+            shown.append(named)
     return shown

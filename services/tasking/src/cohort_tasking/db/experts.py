@@ -76,7 +76,7 @@ async def add_to_cohort(conn: asyncpg.Connection, cohort_id: str, expert_ids: li
         cohort_id,
         expert_ids,
     )
-    return int(status.split()[-1])
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def missing(conn: asyncpg.Connection, expert_ids: list[str]) -> list[str]:

@@ -158,7 +158,7 @@ async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, 
         project_id,
         overlap,
     )
-    return int(status.split()[-1])
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def finalize_tasks(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str]]) -> None:
@@ -192,7 +192,7 @@ async def add_slots(
         wanted,
         max_overlap,
     )
-    return int(status.split()[-1])
+    return int(status.rsplit(maxsplit=1)[-1])
 
 
 @dataclass(frozen=True)
