@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from cohort.qa.v1 import quality_pb2, quality_pb2_grpc, reviews_pb2, reviews_pb2_grpc, verdicts_pb2, verdicts_pb2_grpc
+from cohort.qa.v1 import quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
 from cohort_qa.api.quality import QualityServicer
 from cohort_qa.api.reviews import ReviewServicer
 from cohort_qa.api.verdicts import ExpertVerdictServicer
@@ -14,6 +14,7 @@ from cohort_qa.consumers.handlers import subscriptions
 from cohort_qa.events.topics import PUBLISHED
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
+from cohort_runtime.servicers import register
 from cohort_runtime.tokens import token_authenticator
 
 
@@ -30,14 +31,12 @@ def definition(settings: QASettings) -> ServiceDefinition:
 
     def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
         m = metrics_for(resources)
-        reviews_pb2_grpc.add_ReviewServiceServicer_to_server(ReviewServicer(resources.pool, m), server)
-        quality_pb2_grpc.add_QualityServiceServicer_to_server(QualityServicer(resources.pool, m), server)
-        verdicts_pb2_grpc.add_ExpertVerdictServiceServicer_to_server(ExpertVerdictServicer(resources.pool), server)
-        return [
-            reviews_pb2.DESCRIPTOR.services_by_name["ReviewService"].full_name,
-            quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name,
-            verdicts_pb2.DESCRIPTOR.services_by_name["ExpertVerdictService"].full_name,
-        ]
+        return register(
+            server,
+            (reviews_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(resources.pool, m)),
+            (quality_pb2_grpc.add_QualityServiceServicer_to_server, QualityServicer(resources.pool, m)),
+            (verdicts_pb2_grpc.add_ExpertVerdictServiceServicer_to_server, ExpertVerdictServicer(resources.pool)),
+        )
 
     return ServiceDefinition(
         settings=settings,

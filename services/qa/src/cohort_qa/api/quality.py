@@ -7,6 +7,7 @@ import asyncpg
 from cohort.qa.v1 import quality_pb2 as pb
 from cohort.qa.v1 import quality_pb2_grpc as pb_grpc
 from cohort_qa.app import reports
+from cohort_qa.domain.states import SubmissionState
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_runtime.auth import require_lab_scope, require_self_or_operator
@@ -36,9 +37,9 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
                 reviewer_agreement=r.reviewer_agreement,
                 flagged_expert_ids=r.flagged_expert_ids,
                 submissions=sum(r.counts.values()),
-                accepted=r.counts.get("accepted", 0),
-                rejected=r.counts.get("rejected", 0),
-                in_review=r.counts.get("in_review", 0),
+                accepted=r.counts.get(SubmissionState.ACCEPTED, 0),
+                rejected=r.counts.get(SubmissionState.REJECTED, 0),
+                in_review=r.counts.get(SubmissionState.IN_REVIEW, 0),
                 items_finalized=r.items_finalized,
                 rejection_reasons=r.rejection_reasons,
             )

@@ -7,6 +7,7 @@ import asyncpg
 from cohort.qa.v1 import verdicts_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2_grpc as pb_grpc
 from cohort_qa.app import verdicts as app
+from cohort_qa.domain.states import DECIDED
 from cohort_qa.domain.verdicts_shown import ShownState, reasons_for_expert, shown_state
 from cohort_runtime import GrpcContext, paging
 from cohort_runtime.auth import require_expert
@@ -30,7 +31,7 @@ def _to_proto(row: app.VerdictRow) -> pb.MyVerdict:
         reviewer_comment=row.comment,
         submit_time=timestamp(row.submit_time),
     )
-    if row.decided_at is not None and row.state in ("accepted", "rejected"):
+    if row.decided_at is not None and row.state in DECIDED:
         out.decide_time.CopyFrom(timestamp(row.decided_at))
     return out
 

@@ -35,6 +35,35 @@ PRIOR_JUDGMENTS = 2.0
 confusion matrix is fitted (see dawid_skene.fit)."""
 
 
+def _shown_orders(inputs: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
+    """Each task's candidates in the order they were shown: the classes are these positions."""
+    orders: dict[str, tuple[str, ...]] = {}
+    for task_id, data in inputs.items():
+        view = payloads.task_view(data)
+        if view:
+            orders[task_id] = view.candidate_ids
+    return orders
+
+
+def _encode(
+    rows: list[asyncpg.Record],
+    orders: dict[str, tuple[str, ...]],
+    task_index: dict[str, int],
+    expert_index: dict[str, int],
+) -> tuple[list[int], list[int], list[int]]:
+    """(item, worker, label) arrays for the fit; a judgment of a task QA never saw the input of,
+    or naming a candidate the task does not have, is left out."""
+    items, workers, labels = [], [], []
+    for r in rows:
+        order = orders.get(r["task_id"])
+        if not order or r["top_choice"] not in order:
+            continue
+        items.append(task_index[r["task_id"]])
+        workers.append(expert_index[r["expert_id"]])
+        labels.append(order.index(r["top_choice"]))
+    return items, workers, labels
+
+
 async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -> int:
     """Refit one project's model; returns the number of judgments it used."""
     async with pool.acquire() as conn:
@@ -47,22 +76,9 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         experts = sorted({r["expert_id"] for r in rows})
         priors, previous = await repo.get(conn, project_id, experts)
         estimates = await quality_repo.estimates(conn, project.domain, experts)
-    # Classes are positions as shown; tasks QA never saw the input of use their judgments' ids.
-    orders: dict[str, tuple[str, ...]] = {}
-    for task_id, data in inputs.items():
-        view = payloads.task_view(data)
-        if view:
-            orders[task_id] = view.candidate_ids
-    task_index = {t: i for i, t in enumerate(tasks)}
+    orders = _shown_orders(inputs)
     expert_index = {e: i for i, e in enumerate(experts)}
-    items, workers, labels = [], [], []
-    for r in rows:
-        order = orders.get(r["task_id"])
-        if not order or r["top_choice"] not in order:
-            continue
-        items.append(task_index[r["task_id"]])
-        workers.append(expert_index[r["expert_id"]])
-        labels.append(order.index(r["top_choice"]))
+    items, workers, labels = _encode(rows, orders, {t: i for i, t in enumerate(tasks)}, expert_index)
     if not labels:
         return 0
     k = max(2, max(labels) + 1, *(len(o) for o in orders.values()))

@@ -23,10 +23,11 @@ from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
 from cohort_qa.db import submissions as repo
 from cohort_qa.db import tasks as tasks_repo
-from cohort_qa.domain import checks, gold, quality, sampling, similarity
+from cohort_qa.domain import checks, gold, sampling, similarity, verdicts
 from cohort_qa.domain.checks import CheckLimits, Finding
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Evidence
+from cohort_qa.domain.states import SubmissionState
 from cohort_qa.domain.work import Answer, Decision, NewSubmission, TaskView
 from cohort_qa.events import outgoing, payloads
 from cohort_qa.events.outgoing import Outgoing
@@ -100,79 +101,84 @@ async def evaluate(
     await _near_duplicates(conn, project, assessed, limits)
     estimates = await quality_repo.estimates(conn, project.domain, sorted({a.sub.expert_id for a in assessed}))
 
-    decisions: list[Decision] = []
-    reviews: list[tuple[uuid.UUID, uuid.UUID, str, int, list[str]]] = []
-    out: list[Outgoing] = []
-    evidence: dict[str, Evidence] = defaultdict(Evidence)
-    accepted_tasks: list[str] = []
-    rejected_tasks: list[str] = []
+    batch = _Batch()
     for a in assessed:
-        s, answer = a.sub, a.answer
         for f in a.findings:
             after_commit(metrics.findings.labels(f.code).inc)
-        hard = [f.code for f in a.findings if f.hard]
-        soft = [f.code for f in a.findings if not f.hard]
-        task = tasks.get((project.project_id, s.task_id))
-        state, reasons, gold_outcome = "accepted", list(hard or soft), None
-        if hard or answer is None:
-            state = "rejected"
-            evidence[s.expert_id] += quality.failed_checks()
-        elif s.is_gold or (task is not None and task.is_gold):
-            reference = payloads.gold_reference(task.gold if task else None)
-            outcome = gold.score(answer, reference, project) if reference else None
-            if outcome is gold.GoldOutcome.CORRECT:
-                gold_outcome = "correct"
-            elif outcome is gold.GoldOutcome.INCORRECT:
-                state, gold_outcome, reasons = "rejected", "incorrect", ["gold_mismatch"]
-            else:
-                state = "in_review"
-                reasons = ["gold_free_text" if reference else "gold_reference_missing", *soft]
-            if gold_outcome:
-                evidence[s.expert_id] += quality.gold(gold_outcome == "correct")
-                after_commit(metrics.gold.labels(gold_outcome).inc)
-        elif soft:
-            state = "in_review"
-        else:
-            p = sampling.review_probability(
-                project.review_sample_rate, estimates.get(s.expert_id), project.minimum_quality
+        task = tasks.get((project.project_id, a.sub.task_id))
+        verdict = verdicts.decide(
+            verdicts.Case(
+                a.sub.submission_id,
+                a.findings,
+                answered=a.answer is not None,
+                gold=_gold_check(project, a, task) if a.sub.is_gold or (task is not None and task.is_gold) else None,
+                review_probability=sampling.review_probability(
+                    project.review_sample_rate, estimates.get(a.sub.expert_id), project.minimum_quality
+                ),
             )
-            if sampling.sampled(s.submission_id, p):
-                state, reasons = "in_review", ["sampled"]
-        decisions.append(
+        )
+        batch.add(project, a, verdict, now, metrics)
+    await repo.apply(conn, batch.decisions)
+    await reviews_repo.enqueue(conn, batch.reviews)
+    out = batch.out
+    out += await quality_app.record(conn, project, dict(batch.evidence), now)
+    # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
+    # with the judgments it has, and replace_rejected asks for nothing).
+    out += await progress.advance(conn, project, batch.accepted_tasks + batch.rejected_tasks, now, metrics)
+    out += await progress.replace_rejected(conn, project, batch.rejected_tasks)
+    return out
+
+
+@dataclass
+class _Batch:
+    """What a batch's verdicts add up to: rows to store, reviews to queue, events to publish."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    reviews: list[tuple[uuid.UUID, uuid.UUID, str, int, list[str]]] = field(default_factory=list)
+    out: list[Outgoing] = field(default_factory=list)
+    evidence: dict[str, Evidence] = field(default_factory=lambda: defaultdict(Evidence))
+    accepted_tasks: list[str] = field(default_factory=list)
+    rejected_tasks: list[str] = field(default_factory=list)
+
+    def add(
+        self, project: QaProject, a: _Assessed, verdict: verdicts.Verdict, now: dt.datetime, metrics: QaMetrics
+    ) -> None:
+        s, answer, state = a.sub, a.answer, verdict.state
+        if verdict.evidence is not None:
+            self.evidence[s.expert_id] += verdict.evidence
+        if verdict.gold_outcome:
+            after_commit(metrics.gold.labels(verdict.gold_outcome).inc)
+        self.decisions.append(
             Decision(
                 s.submission_id,
                 state,
-                tuple(reasons),
-                gold_outcome,
+                verdict.reasons,
+                verdict.gold_outcome,
                 top_choice=answer.ranking[0] if answer and answer.ranking else None,
                 scores=answer.scores if answer and project.kind is DataKind.RUBRIC_GRADE else None,
                 signature=similarity.to_bytes(a.signature) if a.signature is not None else None,
             )
         )
-        if state == "in_review":
-            reviews.append((s.submission_id, project.project_id, s.task_id, 0, reasons))
+        reasons = list(verdict.reasons)
+        if state is SubmissionState.IN_REVIEW:
+            self.reviews.append((s.submission_id, project.project_id, s.task_id, 0, reasons))
             if sampling.calibration(s.submission_id):
-                reviews.append((s.submission_id, project.project_id, s.task_id, 1, reasons))
-            after_commit(metrics.verdicts.labels("in_review", "checks").inc)
-        else:
-            out.append(
-                outgoing.verdict(
-                    s.submission_id, project.project_id, s.task_id, None if state == "accepted" else reasons, now
-                )
-            )
-            after_commit(metrics.verdicts.labels(state, "gold" if gold_outcome else "checks").inc)
-            if state == "accepted":
-                accepted_tasks.append(s.task_id)
-            else:
-                rejected_tasks.append(s.task_id)
-    await repo.apply(conn, decisions)
-    await reviews_repo.enqueue(conn, reviews)
-    out += await quality_app.record(conn, project, dict(evidence), now)
-    # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
-    # with the judgments it has, and replace_rejected asks for nothing).
-    out += await progress.advance(conn, project, accepted_tasks + rejected_tasks, now, metrics)
-    out += await progress.replace_rejected(conn, project, rejected_tasks)
-    return out
+                self.reviews.append((s.submission_id, project.project_id, s.task_id, 1, reasons))
+            after_commit(metrics.verdicts.labels(SubmissionState.IN_REVIEW.value, "checks").inc)
+            return
+        accepted = state is SubmissionState.ACCEPTED
+        self.out.append(
+            outgoing.verdict(s.submission_id, project.project_id, s.task_id, None if accepted else reasons, now)
+        )
+        after_commit(metrics.verdicts.labels(state.value, "gold" if verdict.gold_outcome else "checks").inc)
+        (self.accepted_tasks if accepted else self.rejected_tasks).append(s.task_id)
+
+
+def _gold_check(project: QaProject, a: _Assessed, task: tasks_repo.TaskRow | None) -> verdicts.GoldCheck:
+    reference = payloads.gold_reference(task.gold if task else None)
+    usable = a.answer is not None and a.answer.kind is project.kind and reference is not None
+    outcome = gold.score(a.answer, reference, project) if usable and a.answer and reference else None
+    return verdicts.GoldCheck(has_reference=reference is not None, outcome=outcome)
 
 
 def _assess(

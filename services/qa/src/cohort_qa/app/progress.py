@@ -8,9 +8,12 @@ whatever the number of tasks; only the aggregation itself runs per task (in memo
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 import asyncpg
+import numpy as np
 
 from cohort.types.v1 import submissions_pb2
 from cohort_qa.app import quality as quality_app
@@ -21,9 +24,12 @@ from cohort_qa.db import submissions as submissions_repo
 from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.domain import consensus, quality
 from cohort_qa.domain.consensus import ChosenItem, Judgment
+from cohort_qa.domain.finalization import Readiness, readiness
 from cohort_qa.domain.projects import QaProject
 from cohort_qa.domain.quality import Evidence
 from cohort_qa.domain.reviews import normalized_total
+from cohort_qa.domain.states import SubmissionState
+from cohort_qa.domain.work import TaskSubmission
 from cohort_qa.events import outgoing, payloads
 from cohort_qa.events.outgoing import Outgoing
 from cohort_qa.metrics import QaMetrics
@@ -41,105 +47,147 @@ async def replace_rejected(conn: asyncpg.Connection, project: QaProject, task_id
     return [outgoing.extra_judgments(project.project_id, t, 1) for t in task_ids if t not in finalized]
 
 
+@dataclass(frozen=True)
+class _Ready:
+    task: tasks_repo.TaskRow
+    accepted: list[TaskSubmission]
+    standing: Readiness
+
+
+@dataclass(frozen=True)
+class _Finalized:
+    task_id: str
+    outcome: consensus.Outcome
+    judgments: list[Judgment]
+    accepted: list[TaskSubmission]
+
+    @property
+    def delivered(self) -> list[uuid.UUID]:
+        """The submissions the item is made of: the chosen one, or every judgment."""
+        if isinstance(self.outcome.result, ChosenItem):
+            return [self.outcome.result.submission_id]
+        return [j.submission_id for j in self.judgments]
+
+
 async def advance(
     conn: asyncpg.Connection, project: QaProject, task_ids: list[str], now: dt.datetime, metrics: QaMetrics
 ) -> list[Outgoing]:
-    if not task_ids:
-        return []
-    tasks = await tasks_repo.lock_many(conn, project.project_id, sorted(set(task_ids)))
-    open_tasks = [t for t in tasks if not t.finalized]
-    if not open_tasks:
-        return []
-    rows_by_task = await submissions_repo.judgments_of_tasks(conn, project.project_id, [t.task_id for t in open_tasks])
-    ready = []
-    most = max(project.max_overlap, project.overlap)
-    for task in open_tasks:
-        rows = rows_by_task.get(task.task_id, [])
-        accepted = [r for r in rows if r["state"] == "accepted"]
-        decided = sum(1 for r in rows if r["state"] in ("accepted", "rejected"))
-        # Rejected submissions used up slots too, and tasking never opens more than the maximum
-        # overlap: once that many are decided, no judgment will come; finalize with what there is.
-        exhausted = decided >= most
-        if accepted and (len(accepted) >= (task.target_overlap or project.overlap) or exhausted):
-            ready.append((task, accepted, decided, exhausted))
+    """Aggregate every task of `task_ids` that is ready: finalize its item, or ask for one more
+    judgment when the aggregation is not confident enough."""
+    ready = await _ready_tasks(conn, project, task_ids)
     if not ready:
         return []
-    experts = sorted({r["expert_id"] for _, accepted, _, _ in ready for r in accepted})
+    experts = sorted({r.expert_id for t in ready for r in t.accepted})
     estimates = await quality_repo.estimates(conn, project.domain, experts)
     priors, matrices = await models_repo.get(conn, project.project_id, experts)
 
     out: list[Outgoing] = []
     targets: list[tuple[str, int]] = []
-    finalized: list[tuple[str, consensus.Outcome, list[Judgment], list[asyncpg.Record]]] = []
+    finalized: list[_Finalized] = []
     evidence: dict[str, Evidence] = defaultdict(Evidence)
-    for task, accepted, decided, exhausted in ready:
-        judgments = []
-        for r in accepted:
-            answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r["payload"]))
-            if answer is None:
-                continue
-            estimate = estimates.get(r["expert_id"])
-            total = r["weighted_total"]
-            judgments.append(
-                Judgment(
-                    submission_id=r["submission_id"],
-                    expert_id=r["expert_id"],
-                    answer=answer,
-                    reliability=estimate.mean if estimate else PRIOR_MEAN,
-                    review_score=normalized_total(project, total) if total is not None else None,
-                    confusion=matrices.get(r["expert_id"]),
-                )
-            )
+    for t in ready:
+        judgments = _judgments(project, t.accepted, estimates, matrices)
         if not judgments:
             continue
-        view = payloads.task_view(task.input)
+        view = payloads.task_view(t.task.input)
         with metrics.aggregation_seconds.labels(project.kind.value).time():
             outcome = consensus.aggregate(
                 project,
                 judgments,
                 candidate_ids=view.candidate_ids if view else (),
-                acceptance_rate=len(accepted) / decided if decided else 1.0,
+                acceptance_rate=t.standing.acceptance_rate,
                 priors=priors,
-                no_more=exhausted,
+                no_more=t.standing.exhausted,
             )
         if outcome.needs_more:
-            targets.append((task.task_id, len(accepted) + 1))
-            out.append(outgoing.extra_judgments(project.project_id, task.task_id, 1))
+            targets.append((t.task.task_id, len(t.accepted) + 1))
+            out.append(outgoing.extra_judgments(project.project_id, t.task.task_id, 1))
             after_commit(metrics.extra_judgments.inc)
             continue
-        finalized.append((task.task_id, outcome, judgments, accepted))
+        finalized.append(_Finalized(t.task.task_id, outcome, judgments, t.accepted))
         if len(judgments) >= 2:
             # Agreeing with the others is evidence only when there are others.
             for expert, agreed in outcome.agreed.items():
                 evidence[expert] += quality.agreement(agreed)
 
     await tasks_repo.set_targets(conn, project.project_id, targets)
-    if finalized:
-        await items_repo.insert_many(
-            conn,
-            project.project_id,
-            [(outgoing.item_id(project.project_id, t), t, o.agreement, o.confidence) for t, o, _, _ in finalized],
-            now,
-        )
-        await tasks_repo.mark_finalized(conn, project.project_id, [t for t, _, _, _ in finalized])
-        delivered_by_task = {
-            t: [o.result.submission_id] if isinstance(o.result, ChosenItem) else [j.submission_id for j in js]
-            for t, o, js, _ in finalized
-        }
-        scores = await items_repo.reviewer_scores(conn, [s for ids in delivered_by_task.values() for s in ids])
-        for task_id, outcome, judgments, accepted in finalized:
-            chosen = outcome.result.submission_id if isinstance(outcome.result, ChosenItem) else None
-            out.append(
-                outgoing.item_finalized(
-                    project,
-                    task_id,
-                    outcome,
-                    expert_ids=[j.expert_id for j in judgments],
-                    reviewer_scores=[v for s in delivered_by_task[task_id] for v in scores.get(s, [])],
-                    chosen_payload=next((r["payload"] for r in accepted if r["submission_id"] == chosen), None),
-                    when=now,
-                )
-            )
-            after_commit(metrics.items_finalized.labels(project.kind.value).inc)
+    out += await _finalize(conn, project, finalized, now, metrics)
     out += await quality_app.record(conn, project, dict(evidence), now)
+    return out
+
+
+async def _ready_tasks(conn: asyncpg.Connection, project: QaProject, task_ids: list[str]) -> list[_Ready]:
+    """The open tasks among `task_ids` with enough judgments to aggregate, locked."""
+    if not task_ids:
+        return []
+    tasks = await tasks_repo.lock_many(conn, project.project_id, sorted(set(task_ids)))
+    open_tasks = [t for t in tasks if not t.finalized]
+    if not open_tasks:
+        return []
+    by_task = await submissions_repo.judgments_of_tasks(conn, project.project_id, [t.task_id for t in open_tasks])
+    most = max(project.max_overlap, project.overlap)
+    ready = []
+    for task in open_tasks:
+        subs = by_task.get(task.task_id, [])
+        standing = readiness([s.state for s in subs], task.target_overlap or project.overlap, most)
+        if standing is not None:
+            ready.append(_Ready(task, [s for s in subs if s.state is SubmissionState.ACCEPTED], standing))
+    return ready
+
+
+def _judgments(
+    project: QaProject,
+    accepted: list[TaskSubmission],
+    estimates: dict[str, quality.Estimate],
+    matrices: dict[str, np.ndarray],
+) -> list[Judgment]:
+    judgments = []
+    for r in accepted:
+        answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r.payload))
+        if answer is None:
+            continue
+        estimate = estimates.get(r.expert_id)
+        judgments.append(
+            Judgment(
+                submission_id=r.submission_id,
+                expert_id=r.expert_id,
+                answer=answer,
+                reliability=estimate.mean if estimate else PRIOR_MEAN,
+                review_score=normalized_total(project, r.review_total) if r.review_total is not None else None,
+                confusion=matrices.get(r.expert_id),
+            )
+        )
+    return judgments
+
+
+async def _finalize(
+    conn: asyncpg.Connection, project: QaProject, finalized: list[_Finalized], now: dt.datetime, metrics: QaMetrics
+) -> list[Outgoing]:
+    """Store the items and publish each ItemFinalized, with the scores of the reviews behind it."""
+    if not finalized:
+        return []
+    await items_repo.insert_many(
+        conn,
+        project.project_id,
+        [(outgoing.item_id(project.project_id, f.task_id), f.task_id, f.outcome.agreement, f.outcome.confidence)
+         for f in finalized],
+        now,
+    )  # fmt: skip
+    await tasks_repo.mark_finalized(conn, project.project_id, [f.task_id for f in finalized])
+    scores = await items_repo.reviewer_scores(conn, [s for f in finalized for s in f.delivered])
+    out: list[Outgoing] = []
+    for f in finalized:
+        chosen = f.outcome.result.submission_id if isinstance(f.outcome.result, ChosenItem) else None
+        out.append(
+            outgoing.item_finalized(
+                project,
+                f.task_id,
+                f.outcome,
+                expert_ids=[j.expert_id for j in f.judgments],
+                reviewer_scores=[v for s in f.delivered for v in scores.get(s, [])],
+                chosen_payload=next((r.payload for r in f.accepted if r.submission_id == chosen), None),
+                when=now,
+            )
+        )
+        after_commit(metrics.items_finalized.labels(project.kind.value).inc)
     return out

@@ -15,6 +15,7 @@ from cohort_qa.db import quality as quality_repo
 from cohort_qa.domain import agreement
 from cohort_qa.domain.errors import ProjectNotFound
 from cohort_qa.domain.projects import DataKind, QaProject
+from cohort_qa.domain.states import DECIDED, SubmissionState
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,13 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
             )
         ]
         reviewer_agreement = await _reviewer_alpha(conn, project_id)
-    decided = counts.get("accepted", 0) + counts.get("rejected", 0)
+    decided = sum(counts.get(state, 0) for state in DECIDED)
     return ProjectQualityReport(
         project=project,
         alpha=alpha,
         alpha_level=level,
         gold_accuracy=gold["correct"] / gold["scored"] if gold["scored"] else math.nan,
-        acceptance_rate=counts.get("accepted", 0) / decided if decided else math.nan,
+        acceptance_rate=counts.get(SubmissionState.ACCEPTED, 0) / decided if decided else math.nan,
         reviewer_agreement=reviewer_agreement,
         flagged_expert_ids=flagged,
         counts=counts,

@@ -20,6 +20,7 @@ from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.domain import quality, reviews
 from cohort_qa.domain.errors import ProjectNotFound, ReviewNotFound, ReviewNotLeased
 from cohort_qa.domain.projects import QaProject
+from cohort_qa.domain.states import SubmissionState
 from cohort_qa.events import outgoing
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
@@ -122,7 +123,11 @@ async def submit(
             return Submitted(total, False)  # a calibration review, or the other review decided first
         submission = await submissions_repo.get(conn, row["submission_id"])
         assert submission is not None  # noqa: S101 - the review references it
-        after_commit(metrics.verdicts.labels("accepted" if accept else "rejected", "review").inc)
+        after_commit(
+            metrics.verdicts.labels(
+                (SubmissionState.ACCEPTED if accept else SubmissionState.REJECTED).value, "review"
+            ).inc
+        )
         out = [
             completed,
             outgoing.verdict(

@@ -7,7 +7,8 @@ import uuid
 
 import asyncpg
 
-from cohort_qa.domain.work import Decision, NewSubmission
+from cohort_qa.domain.states import SubmissionState
+from cohort_qa.domain.work import Decision, NewSubmission, TaskSubmission
 
 
 async def insert_new(conn: asyncpg.Connection, subs: list[NewSubmission]) -> dict[uuid.UUID, int]:
@@ -81,7 +82,7 @@ async def decide_reviewed(conn: asyncpg.Connection, submission_id: uuid.UUID, ac
                   reasons = CASE WHEN $2 = 'rejected' THEN reasons || '{reviewer_rejected}'::text[] ELSE reasons END
            WHERE submission_id = $1 AND state = 'in_review'""",
         submission_id,
-        "accepted" if accepted else "rejected",
+        (SubmissionState.ACCEPTED if accepted else SubmissionState.REJECTED).value,
     )
     return bool(result.endswith(" 1"))
 
@@ -163,7 +164,7 @@ async def count_positions(
 
 async def judgments_of_tasks(
     conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]
-) -> dict[str, list[asyncpg.Record]]:
+) -> dict[str, list[TaskSubmission]]:
     """The tasks' submissions (in arrival order) with the deciding review's weighted total, if any."""
     rows = await conn.fetch(
         """SELECT s.task_id, s.submission_id, s.expert_id, s.payload, s.state, r.weighted_total
@@ -173,7 +174,11 @@ async def judgments_of_tasks(
         project_id,
         task_ids,
     )
-    out: dict[str, list[asyncpg.Record]] = {}
+    out: dict[str, list[TaskSubmission]] = {}
     for r in rows:
-        out.setdefault(r["task_id"], []).append(r)
+        out.setdefault(r["task_id"], []).append(
+            TaskSubmission(
+                r["submission_id"], r["expert_id"], r["payload"], SubmissionState(r["state"]), r["weighted_total"]
+            )
+        )
     return out

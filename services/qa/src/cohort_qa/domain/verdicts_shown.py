@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from cohort_qa.domain.states import SubmissionState
+
 # Why a submission was queued for review; not a finding about the work.
 _ROUTING_REASONS = frozenset({"sampled", "gold_free_text", "gold_reference_missing"})
 # A finding that would reveal a control task.
@@ -25,7 +27,7 @@ class ShownState(StrEnum):
 
 def shown_state(state: str) -> ShownState:
     """QA's internal state ('waiting' while the project is unknown) as the expert sees it."""
-    return ShownState.PENDING if state == "waiting" else ShownState(state)
+    return ShownState.PENDING if state == SubmissionState.WAITING else ShownState(state)
 
 
 def reasons_for_expert(reasons: list[str] | tuple[str, ...]) -> list[str]:

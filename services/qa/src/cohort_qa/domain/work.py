@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from cohort_qa.domain.projects import DataKind
+from cohort_qa.domain.states import SubmissionState
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,21 @@ class Decision:
     """What QA decided about one submission, as stored with it."""
 
     submission_id: uuid.UUID
-    state: str
+    state: SubmissionState
     reasons: tuple[str, ...] = ()
     gold_outcome: str | None = None
     top_choice: str | None = None
     scores: Mapping[str, int] | None = None
     signature: bytes | None = None
+
+
+@dataclass(frozen=True)
+class TaskSubmission:
+    """One submission to a task as progress reads it: its state and, once a reviewer scored it,
+    the deciding review's weighted total."""
+
+    submission_id: uuid.UUID
+    expert_id: str
+    payload: bytes
+    state: SubmissionState
+    review_total: float | None
