@@ -4,6 +4,10 @@ Files are `NNNN_description.sql` in a folder; each is applied once, in its own t
 recorded with its SHA-256. A file changed after it was applied stops start-up with a clear error
 (fix forward with a new file instead). A session advisory lock per schema serialises concurrent
 runners: the second waits, then finds nothing left to do.
+
+Stored functions are code, not schema history: they live in `routines/name.sql` beside the
+migrations, written as `CREATE OR REPLACE`, and are applied again after the migrations on every
+run, so a change to one is an ordinary edit of one file that reviews as a diff.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -43,6 +48,39 @@ class Migration:
         return f"{self.component}:{self.version:04d}_{self.name}.sql"
 
 
+@dataclass(frozen=True)
+class Routine:
+    """A stored function (or view) re-applied on every migrate; its SQL must be idempotent."""
+
+    component: str
+    name: str
+    sql: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.component}:routines/{self.name}.sql"
+
+
+_ROUTINE = re.compile(r"^([a-z0-9_]+)\.sql$")
+
+
+def routines_in(component: str, directory: Path) -> list[Routine]:
+    """The routines in `directory/routines` (none when the folder is absent), by name."""
+    folder = directory / "routines"
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _ROUTINE.match(path.name)
+        if not match:
+            raise MigrationError(f"{component}: routine file {path.name!r} is not named name.sql")
+        sql = path.read_text()
+        if "CREATE OR REPLACE" not in sql.upper():
+            raise MigrationError(f"{component}: {path.name} must use CREATE OR REPLACE (it is applied on every run)")
+        out.append(Routine(component, match.group(1), sql))
+    return out
+
+
 def load_migrations(component: str, files: dict[str, str]) -> list[Migration]:
     """Parse {file name: SQL} into ordered migrations; reject odd names and duplicate versions."""
     found: dict[int, Migration] = {}
@@ -57,10 +95,12 @@ def load_migrations(component: str, files: dict[str, str]) -> list[Migration]:
     return [found[v] for v in sorted(found)]
 
 
-def migrations_in(component: str, directory: Path) -> list[Migration]:
+def migrations_in(component: str, directory: Path) -> list[Migration | Routine]:
+    """The versioned migrations of `directory`, then its routines."""
     if not directory.is_dir():
         raise MigrationError(f"{component}: migrations folder {directory} does not exist")
-    return load_migrations(component, {p.name: p.read_text() for p in directory.glob("*.sql")})
+    versioned = load_migrations(component, {p.name: p.read_text() for p in directory.glob("*.sql")})
+    return [*versioned, *routines_in(component, directory)]
 
 
 def runtime_migrations() -> list[Migration]:
@@ -69,8 +109,10 @@ def runtime_migrations() -> list[Migration]:
     return load_migrations("runtime", {f.name: f.read_text() for f in folder.iterdir() if f.name.endswith(".sql")})
 
 
-async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migration]) -> list[str]:
-    """Apply what is pending to `schema`; returns the labels applied now."""
+async def migrate(conn: asyncpg.Connection, schema: str, steps: Sequence[Migration | Routine]) -> list[str]:
+    """Apply what is pending to `schema`, then every routine; returns the migrations applied now."""
+    migrations = [m for m in steps if isinstance(m, Migration)]
+    routines = [r for r in steps if isinstance(r, Routine)]
     if not _SCHEMA.match(schema):
         raise MigrationError(f"invalid schema name {schema!r}")
     lock_key = f"cohort.migrate.{schema}"
@@ -120,6 +162,10 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
                 )
             log.info("applied migration %s to schema %s", m.label, schema)
             done.append(m.label)
+        for r in routines:
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL search_path TO {schema}")
+                await conn.execute(r.sql)
         return done
     finally:
         await conn.execute("SELECT pg_advisory_unlock(hashtextextended($1, 0))", lock_key)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from cohort_runtime.db import create_pool
-from cohort_runtime.migrations import migrate, migrations_in, runtime_migrations
+from cohort_runtime.migrations import Migration, Routine, migrate, migrations_in, runtime_migrations
 
 T = TypeVar("T")
 
@@ -22,7 +22,7 @@ async def migrated_pool(
     dsn: str, schema: str, *, service: str | None = None, migrations_dir: Path | None = None, max_size: int = 4
 ) -> asyncpg.Pool:
     """A pool on `schema` after the chassis's migrations and, when given, the service's."""
-    migrations = runtime_migrations()
+    migrations: list[Migration | Routine] = [*runtime_migrations()]
     if service is not None and migrations_dir is not None:
         migrations += migrations_in(service, migrations_dir)
     conn = await asyncpg.connect(dsn)
