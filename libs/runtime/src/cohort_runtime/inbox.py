@@ -15,178 +15,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
-import datetime as dt
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
-from google.protobuf.message import DecodeError, Message
-from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from google.protobuf.message import DecodeError
+from opentelemetry import trace
 
 from cohort_runtime.cloudevents import EventAttributes, MalformedEvent
+from cohort_runtime.dead_letters import PoisonRecord, dlq_headers
+from cohort_runtime.event_routing import Event, EventRouter, Route, after_commit, committed_effects
+from cohort_runtime.inbox_metrics import InboxMetrics
 from cohort_runtime.kafka import PLAINTEXT, KafkaSecurity, dlq_topic
+from cohort_runtime.record_tracing import batch_span, producer_context
 from cohort_runtime.transient import RETRY_MAX_SECONDS, TRANSIENT_DB_ERRORS, TRANSIENT_ERRORS
+
+__all__ = ["Event", "EventRouter", "InboxConsumer", "InboxMetrics", "after_commit"]
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer(__name__)
 
-M = TypeVar("M", bound=Message)
-
 _RETRY_FIRST_SECONDS = 0.5
 _RETRY_MAX_SECONDS = RETRY_MAX_SECONDS
-
-
-@dataclass(frozen=True)
-class Event(Generic[M]):
-    """A consumed event: its CloudEvents attributes, the decoded message and where it came from."""
-
-    id: str
-    type: str
-    source: str
-    time: dt.datetime
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    message: M
-
-
-_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
-    "cohort_after_commit", default=None
-)
-
-
-def _extract(record: ConsumerRecord[bytes, bytes]) -> otel_context.Context:
-    """The producer's trace context from a record's headers."""
-    return propagate.extract({k: v.decode(errors="replace") for k, v in (record.headers or ())})
-
-
-def after_commit(effect: Callable[[], None]) -> None:
-    """Run `effect` (a metric, say) once the handler's transaction has committed, never when it
-    rolls back: the inbox may run a handler more than once (a retry, a batch settled again one by
-    one), and only the run that commits happened. Outside an inbox transaction it runs at once."""
-    pending = _after_commit.get()
-    if pending is None:
-        effect()
-    else:
-        pending.append(effect)
-
-
-@contextlib.asynccontextmanager
-async def _committed_effects() -> AsyncIterator[None]:
-    """Collect the effects handlers register inside the block; run them only if it completes."""
-    pending: list[Callable[[], None]] = []
-    token = _after_commit.set(pending)
-    try:
-        yield
-    finally:
-        _after_commit.reset(token)
-    for effect in pending:  # reached only when the block (and its transaction) completed
-        effect()
-
-
-Handler = Callable[[asyncpg.Connection, Event[Any]], Awaitable[None]]
-BatchHandler = Callable[[asyncpg.Connection, list[Event[Any]]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Route:
-    """How one event type is handled: one event per call, or (batch) a run of them per call."""
-
-    message_type: type[Message]
-    handler: Handler | BatchHandler
-    batch: bool
-
-    async def apply(self, conn: asyncpg.Connection, events: list[Event[Any]]) -> None:
-        if self.batch:
-            await cast(BatchHandler, self.handler)(conn, events)
-        else:
-            for event in events:
-                await cast(Handler, self.handler)(conn, event)
-
-
-class EventRouter:
-    """Maps ce_type (the message's full proto name) to its message class and handler."""
-
-    def __init__(self) -> None:
-        self._routes: dict[str, Route] = {}
-
-    def on(self, message_type: type[M], handler: Callable[[asyncpg.Connection, Event[M]], Awaitable[None]]) -> None:
-        self._add(Route(message_type, handler, batch=False))
-
-    def on_batch(
-        self, message_type: type[M], handler: Callable[[asyncpg.Connection, list[Event[M]]], Awaitable[None]]
-    ) -> None:
-        """Route a type to a set-based handler: it receives consecutive events of the type from
-        one fetch (each partition's in offset order, so a key's events keep their order; already
-        claimed, redeliveries removed) in one call, inside their shared transaction. When a
-        batch fails and is settled one by one, it gets lists of one."""
-        self._add(Route(message_type, handler, batch=True))
-
-    def _add(self, route: Route) -> None:
-        name = route.message_type.DESCRIPTOR.full_name
-        if name in self._routes:
-            raise ValueError(f"two handlers for {name}")
-        self._routes[name] = route
-
-    def route(self, event_type: str) -> Route | None:
-        return self._routes.get(event_type)
-
-
-class InboxMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
-        self.processed = Counter(
-            "cohort_inbox_processed_total",
-            "Events whose effect was applied.",
-            ["topic", "event_type"],
-            registry=registry,
-        )
-        self.duplicates = Counter(
-            "cohort_inbox_duplicates_total",
-            "Redelivered events skipped by the inbox.",
-            ["topic"],
-            registry=registry,
-        )
-        self.ignored = Counter(
-            "cohort_inbox_ignored_total",
-            "Events of a type this consumer does not handle.",
-            ["topic"],
-            registry=registry,
-        )
-        self.retries = Counter(
-            "cohort_inbox_retries_total",
-            "Handler attempts that failed and were retried.",
-            ["topic"],
-            registry=registry,
-        )
-        self.dead_lettered = Counter(
-            "cohort_dlq_records_total",
-            "Records sent to a dead-letter topic.",
-            ["topic", "reason"],
-            registry=registry,
-        )
-        self.lag = Gauge(
-            "cohort_kafka_consumer_lag",
-            "Records between the committed position and the high watermark.",
-            ["topic", "partition"],
-            registry=registry,
-        )
-
-
-class _PoisonRecord(Exception):
-    def __init__(self, reason: str, error: BaseException, attempts: int) -> None:
-        super().__init__(str(error))
-        self.reason = reason
-        self.error = error
-        self.attempts = attempts
 
 
 class InboxConsumer:
@@ -303,7 +156,7 @@ class InboxConsumer:
     async def _settle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
             await self._process(record)
-        except _PoisonRecord as poison:
+        except PoisonRecord as poison:
             await self._dead_letter(record, poison)
 
     async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
@@ -317,12 +170,12 @@ class InboxConsumer:
         if len(records) > 1:
             try:
                 decoded = [(record, self._decode(record)) for record in records]
-            except _PoisonRecord:
+            except PoisonRecord:
                 decoded = []
             if decoded:
                 try:
-                    with self._batch_span(records):
-                        async with _committed_effects(), self._pool.acquire() as conn, conn.transaction():
+                    with batch_span(records):
+                        async with committed_effects(), self._pool.acquire() as conn, conn.transaction():
                             applied, duplicates = await self._claim_and_handle_many(
                                 conn, [found for _record, found in decoded if found is not None]
                             )
@@ -341,39 +194,20 @@ class InboxConsumer:
         for record in records:
             await self._settle(record)
 
-    @staticmethod
-    def _batch_span(records: list[ConsumerRecord[bytes, bytes]]) -> contextlib.AbstractContextManager[Any]:
-        """One consumer span for a fetch settled together: it continues the first record's trace
-        (so what the handlers write to the outbox carries it on) and links every other record's,
-        so no producer's trace stops at Kafka."""
-        contexts = [_extract(record) for record in records]
-        links = [
-            trace.Link(span_context)
-            for ctx in contexts[1:]
-            if (span_context := trace.get_current_span(ctx).get_span_context()).is_valid
-        ]
-        return _tracer.start_as_current_span(
-            f"{records[0].topic} process",
-            context=contexts[0],
-            kind=trace.SpanKind.CONSUMER,
-            links=links,
-            attributes={"messaging.batch.message_count": len(records)},
-        )
-
     def _decode(self, record: ConsumerRecord[bytes, bytes]) -> tuple[Event[Any], Route] | None:
         """The event and its handler; None for a type this consumer does not handle."""
         headers = list(record.headers or ())
         try:
             attrs = EventAttributes.from_headers(headers)
         except MalformedEvent as exc:
-            raise _PoisonRecord("malformed", exc, 1) from exc
+            raise PoisonRecord("malformed", exc, 1) from exc
         route = self._router.route(attrs.type)
         if route is None:
             return None
         try:
             message = route.message_type.FromString(record.value or b"")
         except DecodeError as exc:
-            raise _PoisonRecord("undecodable", exc, 1) from exc
+            raise PoisonRecord("undecodable", exc, 1) from exc
         event = Event(
             id=attrs.id,
             type=attrs.type,
@@ -393,7 +227,7 @@ class InboxConsumer:
             self._metrics.ignored.labels(record.topic).inc()
             return
         event, route = found
-        parent = _extract(record)
+        parent = producer_context(record)
         attempt = 0
         while True:
             attempt += 1
@@ -417,7 +251,7 @@ class InboxConsumer:
                 attempt -= 1
             except Exception as exc:
                 if attempt >= self._max_attempts:
-                    raise _PoisonRecord("handler_failed", exc, attempt) from exc
+                    raise PoisonRecord("handler_failed", exc, attempt) from exc
                 self._metrics.retries.labels(record.topic).inc()
                 log.warning(
                     "handler for %s failed (attempt %d/%d)",
@@ -429,7 +263,7 @@ class InboxConsumer:
                 await asyncio.sleep(min(self._retry_base * 2 ** (attempt - 1), 5.0))
 
     async def _apply_once(self, event: Event[Any], route: Route) -> None:
-        async with _committed_effects(), self._pool.acquire() as conn, conn.transaction():
+        async with committed_effects(), self._pool.acquire() as conn, conn.transaction():
             applied = await self._claim_and_handle(conn, event, route)
         if applied:
             self._metrics.processed.labels(event.topic, event.type).inc()
@@ -483,18 +317,8 @@ class InboxConsumer:
             await cast(Route, run_route).apply(conn, run)
         return applied, duplicates
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], poison: _PoisonRecord) -> None:
-        headers = [(k, v) for k, v in (record.headers or ()) if not k.startswith("dlq_")]
-        headers += [
-            ("dlq_reason", poison.reason.encode()),
-            ("dlq_error", str(poison.error)[:2000].encode()),
-            ("dlq_error_type", type(poison.error).__name__.encode()),
-            ("dlq_consumer", self._name.encode()),
-            ("dlq_source_topic", record.topic.encode()),
-            ("dlq_source_partition", str(record.partition).encode()),
-            ("dlq_source_offset", str(record.offset).encode()),
-            ("dlq_attempts", str(poison.attempts).encode()),
-        ]
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], poison: PoisonRecord) -> None:
+        headers = dlq_headers(record, poison, self._name)
         await self._dlq.send_and_wait(dlq_topic(record.topic), record.value, key=record.key, headers=headers)
         self._metrics.dead_lettered.labels(record.topic, poison.reason).inc()
         log.error(

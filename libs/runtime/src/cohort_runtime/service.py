@@ -33,7 +33,7 @@ from cohort_runtime.grpc_metrics import GrpcServerMetrics
 from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
 from cohort_runtime.kafka import dlq_topic, ensure_topics, make_producer
 from cohort_runtime.logs import configure_logging
-from cohort_runtime.migrations import Migration, migrate, migrations_in, runtime_migrations
+from cohort_runtime.migrations import Migration, Routine, migrate, migrations_in, runtime_migrations
 from cohort_runtime.outbox import OutboxMetrics, OutboxRelay
 from cohort_runtime.quotas import EdgeLimits, FailureThrottle, RateLimiter, TrustedProxies
 from cohort_runtime.settings import ServiceSettings
@@ -123,7 +123,7 @@ class ServiceRuntime:
             raise RuntimeError("service not started")
         return self._pool
 
-    def migrations(self) -> list[Migration]:
+    def migrations(self) -> list[Migration | Routine]:
         return [
             *runtime_migrations(),
             *migrations_in(self.settings.service_name, self.settings.migrations_dir),
@@ -143,22 +143,10 @@ class ServiceRuntime:
             await migrate(conn, s.db_schema, self.migrations())
         resources = Resources(settings=s, pool=self._pool, registry=self.registry)
         subscriptions = self.definition.subscriptions(resources)
-        prefix = s.topic_prefix
-        consumed = [prefix + t for sub in subscriptions for t in sub.topics]
         # A service that neither publishes nor consumes (the workbench) has no business with Kafka:
         # it starts, and stays up, without a broker.
-        uses_kafka = bool(self.definition.publishes or subscriptions)
-        if uses_kafka:
-            await ensure_topics(
-                s.kafka_bootstrap,
-                [*(prefix + t for t in self.definition.publishes), *consumed, *(dlq_topic(t) for t in consumed)],
-                partitions=s.kafka_partitions,
-                replication=s.kafka_replication,
-                client_id=s.service_name,
-                security=s.kafka_security(),
-            )
-            self._producer = make_producer(s.kafka_bootstrap, s.service_name, s.kafka_security())
-            await self._producer.start()
+        if self.definition.publishes or subscriptions:
+            await self._start_kafka(subscriptions)
 
         self._metrics_httpd, _thread = start_http_server(s.metrics_port, s.metrics_host, registry=self.registry)
         self.metrics_port = self._metrics_httpd.server_port
@@ -167,13 +155,45 @@ class ServiceRuntime:
 
         if self._producer is not None:
             self._start_relay()
+        await self._start_consumers(subscriptions)
+        for i, job in enumerate(self.definition.background(resources)):
+            self._background.append(self._supervise(f"{s.service_name}-background-{i}", job))
+        await self._set_health()  # SERVING, unless a loop already failed
+        log.info(
+            "%s serving gRPC on %s:%d, metrics on %s:%d",
+            s.service_name,
+            s.grpc_host,
+            self.grpc_port,
+            s.metrics_host,
+            self.metrics_port,
+        )
+
+    async def _start_kafka(self, subscriptions: list[Subscription]) -> None:
+        """The topics this service publishes and consumes (and their dead-letter topics), and its producer."""
+        s = self.settings
+        prefix = s.topic_prefix
+        consumed = [prefix + t for sub in subscriptions for t in sub.topics]
+        await ensure_topics(
+            s.kafka_bootstrap,
+            [*(prefix + t for t in self.definition.publishes), *consumed, *(dlq_topic(t) for t in consumed)],
+            partitions=s.kafka_partitions,
+            replication=s.kafka_replication,
+            client_id=s.service_name,
+            security=s.kafka_security(),
+        )
+        self._producer = make_producer(s.kafka_bootstrap, s.service_name, s.kafka_security())
+        await self._producer.start()
+
+    async def _start_consumers(self, subscriptions: list[Subscription]) -> None:
+        s = self.settings
+        assert self._pool is not None  # noqa: S101 - called after the pool started
         inbox_metrics = InboxMetrics(self.registry)
         for sub in subscriptions:
             consumer = InboxConsumer(
                 self._pool,
                 bootstrap=s.kafka_bootstrap,
                 consumer=f"{s.kafka_group_prefix or s.service_name}.{sub.name}",
-                topics=[prefix + t for t in sub.topics],
+                topics=[s.topic_prefix + t for t in sub.topics],
                 router=sub.router,
                 dlq_producer=self._producer,
                 metrics=inbox_metrics,
@@ -186,17 +206,6 @@ class ServiceRuntime:
             await consumer.start()
             self._consumers.append(consumer)
             self._tasks.append(self._supervise(consumer.name, consumer.run))
-        for i, job in enumerate(self.definition.background(resources)):
-            self._background.append(self._supervise(f"{s.service_name}-background-{i}", job))
-        await self._set_health()  # SERVING, unless a loop already failed
-        log.info(
-            "%s serving gRPC on %s:%d, metrics on %s:%d",
-            s.service_name,
-            s.grpc_host,
-            self.grpc_port,
-            s.metrics_host,
-            self.metrics_port,
-        )
 
     def _start_relay(self) -> None:
         s = self.settings
