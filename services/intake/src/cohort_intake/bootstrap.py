@@ -7,15 +7,10 @@ import datetime as dt
 import grpc
 
 from cohort.intake.v1 import (
-    delivery_pb2,
     delivery_pb2_grpc,
-    labs_pb2,
     labs_pb2_grpc,
-    projects_pb2,
     projects_pb2_grpc,
-    tasks_pb2,
     tasks_pb2_grpc,
-    tokens_pb2,
     tokens_pb2_grpc,
 )
 from cohort_intake.api.auth import intake_authenticator
@@ -30,6 +25,7 @@ from cohort_intake.consumers.handlers import subscriptions
 from cohort_intake.events.topics import PUBLISHED
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
+from cohort_runtime.servicers import register
 
 
 def definition(settings: IntakeSettings) -> ServiceDefinition:
@@ -45,26 +41,21 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
 
     def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
         pool, m = resources.pool, metrics_for(resources)
-        labs_pb2_grpc.add_LabAdminServiceServicer_to_server(LabAdminServicer(pool), server)
-        projects_pb2_grpc.add_ProjectServiceServicer_to_server(
-            ProjectServicer(pool, m, settings.projects_per_lab_per_hour), server
-        )
-        tasks_pb2_grpc.add_TaskServiceServicer_to_server(TaskServicer(pool, m), server)
-        delivery_pb2_grpc.add_DeliveryServiceServicer_to_server(DeliveryServicer(pool, hub, m), server)
-        tokens_pb2_grpc.add_TokenServiceServicer_to_server(
-            TokenServicer(
-                settings.lab_token_private_key.get_secret_value() if settings.lab_token_private_key else None,
-                dt.timedelta(minutes=settings.lab_token_minutes),
-            ),
+        lab_token_key = settings.lab_token_private_key.get_secret_value() if settings.lab_token_private_key else None
+        return register(
             server,
+            (labs_pb2_grpc.add_LabAdminServiceServicer_to_server, LabAdminServicer(pool)),
+            (
+                projects_pb2_grpc.add_ProjectServiceServicer_to_server,
+                ProjectServicer(pool, m, settings.projects_per_lab_per_hour),
+            ),
+            (tasks_pb2_grpc.add_TaskServiceServicer_to_server, TaskServicer(pool, m)),
+            (delivery_pb2_grpc.add_DeliveryServiceServicer_to_server, DeliveryServicer(pool, hub, m)),
+            (
+                tokens_pb2_grpc.add_TokenServiceServicer_to_server,
+                TokenServicer(lab_token_key, dt.timedelta(minutes=settings.lab_token_minutes)),
+            ),
         )
-        return [
-            labs_pb2.DESCRIPTOR.services_by_name["LabAdminService"].full_name,
-            projects_pb2.DESCRIPTOR.services_by_name["ProjectService"].full_name,
-            tasks_pb2.DESCRIPTOR.services_by_name["TaskService"].full_name,
-            delivery_pb2.DESCRIPTOR.services_by_name["DeliveryService"].full_name,
-            tokens_pb2.DESCRIPTOR.services_by_name["TokenService"].full_name,
-        ]
 
     return ServiceDefinition(
         settings=settings,

@@ -7,6 +7,7 @@ from typing import cast
 
 from google.protobuf.duration_pb2 import Duration
 
+from cohort.intake.v1 import projects_pb2 as pb
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as task_types
 from cohort_intake.domain.spec import (
@@ -15,10 +16,12 @@ from cohort_intake.domain.spec import (
     HourlyPay,
     PayModel,
     PerSubmissionPay,
+    ProjectSpec,
     Qualifications,
     RubricCriterion,
 )
 from cohort_intake.domain.tasks import Candidate, ChatMessage, GoldReference, TaskInput
+from cohort_runtime.fields import timestamp
 
 DATA_KINDS: dict[DataKind, types.DataKind.ValueType] = {
     DataKind.SFT_DEMONSTRATION: types.DATA_KIND_SFT_DEMONSTRATION,
@@ -155,3 +158,54 @@ def gold_from_proto(g: task_types.GoldReference) -> GoldReference:
     return GoldReference(
         text=g.text, ranking=tuple(g.ranking), criterion_scores=tuple(sorted(g.criterion_scores.items()))
     )
+
+
+def spec_from_proto(s: pb.ProjectSpec) -> ProjectSpec:
+    kind = data_kind_from_proto(s.data_kind)
+    return ProjectSpec(
+        title=s.title,
+        data_kind=kind,
+        domain=s.domain.strip(),
+        qualifications=qualifications_from_proto(s.qualifications),
+        instructions_markdown=s.instructions_markdown,
+        rubric=rubric_from_proto(s.rubric),
+        target_accepted_items=s.target_accepted_items,
+        overlap=s.overlap,
+        max_overlap=s.max_overlap,
+        gold_rate=s.gold_rate,
+        review_sample_rate=s.review_sample_rate,
+        pay=pay_from_proto(s.pay),
+        currency_code=s.currency_code.strip(),
+        budget_cap_minor=s.budget_cap_minor,
+        deadline=s.deadline.ToDatetime(tzinfo=dt.UTC) if s.HasField("deadline") else None,
+        priority=s.priority,
+        lease=s.lease_duration.ToTimedelta() if s.HasField("lease_duration") else None,
+        per_expert_task_cap=s.per_expert_task_cap,
+    )
+
+
+def spec_to_proto(s: ProjectSpec) -> pb.ProjectSpec:
+    out = pb.ProjectSpec(
+        title=s.title,
+        domain=s.domain,
+        qualifications=qualifications_to_proto(s.qualifications),
+        instructions_markdown=s.instructions_markdown,
+        rubric=rubric_to_proto(s.rubric),
+        target_accepted_items=s.target_accepted_items,
+        overlap=s.overlap,
+        max_overlap=s.max_overlap,
+        gold_rate=s.gold_rate,
+        review_sample_rate=s.review_sample_rate,
+        pay=pay_to_proto(s.pay),
+        currency_code=s.currency_code,
+        budget_cap_minor=s.budget_cap_minor,
+        priority=s.priority,
+        per_expert_task_cap=s.per_expert_task_cap,
+    )
+    if s.data_kind is not None:
+        out.data_kind = DATA_KINDS[s.data_kind]
+    if s.deadline is not None:
+        out.deadline.CopyFrom(timestamp(s.deadline))
+    if s.lease is not None:
+        out.lease_duration.CopyFrom(duration(s.lease))
+    return out

@@ -10,9 +10,10 @@ import asyncpg
 from cohort.intake.v1 import projects_pb2 as pb
 from cohort.intake.v1 import projects_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
-from cohort_intake.api.spec_mapping import masked_update, project_to_proto, spec_from_proto, state_filter
+from cohort_intake.api.spec_mapping import masked_update, project_to_proto, state_filter
 from cohort_intake.app import projects as app
 from cohort_intake.domain.projects import Project, Transition
+from cohort_intake.mapping import spec_from_proto
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import GrpcContext, paging
 from cohort_runtime.fields import parse_uuid

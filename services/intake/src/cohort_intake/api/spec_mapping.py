@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import cast
 
@@ -11,17 +10,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from cohort.intake.v1 import projects_pb2 as pb
 from cohort_intake.domain.projects import Project, ProjectState
 from cohort_intake.domain.spec import ProjectSpec
-from cohort_intake.mapping import (
-    DATA_KINDS,
-    data_kind_from_proto,
-    duration,
-    pay_from_proto,
-    pay_to_proto,
-    qualifications_from_proto,
-    qualifications_to_proto,
-    rubric_from_proto,
-    rubric_to_proto,
-)
+from cohort_intake.mapping import spec_from_proto, spec_to_proto
 from cohort_runtime.domain_errors import InvalidInput, Violation
 from cohort_runtime.fields import timestamp
 
@@ -42,57 +31,6 @@ def state_filter(value: int) -> ProjectState | None:
     if state is None:
         raise InvalidInput([Violation("state", f"unknown project state {value}")])
     return state
-
-
-def spec_from_proto(s: pb.ProjectSpec) -> ProjectSpec:
-    kind = data_kind_from_proto(s.data_kind)
-    return ProjectSpec(
-        title=s.title,
-        data_kind=kind,
-        domain=s.domain.strip(),
-        qualifications=qualifications_from_proto(s.qualifications),
-        instructions_markdown=s.instructions_markdown,
-        rubric=rubric_from_proto(s.rubric),
-        target_accepted_items=s.target_accepted_items,
-        overlap=s.overlap,
-        max_overlap=s.max_overlap,
-        gold_rate=s.gold_rate,
-        review_sample_rate=s.review_sample_rate,
-        pay=pay_from_proto(s.pay),
-        currency_code=s.currency_code.strip(),
-        budget_cap_minor=s.budget_cap_minor,
-        deadline=s.deadline.ToDatetime(tzinfo=dt.UTC) if s.HasField("deadline") else None,
-        priority=s.priority,
-        lease=s.lease_duration.ToTimedelta() if s.HasField("lease_duration") else None,
-        per_expert_task_cap=s.per_expert_task_cap,
-    )
-
-
-def spec_to_proto(s: ProjectSpec) -> pb.ProjectSpec:
-    out = pb.ProjectSpec(
-        title=s.title,
-        domain=s.domain,
-        qualifications=qualifications_to_proto(s.qualifications),
-        instructions_markdown=s.instructions_markdown,
-        rubric=rubric_to_proto(s.rubric),
-        target_accepted_items=s.target_accepted_items,
-        overlap=s.overlap,
-        max_overlap=s.max_overlap,
-        gold_rate=s.gold_rate,
-        review_sample_rate=s.review_sample_rate,
-        pay=pay_to_proto(s.pay),
-        currency_code=s.currency_code,
-        budget_cap_minor=s.budget_cap_minor,
-        priority=s.priority,
-        per_expert_task_cap=s.per_expert_task_cap,
-    )
-    if s.data_kind is not None:
-        out.data_kind = DATA_KINDS[s.data_kind]
-    if s.deadline is not None:
-        out.deadline.CopyFrom(timestamp(s.deadline))
-    if s.lease is not None:
-        out.lease_duration.CopyFrom(duration(s.lease))
-    return out
 
 
 def project_to_proto(p: Project) -> pb.Project:

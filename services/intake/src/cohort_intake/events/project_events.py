@@ -3,44 +3,60 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from google.protobuf.message import Message
 
 from cohort.events.v1 import projects_pb2 as events
 from cohort_intake.domain.projects import Project, Transition
 from cohort_intake.domain.spec import DEFAULT_LEASE
-from cohort_intake.mapping import DATA_KINDS, duration, pay_to_proto, qualifications_to_proto, rubric_to_proto
+from cohort_intake.mapping import duration, spec_to_proto
 from cohort_runtime.fields import timestamp
 
 
 def activated(p: Project, now: dt.datetime) -> events.ProjectActivated:
+    """The project as tasking, QA and payout need it: its spec's fields (the event repeats them
+    by name; a title is intake's own), the versions and when it went live."""
     s = p.spec
     if s.data_kind is None or s.deadline is None:  # validation makes this unreachable
         raise ValueError(f"project {p.project_id} cannot be activated without data kind and deadline")
-    return events.ProjectActivated(
+    spec = spec_to_proto(s)
+    if not spec.HasField("lease_duration"):
+        spec.lease_duration.CopyFrom(duration(DEFAULT_LEASE))
+    message = events.ProjectActivated(
         project_id=str(p.project_id),
         lab_id=str(p.lab_id),
-        data_kind=DATA_KINDS[s.data_kind],
-        domain=s.domain,
-        qualifications=qualifications_to_proto(s.qualifications),
-        instructions_markdown=s.instructions_markdown,
         instructions_version=p.instructions_version,
-        rubric=rubric_to_proto(s.rubric),
         rubric_version=p.rubric_version,
-        target_accepted_items=s.target_accepted_items,
-        overlap=s.overlap,
-        max_overlap=s.max_overlap,
-        gold_rate=s.gold_rate,
-        review_sample_rate=s.review_sample_rate,
-        pay=pay_to_proto(s.pay),
-        currency_code=s.currency_code,
-        budget_cap_minor=s.budget_cap_minor,
-        deadline=timestamp(s.deadline),
-        priority=s.priority,
-        lease_duration=duration(s.lease or DEFAULT_LEASE),
-        per_expert_task_cap=s.per_expert_task_cap,
         activate_time=timestamp(now),
     )
+    copy_shared_fields(spec, message)
+    return message
+
+
+def copy_shared_fields(source: Message, target: Message) -> None:
+    """Copy every set field of `source` that `target` has by the same name; a field of the same
+    name but another type is a mistake in the protos, not something to convert."""
+    fields = target.DESCRIPTOR.fields_by_name
+    for field, value in source.ListFields():
+        other = fields.get(field.name)
+        if other is None:
+            continue
+        if _type_of(field) != _type_of(other):
+            raise TypeError(f"{field.full_name} and {other.full_name} differ in type")
+        if field.is_repeated:
+            getattr(target, field.name).extend(value)
+        elif field.type == field.TYPE_MESSAGE:
+            getattr(target, field.name).CopyFrom(value)
+        else:
+            setattr(target, field.name, value)
+
+
+def _type_of(field: Any) -> tuple[object, ...]:
+    # Any: protobuf hands out its C (upb) descriptors, which the stubs type apart from the Python ones.
+    message = field.message_type.full_name if field.message_type else None
+    enum = field.enum_type.full_name if field.enum_type else None
+    return field.type, field.is_repeated, message, enum
 
 
 def for_transition(p: Project, what: Transition, reason: str, now: dt.datetime) -> tuple[str, Message]:
