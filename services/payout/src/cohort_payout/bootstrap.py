@@ -9,13 +9,9 @@ from typing import Any
 import grpc
 
 from cohort.payout.v1 import (
-    balances_pb2,
     balances_pb2_grpc,
-    costs_pb2,
     costs_pb2_grpc,
-    payees_pb2,
     payees_pb2_grpc,
-    runs_pb2,
     runs_pb2_grpc,
 )
 from cohort_payout.api.balances import BalanceServicer
@@ -31,6 +27,7 @@ from cohort_payout.metrics import PayoutMetrics
 from cohort_payout.rails.base import Debtor
 from cohort_payout.sealing import Sealer
 from cohort_runtime import Resources, ServiceDefinition, serve
+from cohort_runtime.servicers import register
 from cohort_runtime.tokens import token_authenticator
 
 
@@ -50,18 +47,16 @@ def definition(settings: PayoutSettings) -> ServiceDefinition:
         return [lambda: run_on_schedule(resources.pool, currencies, interval, settings.run_min_amount_minor)]
 
     def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
-        runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server(
-            PayoutAdminServicer(resources.pool, sealer, debtor), server
+        return register(
+            server,
+            (
+                runs_pb2_grpc.add_PayoutAdminServiceServicer_to_server,
+                PayoutAdminServicer(resources.pool, sealer, debtor),
+            ),
+            (balances_pb2_grpc.add_BalanceServiceServicer_to_server, BalanceServicer(resources.pool)),
+            (payees_pb2_grpc.add_PayeeAdminServiceServicer_to_server, PayeeAdminServicer(resources.pool, sealer)),
+            (costs_pb2_grpc.add_ProjectCostServiceServicer_to_server, ProjectCostServicer(resources.pool)),
         )
-        balances_pb2_grpc.add_BalanceServiceServicer_to_server(BalanceServicer(resources.pool), server)
-        payees_pb2_grpc.add_PayeeAdminServiceServicer_to_server(PayeeAdminServicer(resources.pool, sealer), server)
-        costs_pb2_grpc.add_ProjectCostServiceServicer_to_server(ProjectCostServicer(resources.pool), server)
-        return [
-            runs_pb2.DESCRIPTOR.services_by_name["PayoutAdminService"].full_name,
-            balances_pb2.DESCRIPTOR.services_by_name["BalanceService"].full_name,
-            payees_pb2.DESCRIPTOR.services_by_name["PayeeAdminService"].full_name,
-            costs_pb2.DESCRIPTOR.services_by_name["ProjectCostService"].full_name,
-        ]
 
     return ServiceDefinition(
         settings=settings,

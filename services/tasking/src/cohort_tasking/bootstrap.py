@@ -7,9 +7,10 @@ import logging
 
 import grpc
 
-from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc, work_pb2, work_pb2_grpc
+from cohort.tasking.v1 import experts_pb2_grpc, work_pb2_grpc
 from cohort_runtime import Resources, ServiceDefinition, Subscription, serve
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.servicers import register
 from cohort_runtime.tokens import token_authenticator
 from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 from cohort_tasking.api.experts import ExpertAdminServicer, ProfileServicer
@@ -28,14 +29,12 @@ def _add_servicers(
     server: grpc.aio.Server, resources: Resources, eligibility: EligibilityCache, clock: Clock
 ) -> list[str]:
     pool = resources.pool
-    experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server(ExpertAdminServicer(pool, eligibility), server)
-    experts_pb2_grpc.add_ProfileServiceServicer_to_server(ProfileServicer(pool, eligibility), server)
-    work_pb2_grpc.add_WorkServiceServicer_to_server(WorkServicer(pool, eligibility, clock), server)
-    return [
-        experts_pb2.DESCRIPTOR.services_by_name["ExpertAdminService"].full_name,
-        experts_pb2.DESCRIPTOR.services_by_name["ProfileService"].full_name,
-        work_pb2.DESCRIPTOR.services_by_name["WorkService"].full_name,
-    ]
+    return register(
+        server,
+        (experts_pb2_grpc.add_ExpertAdminServiceServicer_to_server, ExpertAdminServicer(pool, eligibility)),
+        (experts_pb2_grpc.add_ProfileServiceServicer_to_server, ProfileServicer(pool, eligibility)),
+        (work_pb2_grpc.add_WorkServiceServicer_to_server, WorkServicer(pool, eligibility, clock)),
+    )
 
 
 def _subscriptions(eligibility: EligibilityCache) -> list[Subscription]:

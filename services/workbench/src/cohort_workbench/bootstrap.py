@@ -6,8 +6,9 @@ import datetime as dt
 
 import grpc
 
-from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
+from cohort.workbench.v1 import accounts_pb2_grpc
 from cohort_runtime import Resources, ServiceDefinition, serve
+from cohort_runtime.servicers import register
 from cohort_runtime.tokens import token_authenticator
 from cohort_workbench.api.admin import AccountAdminServicer
 from cohort_workbench.app import accounts
@@ -85,18 +86,15 @@ class Workbench:
         s = self.settings
 
         def add_servicers(server: grpc.aio.Server, resources: Resources) -> list[str]:
-            accounts_pb2_grpc.add_AccountAdminServiceServicer_to_server(
-                AccountAdminServicer(
-                    resources.pool,
-                    self.backends,
-                    self.metrics(resources),
-                    self.recent_sessions,
-                    s.public_url,
-                    dt.timedelta(hours=s.invitation_hours),
-                ),
-                server,
+            admin = AccountAdminServicer(
+                resources.pool,
+                self.backends,
+                self.metrics(resources),
+                self.recent_sessions,
+                s.public_url,
+                dt.timedelta(hours=s.invitation_hours),
             )
-            return [accounts_pb2.DESCRIPTOR.services_by_name["AccountAdminService"].full_name]
+            return register(server, (accounts_pb2_grpc.add_AccountAdminServiceServicer_to_server, admin))
 
         def background(resources: Resources) -> list:  # type: ignore[type-arg]
             app = build_app(self.web(resources), https=s.public_url.startswith("https://"))
