@@ -48,10 +48,8 @@ class ServiceSettings(BaseSettings):
     # A consumer's fetch returns once this many bytes are there or the wait is over, whichever
     # comes first. Returning at the first byte (Kafka's default) makes every event a fetch, a
     # transaction and an offset commit of its own under light traffic, several times the cost of
-    # an event in a batch (platform benchmark at ~95 cycles/s: 1.84 of 2 cores busy, 1.48-1.55
-    # with 16 KiB / 50 ms). At 150 cycles/s, 200 ms rather than 50 took the machine from 1.57-1.65
-    # to 1.23-1.39 cores and acquire p99 from 110-115 to 63-79 ms, for ~0.1 s more from submission to
-    # credit (p50); an event waits at most the 200 ms when traffic is thin.
+    # an event in a batch; an event waits at most the 200 ms when traffic is thin. The figures
+    # behind these values are the platform benchmark's rows on fetch waits in docs/BENCHMARKS.md.
     kafka_fetch_min_bytes: int = Field(default=16384, ge=1, validation_alias="COHORT_KAFKA_FETCH_MIN_BYTES")
     kafka_fetch_max_wait_ms: int = Field(default=200, ge=0, validation_alias="COHORT_KAFKA_FETCH_MAX_WAIT_MS")
     grpc_host: str = "127.0.0.1"
