@@ -13,7 +13,6 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -26,11 +25,12 @@ from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from cohort_runtime import paging
 from cohort_runtime._request_guard import RequestGuardInterceptor
-from cohort_runtime.auth import Authenticator, auth_interceptor
+from cohort_runtime.auth import auth_interceptor
 from cohort_runtime.db import create_pool
+from cohort_runtime.definition import Resources, ServiceDefinition, Subscription
 from cohort_runtime.grpc_errors import error_interceptor
 from cohort_runtime.grpc_metrics import GrpcServerMetrics
-from cohort_runtime.inbox import EventRouter, InboxConsumer, InboxMetrics
+from cohort_runtime.inbox import InboxConsumer, InboxMetrics
 from cohort_runtime.kafka import dlq_topic, ensure_topics, make_producer
 from cohort_runtime.logs import configure_logging
 from cohort_runtime.migrations import Migration, Routine, migrate, migrations_in, runtime_migrations
@@ -41,6 +41,8 @@ from cohort_runtime.telemetry import configure_tracing
 from cohort_runtime.tls import server_credentials
 from cohort_runtime.transient import RETRY_MAX_SECONDS, is_transient
 
+__all__ = ["Resources", "ServiceDefinition", "ServiceRuntime", "Subscription", "migrate_only", "serve"]
+
 log = logging.getLogger(__name__)
 
 # A failed background loop restarts after 0.5 s, then 1, 2 and every 3 s; one that ran a minute
@@ -50,41 +52,6 @@ _RESTART_MAX_SECONDS = RETRY_MAX_SECONDS
 _RESTART_RESET_AFTER_SECONDS = 60.0
 # How the supervisor waits between restarts; a test replaces it to step through restarts.
 _pause = asyncio.sleep
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """One consumer of a service: its group suffix, the topics it reads and its handlers."""
-
-    name: str
-    topics: list[str]
-    router: EventRouter
-    # Records per fetch: larger fetches mean larger batches for set-based (on_batch) handlers.
-    max_records: int = 200
-
-
-@dataclass
-class Resources:
-    """What a service's gRPC servicers and handlers are built from."""
-
-    settings: ServiceSettings
-    pool: asyncpg.Pool
-    registry: CollectorRegistry
-
-
-ServicerFactory = Callable[[grpc.aio.Server, Resources], list[str]]
-"""Adds the service's servicers to the server; returns their full service names."""
-
-
-@dataclass
-class ServiceDefinition:
-    settings: ServiceSettings
-    add_servicers: ServicerFactory
-    # Built once the pool exists, so an authenticator can look credentials up in the database.
-    authenticator: Callable[[Resources], Authenticator] | None = None
-    publishes: list[str] = field(default_factory=list)
-    subscriptions: Callable[[Resources], list[Subscription]] = lambda _r: []
-    background: Callable[[Resources], list[Callable[[], Coroutine[Any, Any, None]]]] = lambda _r: []
 
 
 class ServiceRuntime:
