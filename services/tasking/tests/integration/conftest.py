@@ -98,9 +98,9 @@ class Tasking:
         await self.wait_slots(pid, tasks * overlap)
         return pid
 
-    async def add_tasks(self, project_id: str, task_ids: list[str], gold_every: int = 0) -> None:
+    async def add_tasks(self, project_id: str, task_ids: list[str], gold_every: int = 0) -> str:
         """Publish TasksAdded as intake would: preference tasks with candidates a and b; every
-        `gold_every`-th (by position) gold."""
+        `gold_every`-th (by position) gold. Returns the event's id."""
         added = task_events.TasksAdded(
             project_id=project_id,
             tasks=[
@@ -118,7 +118,16 @@ class Tasking:
                 for i, task_id in enumerate(task_ids)
             ],
         )
-        await self.events.send("cohort.intake.tasks.v1", project_id, added)
+        return await self.events.send("cohort.intake.tasks.v1", project_id, added)
+
+    async def handled(self, *event_ids: str, within: float = 30) -> None:
+        """Until tasking's inbox has handled these events: what they change is then all there."""
+
+        async def done() -> bool:
+            n = await self.pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = ANY($1::text[])", list(event_ids))
+            return bool(n == len(event_ids))
+
+        await testing.eventually(done, within, f"events {event_ids} handled")
 
     async def wait_slots(self, project_id: str, n: int, within: float = 30) -> None:
         async def opened() -> bool:

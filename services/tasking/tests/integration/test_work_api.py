@@ -272,14 +272,6 @@ async def test_concurrent_acquirers_never_share_a_slot(tasking):
     assert await tasking.pool.fetchval("SELECT count(*) FROM slots WHERE open") == 30, "no slot lost"
 
 
-async def _until(check, within: float = 30.0) -> None:
-    for _ in range(int(within / 0.1)):
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("condition not reached")
-
-
 async def test_quality_updates_gate_routing_and_suspensions_end_leases(tasking):
     from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -308,7 +300,7 @@ async def test_quality_updates_gate_routing_and_suspensions_end_leases(tasking):
         got = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
         return pid in [p.project_id for p in got.projects]
 
-    await _until(eligible)
+    await eventually(eligible)
     a = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
     assert a.project_id == pid and a.instructions_markdown == "rank"
 
@@ -321,7 +313,7 @@ async def test_quality_updates_gate_routing_and_suspensions_end_leases(tasking):
         )
         return state == "released"
 
-    await _until(lease_ended)
+    await eventually(lease_ended)
     assert not await eligible()
     assert await tasking.pool.fetchval("SELECT mean FROM expert_quality WHERE expert_id = $1", expert) == pytest.approx(
         0.3
@@ -332,11 +324,10 @@ async def test_extra_judgments_add_slots_up_to_the_maximum(tasking):
     from cohort.events.v1 import quality_pb2
 
     pid = await tasking.project(tasks=1, overlap=1, max_overlap=3)
-    await tasking.events.send(
+    sent = await tasking.events.send(
         "cohort.qa.requests.v1", pid, quality_pb2.ExtraJudgmentsRequested(project_id=pid, task_id="t0", additional=5)
     )
-    await tasking.wait_slots(pid, 3)
-    await asyncio.sleep(0.5)
+    await tasking.handled(sent)
     assert await tasking.pool.fetchval("SELECT count(*) FROM slots WHERE project_id = $1::text::uuid", pid) == 3
 
 
@@ -371,10 +362,9 @@ async def test_experts_edit_only_their_own_editable_fields(tasking):
 async def test_tasks_added_to_an_active_project_get_their_slots_once(tasking):
     pid = await tasking.project(tasks=3, overlap=2)
     # A later batch repeats t2 (intake re-sending) beside two new tasks; then one more batch.
-    await tasking.add_tasks(pid, ["t2", "t3", "t4"])
-    await tasking.add_tasks(pid, ["t5"])
-    await tasking.wait_slots(pid, 12)
-    await asyncio.sleep(0.5)
+    first = await tasking.add_tasks(pid, ["t2", "t3", "t4"])
+    second = await tasking.add_tasks(pid, ["t5"])
+    await tasking.handled(first, second)
     per_task = dict(
         await tasking.pool.fetch(
             "SELECT task_id, count(*) FROM slots WHERE project_id = $1::text::uuid GROUP BY task_id", pid
@@ -402,7 +392,7 @@ async def test_finalized_items_stop_routing_their_tasks(tasking):
             done,
         )
 
-    await _until(closed)
+    await eventually(closed)
     for _ in range(2):  # t1's two slots, and then nothing
         _expert, creds = await tasking.register()
         got = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
