@@ -174,13 +174,17 @@ class Simulation:
         out += [experts_pb2.ExpertProfile(expert_id=r, reviewer=True, **common) for r in reviewers]
         return out
 
-    def choose(self, expert: str, profile: Profile, task: Task, rng: random.Random) -> str:
+    def choose(
+        self, expert: str, profile: Profile, task: Task, rng: random.Random, shown: tuple[str, ...] = ()
+    ) -> str:
+        """The candidate `expert` puts first; `shown` is the order their assignment showed the
+        candidates in (the task's own order when tasking gave none)."""
         if profile.replay:
             return self.replay[expert][task.task_id]
         if profile.spam:
             return rng.choice("ab")
         if profile.first_shown:
-            return task.shown[0]
+            return (shown or task.shown)[0]
         if profile.collude:
             # Both of a pair flip the same coin per task: they always agree, right or wrong.
             digest = hashlib.sha256(f"{expert[-2:]}{task.task_id}".encode()).digest()
@@ -220,7 +224,7 @@ class Simulation:
             task = self.tasks[a.task_id]
             if not profile.spam:
                 await asyncio.sleep(rng.uniform(*self.think_seconds))
-            first = self.choose(expert, profile, task, rng)
+            first = self.choose(expert, profile, task, rng, tuple(a.display_order))
             ranking = [first, "b" if first == "a" else "a"]
             try:
                 await work.SubmitTask(

@@ -138,6 +138,7 @@ class QA:
         is_gold: bool = False,
         submission_id: str | None = None,
         event_id: str | None = None,
+        shown_order: tuple[str, ...] = (),
     ) -> str:
         submission_id = submission_id or str(uuid.uuid4())
         now = Timestamp()
@@ -153,6 +154,7 @@ class QA:
             acquire_time=now,
             active_seconds=active_seconds,
             is_gold=is_gold,
+            shown_order=shown_order,
         )
         await self.events.send("cohort.tasking.submissions.v1", task_id, created, event_id=event_id)
         return submission_id

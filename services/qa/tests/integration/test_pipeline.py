@@ -153,3 +153,28 @@ async def test_an_expert_who_always_picks_the_first_shown_goes_to_review(qa) -> 
     assert states.count("in_review") >= 11 and states.count("accepted") <= 19
     reasons = await qa.pool.fetch("SELECT DISTINCT reasons FROM reviews")
     assert [r["reasons"] for r in reasons] == [["position_bias"]]
+
+
+async def test_position_bias_is_judged_against_the_order_each_expert_was_shown(qa) -> None:
+    """Tasking shows each assignment's candidates in an order of its own. An expert who always
+    prefers candidate a, whichever place it is shown in, favours a candidate, not a position; one
+    who always takes the first shown favours a position, whichever candidate is there."""
+    pid = await qa.project("preference", tasks=30, overlap=2)
+    orders = [("a", "b") if i % 2 else ("b", "a") for i in range(30)]
+    steady = [
+        await qa.submit(pid, f"t{i}", "steady", pref("a", "b"), shown_order=order) for i, order in enumerate(orders)
+    ]
+    lazy = [
+        await qa.submit(pid, f"t{i}", "lazy", pref(order[0], order[1]), shown_order=order)
+        for i, order in enumerate(orders)
+    ]
+    for sid in steady + lazy:
+        await qa.state(sid, "accepted", "in_review")
+
+    async def flagged(expert: str) -> int:
+        return await qa.pool.fetchval(
+            "SELECT count(*) FROM submissions WHERE expert_id = $1 AND 'position_bias' = ANY(reasons)", expert
+        )
+
+    assert await flagged("steady") == 0, "choosing one candidate wherever it is shown is no position bias"
+    assert await flagged("lazy") >= 11

@@ -1,15 +1,9 @@
-"""The workbench's own rules: passwords, session expiry, sign-in throttling, display order."""
+"""The workbench's own rules: passwords, session expiry, sign-in throttling."""
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
-import uuid
 
-from hypothesis import given
-from hypothesis import strategies as st
-
-from cohort_workbench.domain.display_order import display_order
 from cohort_workbench.domain.passwords import password_problems
 from cohort_workbench.domain.sessions import SessionPolicy
 from cohort_workbench.domain.throttle import ThrottlePolicy
@@ -51,16 +45,3 @@ def test_throttle_locks_after_the_limit_within_the_window_only() -> None:
     for minute in (0, 10, 20):  # the third failure falls in a new window
         spread = policy.after_failure(spread, T0 + dt.timedelta(minutes=minute))
     assert spread is not None and spread.failures == 1 and spread.locked_until is None
-
-
-@given(st.uuids(), st.lists(st.text(min_size=1, max_size=8), min_size=2, max_size=9, unique=True))
-def test_display_order_is_a_fixed_permutation_per_assignment(assignment: uuid.UUID, candidates: list[str]) -> None:
-    order = display_order(str(assignment), candidates)
-    assert sorted(order) == sorted(candidates)
-    assert display_order(str(assignment), candidates) == order, "a reload shows the same order"
-
-
-def test_display_order_puts_each_candidate_first_about_equally_often() -> None:
-    firsts = collections.Counter(display_order(str(uuid.UUID(int=i)), ["a", "b", "c"])[0] for i in range(3000))
-    # 1,000 expected each; 4 standard deviations (~26) either side leaves room only for chance.
-    assert all(880 <= firsts[c] <= 1120 for c in "abc"), firsts

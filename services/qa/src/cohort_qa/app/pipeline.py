@@ -28,7 +28,7 @@ from cohort_qa.domain.checks import CheckLimits, Finding
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Evidence
 from cohort_qa.domain.states import SubmissionState
-from cohort_qa.domain.work import Answer, Decision, NewSubmission, TaskView
+from cohort_qa.domain.work import Answer, Decision, NewSubmission, TaskView, first_shown
 from cohort_qa.events import outgoing, payloads
 from cohort_qa.events.outgoing import Outgoing
 from cohort_qa.metrics import QaMetrics
@@ -207,7 +207,7 @@ async def _position_bias(
         conn,
         project.project_id,
         [
-            (a.sub.expert_id, a.answer.ranking[0] == a.view.candidate_ids[0], len(a.view.candidates))
+            (a.sub.expert_id, a.answer.ranking[0] == first_shown(a.sub, a.view), len(a.view.candidates))
             for a in counted
             if a.answer and a.view
         ],

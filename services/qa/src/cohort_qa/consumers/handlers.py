@@ -29,6 +29,7 @@ def new_submission(m: submissions_pb2.SubmissionCreated, received: dt.datetime) 
         active_seconds=m.active_seconds,
         submit_time=m.submit_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("submit_time") else received,
         is_screening=m.is_screening,
+        shown_order=tuple(m.shown_order),
     )
 
 

@@ -15,10 +15,11 @@ async def insert_new(conn: asyncpg.Connection, subs: list[NewSubmission]) -> dic
     """Record submissions as waiting; returns seq of those not seen before (a resent one is skipped)."""
     rows = await conn.fetch(
         """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
-                                    submit_time, state)
+                                    submit_time, shown_order, state)
            SELECT s.*, 'waiting' FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bool[],
-                                             $7::int[], $8::timestamptz[])
-                AS s(submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds, submit_time)
+                                             $7::int[], $8::timestamptz[], $9::jsonb[])
+                AS s(submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds, submit_time,
+                     shown_order)
            ON CONFLICT (submission_id) DO NOTHING
            RETURNING submission_id, seq""",
         [s.submission_id for s in subs],
@@ -29,6 +30,7 @@ async def insert_new(conn: asyncpg.Connection, subs: list[NewSubmission]) -> dic
         [s.is_gold for s in subs],
         [s.active_seconds for s in subs],
         [s.submit_time for s in subs],
+        [json.dumps(list(s.shown_order)) for s in subs],
     )
     return {r["submission_id"]: r["seq"] for r in rows}
 
@@ -48,6 +50,7 @@ async def waiting(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[tuple
                 r["is_gold"],
                 r["active_seconds"],
                 r["submit_time"],
+                shown_order=tuple(json.loads(r["shown_order"])),
             ),
             r["seq"],
         )

@@ -69,6 +69,8 @@ class NewSubmission:
     active_seconds: int
     submit_time: dt.datetime
     is_screening: bool = False
+    shown_order: tuple[str, ...] = ()
+    """The candidates' ids in the order the expert saw them (none for inputs without candidates)."""
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,9 @@ class TaskSubmission:
     payload: bytes
     state: SubmissionState
     review_total: float | None
+
+
+def first_shown(sub: NewSubmission, view: TaskView) -> str:
+    """The candidate the expert saw first: by the order tasking gave their assignment, or (for a
+    submission from before tasking gave orders) the input's own order."""
+    return sub.shown_order[0] if sub.shown_order else view.candidate_ids[0]

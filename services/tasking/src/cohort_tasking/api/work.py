@@ -22,6 +22,7 @@ from cohort_tasking.app import work as app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.work import ExpertView
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
+from cohort_tasking.domain.display_order import display_order
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, Step
 
@@ -72,6 +73,9 @@ def _eligible_to_proto(p: RoutingProject, view: ExpertView) -> pb.EligibleProjec
 def lease_to_proto(lease: app.Lease) -> pb.Assignment:
     out = assignment_to_proto(lease.assignment)
     out.input.CopyFrom(TaskInput.FromString(lease.input))
+    out.display_order.extend(
+        display_order(str(lease.assignment.assignment_id), [c.candidate_id for c in out.input.candidates])
+    )
     out.data_kind = lease.project.data_kind  # type: ignore[assignment]
     out.instructions_markdown = lease.project.instructions
     out.rubric.CopyFrom(

@@ -17,6 +17,7 @@ from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.db import projects as projects_repo
 from cohort_tasking.db import work as repo
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
+from cohort_tasking.domain.display_order import display_order
 from cohort_tasking.domain.leases import active_seconds_after_beat
 from cohort_tasking.domain.routing import RoutingProject
 from cohort_tasking.domain.submissions import Payload, validate
@@ -154,8 +155,9 @@ async def submit(
             )
             submission_id = uuid.uuid4()
             created = work_events.submission_created(
-                submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind, ctx.is_screening
-            )
+                submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind, ctx.is_screening,
+                shown_order=display_order(str(a.assignment_id), list(ctx.candidate_ids)),
+            )  # fmt: skip
             event = (SUBMISSIONS, a.task_id, created)
             try:
                 stored = await repo.record_submission(

@@ -20,6 +20,7 @@ def submission_created(
     is_gold: bool,
     kind: int,
     is_screening: bool = False,
+    shown_order: list[str] | None = None,
 ) -> events.SubmissionCreated:
     return events.SubmissionCreated(
         submission_id=str(submission_id),
@@ -34,6 +35,7 @@ def submission_created(
         is_gold=is_gold,
         data_kind=kind,  # type: ignore[arg-type]
         is_screening=is_screening,
+        shown_order=shown_order or [],
     )
 
 

@@ -19,7 +19,6 @@ from cohort.tasking.v1 import work_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort_workbench.app.accounts import SessionView, now
 from cohort_workbench.db import work as repo
-from cohort_workbench.domain.display_order import display_order
 from cohort_workbench.web import forms
 from cohort_workbench.web.markdown import render as render_markdown
 from cohort_workbench.web.overview_pages import KIND_NAMES
@@ -55,8 +54,14 @@ def _leased_until(a: work_pb2.Assignment) -> dt.datetime:
     return a.expire_time.ToDatetime(tzinfo=dt.UTC)
 
 
+def _shown(a: work_pb2.Assignment) -> list[str]:
+    """The order tasking gave this assignment to show its candidates in (QA judges position bias
+    by it); the input's own order for a lease tasking gave none."""
+    return list(a.display_order) or [c.candidate_id for c in a.input.candidates]
+
+
 async def _remember(request: Request, view: SessionView, a: work_pb2.Assignment) -> None:
-    order = display_order(a.assignment_id, [c.candidate_id for c in a.input.candidates])
+    order = _shown(a)
     async with web(request).pool.acquire() as conn:
         await repo.save_lease(conn, uuid.UUID(a.assignment_id), view.expert_id, a.SerializeToString(), order, now())
 
@@ -250,7 +255,7 @@ async def submit(request: Request) -> Response:
         if following is None:
             await repo.forget_lease(conn, view.expert_id, aid)
         else:
-            order = display_order(following.assignment_id, [c.candidate_id for c in following.input.candidates])
+            order = _shown(following)
             next_id = uuid.UUID(following.assignment_id)
             await repo.replace_lease(conn, view.expert_id, aid, next_id, following.SerializeToString(), order, now())
     if following is not None:

@@ -5,9 +5,11 @@ isort:skip_file
 
 from cohort.types.v1 import projects_pb2 as _projects_pb2
 from cohort.types.v1 import submissions_pb2 as _submissions_pb2
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -39,6 +41,7 @@ class SubmissionCreated(_message.Message):
     IS_GOLD_FIELD_NUMBER: _builtins.int
     DATA_KIND_FIELD_NUMBER: _builtins.int
     IS_SCREENING_FIELD_NUMBER: _builtins.int
+    SHOWN_ORDER_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     """The submission (UUID)."""
     project_id: _builtins.str
@@ -71,6 +74,12 @@ class SubmissionCreated(_message.Message):
     def acquire_time(self) -> _timestamp_pb2.Timestamp:
         """When the slot was acquired."""
 
+    @_builtins.property
+    def shown_order(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The order the candidates were shown in (their ids), as tasking gave it with the assignment;
+        empty for inputs without candidates.
+        """
+
     def __init__(
         self,
         *,
@@ -86,10 +95,11 @@ class SubmissionCreated(_message.Message):
         is_gold: _builtins.bool = ...,
         data_kind: _projects_pb2.DataKind.ValueType = ...,
         is_screening: _builtins.bool = ...,
+        shown_order: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "payload", b"payload", "submit_time", b"submit_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "is_screening", b"is_screening", "payload", b"payload", "project_id", b"project_id", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "is_screening", b"is_screening", "payload", b"payload", "project_id", b"project_id", "shown_order", b"shown_order", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -29,45 +29,45 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/tasking/v1/work.proto\x12\x11\x63ohort.tasking.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a!cohort/types/v1/submissions.proto\x1a\x1b\x63ohort/types/v1/tasks.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x02\n\nAssignment\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\".cohort.tasking.v1.AssignmentState\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61\x63quire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05input\x18\x07 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12,\n\tdata_kind\x18\x08 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x1d\n\x15instructions_markdown\x18\t \x01(\t\x12\'\n\x06rubric\x18\n \x01(\x0b\x32\x17.cohort.types.v1.Rubric\"(\n\x12\x41\x63quireTaskRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"H\n\x13\x41\x63quireTaskResponse\x12\x31\n\nassignment\x18\x01 \x01(\x0b\x32\x1d.cohort.tasking.v1.Assignment\")\n\x10HeartbeatRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"D\n\x11HeartbeatResponse\x12/\n\x0b\x65xpire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"+\n\x12ReleaseTaskRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"\x15\n\x13ReleaseTaskResponse\"\xb0\x01\n\x11SubmitTaskRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x33\n\x07payload\x18\x02 \x01(\x0b\x32\".cohort.types.v1.SubmissionPayload\x12;\n\x0c\x61\x63quire_next\x18\x03 \x01(\x0b\x32%.cohort.tasking.v1.AcquireTaskRequest\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"c\n\x12SubmitTaskResponse\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x36\n\x0fnext_assignment\x18\x02 \x01(\x0b\x32\x1d.cohort.tasking.v1.Assignment\"A\n\x18ListMyAssignmentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x19ListMyAssignmentsResponse\x12\x32\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x1d.cohort.tasking.v1.Assignment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1d\n\x1bListEligibleProjectsRequest\"\xd3\x03\n\x0f\x45ligibleProject\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12,\n\tdata_kind\x18\x02 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x10\n\x08priority\x18\x04 \x01(\x05\x12,\n\x08\x64\x65\x61\x64line\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15instructions_markdown\x18\x06 \x01(\t\x12&\n\x03pay\x18\x07 \x01(\x0b\x32\x19.cohort.types.v1.PayModel\x12\x15\n\rcurrency_code\x18\x08 \x01(\t\x12-\n\tscreening\x18\t \x01(\x0b\x32\x1a.cohort.types.v1.Screening\x12<\n\x10screening_status\x18\n \x01(\x0e\x32\".cohort.tasking.v1.ScreeningStatus\x12\x31\n\x0elease_duration\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0ftypical_minutes\x18\x0c \x01(\x01\x12\x17\n\x0fminimum_quality\x18\r \x01(\x01\"T\n\x1cListEligibleProjectsResponse\x12\x34\n\x08projects\x18\x01 \x03(\x0b\x32\".cohort.tasking.v1.EligibleProject*\xad\x01\n\x0f\x41ssignmentState\x12 \n\x1c\x41SSIGNMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41SSIGNMENT_STATE_ACTIVE\x10\x01\x12\x1e\n\x1a\x41SSIGNMENT_STATE_SUBMITTED\x10\x02\x12\x1d\n\x19\x41SSIGNMENT_STATE_RELEASED\x10\x03\x12\x1c\n\x18\x41SSIGNMENT_STATE_EXPIRED\x10\x04*\x91\x01\n\x0fScreeningStatus\x12 \n\x1cSCREENING_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1dSCREENING_STATUS_NOT_REQUIRED\x10\x01\x12\x1c\n\x18SCREENING_STATUS_PENDING\x10\x02\x12\x1b\n\x17SCREENING_STATUS_PASSED\x10\x03\x32\xe5\x04\n\x0bWorkService\x12\\\n\x0b\x41\x63quireTask\x12%.cohort.tasking.v1.AcquireTaskRequest\x1a&.cohort.tasking.v1.AcquireTaskResponse\x12V\n\tHeartbeat\x12#.cohort.tasking.v1.HeartbeatRequest\x1a$.cohort.tasking.v1.HeartbeatResponse\x12\\\n\x0bReleaseTask\x12%.cohort.tasking.v1.ReleaseTaskRequest\x1a&.cohort.tasking.v1.ReleaseTaskResponse\x12Y\n\nSubmitTask\x12$.cohort.tasking.v1.SubmitTaskRequest\x1a%.cohort.tasking.v1.SubmitTaskResponse\x12n\n\x11ListMyAssignments\x12+.cohort.tasking.v1.ListMyAssignmentsRequest\x1a,.cohort.tasking.v1.ListMyAssignmentsResponse\x12w\n\x14ListEligibleProjects\x12..cohort.tasking.v1.ListEligibleProjectsRequest\x1a/.cohort.tasking.v1.ListEligibleProjectsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/tasking/v1/work.proto\x12\x11\x63ohort.tasking.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a!cohort/types/v1/submissions.proto\x1a\x1b\x63ohort/types/v1/tasks.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x96\x03\n\nAssignment\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x31\n\x05state\x18\x04 \x01(\x0e\x32\".cohort.tasking.v1.AssignmentState\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x61\x63quire_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05input\x18\x07 \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12,\n\tdata_kind\x18\x08 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x1d\n\x15instructions_markdown\x18\t \x01(\t\x12\'\n\x06rubric\x18\n \x01(\x0b\x32\x17.cohort.types.v1.Rubric\x12\x15\n\rdisplay_order\x18\x0b \x03(\t\"(\n\x12\x41\x63quireTaskRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"H\n\x13\x41\x63quireTaskResponse\x12\x31\n\nassignment\x18\x01 \x01(\x0b\x32\x1d.cohort.tasking.v1.Assignment\")\n\x10HeartbeatRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"D\n\x11HeartbeatResponse\x12/\n\x0b\x65xpire_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"+\n\x12ReleaseTaskRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\"\x15\n\x13ReleaseTaskResponse\"\xb0\x01\n\x11SubmitTaskRequest\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x33\n\x07payload\x18\x02 \x01(\x0b\x32\".cohort.types.v1.SubmissionPayload\x12;\n\x0c\x61\x63quire_next\x18\x03 \x01(\x0b\x32%.cohort.tasking.v1.AcquireTaskRequest\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"c\n\x12SubmitTaskResponse\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x36\n\x0fnext_assignment\x18\x02 \x01(\x0b\x32\x1d.cohort.tasking.v1.Assignment\"A\n\x18ListMyAssignmentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"h\n\x19ListMyAssignmentsResponse\x12\x32\n\x0b\x61ssignments\x18\x01 \x03(\x0b\x32\x1d.cohort.tasking.v1.Assignment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x1d\n\x1bListEligibleProjectsRequest\"\xd3\x03\n\x0f\x45ligibleProject\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12,\n\tdata_kind\x18\x02 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x10\n\x08priority\x18\x04 \x01(\x05\x12,\n\x08\x64\x65\x61\x64line\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15instructions_markdown\x18\x06 \x01(\t\x12&\n\x03pay\x18\x07 \x01(\x0b\x32\x19.cohort.types.v1.PayModel\x12\x15\n\rcurrency_code\x18\x08 \x01(\t\x12-\n\tscreening\x18\t \x01(\x0b\x32\x1a.cohort.types.v1.Screening\x12<\n\x10screening_status\x18\n \x01(\x0e\x32\".cohort.tasking.v1.ScreeningStatus\x12\x31\n\x0elease_duration\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0ftypical_minutes\x18\x0c \x01(\x01\x12\x17\n\x0fminimum_quality\x18\r \x01(\x01\"T\n\x1cListEligibleProjectsResponse\x12\x34\n\x08projects\x18\x01 \x03(\x0b\x32\".cohort.tasking.v1.EligibleProject*\xad\x01\n\x0f\x41ssignmentState\x12 \n\x1c\x41SSIGNMENT_STATE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41SSIGNMENT_STATE_ACTIVE\x10\x01\x12\x1e\n\x1a\x41SSIGNMENT_STATE_SUBMITTED\x10\x02\x12\x1d\n\x19\x41SSIGNMENT_STATE_RELEASED\x10\x03\x12\x1c\n\x18\x41SSIGNMENT_STATE_EXPIRED\x10\x04*\x91\x01\n\x0fScreeningStatus\x12 \n\x1cSCREENING_STATUS_UNSPECIFIED\x10\x00\x12!\n\x1dSCREENING_STATUS_NOT_REQUIRED\x10\x01\x12\x1c\n\x18SCREENING_STATUS_PENDING\x10\x02\x12\x1b\n\x17SCREENING_STATUS_PASSED\x10\x03\x32\xe5\x04\n\x0bWorkService\x12\\\n\x0b\x41\x63quireTask\x12%.cohort.tasking.v1.AcquireTaskRequest\x1a&.cohort.tasking.v1.AcquireTaskResponse\x12V\n\tHeartbeat\x12#.cohort.tasking.v1.HeartbeatRequest\x1a$.cohort.tasking.v1.HeartbeatResponse\x12\\\n\x0bReleaseTask\x12%.cohort.tasking.v1.ReleaseTaskRequest\x1a&.cohort.tasking.v1.ReleaseTaskResponse\x12Y\n\nSubmitTask\x12$.cohort.tasking.v1.SubmitTaskRequest\x1a%.cohort.tasking.v1.SubmitTaskResponse\x12n\n\x11ListMyAssignments\x12+.cohort.tasking.v1.ListMyAssignmentsRequest\x1a,.cohort.tasking.v1.ListMyAssignmentsResponse\x12w\n\x14ListEligibleProjects\x12..cohort.tasking.v1.ListEligibleProjectsRequest\x1a/.cohort.tasking.v1.ListEligibleProjectsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.tasking.v1.work_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ASSIGNMENTSTATE']._serialized_start=1936
-  _globals['_ASSIGNMENTSTATE']._serialized_end=2109
-  _globals['_SCREENINGSTATUS']._serialized_start=2112
-  _globals['_SCREENINGSTATUS']._serialized_end=2257
+  _globals['_ASSIGNMENTSTATE']._serialized_start=1959
+  _globals['_ASSIGNMENTSTATE']._serialized_end=2132
+  _globals['_SCREENINGSTATUS']._serialized_start=2135
+  _globals['_SCREENINGSTATUS']._serialized_end=2280
   _globals['_ASSIGNMENT']._serialized_start=213
-  _globals['_ASSIGNMENT']._serialized_end=596
-  _globals['_ACQUIRETASKREQUEST']._serialized_start=598
-  _globals['_ACQUIRETASKREQUEST']._serialized_end=638
-  _globals['_ACQUIRETASKRESPONSE']._serialized_start=640
-  _globals['_ACQUIRETASKRESPONSE']._serialized_end=712
-  _globals['_HEARTBEATREQUEST']._serialized_start=714
-  _globals['_HEARTBEATREQUEST']._serialized_end=755
-  _globals['_HEARTBEATRESPONSE']._serialized_start=757
-  _globals['_HEARTBEATRESPONSE']._serialized_end=825
-  _globals['_RELEASETASKREQUEST']._serialized_start=827
-  _globals['_RELEASETASKREQUEST']._serialized_end=870
-  _globals['_RELEASETASKRESPONSE']._serialized_start=872
-  _globals['_RELEASETASKRESPONSE']._serialized_end=893
-  _globals['_SUBMITTASKREQUEST']._serialized_start=896
-  _globals['_SUBMITTASKREQUEST']._serialized_end=1072
-  _globals['_SUBMITTASKRESPONSE']._serialized_start=1074
-  _globals['_SUBMITTASKRESPONSE']._serialized_end=1173
-  _globals['_LISTMYASSIGNMENTSREQUEST']._serialized_start=1175
-  _globals['_LISTMYASSIGNMENTSREQUEST']._serialized_end=1240
-  _globals['_LISTMYASSIGNMENTSRESPONSE']._serialized_start=1242
-  _globals['_LISTMYASSIGNMENTSRESPONSE']._serialized_end=1346
-  _globals['_LISTELIGIBLEPROJECTSREQUEST']._serialized_start=1348
-  _globals['_LISTELIGIBLEPROJECTSREQUEST']._serialized_end=1377
-  _globals['_ELIGIBLEPROJECT']._serialized_start=1380
-  _globals['_ELIGIBLEPROJECT']._serialized_end=1847
-  _globals['_LISTELIGIBLEPROJECTSRESPONSE']._serialized_start=1849
-  _globals['_LISTELIGIBLEPROJECTSRESPONSE']._serialized_end=1933
-  _globals['_WORKSERVICE']._serialized_start=2260
-  _globals['_WORKSERVICE']._serialized_end=2873
+  _globals['_ASSIGNMENT']._serialized_end=619
+  _globals['_ACQUIRETASKREQUEST']._serialized_start=621
+  _globals['_ACQUIRETASKREQUEST']._serialized_end=661
+  _globals['_ACQUIRETASKRESPONSE']._serialized_start=663
+  _globals['_ACQUIRETASKRESPONSE']._serialized_end=735
+  _globals['_HEARTBEATREQUEST']._serialized_start=737
+  _globals['_HEARTBEATREQUEST']._serialized_end=778
+  _globals['_HEARTBEATRESPONSE']._serialized_start=780
+  _globals['_HEARTBEATRESPONSE']._serialized_end=848
+  _globals['_RELEASETASKREQUEST']._serialized_start=850
+  _globals['_RELEASETASKREQUEST']._serialized_end=893
+  _globals['_RELEASETASKRESPONSE']._serialized_start=895
+  _globals['_RELEASETASKRESPONSE']._serialized_end=916
+  _globals['_SUBMITTASKREQUEST']._serialized_start=919
+  _globals['_SUBMITTASKREQUEST']._serialized_end=1095
+  _globals['_SUBMITTASKRESPONSE']._serialized_start=1097
+  _globals['_SUBMITTASKRESPONSE']._serialized_end=1196
+  _globals['_LISTMYASSIGNMENTSREQUEST']._serialized_start=1198
+  _globals['_LISTMYASSIGNMENTSREQUEST']._serialized_end=1263
+  _globals['_LISTMYASSIGNMENTSRESPONSE']._serialized_start=1265
+  _globals['_LISTMYASSIGNMENTSRESPONSE']._serialized_end=1369
+  _globals['_LISTELIGIBLEPROJECTSREQUEST']._serialized_start=1371
+  _globals['_LISTELIGIBLEPROJECTSREQUEST']._serialized_end=1400
+  _globals['_ELIGIBLEPROJECT']._serialized_start=1403
+  _globals['_ELIGIBLEPROJECT']._serialized_end=1870
+  _globals['_LISTELIGIBLEPROJECTSRESPONSE']._serialized_start=1872
+  _globals['_LISTELIGIBLEPROJECTSRESPONSE']._serialized_end=1956
+  _globals['_WORKSERVICE']._serialized_start=2283
+  _globals['_WORKSERVICE']._serialized_end=2896
 # @@protoc_insertion_point(module_scope)

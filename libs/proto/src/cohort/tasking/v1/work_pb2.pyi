@@ -104,6 +104,7 @@ class Assignment(_message.Message):
     DATA_KIND_FIELD_NUMBER: _builtins.int
     INSTRUCTIONS_MARKDOWN_FIELD_NUMBER: _builtins.int
     RUBRIC_FIELD_NUMBER: _builtins.int
+    DISPLAY_ORDER_FIELD_NUMBER: _builtins.int
     assignment_id: _builtins.str
     """Identifier (UUID)."""
     project_id: _builtins.str
@@ -132,6 +133,13 @@ class Assignment(_message.Message):
     def rubric(self) -> _projects_pb2.Rubric:
         """The rubric."""
 
+    @_builtins.property
+    def display_order(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The order to show the input's candidates in (their ids): fixed for this assignment, uniformly
+        random across assignments, so that QA can tell an expert who favours a position from a lab
+        whose first candidate is usually the better one. Empty when the input has no candidates.
+        """
+
     def __init__(
         self,
         *,
@@ -145,10 +153,11 @@ class Assignment(_message.Message):
         data_kind: _projects_pb2.DataKind.ValueType = ...,
         instructions_markdown: _builtins.str = ...,
         rubric: _projects_pb2.Rubric | None = ...,
+        display_order: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "expire_time", b"expire_time", "input", b"input", "rubric", b"rubric"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expire_time", b"expire_time", "input", b"input", "instructions_markdown", b"instructions_markdown", "project_id", b"project_id", "rubric", b"rubric", "state", b"state", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "display_order", b"display_order", "expire_time", b"expire_time", "input", b"input", "instructions_markdown", b"instructions_markdown", "project_id", b"project_id", "rubric", b"rubric", "state", b"state", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

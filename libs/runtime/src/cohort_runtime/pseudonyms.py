@@ -1,0 +1,22 @@
+"""What a lab sees in place of an expert's id: a pseudonym of its own for that expert.
+
+A keyed HMAC (SHA-256) of the lab and the expert under a platform secret
+(`COHORT_PSEUDONYM_KEY`): stable for one lab, so a lab can tell its items came from the same
+person; unlinkable across labs, so two labs cannot join their data on a person; and not
+reversible without the key (operators map a pseudonym back through intake's record of those it
+handed out). Standard library only: domain and application code may use it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+PREFIX = "xp_"
+
+
+def lab_pseudonym(key: bytes, lab_id: object, expert_id: str) -> str:
+    """`expert_id` as lab `lab_id` sees it: 'xp_' and 26 base-32 characters (130 bits)."""
+    digest = hmac.new(key, f"{lab_id}\x00{expert_id}".encode(), hashlib.sha256).digest()
+    return PREFIX + base64.b32encode(digest).decode().lower()[:26]
