@@ -174,9 +174,7 @@ class Simulation:
         out += [experts_pb2.ExpertProfile(expert_id=r, reviewer=True, **common) for r in reviewers]
         return out
 
-    def choose(
-        self, expert: str, profile: Profile, task: Task, rng: random.Random, shown: tuple[str, ...] = ()
-    ) -> str:
+    def choose(self, expert: str, profile: Profile, task: Task, rng: random.Random, shown: tuple[str, ...] = ()) -> str:
         """The candidate `expert` puts first; `shown` is the order their assignment showed the
         candidates in (the task's own order when tasking gave none)."""
         if profile.replay:

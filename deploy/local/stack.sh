@@ -68,6 +68,8 @@ print_env() {
   printf 'export COHORT_LAB_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/lab_token_public.pem")"
   printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
   printf 'export COHORT_PAGE_TOKEN_SECRET=%q\n' "$(cat "$KEYS/page_token.secret")"
+  # Intake and QA show labs per-lab pseudonyms of expert ids, keyed by this.
+  printf 'export COHORT_PSEUDONYM_KEY=%q\n' "$(cat "$KEYS/pseudonym.key")"
   # The workbench on plain HTTP at loopback: cookies without Secure, links to this address.
   printf 'export COHORT_WORKBENCH_HTTP_PORT=%q\n' "$WORKBENCH_HTTP_PORT"
   printf 'export COHORT_WORKBENCH_PUBLIC_URL=%q\n' "http://127.0.0.1:$WORKBENCH_HTTP_PORT"

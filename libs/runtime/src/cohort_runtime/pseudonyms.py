@@ -16,6 +16,22 @@ import hmac
 PREFIX = "xp_"
 
 
+class LabView:
+    """Expert ids as labs see them, under the platform's key; with no key, labs see none."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self._key = key
+
+    @property
+    def enabled(self) -> bool:
+        return self._key is not None
+
+    def of(self, lab_id: object, expert_ids: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        if self._key is None:
+            return ()
+        return tuple(lab_pseudonym(self._key, lab_id, e) for e in expert_ids)
+
+
 def lab_pseudonym(key: bytes, lab_id: object, expert_id: str) -> str:
     """`expert_id` as lab `lab_id` sees it: 'xp_' and 26 base-32 characters (130 bits)."""
     digest = hmac.new(key, f"{lab_id}\x00{expert_id}".encode(), hashlib.sha256).digest()

@@ -66,6 +66,9 @@ class ServiceSettings(BaseSettings):
     # Ed25519 public key (PEM) of the lab tokens intake issues for API keys; set on the services
     # that answer labs with a token (QA, payout). Unset: lab tokens are refused.
     lab_token_public_key: SecretStr | None = Field(default=None, validation_alias="COHORT_LAB_TOKEN_PUBLIC_KEY")
+    # Keys the per-lab pseudonyms labs see in place of expert ids (cohort_runtime.pseudonyms); the
+    # same on intake and QA. Unset: labs are shown no expert ids at all, never the real ones.
+    pseudonym_key: SecretStr | None = Field(default=None, validation_alias="COHORT_PSEUDONYM_KEY")
     # Signs AIP-158 page tokens; the same on every replica of every service (a Kubernetes Secret).
     page_token_secret: SecretStr | None = Field(default=None, validation_alias="COHORT_PAGE_TOKEN_SECRET")
     # Per replica: requests a second each caller (lab, expert, operator) may make, and the burst
@@ -99,6 +102,9 @@ class ServiceSettings(BaseSettings):
 
     def token_public_key_pem(self) -> str | None:
         return self.token_public_key.get_secret_value() if self.token_public_key else None
+
+    def pseudonym_key_bytes(self) -> bytes | None:
+        return self.pseudonym_key.get_secret_value().encode() if self.pseudonym_key else None
 
     def lab_token_public_key_pem(self) -> str | None:
         return self.lab_token_public_key.get_secret_value() if self.lab_token_public_key else None

@@ -25,6 +25,7 @@ from cohort_intake.consumers.handlers import subscriptions
 from cohort_intake.events.topics import PUBLISHED
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
+from cohort_runtime.pseudonyms import LabView
 from cohort_runtime.servicers import register
 
 
@@ -62,7 +63,7 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
         add_servicers=add_servicers,
         authenticator=lambda r: intake_authenticator(r.pool, settings.token_public_key_pem()),
         publishes=PUBLISHED,
-        subscriptions=lambda r: subscriptions(metrics_for(r)),
+        subscriptions=lambda r: subscriptions(metrics_for(r), LabView(settings.pseudonym_key_bytes())),
         background=lambda r: [lambda: hub.run(r.pool)],
     )
 

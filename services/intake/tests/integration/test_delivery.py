@@ -13,9 +13,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cohort.events.v1 import items_pb2, spend_pb2, submissions_pb2, verdicts_pb2
 from cohort.events.v1 import projects_pb2 as project_events
 from cohort.intake.v1 import delivery_pb2 as pb
+from cohort.intake.v1 import labs_pb2
 from cohort.intake.v1 import projects_pb2 as ppb
 from cohort.intake.v1 import tasks_pb2 as tpb
 from cohort.types.v1 import projects_pb2 as types
+from cohort_runtime import testing
 
 from ..spec_factory import valid_spec
 from .test_projects_api import create
@@ -127,7 +129,8 @@ async def test_export_renders_training_records_and_resumes_from_a_cursor(intake,
     record = json.loads(items[0].record_json)
     assert record["prompt"] == "Which is better?"
     assert (record["chosen"], record["rejected"]) == ("B", "A")
-    assert record["metadata"]["expert_ids"] == ["exp_7f3a", "exp_91bc"]
+    shown = record["metadata"]["expert_ids"]
+    assert len(shown) == 2 and all(s.startswith("xp_") for s in shown), "a lab sees pseudonyms, not expert ids"
     assert record["metadata"]["quality"]["agreement"] == 0.8
     assert "name" not in json.dumps(record["metadata"]) and "@" not in items[0].record_json
 
@@ -237,3 +240,49 @@ async def test_client_cancel_releases_the_server_side_stream(intake, active_proj
             break
         await asyncio.sleep(0.1)
     assert watchers() == 0, "the server stopped watching once the client cancelled"
+
+
+async def test_each_lab_sees_its_own_pseudonyms_which_operators_map_back(intake, events):
+    """The same two experts' work exported to two labs: each lab gets ids of its own for them,
+    stable across its items, none shared with the other lab, none the experts' real ids."""
+    exported: dict[str, list[list[str]]] = {}
+    labs: dict[str, str] = {}
+    for name in ("Lab A", "Lab B"):
+        lab_id, lab = await intake.new_lab(name)
+        labs[name] = lab_id
+        spec = valid_spec(data_kind=types.DATA_KIND_PREFERENCE, target_accepted_items=5, overlap=1, max_overlap=1)
+        pid = (await create(intake, lab, spec)).project_id
+        await intake.tasks.AddTasks(
+            tpb.AddTasksRequest(project_id=pid, tasks=[preference_task(f"t{i}") for i in range(2)]), metadata=lab
+        )
+        await intake.projects.ActivateProject(ppb.ActivateProjectRequest(project_id=pid), metadata=lab)
+        for i in range(2):
+            await events.send("cohort.qa.items.v1", pid, item(pid, f"t{i}", ["a", "b"]))
+
+        async def both(pid=pid, lab=lab):
+            chunks = [r async for r in intake.delivery.ExportItems(pb.ExportItemsRequest(project_id=pid), metadata=lab)]
+            records = [json.loads(i.record_json) for c in chunks for i in c.items]
+            return records if len(records) == 2 else None
+
+        records = await testing.eventually(both, 30, f"{name}'s two items exported")
+        exported[name] = [r["metadata"]["expert_ids"] for r in records]
+
+    a, b = exported["Lab A"], exported["Lab B"]
+    assert a[0] == a[1] and b[0] == b[1], "stable within a lab"
+    assert not set(a[0]) & set(b[0]), "nothing in common between labs"
+    assert not set(a[0] + b[0]) & {"exp_7f3a", "exp_91bc"}, "never the real ids"
+    for name, ids in (("Lab A", a[0]), ("Lab B", b[0])):
+        resolved = [
+            (
+                await intake.admin.ResolveExpertPseudonym(
+                    labs_pb2.ResolveExpertPseudonymRequest(lab_id=labs[name], pseudonym=p), metadata=intake.operator
+                )
+            ).expert_id
+            for p in ids
+        ]
+        assert resolved == ["exp_7f3a", "exp_91bc"]
+    with pytest.raises(grpc.aio.AioRpcError) as err:  # a pseudonym of another lab's
+        await intake.admin.ResolveExpertPseudonym(
+            labs_pb2.ResolveExpertPseudonymRequest(lab_id=labs["Lab A"], pseudonym=b[0][0]), metadata=intake.operator
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND

@@ -121,7 +121,7 @@ async def test_specs_in_the_earlier_layout_are_rewritten_and_read_back_unchanged
                 ids[name], lab, json.dumps(doc), now, uuid.uuid4(),
             )  # fmt: skip
         applied = await migrate(conn, schema, steps)
-        assert applied == ["intake:0006_spec_as_proto_json.sql"]
+        assert "intake:0006_spec_as_proto_json.sql" in applied
         full = await repo.get_internal(conn, ids["full"])
         draft = await repo.get_internal(conn, ids["draft"])
     finally:

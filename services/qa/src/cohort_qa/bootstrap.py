@@ -14,6 +14,7 @@ from cohort_qa.consumers.handlers import subscriptions
 from cohort_qa.events.topics import PUBLISHED
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import Resources, ServiceDefinition, serve
+from cohort_runtime.pseudonyms import LabView
 from cohort_runtime.servicers import register
 from cohort_runtime.tokens import token_authenticator
 
@@ -34,7 +35,10 @@ def definition(settings: QASettings) -> ServiceDefinition:
         return register(
             server,
             (reviews_pb2_grpc.add_ReviewServiceServicer_to_server, ReviewServicer(resources.pool, m)),
-            (quality_pb2_grpc.add_QualityServiceServicer_to_server, QualityServicer(resources.pool, m)),
+            (
+                quality_pb2_grpc.add_QualityServiceServicer_to_server,
+                QualityServicer(resources.pool, m, LabView(settings.pseudonym_key_bytes())),
+            ),
             (verdicts_pb2_grpc.add_ExpertVerdictServiceServicer_to_server, ExpertVerdictServicer(resources.pool)),
         )
 

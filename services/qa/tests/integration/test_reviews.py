@@ -3,6 +3,7 @@ idempotent retries, and who may read quality figures."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import grpc
@@ -13,6 +14,7 @@ from cohort.events.v1 import reviews_pb2 as review_events
 from cohort.qa.v1 import quality_pb2 as qpb
 from cohort.qa.v1 import reviews_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2 as vpb
+from cohort_runtime.pseudonyms import lab_pseudonym
 
 from .conftest import sft
 
@@ -110,6 +112,17 @@ async def test_review_authorization_validation_and_verdict(qa) -> None:
     assert await _code(qa.quality.GetProjectQuality(request, metadata=plain_expert)) == (
         grpc.StatusCode.PERMISSION_DENIED
     )
+    # A flagged expert: operators see who; the lab sees its own pseudonym for them, never the id.
+    await qa.pool.execute(
+        """INSERT INTO project_suspensions (expert_id, project_id, reasons, as_of)
+           VALUES ('labeller', $1, '{spam}', now())""",
+        uuid.UUID(pid),
+    )
+    as_operator = await qa.quality.GetProjectQuality(request, metadata=qa.operator)
+    assert list(as_operator.quality.flagged_expert_ids) == ["labeller"]
+    as_lab = await qa.quality.GetProjectQuality(request, metadata=qa.token("lab", lab))
+    key = os.environ["COHORT_PSEUDONYM_KEY"].encode()
+    assert list(as_lab.quality.flagged_expert_ids) == [lab_pseudonym(key, lab, "labeller")]
     missing = qpb.GetProjectQualityRequest(project_id=str(uuid.uuid4()))
     assert await _code(qa.quality.GetProjectQuality(missing, metadata=plain_expert)) == (
         grpc.StatusCode.PERMISSION_DENIED

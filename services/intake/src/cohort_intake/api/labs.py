@@ -1,4 +1,5 @@
-"""LabAdminService: operators onboard customer labs and manage their API keys."""
+"""LabAdminService: operators onboard customer labs, manage their API keys, and map an expert
+pseudonym a lab was shown back to the expert."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import asyncpg
 
 from cohort.intake.v1 import labs_pb2 as pb
 from cohort.intake.v1 import labs_pb2_grpc as pb_grpc
-from cohort_intake.app import api_keys
+from cohort_intake.app import api_keys, delivery
 from cohort_intake.app import labs as app
 from cohort_intake.domain.api_keys import ApiKey
 from cohort_intake.domain.labs import Lab, NewLab
-from cohort_runtime import GrpcContext
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_runtime.auth import require_operator
 from cohort_runtime.fields import parse_uuid, timestamp
+from cohort_runtime.pseudonyms import PREFIX
 
 
 def lab_to_proto(lab: Lab) -> pb.Lab:
@@ -60,3 +62,13 @@ class LabAdminServicer(pb_grpc.LabAdminServiceServicer):
         require_operator("lab administration")
         key = await api_keys.revoke_key(self._pool, parse_uuid(request.key_id, "key_id"))
         return pb.RevokeApiKeyResponse(api_key=key_to_proto(key))
+
+    async def ResolveExpertPseudonym(
+        self, request: pb.ResolveExpertPseudonymRequest, context: GrpcContext
+    ) -> pb.ResolveExpertPseudonymResponse:
+        require_operator("resolving an expert pseudonym")
+        lab_id = parse_uuid(request.lab_id, "lab_id")
+        if not request.pseudonym.startswith(PREFIX):
+            raise InvalidArgument([FieldViolation("pseudonym", f"must be a pseudonym a lab was shown ('{PREFIX}…')")])
+        expert_id = await delivery.resolve_pseudonym(self._pool, lab_id, request.pseudonym)
+        return pb.ResolveExpertPseudonymResponse(expert_id=expert_id)

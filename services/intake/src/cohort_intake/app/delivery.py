@@ -10,11 +10,13 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter, defaultdict
+from dataclasses import replace
 
 import asyncpg
 
 from cohort_intake.db import progress as repo
 from cohort_intake.db import projects as projects_repo
+from cohort_intake.db import pseudonyms as pseudonyms_repo
 from cohort_intake.db import tasks as tasks_repo
 from cohort_intake.domain.items import FinalizedItem, render
 from cohort_intake.domain.progress import BUDGET_PAUSE_REASON, Counters
@@ -23,6 +25,7 @@ from cohort_intake.events import project_events
 from cohort_intake.events.topics import PROJECTS_TOPIC
 from cohort_runtime import add_event
 from cohort_runtime.domain_errors import NotFoundError
+from cohort_runtime.pseudonyms import LabView
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +63,10 @@ async def submissions_decided(conn: asyncpg.Connection, verdicts: list[tuple[uui
         await repo.add(conn, project_id, {"submissions_accepted": counts[True], "submissions_rejected": counts[False]})
 
 
-async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem]) -> int:
-    """Store the rendered items (returns how many were new); complete a project at its target."""
+async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem], lab_view: LabView) -> int:
+    """Store the rendered items (returns how many were new); complete a project at its target.
+    Expert ids are rendered as the project's lab sees them (`lab_view`): a pseudonym of that lab's
+    own for each expert, recorded so that an operator can map it back."""
     by_project: dict[uuid.UUID, list[FinalizedItem]] = defaultdict(list)
     for item in {i.item_id: i for i in items}.values():  # an item re-sent within the batch: once
         by_project[item.project_id].append(item)
@@ -74,14 +79,18 @@ async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem]) 
             continue
         tasks = await tasks_repo.get_many(conn, project_id, sorted({i.task_id for i in by_project[project_id]}))
         rendered = []
+        shown: dict[str, str] = {}
         for item in by_project[project_id]:
             task = tasks.get(item.task_id)
             if task is None:
                 log.warning("item %s for unknown task %s ignored", item.item_id, item.task_id)
                 continue
+            pseudonyms = lab_view.of(project.lab_id, item.expert_ids)
+            shown.update(zip(pseudonyms, item.expert_ids, strict=True))
             # A result that does not fit its task raises UnrenderableItem: the batch is settled one
             # by one, and that item is retried, then dead-lettered.
-            rendered.append((item, render(item, task.input)))
+            rendered.append((item, render(replace(item, expert_ids=pseudonyms), task.input)))
+        await pseudonyms_repo.record(conn, project.lab_id, sorted(shown.items()))
         stored = await repo.insert_items(conn, project_id, [(i.item_id, i.task_id, r) for i, r in rendered], now)
         fresh = [i for i, _ in rendered if i.item_id in stored]
         if not fresh:
@@ -150,3 +159,12 @@ async def export_page(
         if await projects_repo.get(conn, lab_id, project_id) is None:
             raise NotFoundError("project", str(project_id))
         return await repo.items_page(conn, project_id, after_seq, delivered_after, delivered_before, item_ids, limit)
+
+
+async def resolve_pseudonym(pool: asyncpg.Pool, lab_id: uuid.UUID, pseudonym: str) -> str:
+    """The expert behind a pseudonym lab `lab_id` was shown; NotFoundError if it never was."""
+    async with pool.acquire() as conn:
+        expert_id = await pseudonyms_repo.resolve(conn, lab_id, pseudonym)
+    if expert_id is None:
+        raise NotFoundError("expert pseudonym", pseudonym)
+    return expert_id

@@ -25,6 +25,8 @@ from cohort_intake.domain.items import (
 from cohort_intake.events.topics import CONSUMED
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime import Event, EventRouter, Subscription
+from cohort_runtime.inbox import after_commit
+from cohort_runtime.pseudonyms import LabView
 
 
 async def on_submissions_created(
@@ -45,12 +47,12 @@ async def on_verdicts(conn: asyncpg.Connection, batch: list[Event[Any]]) -> None
 
 
 def _on_items_finalized(
-    metrics: IntakeMetrics,
+    metrics: IntakeMetrics, lab_view: LabView
 ) -> Callable[[asyncpg.Connection, list[Event[items_pb2.ItemFinalized]]], Awaitable[None]]:
     async def handle(conn: asyncpg.Connection, batch: list[Event[items_pb2.ItemFinalized]]) -> None:
-        new = await delivery.items_finalized(conn, [item_from_proto(e.message, e.time) for e in batch])
-        # Counted inside the inbox transaction: a failed commit is retried, so may count twice.
-        metrics.items_delivered.inc(new)
+        new = await delivery.items_finalized(conn, [item_from_proto(e.message, e.time) for e in batch], lab_view)
+        # Once the transaction commits: a batch settled again one by one must not count twice.
+        after_commit(lambda: metrics.items_delivered.inc(new))
 
     return handle
 
@@ -91,12 +93,12 @@ def _result(m: items_pb2.ItemFinalized) -> Result | None:
     return None
 
 
-def subscriptions(metrics: IntakeMetrics) -> list[Subscription]:
+def subscriptions(metrics: IntakeMetrics, lab_view: LabView) -> list[Subscription]:
     router = EventRouter()
     # Set-based: a fetch's consecutive events of one type in one call.
     router.on_batch(submissions_pb2.SubmissionCreated, on_submissions_created)
     router.on_batch(verdicts_pb2.SubmissionAccepted, on_verdicts)
     router.on_batch(verdicts_pb2.SubmissionRejected, on_verdicts)
-    router.on_batch(items_pb2.ItemFinalized, _on_items_finalized(metrics))
+    router.on_batch(items_pb2.ItemFinalized, _on_items_finalized(metrics, lab_view))
     router.on(spend_pb2.ProjectSpendUpdated, on_spend_updated)
     return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]

@@ -12,12 +12,14 @@ from cohort_qa.metrics import QaMetrics
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_runtime.auth import require_lab_scope, require_self_or_operator
 from cohort_runtime.fields import parse_uuid, timestamp
+from cohort_runtime.pseudonyms import LabView
 
 
 class QualityServicer(pb_grpc.QualityServiceServicer):
-    def __init__(self, pool: asyncpg.Pool, metrics: QaMetrics) -> None:
+    def __init__(self, pool: asyncpg.Pool, metrics: QaMetrics, lab_view: LabView | None = None) -> None:
         self._pool = pool
         self._metrics = metrics
+        self._lab_view = lab_view or LabView(None)
 
     async def GetProjectQuality(
         self, request: pb.GetProjectQualityRequest, context: GrpcContext
@@ -35,7 +37,12 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
                 gold_accuracy=r.gold_accuracy,
                 acceptance_rate=r.acceptance_rate,
                 reviewer_agreement=r.reviewer_agreement,
-                flagged_expert_ids=r.flagged_expert_ids,
+                # A lab sees its own pseudonyms for the flagged experts (none without the key).
+                flagged_expert_ids=(
+                    r.flagged_expert_ids
+                    if scope.lab_id is None
+                    else self._lab_view.of(scope.lab_id, r.flagged_expert_ids)
+                ),
                 submissions=sum(r.counts.values()),
                 accepted=r.counts.get(SubmissionState.ACCEPTED, 0),
                 rejected=r.counts.get(SubmissionState.REJECTED, 0),

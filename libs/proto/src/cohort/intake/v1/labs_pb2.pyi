@@ -338,3 +338,51 @@ class RevokeApiKeyResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RevokeApiKeyResponse: _TypeAlias = RevokeApiKeyResponse  # noqa: Y015
+
+@_typing.final
+class ResolveExpertPseudonymRequest(_message.Message):
+    """ResolveExpertPseudonymRequest names the lab and the pseudonym it holds."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LAB_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    lab_id: _builtins.str
+    """The lab (UUID)."""
+    pseudonym: _builtins.str
+    """The pseudonym the lab was shown ("xp_…")."""
+    def __init__(
+        self,
+        *,
+        lab_id: _builtins.str = ...,
+        pseudonym: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lab_id", b"lab_id", "pseudonym", b"pseudonym"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveExpertPseudonymRequest: _TypeAlias = ResolveExpertPseudonymRequest  # noqa: Y015
+
+@_typing.final
+class ResolveExpertPseudonymResponse(_message.Message):
+    """ResolveExpertPseudonymResponse holds the expert behind the pseudonym."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPERT_ID_FIELD_NUMBER: _builtins.int
+    expert_id: _builtins.str
+    """The expert's platform id."""
+    def __init__(
+        self,
+        *,
+        expert_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expert_id", b"expert_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveExpertPseudonymResponse: _TypeAlias = ResolveExpertPseudonymResponse  # noqa: Y015

@@ -61,6 +61,11 @@ class LabAdminServiceStub:
                 request_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyResponse.FromString,
                 _registered_method=True)
+        self.ResolveExpertPseudonym = channel.unary_unary(
+                '/cohort.intake.v1.LabAdminService/ResolveExpertPseudonym',
+                request_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ResolveExpertPseudonymRequest.SerializeToString,
+                response_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ResolveExpertPseudonymResponse.FromString,
+                _registered_method=True)
 
 
 class LabAdminServiceServicer:
@@ -105,6 +110,14 @@ class LabAdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolveExpertPseudonym(self, request, context):
+        """ResolveExpertPseudonym maps an expert pseudonym a lab was shown (in an export, say) back to the
+        expert: for an operator handling a lab's complaint. NOT_FOUND if the lab was never shown it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_LabAdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +145,11 @@ def add_LabAdminServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ResolveExpertPseudonym': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveExpertPseudonym,
+                    request_deserializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ResolveExpertPseudonymRequest.FromString,
+                    response_serializer=cohort_dot_intake_dot_v1_dot_labs__pb2.ResolveExpertPseudonymResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -271,6 +289,33 @@ class LabAdminService:
             '/cohort.intake.v1.LabAdminService/RevokeApiKey',
             cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyRequest.SerializeToString,
             cohort_dot_intake_dot_v1_dot_labs__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveExpertPseudonym(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.intake.v1.LabAdminService/ResolveExpertPseudonym',
+            cohort_dot_intake_dot_v1_dot_labs__pb2.ResolveExpertPseudonymRequest.SerializeToString,
+            cohort_dot_intake_dot_v1_dot_labs__pb2.ResolveExpertPseudonymResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,10 @@ class LabAdminServiceStub:
     """ListApiKeys lists a lab's keys (never their secrets), newest first."""
     RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_labs_pb2.RevokeApiKeyRequest, _labs_pb2.RevokeApiKeyResponse]
     """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op."""
+    ResolveExpertPseudonym: _grpc.UnaryUnaryMultiCallable[_labs_pb2.ResolveExpertPseudonymRequest, _labs_pb2.ResolveExpertPseudonymResponse]
+    """ResolveExpertPseudonym maps an expert pseudonym a lab was shown (in an export, say) back to the
+    expert: for an operator handling a lab's complaint. NOT_FOUND if the lab was never shown it.
+    """
 
 @_typing.type_check_only
 class LabAdminServiceAsyncStub(LabAdminServiceStub):
@@ -71,6 +75,10 @@ class LabAdminServiceAsyncStub(LabAdminServiceStub):
     """ListApiKeys lists a lab's keys (never their secrets), newest first."""
     RevokeApiKey: _aio.UnaryUnaryMultiCallable[_labs_pb2.RevokeApiKeyRequest, _labs_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
     """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op."""
+    ResolveExpertPseudonym: _aio.UnaryUnaryMultiCallable[_labs_pb2.ResolveExpertPseudonymRequest, _labs_pb2.ResolveExpertPseudonymResponse]  # type: ignore[assignment]
+    """ResolveExpertPseudonym maps an expert pseudonym a lab was shown (in an export, say) back to the
+    expert: for an operator handling a lab's complaint. NOT_FOUND if the lab was never shown it.
+    """
 
 class LabAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """LabAdminService is the operator-facing API for onboarding customer labs.
@@ -120,5 +128,15 @@ class LabAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_labs_pb2.RevokeApiKeyResponse, _abc.Awaitable[_labs_pb2.RevokeApiKeyResponse]]:
         """RevokeApiKey revokes a key at once; revoking a revoked key is a no-op."""
+
+    @_abc_1.abstractmethod
+    def ResolveExpertPseudonym(
+        self,
+        request: _labs_pb2.ResolveExpertPseudonymRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_labs_pb2.ResolveExpertPseudonymResponse, _abc.Awaitable[_labs_pb2.ResolveExpertPseudonymResponse]]:
+        """ResolveExpertPseudonym maps an expert pseudonym a lab was shown (in an export, say) back to the
+        expert: for an operator handling a lab's complaint. NOT_FOUND if the lab was never shown it.
+        """
 
 def add_LabAdminServiceServicer_to_server(servicer: LabAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
