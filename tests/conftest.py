@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +29,7 @@ from cohort_payout.config import PayoutSettings
 from cohort_qa.bootstrap import definition as qa_definition
 from cohort_qa.config import QASettings
 from cohort_runtime import ServiceRuntime, testing
+from cohort_runtime.pseudonyms import LabView
 from cohort_runtime.tokens import issue_token
 from cohort_tasking.bootstrap import definition as tasking_definition
 from cohort_tasking.config import TaskingSettings
@@ -114,6 +116,7 @@ class Onboarding:
     def __init__(self, private_key: str) -> None:
         self._private_key = private_key
         self.operator: Metadata = self.bearer(issue_token(private_key, kind="operator", subject="op"))
+        self._lab_ids: dict[str, str] = {}
 
     @staticmethod
     def bearer(secret: str) -> Metadata:
@@ -128,7 +131,13 @@ class Onboarding:
         key = await admin.CreateApiKey(
             labs_pb2.CreateApiKeyRequest(lab_id=created.lab.lab_id, display_name="k"), metadata=self.operator
         )
+        self._lab_ids[key.secret] = created.lab.lab_id
         return self.bearer(key.secret)
+
+    def lab_sees(self, lab: Metadata, *expert_ids: str) -> list[str]:
+        """The pseudonyms the lab holding `lab` is shown for these experts (docs/PRIVACY.md)."""
+        lab_id = self._lab_ids[dict(lab)["authorization"].removeprefix("Bearer ")]
+        return list(LabView(os.environ["COHORT_PSEUDONYM_KEY"].encode()).of(lab_id, expert_ids))
 
     async def expert(
         self, tasking: grpc.aio.Channel, expert_id: str | None = None, *, reviewer: bool = False

@@ -98,7 +98,7 @@ async def test_exports_parse_as_openai_chat_and_trl_preference_records(services,
             for pid, kind in kinds.items():
                 (record,) = await eventually(lambda pid=pid: exported(pid))
                 meta = record.pop("metadata")
-                assert meta["expert_ids"] == [expert_id], "experts appear by pseudonymous id only"
+                assert meta["expert_ids"] == onboard.lab_sees(lab_md, expert_id), "experts appear by pseudonym only"
                 if kind == types.DATA_KIND_PREFERENCE:
                     assert record == {
                         "prompt": "Which explanation is right?",

@@ -151,5 +151,5 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
             "role": "assistant",
             "content": "Backside attack through a trigonal bipyramidal transition state.",
         }
-        assert record["metadata"]["expert_ids"] == [expert_id]
+        assert record["metadata"]["expert_ids"] == onboard.lab_sees(lab_md, expert_id)
         assert record["metadata"]["quality"]["reviewer_scores"] == [5.0]
