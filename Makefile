@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -112,6 +112,9 @@ bench-tasking: up ## acquire+submit cycles/s and acquire latency against the loc
 
 bench-grpc-floor: setup ## CPU per unary gRPC call with no work behind it (bare and through the chassis): the floor under bench-tasking
 	@$(BIN)/python bench/grpc_floor.py
+
+bench-webhooks: setup ## webhook deliveries/s (20 endpoints, 20k queued) and lag p50/p99 at 200/s, against the local PostgreSQL
+	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/webhooks.py $(BENCH_ARGS)
 
 bench-payout: setup ## payout-run time for 100k experts against the local PostgreSQL
 	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/payout_run.py

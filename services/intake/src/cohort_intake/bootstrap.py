@@ -12,6 +12,7 @@ from cohort.intake.v1 import (
     projects_pb2_grpc,
     tasks_pb2_grpc,
     tokens_pb2_grpc,
+    webhooks_pb2_grpc,
 )
 from cohort_intake.api.auth import intake_authenticator
 from cohort_intake.api.delivery import DeliveryServicer
@@ -19,7 +20,9 @@ from cohort_intake.api.labs import LabAdminServicer
 from cohort_intake.api.projects import ProjectServicer
 from cohort_intake.api.tasks import TaskServicer
 from cohort_intake.api.tokens import TokenServicer
+from cohort_intake.api.webhooks import WebhookServicer
 from cohort_intake.app.progress_hub import ProgressHub
+from cohort_intake.app.webhook_dispatch import Dispatcher
 from cohort_intake.config import IntakeSettings
 from cohort_intake.consumers.handlers import subscriptions
 from cohort_intake.events.topics import PUBLISHED
@@ -56,6 +59,17 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
                 tokens_pb2_grpc.add_TokenServiceServicer_to_server,
                 TokenServicer(lab_token_key, dt.timedelta(minutes=settings.lab_token_minutes)),
             ),
+            (webhooks_pb2_grpc.add_WebhookServiceServicer_to_server, WebhookServicer(pool)),
+        )
+
+    def dispatcher(resources: Resources) -> Dispatcher:
+        return Dispatcher(
+            resources.pool,
+            metrics_for(resources),
+            schedule=settings.webhook_retry_schedule,
+            allowed_networks=settings.webhook_allowed_networks,
+            timeout_seconds=settings.webhook_timeout_seconds,
+            concurrency=settings.webhook_concurrency,
         )
 
     return ServiceDefinition(
@@ -64,7 +78,7 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
         authenticator=lambda r: intake_authenticator(r.pool, settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=lambda r: subscriptions(metrics_for(r), LabView(settings.pseudonym_key_bytes())),
-        background=lambda r: [lambda: hub.run(r.pool)],
+        background=lambda r: [lambda: hub.run(r.pool), dispatcher(r).run_forever],
     )
 
 

@@ -27,3 +27,12 @@ class IntakeSettings(ServiceSettings):
     lab_token_private_key: SecretStr | None = Field(default=None, validation_alias="COHORT_LAB_TOKEN_PRIVATE_KEY")
     # How long a lab token is accepted: also how long a revoked key's last token outlives it.
     lab_token_minutes: float = Field(default=15.0, ge=1, le=60)
+    # Seconds before each retry of a failed webhook delivery (±20 % jitter); after the last, the
+    # endpoint is marked failing. The default spans 27.6 hours over 8 attempts.
+    webhook_retry_schedule: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+    # Networks webhooks may reach although not public (CIDR); for tests and a local stack only.
+    webhook_allowed_networks: tuple[str, ...] = ()
+    # A receiver's whole answer must come within this (connecting within 3 s of it).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # Endpoints sent to at once; each endpoint's deliveries go one at a time, in order.
+    webhook_concurrency: int = Field(default=64, ge=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class IntakeMetrics:
@@ -23,3 +23,21 @@ class IntakeMetrics:
             "cohort_intake_items_exported_total", "Items streamed to labs by ExportItems.", registry=registry
         )
         self.watchers = Gauge("cohort_intake_progress_watchers", "Open WatchProgress streams.", registry=registry)
+        self.webhook_attempts = Counter(
+            "cohort_intake_webhook_attempts_total",
+            "Webhook delivery attempts, by outcome (delivered, retry, failed, refused).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.webhook_seconds = Histogram(
+            "cohort_intake_webhook_attempt_seconds",
+            "Time a webhook receiver took to answer (or to fail).",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+            registry=registry,
+        )
+        self.webhook_lag = Histogram(
+            "cohort_intake_webhook_lag_seconds",
+            "From the event to its delivery (first attempts that succeeded).",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+            registry=registry,
+        )

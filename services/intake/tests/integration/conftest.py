@@ -18,6 +18,7 @@ from cohort_runtime.tokens import issue_token
 class Intake:
     def __init__(self, runtime: ServiceRuntime, channel: grpc.aio.Channel, operator: tuple) -> None:
         self.runtime = runtime
+        self.channel = channel
         self.pool = runtime.pool
         self.admin = labs_pb2_grpc.LabAdminServiceStub(channel)
         self.projects = projects_pb2_grpc.ProjectServiceStub(channel)

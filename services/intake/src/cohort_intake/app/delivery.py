@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import asyncpg
 
+from cohort_intake.app import webhooks
 from cohort_intake.db import progress as repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.db import pseudonyms as pseudonyms_repo
@@ -21,6 +22,7 @@ from cohort_intake.db import tasks as tasks_repo
 from cohort_intake.domain.items import FinalizedItem, render
 from cohort_intake.domain.progress import BUDGET_PAUSE_REASON, Counters
 from cohort_intake.domain.projects import Project, ProjectState, Transition
+from cohort_intake.domain.webhooks import EventType, cost_step_crossed, milestones_crossed
 from cohort_intake.events import project_events
 from cohort_intake.events.topics import PROJECTS_TOPIC
 from cohort_runtime import add_event
@@ -103,12 +105,27 @@ async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem], 
             sum(i.quality.agreement for i in fresh),
             sum(i.quality.confidence for i in fresh),
         )
+        await _announce_items(conn, project, [i.item_id for i in fresh], delivered, now)
         if delivered >= project.spec.target_accepted_items and project.state in (
             ProjectState.ACTIVE,
             ProjectState.PAUSED,
         ):
             await _move(conn, project, Transition.COMPLETE, "", now)
     return new
+
+
+async def _announce_items(
+    conn: asyncpg.Connection, project: Project, item_ids: list[uuid.UUID], delivered: int, now: dt.datetime
+) -> None:
+    """items.delivered for the batch, and project.milestone for each quarter of the target reached."""
+    target = project.spec.target_accepted_items
+    pid = str(project.project_id)
+    batch = {"project_id": pid, "item_ids": [str(i) for i in item_ids], "items_delivered": delivered, "target": target}
+    await webhooks.announce(conn, project.lab_id, EventType.ITEMS_DELIVERED, [batch], now)
+    reached = milestones_crossed(delivered - len(item_ids), delivered, target)
+    if reached:
+        data = [{"project_id": pid, "percent": m, "items_delivered": delivered, "target": target} for m in reached]
+        await webhooks.announce(conn, project.lab_id, EventType.PROJECT_MILESTONE, data, now)
 
 
 async def spend_updated(
@@ -123,17 +140,29 @@ async def spend_updated(
     if project is None:
         log.warning("spend for unknown project %s ignored", project_id)
         return
-    stored = await repo.record_spend(conn, project_id, committed, spent, as_of)
-    if stored and cap_reached and project.state is ProjectState.ACTIVE:
-        await _move(conn, project, Transition.PAUSE, BUDGET_PAUSE_REASON, dt.datetime.now(dt.UTC))
+    before = await repo.record_spend(conn, project_id, committed, spent, as_of)
+    if before is None:
+        return
+    now = dt.datetime.now(dt.UTC)
+    cap = project.spec.budget_cap_minor
+    if cost_step_crossed(before, spent, cap):
+        data = {"project_id": str(project_id), "spent_minor": spent, "committed_minor": committed,
+                "budget_cap_minor": cap, "currency_code": project.spec.currency_code}  # fmt: skip
+        await webhooks.announce(conn, project.lab_id, EventType.PROJECT_COST_UPDATED, [data], now)
+    if cap_reached and project.state is ProjectState.ACTIVE:
+        await _move(conn, project, Transition.PAUSE, BUDGET_PAUSE_REASON, now)
 
 
 async def _move(conn: asyncpg.Connection, project: Project, what: Transition, reason: str, now: dt.datetime) -> None:
+    """A transition the platform makes on its own (completion, a budget pause), announced to the lab."""
     changed = project.apply(what, now, reason)
     await projects_repo.update(conn, changed)
     key, message = project_events.for_transition(changed, what, reason, now)
     await add_event(conn, topic=PROJECTS_TOPIC, key=key, message=message)
     await repo.notify(conn, project.project_id)
+    event = EventType.PROJECT_COMPLETED if what is Transition.COMPLETE else EventType.PROJECT_PAUSED
+    data = {"project_id": str(project.project_id), "state": changed.state.value, "reason": reason}
+    await webhooks.announce(conn, project.lab_id, event, [data], now)
 
 
 async def progress(pool: asyncpg.Pool, lab_id: uuid.UUID, project_id: uuid.UUID) -> tuple[Project, Counters]:

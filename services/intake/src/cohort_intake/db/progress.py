@@ -64,21 +64,22 @@ async def record_items(
 
 async def record_spend(
     conn: asyncpg.Connection, project_id: uuid.UUID, committed: int, spent: int, as_of: dt.datetime
-) -> bool:
-    """Store the figures unless newer ones are already stored; True when stored."""
-    status: str = await conn.execute(
-        """UPDATE progress SET committed_minor = $2, spent_minor = $3, spend_as_of = $4,
-                  update_time = now()
-           WHERE project_id = $1 AND (spend_as_of IS NULL OR spend_as_of < $4)""",
+) -> int | None:
+    """Store the figures unless newer ones are already stored; the spend they replace when stored,
+    None when not. (The row is locked by the caller's lock on the project.)"""
+    before: int | None = await conn.fetchval(
+        """UPDATE progress p SET committed_minor = $2, spent_minor = $3, spend_as_of = $4, update_time = now()
+           FROM (SELECT spent_minor FROM progress WHERE project_id = $1) old
+           WHERE p.project_id = $1 AND (p.spend_as_of IS NULL OR p.spend_as_of < $4)
+           RETURNING old.spent_minor""",
         project_id,
         committed,
         spent,
         as_of,
     )
-    stored: bool = status == "UPDATE 1"
-    if stored:
+    if before is not None:
         await notify(conn, project_id)
-    return stored
+    return before
 
 
 async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> Counters | None:
