@@ -134,9 +134,13 @@ class Onboarding:
         self._lab_ids[key.secret] = created.lab.lab_id
         return self.bearer(key.secret)
 
+    def lab_id_of(self, lab: Metadata) -> str:
+        """The id of the lab whose API key `lab` carries."""
+        return self._lab_ids[dict(lab)["authorization"].removeprefix("Bearer ")]
+
     def lab_sees(self, lab: Metadata, *expert_ids: str) -> list[str]:
         """The pseudonyms the lab holding `lab` is shown for these experts (docs/PRIVACY.md)."""
-        lab_id = self._lab_ids[dict(lab)["authorization"].removeprefix("Bearer ")]
+        lab_id = self.lab_id_of(lab)
         return list(LabView(os.environ["COHORT_PSEUDONYM_KEY"].encode()).of(lab_id, expert_ids))
 
     async def expert(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 
 import grpc
-from cohort_client.cli import EXIT, app
+from cohort_client.cli import app
+from cohort_client.cli_common import EXIT
 from cohort_client.errors import CohortError, FieldViolation
 from typer.testing import CliRunner
 

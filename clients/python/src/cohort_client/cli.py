@@ -10,27 +10,34 @@ message says what to change); 4 not found or not allowed; 5 a service is unavail
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import grpc
 import typer
-from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort.tasking.v1 import experts_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort_client.channels import sync_channel
-from cohort_client.errors import CohortError
-from cohort_client.lab import LabClient, spec_from_file, tasks_from_jsonl
-from cohort_client.operator import Endpoints, OperatorClient
+from cohort_client.cli_common import (
+    ApiKey,
+    KeyFile,
+    Token,
+    endpoints,
+    err,
+    lab_client,
+    operator,
+    out,
+    reported,
+    show,
+)
+from cohort_client.cli_webhooks import app as webhook_app
+from cohort_client.lab import spec_from_file, tasks_from_jsonl
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
 lab_app = typer.Typer(help="Operator: labs and their API keys.", no_args_is_help=True)
@@ -41,82 +48,7 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(expert_app, name="expert")
 app.add_typer(payout_app, name="payout")
 app.add_typer(project_app, name="project")
-out = Console()
-err = Console(stderr=True)
-
-EXIT = {
-    grpc.StatusCode.INVALID_ARGUMENT: 3,
-    grpc.StatusCode.FAILED_PRECONDITION: 3,
-    grpc.StatusCode.ALREADY_EXISTS: 3,
-    grpc.StatusCode.OUT_OF_RANGE: 3,
-    grpc.StatusCode.NOT_FOUND: 4,
-    grpc.StatusCode.PERMISSION_DENIED: 4,
-    grpc.StatusCode.UNAUTHENTICATED: 4,
-    grpc.StatusCode.UNAVAILABLE: 5,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 5,
-}
-HINTS = {
-    grpc.StatusCode.UNAUTHENTICATED: "check --api-key / COHORT_API_KEY (labs) or --token (operators)",
-    grpc.StatusCode.UNAVAILABLE: "is the service running? `cohort status` (locally: `make up`)",
-    grpc.StatusCode.INVALID_ARGUMENT: "fix the fields listed above and try again",
-}
-
-
-def fail(error: CohortError) -> NoReturn:
-    err.print(f"[red]error[/red] {error}", markup=True, highlight=False)
-    if error.code in HINTS:
-        err.print(f"hint: {HINTS[error.code]}", highlight=False)
-    raise typer.Exit(EXIT.get(error.code, 1))
-
-
-@contextmanager
-def reported() -> Iterator[None]:
-    """Any CohortError inside: printed readably, and the process exits with its code."""
-    try:
-        yield
-    except CohortError as e:
-        fail(e)
-
-
-def endpoints() -> Endpoints:
-    return Endpoints(
-        intake=os.environ.get("COHORT_INTAKE_ADDR", "127.0.0.1:15051"),
-        tasking=os.environ.get("COHORT_TASKING_ADDR", "127.0.0.1:15052"),
-        qa=os.environ.get("COHORT_QA_ADDR", "127.0.0.1:15053"),
-        payout=os.environ.get("COHORT_PAYOUT_ADDR", "127.0.0.1:15054"),
-        workbench=os.environ.get("COHORT_WORKBENCH_ADDR", "127.0.0.1:15055"),
-    )
-
-
-ApiKey = Annotated[str, typer.Option("--api-key", envvar="COHORT_API_KEY", help="The lab's API key (ck_...).")]
-Token = Annotated[str, typer.Option("--token", envvar="COHORT_OPERATOR_TOKEN", help="An operator platform token.")]
-KeyFile = Annotated[
-    Path | None,
-    typer.Option("--token-key-file", envvar="COHORT_TOKEN_PRIVATE_KEY_FILE", help="Mint an operator token (local)."),
-]
-
-
-def operator(token: str, key_file: Path | None) -> OperatorClient:
-    if not token:
-        if key_file is None:
-            err.print("an operator token is needed: --token, or --token-key-file on a local stack")
-            raise typer.Exit(2)
-        from cohort_runtime.tokens import issue_token  # the platform's own library, for local minting
-
-        token = issue_token(key_file.read_text(), kind="operator", subject="cli-operator")
-    return OperatorClient(endpoints(), token)
-
-
-def lab_client(api_key: str) -> LabClient:
-    if not api_key:
-        err.print("a lab API key is needed: --api-key or COHORT_API_KEY (an operator creates it: `cohort lab key`)")
-        raise typer.Exit(2)
-    where = endpoints()
-    return LabClient(where.intake, api_key, qa=where.qa, payout=where.payout)
-
-
-def show(message: object) -> None:
-    out.print_json(json_format.MessageToJson(message, preserving_proto_field_name=True))  # type: ignore[arg-type]
+app.add_typer(webhook_app, name="webhook")
 
 
 @app.command()
@@ -135,6 +67,13 @@ def status() -> None:
         worst = worst if ok else 5
         out.print(f"{name:9} {target:22} {'[green]' if ok else '[red]'}{state}[/]")
     raise typer.Exit(worst)
+
+
+@lab_app.command("resolve-pseudonym")
+def lab_resolve_pseudonym(lab_id: str, pseudonym: str, token: Token = "", key_file: KeyFile = None) -> None:
+    """The expert behind a pseudonym the lab was shown (in an export, say)."""
+    with reported(), operator(token, key_file) as op:
+        out.print(op.resolve_pseudonym(lab_id, pseudonym))
 
 
 @lab_app.command("create")

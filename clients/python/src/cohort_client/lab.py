@@ -43,6 +43,7 @@ from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
 from cohort_client._calls import CallPolicy, acall, call
 from cohort_client.channels import aio_channel, sync_channel
 from cohort_client.errors import CohortError, from_rpc_error
+from cohort_client.webhooks import AsyncWebhooks, Webhooks
 
 TASK_BATCH = 1000
 
@@ -111,6 +112,7 @@ class LabClient:
         self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
         self._tokens = tokens_pb2_grpc.TokenServiceStub(self._channel)
         self._others = {name: sync_channel(t, secure=secure) for name, t in (("qa", qa), ("payout", payout)) if t}
+        self.webhooks = Webhooks(self._channel, self._md, self._policy)
         self._lab_token: tuple[str, float] | None = None  # (token, renew after: epoch seconds)
 
     def __enter__(self) -> LabClient:
@@ -222,6 +224,7 @@ class AsyncLabClient:
         self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
         self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
         self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
+        self.webhooks = AsyncWebhooks(self._channel, self._md, self._policy)
 
     async def __aenter__(self) -> AsyncLabClient:
         return self

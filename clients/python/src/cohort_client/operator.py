@@ -55,6 +55,11 @@ class OperatorClient:
         request = labs_pb2.CreateApiKeyRequest(lab_id=lab_id, display_name=name)
         return call(self._policy, self.labs.CreateApiKey, request, self._md, safe=False).secret
 
+    def resolve_pseudonym(self, lab_id: str, pseudonym: str) -> str:
+        """The expert behind a pseudonym the lab was shown (docs/PRIVACY.md)."""
+        request = labs_pb2.ResolveExpertPseudonymRequest(lab_id=lab_id, pseudonym=pseudonym)
+        return call(self._policy, self.labs.ResolveExpertPseudonym, request, self._md, safe=True).expert_id
+
     def register_expert(self, profile: experts_pb2.ExpertProfile) -> experts_pb2.ExpertProfile:
         request = experts_pb2.RegisterExpertRequest(expert=profile)
         return call(self._policy, self.experts.RegisterExpert, request, self._md, safe=False).expert

@@ -1,0 +1,63 @@
+"""The `cohort` CLI against a running intake: webhook endpoints for a lab, a pseudonym resolved by
+an operator, and the exit-code contract on real refusals (not only offline error paths)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+
+from cohort_client.cli import app
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+async def cohort(*args: str) -> tuple[int, str]:
+    # The CLI blocks on its calls; the services run on this test's event loop, so it runs aside.
+    result = await asyncio.to_thread(runner.invoke, app, list(args))
+    return result.exit_code, result.output
+
+
+async def test_a_lab_manages_its_webhooks_and_an_operator_resolves_pseudonyms(
+    services, onboard, token_keys, monkeypatch, tmp_path
+):
+    async with services("intake") as running:
+        monkeypatch.setenv("COHORT_INTAKE_ADDR", f"127.0.0.1:{running['intake'].grpc_port}")
+        import grpc
+
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running['intake'].grpc_port}") as channel:
+            lab_a, lab_b = await onboard.lab(channel, "A"), await onboard.lab(channel, "B")
+        key_a = dict(lab_a)["authorization"].removeprefix("Bearer ")
+        key_b = dict(lab_b)["authorization"].removeprefix("Bearer ")
+
+        code, output = await cohort(
+            "webhook", "create", "https://hooks.example.com/cohort", "--event", "items.delivered",
+            "--event", "project.completed", "--api-key", key_a,
+        )  # fmt: skip
+        assert code == 0, output
+        secret = re.search(r"secret: (whsec_\S+)", output)
+        endpoint_id = re.search(r'"endpoint_id": "([0-9a-f-]+)"', output)
+        assert secret and endpoint_id, output
+        endpoint_id_text = endpoint_id.group(1)
+
+        code, output = await cohort("webhook", "list", "--api-key", key_a)
+        assert code == 0 and endpoint_id_text in output and "whsec_" not in output
+        code, output = await cohort("webhook", "disable", endpoint_id_text, "--api-key", key_a)
+        assert code == 0 and json.loads(output)["state"] == "ENDPOINT_STATE_DISABLED"
+        code, output = await cohort("webhook", "deliveries", endpoint_id_text, "--api-key", key_a)
+        assert code == 0 and output.strip() == ""
+
+        # Refusals keep the exit-code contract: 3 for what to fix, 4 for what is not yours.
+        code, output = await cohort("webhook", "create", "ftp://x", "--event", "items.delivered", "--api-key", key_a)
+        assert code == 3 and "endpoint.url" in output
+        code, output = await cohort("webhook", "delete", endpoint_id_text, "--api-key", key_b)
+        assert code == 4, output
+
+        key_file = tmp_path / "operator.pem"
+        key_file.write_text(token_keys[0])
+        lab_id = onboard.lab_id_of(lab_a)
+        code, output = await cohort("lab", "resolve-pseudonym", lab_id, "xp_nobody", "--token-key-file", str(key_file))
+        assert code == 4 and "not found" in output
+        code, output = await cohort("webhook", "delete", endpoint_id_text, "--api-key", key_a)
+        assert code == 0, output
