@@ -10,6 +10,8 @@ message says what to change); 4 not found or not allowed; 5 a service is unavail
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import sys
 from contextlib import suppress
 from pathlib import Path
@@ -37,6 +39,7 @@ from cohort_client.cli_common import (
     show,
 )
 from cohort_client.cli_webhooks import app as webhook_app
+from cohort_client.examples import example_spec
 from cohort_client.lab import spec_from_file, tasks_from_jsonl
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
@@ -176,6 +179,22 @@ def project_create(spec_file: Path, api_key: ApiKey = "") -> None:
         raise typer.Exit(3) from None
     with lab_client(api_key) as lab, reported():
         show(lab.create_project(spec))
+
+
+KINDS = ("sft", "preference", "trajectory", "rubric_grade", "adversarial")
+
+
+@project_app.command("init")
+def project_init(kind: Annotated[str, typer.Option("--kind", help=f"One of {', '.join(KINDS)}.")]) -> None:
+    """Print a commented starting spec for a data kind (examples/<kind>/spec.yaml, its deadline 30
+    days from now): `cohort project init --kind preference > spec.yaml`, edit, then create."""
+    if kind not in KINDS:
+        err.print(f"--kind must be one of {', '.join(KINDS)}")
+        raise typer.Exit(2)
+    deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%Y-%m-%dT00:00:00Z")
+    text = example_spec(kind)
+    # Written as is (not through rich, which would wrap long lines and break the YAML).
+    sys.stdout.write(re.sub(r'^deadline: "[^"]*"', f'deadline: "{deadline}"', text, flags=re.M))
 
 
 @project_app.command("activate")
