@@ -11,6 +11,8 @@ from cohort.intake.v1 import projects_pb2 as pb
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as task_types
 from cohort_intake.domain.spec import (
+    CONSENSUS_RANGES,
+    ConsensusThresholds,
     DataKind,
     DegreeLevel,
     HourlyPay,
@@ -160,6 +162,14 @@ def gold_from_proto(g: task_types.GoldReference) -> GoldReference:
     )
 
 
+def _consensus_from_proto(c: types.ConsensusThresholds) -> ConsensusThresholds:
+    return ConsensusThresholds(
+        min_confidence=c.min_confidence if c.HasField("min_confidence") else None,
+        min_rubric_agreement=c.min_rubric_agreement if c.HasField("min_rubric_agreement") else None,
+        rubric_tolerance=c.rubric_tolerance if c.HasField("rubric_tolerance") else None,
+    )
+
+
 def spec_from_proto(s: pb.ProjectSpec) -> ProjectSpec:
     kind = data_kind_from_proto(s.data_kind)
     return ProjectSpec(
@@ -181,6 +191,7 @@ def spec_from_proto(s: pb.ProjectSpec) -> ProjectSpec:
         priority=s.priority,
         lease=s.lease_duration.ToTimedelta() if s.HasField("lease_duration") else None,
         per_expert_task_cap=s.per_expert_task_cap,
+        consensus=_consensus_from_proto(s.consensus),
     )
 
 
@@ -208,4 +219,8 @@ def spec_to_proto(s: ProjectSpec) -> pb.ProjectSpec:
         out.deadline.CopyFrom(timestamp(s.deadline))
     if s.lease is not None:
         out.lease_duration.CopyFrom(duration(s.lease))
+    for name in CONSENSUS_RANGES:
+        value = getattr(s.consensus, name)
+        if value is not None:
+            setattr(out.consensus, name, value)
     return out

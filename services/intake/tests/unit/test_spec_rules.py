@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cohort_intake.domain.errors import IllegalTransition
 from cohort_intake.domain.projects import ProjectState, Transition, new_project
 from cohort_intake.domain.spec import (
+    ConsensusThresholds,
     DataKind,
     HourlyPay,
     PayModel,
@@ -105,6 +106,9 @@ def test_a_good_spec_has_no_violations_and_is_normalised():
         ({"priority": -1}, "spec.priority"),
         ({"lease": dt.timedelta(seconds=30)}, "spec.lease_duration"),
         ({"per_expert_task_cap": -1}, "spec.per_expert_task_cap"),
+        ({"consensus": ConsensusThresholds(min_confidence=0.3)}, "spec.consensus.min_confidence"),
+        ({"consensus": ConsensusThresholds(min_rubric_agreement=float("nan"))}, "spec.consensus.min_rubric_agreement"),
+        ({"consensus": ConsensusThresholds(rubric_tolerance=0.0)}, "spec.consensus.rubric_tolerance"),
     ],
 )
 def test_each_rule_names_its_field(change, field):

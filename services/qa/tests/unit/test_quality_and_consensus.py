@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import numpy as np
@@ -126,6 +127,17 @@ def test_split_preferences_ask_for_more_until_the_maximum_overlap() -> None:
     assert consensus.aggregate(p, split, candidate_ids=("a", "b")).needs_more
     final = consensus.aggregate(p, [*split, _pref("e3", ("a", "b"))], candidate_ids=("a", "b"))
     assert not final.needs_more, "at the maximum overlap the item is finalized with what it has"
+
+
+def test_a_project_sets_its_own_consensus_thresholds() -> None:
+    """Two of three agreeing at 0.7 reliability leaves the posterior below the default 0.8 (one
+    more judgment asked for); a project content with 0.6 takes the item as it is."""
+    judgments = [_pref("e1", ("a", "b"), 0.7), _pref("e2", ("a", "b"), 0.7), _pref("e3", ("b", "a"), 0.7)]
+    strict = consensus.aggregate(project(DataKind.PREFERENCE), judgments, candidate_ids=("a", "b"))
+    assert strict.needs_more and strict.confidence < consensus.MIN_CONFIDENCE
+    lenient = dataclasses.replace(project(DataKind.PREFERENCE), min_confidence=0.6)
+    out = consensus.aggregate(lenient, judgments, candidate_ids=("a", "b"))
+    assert not out.needs_more and out.confidence == strict.confidence
 
 
 def test_rubric_consensus_is_the_median_with_agreement() -> None:

@@ -99,6 +99,23 @@ class PayModel:
 
 
 @dataclass(frozen=True)
+class ConsensusThresholds:
+    """When QA asks for one more judgment; None takes QA's default (shown beside each range)."""
+
+    min_confidence: float | None = None  # preference, default 0.8
+    min_rubric_agreement: float | None = None  # rubric grade, default 0.6
+    rubric_tolerance: float | None = None  # rubric grade, default 0.25
+
+
+# The range each threshold may take.
+CONSENSUS_RANGES = {
+    "min_confidence": (0.5, 0.99),
+    "min_rubric_agreement": (0.0, 1.0),
+    "rubric_tolerance": (0.05, 1.0),
+}
+
+
+@dataclass(frozen=True)
 class ProjectSpec:
     title: str = ""
     data_kind: DataKind | None = None
@@ -118,6 +135,7 @@ class ProjectSpec:
     priority: int = 0
     lease: dt.timedelta | None = None
     per_expert_task_cap: int = 0
+    consensus: ConsensusThresholds = field(default_factory=ConsensusThresholds)
 
     def normalised(self) -> ProjectSpec:
         """Defaults filled in and text trimmed; what is stored and compared for idempotency."""
@@ -209,6 +227,10 @@ def _validate_schedule(spec: ProjectSpec, now: dt.datetime, bad: _Bad) -> None:
         bad("lease_duration", "must be 1 minute..24 hours")
     if spec.per_expert_task_cap < 0:
         bad("per_expert_task_cap", "must be >= 0 (0: no cap)")
+    for name, (low, high) in CONSENSUS_RANGES.items():
+        value = getattr(spec.consensus, name)
+        if value is not None and not low <= value <= high:  # NaN fails too
+            bad(f"consensus.{name}", f"must be {low}..{high} (or unset for the default)")
 
 
 def _valid_currency(code: str) -> bool:

@@ -14,15 +14,17 @@ async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
     await conn.execute(
         """INSERT INTO projects (project_id, lab_id, data_kind, domain, overlap, max_overlap, review_sample_rate,
                                  minimum_quality, criteria, rubric_version, instructions_version, screening_tasks,
-                                 screening_pass_share)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13)
+                                 screening_pass_share, min_confidence, min_rubric_agreement, rubric_tolerance)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (project_id) DO UPDATE SET
                lab_id = EXCLUDED.lab_id, data_kind = EXCLUDED.data_kind, domain = EXCLUDED.domain,
                overlap = EXCLUDED.overlap, max_overlap = EXCLUDED.max_overlap,
                review_sample_rate = EXCLUDED.review_sample_rate, minimum_quality = EXCLUDED.minimum_quality,
                criteria = EXCLUDED.criteria, rubric_version = EXCLUDED.rubric_version,
                instructions_version = EXCLUDED.instructions_version, screening_tasks = EXCLUDED.screening_tasks,
-               screening_pass_share = EXCLUDED.screening_pass_share, state = 'active', updated_at = now()""",
+               screening_pass_share = EXCLUDED.screening_pass_share, min_confidence = EXCLUDED.min_confidence,
+               min_rubric_agreement = EXCLUDED.min_rubric_agreement, rubric_tolerance = EXCLUDED.rubric_tolerance,
+               state = 'active', updated_at = now()""",
         p.project_id,
         p.lab_id,
         p.kind.value,
@@ -36,6 +38,9 @@ async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
         p.instructions_version,
         p.screening_tasks,
         p.screening_pass_share,
+        p.min_confidence,
+        p.min_rubric_agreement,
+        p.rubric_tolerance,
     )
 
 
@@ -58,6 +63,9 @@ def _from_row(row: asyncpg.Record) -> QaProject:
         instructions_version=row["instructions_version"],
         screening_tasks=row["screening_tasks"],
         screening_pass_share=row["screening_pass_share"],
+        min_confidence=row["min_confidence"],
+        min_rubric_agreement=row["min_rubric_agreement"],
+        rubric_tolerance=row["rubric_tolerance"],
     )
 
 

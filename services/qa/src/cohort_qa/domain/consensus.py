@@ -26,10 +26,15 @@ from cohort_qa.domain.agreement import observed_agreement
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.work import Answer
 
+# The defaults of a project's thresholds (ProjectSpec.consensus sets its own).
 MIN_CONFIDENCE = 0.8
 MIN_RUBRIC_AGREEMENT = 0.6
 RUBRIC_TOLERANCE = 0.25
 """Share of a criterion's scale within which a grade agrees with the median."""
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 @dataclass(frozen=True)
@@ -89,10 +94,10 @@ def aggregate(
     at_max = no_more or len(judgments) >= max(project.max_overlap, project.overlap)
     if project.kind is DataKind.PREFERENCE:
         outcome = _preference(judgments, candidate_ids, priors)
-        low = outcome.confidence < MIN_CONFIDENCE
+        low = outcome.confidence < _or(project.min_confidence, MIN_CONFIDENCE)
     elif project.kind is DataKind.RUBRIC_GRADE:
         outcome = _rubric(project, judgments)
-        low = outcome.agreement < MIN_RUBRIC_AGREEMENT
+        low = outcome.agreement < _or(project.min_rubric_agreement, MIN_RUBRIC_AGREEMENT)
     else:
         outcome = _best_reviewed(judgments, acceptance_rate)
         low = False
@@ -148,7 +153,7 @@ def _rubric(project: QaProject, judgments: list[Judgment]) -> Outcome:
         mad = statistics.fmean(abs(v - median) for _, v in given)
         agreements.append(max(0.0, 1.0 - mad / (criterion.span / 2)))
         for expert_id, value in given:
-            if abs(value - median) > RUBRIC_TOLERANCE * criterion.span:
+            if abs(value - median) > _or(project.rubric_tolerance, RUBRIC_TOLERANCE) * criterion.span:
                 within[expert_id] = False
     overall = sum(scores.get(c.name, 0.0) * c.weight for c in project.criteria)
     agreement = statistics.fmean(agreements) if agreements else 1.0

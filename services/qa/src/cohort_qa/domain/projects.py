@@ -53,6 +53,10 @@ class QaProject:
     # The screening test: answers each expert gives (0: no test) and the share that must be right.
     screening_tasks: int = 0
     screening_pass_share: float = 0.0
+    # When to ask for one more judgment; None takes the platform's default (domain.consensus).
+    min_confidence: float | None = None
+    min_rubric_agreement: float | None = None
+    rubric_tolerance: float | None = None
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)

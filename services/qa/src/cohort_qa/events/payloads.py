@@ -44,6 +44,11 @@ def project_from_activated(m: projects_pb2.ProjectActivated) -> QaProject:
         instructions_version=m.instructions_version,
         screening_tasks=m.qualifications.screening.tasks,
         screening_pass_share=m.qualifications.screening.pass_share,
+        min_confidence=m.consensus.min_confidence if m.consensus.HasField("min_confidence") else None,
+        min_rubric_agreement=(
+            m.consensus.min_rubric_agreement if m.consensus.HasField("min_rubric_agreement") else None
+        ),
+        rubric_tolerance=m.consensus.rubric_tolerance if m.consensus.HasField("rubric_tolerance") else None,
     )
 
 

@@ -27,7 +27,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ohort/events/v1/projects.proto\x12\x10\x63ohort.events.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x05\n\x10ProjectActivated\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06lab_id\x18\x02 \x01(\t\x12,\n\tdata_kind\x18\x03 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x0e\n\x06\x64omain\x18\x04 \x01(\t\x12\x37\n\x0equalifications\x18\x05 \x01(\x0b\x32\x1f.cohort.types.v1.Qualifications\x12\x1d\n\x15instructions_markdown\x18\x06 \x01(\t\x12\x1c\n\x14instructions_version\x18\x07 \x01(\x05\x12\'\n\x06rubric\x18\x08 \x01(\x0b\x32\x17.cohort.types.v1.Rubric\x12\x16\n\x0erubric_version\x18\t \x01(\x05\x12\x1d\n\x15target_accepted_items\x18\n \x01(\x05\x12\x0f\n\x07overlap\x18\x0b \x01(\x05\x12\x13\n\x0bmax_overlap\x18\x0c \x01(\x05\x12\x11\n\tgold_rate\x18\r \x01(\x01\x12\x1a\n\x12review_sample_rate\x18\x0e \x01(\x01\x12&\n\x03pay\x18\x0f \x01(\x0b\x32\x19.cohort.types.v1.PayModel\x12\x15\n\rcurrency_code\x18\x10 \x01(\t\x12\x18\n\x10\x62udget_cap_minor\x18\x11 \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x13 \x01(\x05\x12\x31\n\x0elease_duration\x18\x14 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13per_expert_task_cap\x18\x15 \x01(\x05\x12\x31\n\ractivate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\rProjectPaused\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12.\n\npause_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x0eProjectResumed\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12/\n\x0bresume_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x10ProjectCancelled\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12/\n\x0b\x63\x61ncel_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x10ProjectCompleted\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x31\n\rcomplete_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ohort/events/v1/projects.proto\x12\x10\x63ohort.events.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf4\x05\n\x10ProjectActivated\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06lab_id\x18\x02 \x01(\t\x12,\n\tdata_kind\x18\x03 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x0e\n\x06\x64omain\x18\x04 \x01(\t\x12\x37\n\x0equalifications\x18\x05 \x01(\x0b\x32\x1f.cohort.types.v1.Qualifications\x12\x1d\n\x15instructions_markdown\x18\x06 \x01(\t\x12\x1c\n\x14instructions_version\x18\x07 \x01(\x05\x12\'\n\x06rubric\x18\x08 \x01(\x0b\x32\x17.cohort.types.v1.Rubric\x12\x16\n\x0erubric_version\x18\t \x01(\x05\x12\x1d\n\x15target_accepted_items\x18\n \x01(\x05\x12\x0f\n\x07overlap\x18\x0b \x01(\x05\x12\x13\n\x0bmax_overlap\x18\x0c \x01(\x05\x12\x11\n\tgold_rate\x18\r \x01(\x01\x12\x1a\n\x12review_sample_rate\x18\x0e \x01(\x01\x12&\n\x03pay\x18\x0f \x01(\x0b\x32\x19.cohort.types.v1.PayModel\x12\x15\n\rcurrency_code\x18\x10 \x01(\t\x12\x18\n\x10\x62udget_cap_minor\x18\x11 \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x13 \x01(\x05\x12\x31\n\x0elease_duration\x18\x14 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13per_expert_task_cap\x18\x15 \x01(\x05\x12\x31\n\ractivate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\tconsensus\x18\x17 \x01(\x0b\x32$.cohort.types.v1.ConsensusThresholds\"c\n\rProjectPaused\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12.\n\npause_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"U\n\x0eProjectResumed\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12/\n\x0bresume_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x10ProjectCancelled\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12/\n\x0b\x63\x61ncel_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Y\n\x10ProjectCompleted\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x31\n\rcomplete_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.events.v1.projects_p
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PROJECTACTIVATED']._serialized_start=151
-  _globals['_PROJECTACTIVATED']._serialized_end=850
-  _globals['_PROJECTPAUSED']._serialized_start=852
-  _globals['_PROJECTPAUSED']._serialized_end=951
-  _globals['_PROJECTRESUMED']._serialized_start=953
-  _globals['_PROJECTRESUMED']._serialized_end=1038
-  _globals['_PROJECTCANCELLED']._serialized_start=1040
-  _globals['_PROJECTCANCELLED']._serialized_end=1143
-  _globals['_PROJECTCOMPLETED']._serialized_start=1145
-  _globals['_PROJECTCOMPLETED']._serialized_end=1234
+  _globals['_PROJECTACTIVATED']._serialized_end=907
+  _globals['_PROJECTPAUSED']._serialized_start=909
+  _globals['_PROJECTPAUSED']._serialized_end=1008
+  _globals['_PROJECTRESUMED']._serialized_start=1010
+  _globals['_PROJECTRESUMED']._serialized_end=1095
+  _globals['_PROJECTCANCELLED']._serialized_start=1097
+  _globals['_PROJECTCANCELLED']._serialized_end=1200
+  _globals['_PROJECTCOMPLETED']._serialized_start=1202
+  _globals['_PROJECTCOMPLETED']._serialized_end=1291
 # @@protoc_insertion_point(module_scope)

@@ -51,6 +51,7 @@ class ProjectActivated(_message.Message):
     LEASE_DURATION_FIELD_NUMBER: _builtins.int
     PER_EXPERT_TASK_CAP_FIELD_NUMBER: _builtins.int
     ACTIVATE_TIME_FIELD_NUMBER: _builtins.int
+    CONSENSUS_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     lab_id: _builtins.str
@@ -107,6 +108,10 @@ class ProjectActivated(_message.Message):
     def activate_time(self) -> _timestamp_pb2.Timestamp:
         """When the project was activated."""
 
+    @_builtins.property
+    def consensus(self) -> _projects_pb2.ConsensusThresholds:
+        """When QA asks for more judgments of a task (the spec's)."""
+
     def __init__(
         self,
         *,
@@ -132,10 +137,11 @@ class ProjectActivated(_message.Message):
         lease_duration: _duration_pb2.Duration | None = ...,
         per_expert_task_cap: _builtins.int = ...,
         activate_time: _timestamp_pb2.Timestamp | None = ...,
+        consensus: _projects_pb2.ConsensusThresholds | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["activate_time", b"activate_time", "deadline", b"deadline", "lease_duration", b"lease_duration", "pay", b"pay", "qualifications", b"qualifications", "rubric", b"rubric"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activate_time", b"activate_time", "consensus", b"consensus", "deadline", b"deadline", "lease_duration", b"lease_duration", "pay", b"pay", "qualifications", b"qualifications", "rubric", b"rubric"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate_time", b"activate_time", "budget_cap_minor", b"budget_cap_minor", "currency_code", b"currency_code", "data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "gold_rate", b"gold_rate", "instructions_markdown", b"instructions_markdown", "instructions_version", b"instructions_version", "lab_id", b"lab_id", "lease_duration", b"lease_duration", "max_overlap", b"max_overlap", "overlap", b"overlap", "pay", b"pay", "per_expert_task_cap", b"per_expert_task_cap", "priority", b"priority", "project_id", b"project_id", "qualifications", b"qualifications", "review_sample_rate", b"review_sample_rate", "rubric", b"rubric", "rubric_version", b"rubric_version", "target_accepted_items", b"target_accepted_items"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activate_time", b"activate_time", "budget_cap_minor", b"budget_cap_minor", "consensus", b"consensus", "currency_code", b"currency_code", "data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "gold_rate", b"gold_rate", "instructions_markdown", b"instructions_markdown", "instructions_version", b"instructions_version", "lab_id", b"lab_id", "lease_duration", b"lease_duration", "max_overlap", b"max_overlap", "overlap", b"overlap", "pay", b"pay", "per_expert_task_cap", b"per_expert_task_cap", "priority", b"priority", "project_id", b"project_id", "qualifications", b"qualifications", "review_sample_rate", b"review_sample_rate", "rubric", b"rubric", "rubric_version", b"rubric_version", "target_accepted_items", b"target_accepted_items"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -28,51 +28,51 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ohort/intake/v1/projects.proto\x12\x10\x63ohort.intake.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x04\n\x0bProjectSpec\x12\r\n\x05title\x18\x01 \x01(\t\x12,\n\tdata_kind\x18\x02 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x37\n\x0equalifications\x18\x04 \x01(\x0b\x32\x1f.cohort.types.v1.Qualifications\x12\x1d\n\x15instructions_markdown\x18\x05 \x01(\t\x12\'\n\x06rubric\x18\x06 \x01(\x0b\x32\x17.cohort.types.v1.Rubric\x12\x1d\n\x15target_accepted_items\x18\x07 \x01(\x05\x12\x0f\n\x07overlap\x18\x08 \x01(\x05\x12\x13\n\x0bmax_overlap\x18\t \x01(\x05\x12\x11\n\tgold_rate\x18\n \x01(\x01\x12\x1a\n\x12review_sample_rate\x18\x0b \x01(\x01\x12&\n\x03pay\x18\x0c \x01(\x0b\x32\x19.cohort.types.v1.PayModel\x12\x15\n\rcurrency_code\x18\r \x01(\t\x12\x18\n\x10\x62udget_cap_minor\x18\x0e \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x10 \x01(\x05\x12\x31\n\x0elease_duration\x18\x11 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13per_expert_task_cap\x18\x12 \x01(\x05\"\xb7\x02\n\x07Project\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06lab_id\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.cohort.intake.v1.ProjectState\x12+\n\x04spec\x18\x04 \x01(\x0b\x32\x1d.cohort.intake.v1.ProjectSpec\x12\x1c\n\x14instructions_version\x18\x05 \x01(\x05\x12\x16\n\x0erubric_version\x18\x06 \x01(\x05\x12\x14\n\x0cpause_reason\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x14\x43reateProjectRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x1d.cohort.intake.v1.ProjectSpec\"C\n\x15\x43reateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"\'\n\x11GetProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"@\n\x12GetProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"k\n\x13ListProjectsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.cohort.intake.v1.ProjectState\"\\\n\x14ListProjectsResponse\x12+\n\x08projects\x18\x01 \x03(\x0b\x32\x19.cohort.intake.v1.Project\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x14UpdateProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x1d.cohort.intake.v1.ProjectSpec\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"C\n\x15UpdateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\",\n\x16\x41\x63tivateProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"E\n\x17\x41\x63tivateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"9\n\x13PauseProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x14PauseProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"*\n\x14ResumeProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"C\n\x15ResumeProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\":\n\x14\x43\x61ncelProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"C\n\x15\x43\x61ncelProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project*\xb4\x01\n\x0cProjectState\x12\x1d\n\x19PROJECT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13PROJECT_STATE_DRAFT\x10\x01\x12\x18\n\x14PROJECT_STATE_ACTIVE\x10\x02\x12\x18\n\x14PROJECT_STATE_PAUSED\x10\x03\x12\x1b\n\x17PROJECT_STATE_COMPLETED\x10\x04\x12\x1b\n\x17PROJECT_STATE_CANCELLED\x10\x05\x32\x97\x06\n\x0eProjectService\x12`\n\rCreateProject\x12&.cohort.intake.v1.CreateProjectRequest\x1a\'.cohort.intake.v1.CreateProjectResponse\x12W\n\nGetProject\x12#.cohort.intake.v1.GetProjectRequest\x1a$.cohort.intake.v1.GetProjectResponse\x12]\n\x0cListProjects\x12%.cohort.intake.v1.ListProjectsRequest\x1a&.cohort.intake.v1.ListProjectsResponse\x12`\n\rUpdateProject\x12&.cohort.intake.v1.UpdateProjectRequest\x1a\'.cohort.intake.v1.UpdateProjectResponse\x12\x66\n\x0f\x41\x63tivateProject\x12(.cohort.intake.v1.ActivateProjectRequest\x1a).cohort.intake.v1.ActivateProjectResponse\x12]\n\x0cPauseProject\x12%.cohort.intake.v1.PauseProjectRequest\x1a&.cohort.intake.v1.PauseProjectResponse\x12`\n\rResumeProject\x12&.cohort.intake.v1.ResumeProjectRequest\x1a\'.cohort.intake.v1.ResumeProjectResponse\x12`\n\rCancelProject\x12&.cohort.intake.v1.CancelProjectRequest\x1a\'.cohort.intake.v1.CancelProjectResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ohort/intake/v1/projects.proto\x12\x10\x63ohort.intake.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x04\n\x0bProjectSpec\x12\r\n\x05title\x18\x01 \x01(\t\x12,\n\tdata_kind\x18\x02 \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x0e\n\x06\x64omain\x18\x03 \x01(\t\x12\x37\n\x0equalifications\x18\x04 \x01(\x0b\x32\x1f.cohort.types.v1.Qualifications\x12\x1d\n\x15instructions_markdown\x18\x05 \x01(\t\x12\'\n\x06rubric\x18\x06 \x01(\x0b\x32\x17.cohort.types.v1.Rubric\x12\x1d\n\x15target_accepted_items\x18\x07 \x01(\x05\x12\x0f\n\x07overlap\x18\x08 \x01(\x05\x12\x13\n\x0bmax_overlap\x18\t \x01(\x05\x12\x11\n\tgold_rate\x18\n \x01(\x01\x12\x1a\n\x12review_sample_rate\x18\x0b \x01(\x01\x12&\n\x03pay\x18\x0c \x01(\x0b\x32\x19.cohort.types.v1.PayModel\x12\x15\n\rcurrency_code\x18\r \x01(\t\x12\x18\n\x10\x62udget_cap_minor\x18\x0e \x01(\x03\x12,\n\x08\x64\x65\x61\x64line\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08priority\x18\x10 \x01(\x05\x12\x31\n\x0elease_duration\x18\x11 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1b\n\x13per_expert_task_cap\x18\x12 \x01(\x05\x12\x37\n\tconsensus\x18\x13 \x01(\x0b\x32$.cohort.types.v1.ConsensusThresholds\"\xb7\x02\n\x07Project\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06lab_id\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.cohort.intake.v1.ProjectState\x12+\n\x04spec\x18\x04 \x01(\x0b\x32\x1d.cohort.intake.v1.ProjectSpec\x12\x1c\n\x14instructions_version\x18\x05 \x01(\x05\x12\x16\n\x0erubric_version\x18\x06 \x01(\x05\x12\x14\n\x0cpause_reason\x18\x07 \x01(\t\x12/\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x14\x43reateProjectRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x1d.cohort.intake.v1.ProjectSpec\"C\n\x15\x43reateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"\'\n\x11GetProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"@\n\x12GetProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"k\n\x13ListProjectsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.cohort.intake.v1.ProjectState\"\\\n\x14ListProjectsResponse\x12+\n\x08projects\x18\x01 \x03(\x0b\x32\x19.cohort.intake.v1.Project\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x14UpdateProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12+\n\x04spec\x18\x02 \x01(\x0b\x32\x1d.cohort.intake.v1.ProjectSpec\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"C\n\x15UpdateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\",\n\x16\x41\x63tivateProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"E\n\x17\x41\x63tivateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"9\n\x13PauseProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"B\n\x14PauseProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\"*\n\x14ResumeProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"C\n\x15ResumeProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project\":\n\x14\x43\x61ncelProjectRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"C\n\x15\x43\x61ncelProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.cohort.intake.v1.Project*\xb4\x01\n\x0cProjectState\x12\x1d\n\x19PROJECT_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13PROJECT_STATE_DRAFT\x10\x01\x12\x18\n\x14PROJECT_STATE_ACTIVE\x10\x02\x12\x18\n\x14PROJECT_STATE_PAUSED\x10\x03\x12\x1b\n\x17PROJECT_STATE_COMPLETED\x10\x04\x12\x1b\n\x17PROJECT_STATE_CANCELLED\x10\x05\x32\x97\x06\n\x0eProjectService\x12`\n\rCreateProject\x12&.cohort.intake.v1.CreateProjectRequest\x1a\'.cohort.intake.v1.CreateProjectResponse\x12W\n\nGetProject\x12#.cohort.intake.v1.GetProjectRequest\x1a$.cohort.intake.v1.GetProjectResponse\x12]\n\x0cListProjects\x12%.cohort.intake.v1.ListProjectsRequest\x1a&.cohort.intake.v1.ListProjectsResponse\x12`\n\rUpdateProject\x12&.cohort.intake.v1.UpdateProjectRequest\x1a\'.cohort.intake.v1.UpdateProjectResponse\x12\x66\n\x0f\x41\x63tivateProject\x12(.cohort.intake.v1.ActivateProjectRequest\x1a).cohort.intake.v1.ActivateProjectResponse\x12]\n\x0cPauseProject\x12%.cohort.intake.v1.PauseProjectRequest\x1a&.cohort.intake.v1.PauseProjectResponse\x12`\n\rResumeProject\x12&.cohort.intake.v1.ResumeProjectRequest\x1a\'.cohort.intake.v1.ResumeProjectResponse\x12`\n\rCancelProject\x12&.cohort.intake.v1.CancelProjectRequest\x1a\'.cohort.intake.v1.CancelProjectResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.intake.v1.projects_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PROJECTSTATE']._serialized_start=2232
-  _globals['_PROJECTSTATE']._serialized_end=2412
+  _globals['_PROJECTSTATE']._serialized_start=2289
+  _globals['_PROJECTSTATE']._serialized_end=2469
   _globals['_PROJECTSPEC']._serialized_start=185
-  _globals['_PROJECTSPEC']._serialized_end=753
-  _globals['_PROJECT']._serialized_start=756
-  _globals['_PROJECT']._serialized_end=1067
-  _globals['_CREATEPROJECTREQUEST']._serialized_start=1069
-  _globals['_CREATEPROJECTREQUEST']._serialized_end=1156
-  _globals['_CREATEPROJECTRESPONSE']._serialized_start=1158
-  _globals['_CREATEPROJECTRESPONSE']._serialized_end=1225
-  _globals['_GETPROJECTREQUEST']._serialized_start=1227
-  _globals['_GETPROJECTREQUEST']._serialized_end=1266
-  _globals['_GETPROJECTRESPONSE']._serialized_start=1268
-  _globals['_GETPROJECTRESPONSE']._serialized_end=1332
-  _globals['_LISTPROJECTSREQUEST']._serialized_start=1334
-  _globals['_LISTPROJECTSREQUEST']._serialized_end=1441
-  _globals['_LISTPROJECTSRESPONSE']._serialized_start=1443
-  _globals['_LISTPROJECTSRESPONSE']._serialized_end=1535
-  _globals['_UPDATEPROJECTREQUEST']._serialized_start=1538
-  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1674
-  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1676
-  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1743
-  _globals['_ACTIVATEPROJECTREQUEST']._serialized_start=1745
-  _globals['_ACTIVATEPROJECTREQUEST']._serialized_end=1789
-  _globals['_ACTIVATEPROJECTRESPONSE']._serialized_start=1791
-  _globals['_ACTIVATEPROJECTRESPONSE']._serialized_end=1860
-  _globals['_PAUSEPROJECTREQUEST']._serialized_start=1862
-  _globals['_PAUSEPROJECTREQUEST']._serialized_end=1919
-  _globals['_PAUSEPROJECTRESPONSE']._serialized_start=1921
-  _globals['_PAUSEPROJECTRESPONSE']._serialized_end=1987
-  _globals['_RESUMEPROJECTREQUEST']._serialized_start=1989
-  _globals['_RESUMEPROJECTREQUEST']._serialized_end=2031
-  _globals['_RESUMEPROJECTRESPONSE']._serialized_start=2033
-  _globals['_RESUMEPROJECTRESPONSE']._serialized_end=2100
-  _globals['_CANCELPROJECTREQUEST']._serialized_start=2102
-  _globals['_CANCELPROJECTREQUEST']._serialized_end=2160
-  _globals['_CANCELPROJECTRESPONSE']._serialized_start=2162
-  _globals['_CANCELPROJECTRESPONSE']._serialized_end=2229
-  _globals['_PROJECTSERVICE']._serialized_start=2415
-  _globals['_PROJECTSERVICE']._serialized_end=3206
+  _globals['_PROJECTSPEC']._serialized_end=810
+  _globals['_PROJECT']._serialized_start=813
+  _globals['_PROJECT']._serialized_end=1124
+  _globals['_CREATEPROJECTREQUEST']._serialized_start=1126
+  _globals['_CREATEPROJECTREQUEST']._serialized_end=1213
+  _globals['_CREATEPROJECTRESPONSE']._serialized_start=1215
+  _globals['_CREATEPROJECTRESPONSE']._serialized_end=1282
+  _globals['_GETPROJECTREQUEST']._serialized_start=1284
+  _globals['_GETPROJECTREQUEST']._serialized_end=1323
+  _globals['_GETPROJECTRESPONSE']._serialized_start=1325
+  _globals['_GETPROJECTRESPONSE']._serialized_end=1389
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=1391
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=1498
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=1500
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=1592
+  _globals['_UPDATEPROJECTREQUEST']._serialized_start=1595
+  _globals['_UPDATEPROJECTREQUEST']._serialized_end=1731
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_start=1733
+  _globals['_UPDATEPROJECTRESPONSE']._serialized_end=1800
+  _globals['_ACTIVATEPROJECTREQUEST']._serialized_start=1802
+  _globals['_ACTIVATEPROJECTREQUEST']._serialized_end=1846
+  _globals['_ACTIVATEPROJECTRESPONSE']._serialized_start=1848
+  _globals['_ACTIVATEPROJECTRESPONSE']._serialized_end=1917
+  _globals['_PAUSEPROJECTREQUEST']._serialized_start=1919
+  _globals['_PAUSEPROJECTREQUEST']._serialized_end=1976
+  _globals['_PAUSEPROJECTRESPONSE']._serialized_start=1978
+  _globals['_PAUSEPROJECTRESPONSE']._serialized_end=2044
+  _globals['_RESUMEPROJECTREQUEST']._serialized_start=2046
+  _globals['_RESUMEPROJECTREQUEST']._serialized_end=2088
+  _globals['_RESUMEPROJECTRESPONSE']._serialized_start=2090
+  _globals['_RESUMEPROJECTRESPONSE']._serialized_end=2157
+  _globals['_CANCELPROJECTREQUEST']._serialized_start=2159
+  _globals['_CANCELPROJECTREQUEST']._serialized_end=2217
+  _globals['_CANCELPROJECTRESPONSE']._serialized_start=2219
+  _globals['_CANCELPROJECTRESPONSE']._serialized_end=2286
+  _globals['_PROJECTSERVICE']._serialized_start=2472
+  _globals['_PROJECTSERVICE']._serialized_end=3263
 # @@protoc_insertion_point(module_scope)

@@ -83,6 +83,7 @@ class ProjectSpec(_message.Message):
     PRIORITY_FIELD_NUMBER: _builtins.int
     LEASE_DURATION_FIELD_NUMBER: _builtins.int
     PER_EXPERT_TASK_CAP_FIELD_NUMBER: _builtins.int
+    CONSENSUS_FIELD_NUMBER: _builtins.int
     title: _builtins.str
     """Title, 1..200 characters."""
     data_kind: _projects_pb2.DataKind.ValueType
@@ -133,6 +134,10 @@ class ProjectSpec(_message.Message):
     def lease_duration(self) -> _duration_pb2.Duration:
         """How long an expert holds a task before it returns to the queue, 1 minute..24 hours."""
 
+    @_builtins.property
+    def consensus(self) -> _projects_pb2.ConsensusThresholds:
+        """When QA asks for more judgments of a task; unset thresholds take the defaults."""
+
     def __init__(
         self,
         *,
@@ -154,10 +159,11 @@ class ProjectSpec(_message.Message):
         priority: _builtins.int = ...,
         lease_duration: _duration_pb2.Duration | None = ...,
         per_expert_task_cap: _builtins.int = ...,
+        consensus: _projects_pb2.ConsensusThresholds | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "lease_duration", b"lease_duration", "pay", b"pay", "qualifications", b"qualifications", "rubric", b"rubric"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["consensus", b"consensus", "deadline", b"deadline", "lease_duration", b"lease_duration", "pay", b"pay", "qualifications", b"qualifications", "rubric", b"rubric"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget_cap_minor", b"budget_cap_minor", "currency_code", b"currency_code", "data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "gold_rate", b"gold_rate", "instructions_markdown", b"instructions_markdown", "lease_duration", b"lease_duration", "max_overlap", b"max_overlap", "overlap", b"overlap", "pay", b"pay", "per_expert_task_cap", b"per_expert_task_cap", "priority", b"priority", "qualifications", b"qualifications", "review_sample_rate", b"review_sample_rate", "rubric", b"rubric", "target_accepted_items", b"target_accepted_items", "title", b"title"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget_cap_minor", b"budget_cap_minor", "consensus", b"consensus", "currency_code", b"currency_code", "data_kind", b"data_kind", "deadline", b"deadline", "domain", b"domain", "gold_rate", b"gold_rate", "instructions_markdown", b"instructions_markdown", "lease_duration", b"lease_duration", "max_overlap", b"max_overlap", "overlap", b"overlap", "pay", b"pay", "per_expert_task_cap", b"per_expert_task_cap", "priority", b"priority", "qualifications", b"qualifications", "review_sample_rate", b"review_sample_rate", "rubric", b"rubric", "target_accepted_items", b"target_accepted_items", "title", b"title"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -24,29 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63ohort/types/v1/projects.proto\x12\x0f\x63ohort.types.v1\"\xc5\x01\n\x0eQualifications\x12\x34\n\x0eminimum_degree\x18\x01 \x01(\x0e\x32\x1c.cohort.types.v1.DegreeLevel\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x11\n\tlanguages\x18\x03 \x03(\t\x12\x12\n\ncohort_ids\x18\x04 \x03(\t\x12\x17\n\x0fminimum_quality\x18\x05 \x01(\x01\x12-\n\tscreening\x18\x06 \x01(\x0b\x32\x1a.cohort.types.v1.Screening\".\n\tScreening\x12\r\n\x05tasks\x18\x01 \x01(\x05\x12\x12\n\npass_share\x18\x02 \x01(\x01\"j\n\x0fRubricCriterion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0e\n\x06weight\x18\x03 \x01(\x01\x12\x11\n\tscale_min\x18\x04 \x01(\x05\x12\x11\n\tscale_max\x18\x05 \x01(\x05\"<\n\x06Rubric\x12\x32\n\x08\x63riteria\x18\x01 \x03(\x0b\x32 .cohort.types.v1.RubricCriterion\"\x8d\x02\n\x08PayModel\x12\x41\n\x0eper_submission\x18\x01 \x01(\x0b\x32\'.cohort.types.v1.PayModel.PerSubmissionH\x00\x12\x32\n\x06hourly\x18\x02 \x01(\x0b\x32 .cohort.types.v1.PayModel.HourlyH\x00\x12\x19\n\x11review_rate_minor\x18\x03 \x01(\x03\x1a#\n\rPerSubmission\x12\x12\n\nrate_minor\x18\x01 \x01(\x03\x1a\x41\n\x06Hourly\x12\x19\n\x11hourly_rate_minor\x18\x01 \x01(\x03\x12\x1c\n\x14per_task_cap_minutes\x18\x02 \x01(\x05\x42\x07\n\x05model*\xb8\x01\n\x08\x44\x61taKind\x12\x19\n\x15\x44\x41TA_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x44\x41TA_KIND_SFT_DEMONSTRATION\x10\x01\x12\x18\n\x14\x44\x41TA_KIND_PREFERENCE\x10\x02\x12\x18\n\x14\x44\x41TA_KIND_TRAJECTORY\x10\x03\x12\x1a\n\x16\x44\x41TA_KIND_RUBRIC_GRADE\x10\x04\x12 \n\x1c\x44\x41TA_KIND_ADVERSARIAL_PROMPT\x10\x05*\x95\x01\n\x0b\x44\x65greeLevel\x12\x1c\n\x18\x44\x45GREE_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45GREE_LEVEL_STUDENT\x10\x01\x12\x19\n\x15\x44\x45GREE_LEVEL_BACHELOR\x10\x02\x12\x17\n\x13\x44\x45GREE_LEVEL_MASTER\x10\x03\x12\x1a\n\x16\x44\x45GREE_LEVEL_DOCTORATE\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x63ohort/types/v1/projects.proto\x12\x0f\x63ohort.types.v1\"\xb5\x01\n\x13\x43onsensusThresholds\x12\x1b\n\x0emin_confidence\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12!\n\x14min_rubric_agreement\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1d\n\x10rubric_tolerance\x18\x03 \x01(\x01H\x02\x88\x01\x01\x42\x11\n\x0f_min_confidenceB\x17\n\x15_min_rubric_agreementB\x13\n\x11_rubric_tolerance\"\xc5\x01\n\x0eQualifications\x12\x34\n\x0eminimum_degree\x18\x01 \x01(\x0e\x32\x1c.cohort.types.v1.DegreeLevel\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x11\n\tlanguages\x18\x03 \x03(\t\x12\x12\n\ncohort_ids\x18\x04 \x03(\t\x12\x17\n\x0fminimum_quality\x18\x05 \x01(\x01\x12-\n\tscreening\x18\x06 \x01(\x0b\x32\x1a.cohort.types.v1.Screening\".\n\tScreening\x12\r\n\x05tasks\x18\x01 \x01(\x05\x12\x12\n\npass_share\x18\x02 \x01(\x01\"j\n\x0fRubricCriterion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x0e\n\x06weight\x18\x03 \x01(\x01\x12\x11\n\tscale_min\x18\x04 \x01(\x05\x12\x11\n\tscale_max\x18\x05 \x01(\x05\"<\n\x06Rubric\x12\x32\n\x08\x63riteria\x18\x01 \x03(\x0b\x32 .cohort.types.v1.RubricCriterion\"\x8d\x02\n\x08PayModel\x12\x41\n\x0eper_submission\x18\x01 \x01(\x0b\x32\'.cohort.types.v1.PayModel.PerSubmissionH\x00\x12\x32\n\x06hourly\x18\x02 \x01(\x0b\x32 .cohort.types.v1.PayModel.HourlyH\x00\x12\x19\n\x11review_rate_minor\x18\x03 \x01(\x03\x1a#\n\rPerSubmission\x12\x12\n\nrate_minor\x18\x01 \x01(\x03\x1a\x41\n\x06Hourly\x12\x19\n\x11hourly_rate_minor\x18\x01 \x01(\x03\x12\x1c\n\x14per_task_cap_minutes\x18\x02 \x01(\x05\x42\x07\n\x05model*\xb8\x01\n\x08\x44\x61taKind\x12\x19\n\x15\x44\x41TA_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x44\x41TA_KIND_SFT_DEMONSTRATION\x10\x01\x12\x18\n\x14\x44\x41TA_KIND_PREFERENCE\x10\x02\x12\x18\n\x14\x44\x41TA_KIND_TRAJECTORY\x10\x03\x12\x1a\n\x16\x44\x41TA_KIND_RUBRIC_GRADE\x10\x04\x12 \n\x1c\x44\x41TA_KIND_ADVERSARIAL_PROMPT\x10\x05*\x95\x01\n\x0b\x44\x65greeLevel\x12\x1c\n\x18\x44\x45GREE_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n\x14\x44\x45GREE_LEVEL_STUDENT\x10\x01\x12\x19\n\x15\x44\x45GREE_LEVEL_BACHELOR\x10\x02\x12\x17\n\x13\x44\x45GREE_LEVEL_MASTER\x10\x03\x12\x1a\n\x16\x44\x45GREE_LEVEL_DOCTORATE\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.types.v1.projects_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DATAKIND']._serialized_start=742
-  _globals['_DATAKIND']._serialized_end=926
-  _globals['_DEGREELEVEL']._serialized_start=929
-  _globals['_DEGREELEVEL']._serialized_end=1078
-  _globals['_QUALIFICATIONS']._serialized_start=52
-  _globals['_QUALIFICATIONS']._serialized_end=249
-  _globals['_SCREENING']._serialized_start=251
-  _globals['_SCREENING']._serialized_end=297
-  _globals['_RUBRICCRITERION']._serialized_start=299
-  _globals['_RUBRICCRITERION']._serialized_end=405
-  _globals['_RUBRIC']._serialized_start=407
-  _globals['_RUBRIC']._serialized_end=467
-  _globals['_PAYMODEL']._serialized_start=470
-  _globals['_PAYMODEL']._serialized_end=739
-  _globals['_PAYMODEL_PERSUBMISSION']._serialized_start=628
-  _globals['_PAYMODEL_PERSUBMISSION']._serialized_end=663
-  _globals['_PAYMODEL_HOURLY']._serialized_start=665
-  _globals['_PAYMODEL_HOURLY']._serialized_end=730
+  _globals['_DATAKIND']._serialized_start=926
+  _globals['_DATAKIND']._serialized_end=1110
+  _globals['_DEGREELEVEL']._serialized_start=1113
+  _globals['_DEGREELEVEL']._serialized_end=1262
+  _globals['_CONSENSUSTHRESHOLDS']._serialized_start=52
+  _globals['_CONSENSUSTHRESHOLDS']._serialized_end=233
+  _globals['_QUALIFICATIONS']._serialized_start=236
+  _globals['_QUALIFICATIONS']._serialized_end=433
+  _globals['_SCREENING']._serialized_start=435
+  _globals['_SCREENING']._serialized_end=481
+  _globals['_RUBRICCRITERION']._serialized_start=483
+  _globals['_RUBRICCRITERION']._serialized_end=589
+  _globals['_RUBRIC']._serialized_start=591
+  _globals['_RUBRIC']._serialized_end=651
+  _globals['_PAYMODEL']._serialized_start=654
+  _globals['_PAYMODEL']._serialized_end=923
+  _globals['_PAYMODEL_PERSUBMISSION']._serialized_start=812
+  _globals['_PAYMODEL_PERSUBMISSION']._serialized_end=847
+  _globals['_PAYMODEL_HOURLY']._serialized_start=849
+  _globals['_PAYMODEL_HOURLY']._serialized_end=914
 # @@protoc_insertion_point(module_scope)

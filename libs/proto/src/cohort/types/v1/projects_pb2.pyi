@@ -91,6 +91,53 @@ DEGREE_LEVEL_DOCTORATE: DegreeLevel.ValueType  # 4
 Global___DegreeLevel: _TypeAlias = DegreeLevel  # noqa: Y015
 
 @_typing.final
+class ConsensusThresholds(_message.Message):
+    """ConsensusThresholds say when QA asks for one more judgment of a task (while the task is below
+    the project's maximum overlap). Each unset threshold takes the platform's default.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MIN_CONFIDENCE_FIELD_NUMBER: _builtins.int
+    MIN_RUBRIC_AGREEMENT_FIELD_NUMBER: _builtins.int
+    RUBRIC_TOLERANCE_FIELD_NUMBER: _builtins.int
+    min_confidence: _builtins.float
+    """Preference work: the top choice's posterior confidence below this asks for more
+    (default 0.8; 0.5..0.99).
+    """
+    min_rubric_agreement: _builtins.float
+    """Rubric grading: agreement across graders below this asks for more (default 0.6; 0..1)."""
+    rubric_tolerance: _builtins.float
+    """Rubric grading: the share of a criterion's scale within which a grade agrees with the
+    median (default 0.25; 0.05..1).
+    """
+    def __init__(
+        self,
+        *,
+        min_confidence: _builtins.float | None = ...,
+        min_rubric_agreement: _builtins.float | None = ...,
+        rubric_tolerance: _builtins.float | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_min_confidence", b"_min_confidence", "_min_rubric_agreement", b"_min_rubric_agreement", "_rubric_tolerance", b"_rubric_tolerance", "min_confidence", b"min_confidence", "min_rubric_agreement", b"min_rubric_agreement", "rubric_tolerance", b"rubric_tolerance"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_min_confidence", b"_min_confidence", "_min_rubric_agreement", b"_min_rubric_agreement", "_rubric_tolerance", b"_rubric_tolerance", "min_confidence", b"min_confidence", "min_rubric_agreement", b"min_rubric_agreement", "rubric_tolerance", b"rubric_tolerance"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__min_confidence: _TypeAlias = _typing.Literal["min_confidence"]  # noqa: Y015
+    _WhichOneofArgType__min_confidence: _TypeAlias = _typing.Literal["_min_confidence", b"_min_confidence"]  # noqa: Y015
+    _WhichOneofReturnType__min_rubric_agreement: _TypeAlias = _typing.Literal["min_rubric_agreement"]  # noqa: Y015
+    _WhichOneofArgType__min_rubric_agreement: _TypeAlias = _typing.Literal["_min_rubric_agreement", b"_min_rubric_agreement"]  # noqa: Y015
+    _WhichOneofReturnType__rubric_tolerance: _TypeAlias = _typing.Literal["rubric_tolerance"]  # noqa: Y015
+    _WhichOneofArgType__rubric_tolerance: _TypeAlias = _typing.Literal["_rubric_tolerance", b"_rubric_tolerance"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min_confidence) -> _WhichOneofReturnType__min_confidence | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__min_rubric_agreement) -> _WhichOneofReturnType__min_rubric_agreement | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__rubric_tolerance) -> _WhichOneofReturnType__rubric_tolerance | None: ...
+
+Global___ConsensusThresholds: _TypeAlias = ConsensusThresholds  # noqa: Y015
+
+@_typing.final
 class Qualifications(_message.Message):
     """Qualifications an expert needs to work on a project."""
 
