@@ -61,3 +61,45 @@ async def test_a_lab_manages_its_webhooks_and_an_operator_resolves_pseudonyms(
         assert code == 4 and "not found" in output
         code, output = await cohort("webhook", "delete", endpoint_id_text, "--api-key", key_a)
         assert code == 0, output
+
+
+async def test_projects_keys_and_experts_from_the_command_line(services, onboard, token_keys, monkeypatch, tmp_path):
+    async with services("intake", "tasking") as running:
+        monkeypatch.setenv("COHORT_INTAKE_ADDR", f"127.0.0.1:{running['intake'].grpc_port}")
+        monkeypatch.setenv("COHORT_TASKING_ADDR", f"127.0.0.1:{running['tasking'].grpc_port}")
+        import grpc
+
+        async with (
+            grpc.aio.insecure_channel(f"127.0.0.1:{running['intake'].grpc_port}") as intake,
+            grpc.aio.insecure_channel(f"127.0.0.1:{running['tasking'].grpc_port}") as tasking,
+        ):
+            lab = await onboard.lab(intake)
+            project_id = await onboard.project(intake, lab)
+            expert_id, _creds = await onboard.expert(tasking)
+        key = dict(lab)["authorization"].removeprefix("Bearer ")
+        key_file = tmp_path / "operator.pem"
+        key_file.write_text(token_keys[0])
+        op = ("--token-key-file", str(key_file))
+
+        code, output = await cohort("project", "list", "--state", "draft", "--api-key", key)
+        assert code == 0 and project_id in output
+        code, output = await cohort("project", "cancel", project_id, "--reason", "changed our mind", "--api-key", key)
+        assert code == 0 and json.loads(output)["state"] == "PROJECT_STATE_CANCELLED"
+        code, output = await cohort("project", "list", "--state", "draft", "--api-key", key)
+        assert code == 0 and project_id not in output
+        code, output = await cohort("project", "resume", project_id, "--api-key", key)
+        assert code == 3, "a cancelled project cannot be resumed"
+
+        code, output = await cohort("expert", "suspend", expert_id, "--reason", "spam", *op)
+        assert code == 0 and json.loads(output)["status"] == "EXPERT_STATUS_SUSPENDED"
+        code, output = await cohort("expert", "reinstate", expert_id, *op)
+        assert code == 0 and json.loads(output)["status"] == "EXPERT_STATUS_ACTIVE"
+
+        lab_id = onboard.lab_id_of(lab)
+        code, output = await cohort("lab", "keys", lab_id, *op)
+        key_id = re.search(r'"key_id": "([0-9a-f-]+)"', output)
+        assert code == 0 and key_id and "ck_" not in output.replace('"prefix": "ck_', "")
+        code, output = await cohort("lab", "revoke", key_id.group(1), *op)
+        assert code == 0 and "revoke_time" in output
+        code, output = await cohort("project", "list", "--api-key", key)
+        assert code == 4, "a revoked key is refused"

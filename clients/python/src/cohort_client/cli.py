@@ -32,9 +32,13 @@ from cohort_client.cli_common import (
     Token,
     endpoints,
     err,
+    expert_app,
+    lab_app,
     lab_client,
     operator,
     out,
+    payout_app,
+    project_app,
     reported,
     show,
 )
@@ -43,15 +47,14 @@ from cohort_client.examples import example_spec
 from cohort_client.lab import spec_from_file, tasks_from_jsonl
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
-lab_app = typer.Typer(help="Operator: labs and their API keys.", no_args_is_help=True)
-expert_app = typer.Typer(help="Operator: experts and cohorts.", no_args_is_help=True)
-payout_app = typer.Typer(help="Operator: payees, payout runs and payment files.", no_args_is_help=True)
-project_app = typer.Typer(help="Lab: projects (create from a spec file, activate, pause, show).", no_args_is_help=True)
 app.add_typer(lab_app, name="lab")
 app.add_typer(expert_app, name="expert")
 app.add_typer(payout_app, name="payout")
 app.add_typer(project_app, name="project")
 app.add_typer(webhook_app, name="webhook")
+# The commands of these modules register on the sub-apps above when imported.
+import cohort_client.cli_operator  # noqa: E402
+import cohort_client.cli_projects  # noqa: E402, F401
 
 
 @app.command()

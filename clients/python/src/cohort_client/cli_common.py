@@ -18,6 +18,13 @@ from cohort_client.errors import CohortError
 from cohort_client.lab import LabClient
 from cohort_client.operator import Endpoints, OperatorClient
 
+lab_app = typer.Typer(help="Operator: labs and their API keys.", no_args_is_help=True)
+expert_app = typer.Typer(help="Operator: experts and cohorts.", no_args_is_help=True)
+payout_app = typer.Typer(help="Operator: payees, payout runs and payment files.", no_args_is_help=True)
+project_app = typer.Typer(
+    help="Lab: projects (init, create, activate, pause, resume, cancel, update, list, show) and their tasks.",
+    no_args_is_help=True,
+)
 out = Console()
 err = Console(stderr=True)
 

@@ -19,14 +19,14 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import grpc
 import yaml
 from google.protobuf import json_format
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from cohort.intake.v1 import (
     delivery_pb2,
@@ -40,10 +40,10 @@ from cohort.intake.v1 import (
 )
 from cohort.payout.v1 import costs_pb2, costs_pb2_grpc
 from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
-from cohort_client._calls import CallPolicy, acall, call
-from cohort_client.channels import aio_channel, sync_channel
-from cohort_client.errors import CohortError, from_rpc_error
-from cohort_client.webhooks import AsyncWebhooks, Webhooks
+from cohort_client._calls import CallPolicy, call
+from cohort_client.channels import sync_channel
+from cohort_client.errors import from_rpc_error
+from cohort_client.webhooks import Webhooks
 
 TASK_BATCH = 1000
 
@@ -172,6 +172,42 @@ class LabClient:
         request = projects_pb2.ResumeProjectRequest(project_id=project_id)
         return call(self._policy, self._projects.ResumeProject, request, self._md, safe=False).project
 
+    def cancel(self, project_id: str, reason: str = "") -> projects_pb2.Project:
+        request = projects_pb2.CancelProjectRequest(project_id=project_id, reason=reason)
+        return call(self._policy, self._projects.CancelProject, request, self._md, safe=False).project
+
+    def list_projects(self, state: int = 0) -> Iterator[projects_pb2.Project]:
+        """The lab's projects, newest first (every page); `state` a ProjectState to narrow to."""
+        token = ""
+        while True:
+            request = projects_pb2.ListProjectsRequest(page_size=100, page_token=token, state=state)  # type: ignore[arg-type]
+            reply = call(self._policy, self._projects.ListProjects, request, self._md, safe=True)
+            yield from reply.projects
+            if not (token := reply.next_page_token):
+                return
+
+    def update_project(
+        self, project_id: str, spec: projects_pb2.ProjectSpec, fields: list[str]
+    ) -> projects_pb2.Project:
+        """Change the spec's `fields` (paths of ProjectSpec) to their values in `spec`."""
+        request = projects_pb2.UpdateProjectRequest(
+            project_id=project_id, spec=spec, update_mask=FieldMask(paths=fields)
+        )
+        return call(self._policy, self._projects.UpdateProject, request, self._md, safe=True).project
+
+    def get_task(self, project_id: str, task_id: str) -> tasks_pb2.Task:
+        request = tasks_pb2.GetTaskRequest(project_id=project_id, task_id=task_id)
+        return call(self._policy, self._tasks.GetTask, request, self._md, safe=True).task
+
+    def list_tasks(self, project_id: str) -> Iterator[tasks_pb2.Task]:
+        token = ""
+        while True:
+            request = tasks_pb2.ListTasksRequest(project_id=project_id, page_size=500, page_token=token)
+            reply = call(self._policy, self._tasks.ListTasks, request, self._md, safe=True)
+            yield from reply.tasks
+            if not (token := reply.next_page_token):
+                return
+
     def add_tasks(
         self, project_id: str, tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]], batch_size: int = TASK_BATCH
     ) -> tuple[int, int]:
@@ -216,82 +252,7 @@ class LabClient:
                     raise error from None
 
 
-class AsyncLabClient:
-    def __init__(self, target: str, api_key: str, *, secure: bool = False, policy: CallPolicy | None = None) -> None:
-        self._channel = aio_channel(target, secure=secure, options=_channel_args())
-        self._md = (("authorization", f"Bearer {api_key}"),)
-        self._policy = policy or CallPolicy()
-        self._projects = projects_pb2_grpc.ProjectServiceStub(self._channel)
-        self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
-        self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
-        self.webhooks = AsyncWebhooks(self._channel, self._md, self._policy)
+# The asyncio client lives beside; importing it from here keeps `cohort_client.lab.AsyncLabClient`.
+from cohort_client.lab_async import AsyncLabClient  # noqa: E402
 
-    async def __aenter__(self) -> AsyncLabClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        await self._channel.close()
-
-    async def create_project(
-        self, spec: projects_pb2.ProjectSpec, request_id: str | None = None
-    ) -> projects_pb2.Project:
-        request = projects_pb2.CreateProjectRequest(request_id=request_id or str(uuid.uuid4()), spec=spec)
-        return (await acall(self._policy, self._projects.CreateProject, request, self._md, safe=True)).project
-
-    async def get_project(self, project_id: str) -> projects_pb2.Project:
-        request = projects_pb2.GetProjectRequest(project_id=project_id)
-        return (await acall(self._policy, self._projects.GetProject, request, self._md, safe=True)).project
-
-    async def activate(self, project_id: str) -> projects_pb2.Project:
-        request = projects_pb2.ActivateProjectRequest(project_id=project_id)
-        return (await acall(self._policy, self._projects.ActivateProject, request, self._md, safe=False)).project
-
-    async def pause(self, project_id: str) -> projects_pb2.Project:
-        request = projects_pb2.PauseProjectRequest(project_id=project_id)
-        return (await acall(self._policy, self._projects.PauseProject, request, self._md, safe=False)).project
-
-    async def add_tasks(
-        self, project_id: str, tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]], batch_size: int = TASK_BATCH
-    ) -> tuple[int, int]:
-        added = unchanged = 0
-        for batch in _batches(_new_tasks(tasks), batch_size):
-            reply = await acall(
-                self._policy, self._tasks.AddTasks, tasks_pb2.AddTasksRequest(project_id=project_id, tasks=batch),
-                self._md, safe=True,
-            )  # fmt: skip
-            added, unchanged = added + reply.added_count, unchanged + reply.unchanged_count
-        return added, unchanged
-
-    async def watch_progress(self, project_id: str) -> AsyncIterator[delivery_pb2.ProjectProgress]:
-        stream = self._delivery.WatchProgress(
-            delivery_pb2.WatchProgressRequest(project_id=project_id), metadata=self._md
-        )
-        try:
-            async for reply in stream:
-                yield reply.progress
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.CANCELLED:
-                raise from_rpc_error(exc) from None
-        finally:
-            stream.cancel()
-
-    async def export_items(self, project_id: str) -> AsyncIterator[delivery_pb2.ExportedItem]:
-        cursor, attempts = "", 0
-        while True:
-            request = delivery_pb2.ExportItemsRequest(project_id=project_id, cursor=cursor)
-            try:
-                async for reply in self._delivery.ExportItems(request, metadata=self._md, timeout=300):
-                    for item in reply.items:
-                        yield item
-                    cursor, attempts = reply.cursor or cursor, 0
-                return
-            except grpc.aio.AioRpcError as exc:
-                error: CohortError = from_rpc_error(exc)
-                attempts += 1
-                if not error.retryable or attempts >= self._policy.attempts:
-                    raise error from None
+__all__ = ["AsyncLabClient", "LabClient", "spec_from_dict", "spec_from_file", "tasks_from_jsonl"]

@@ -60,6 +60,38 @@ class OperatorClient:
         request = labs_pb2.ResolveExpertPseudonymRequest(lab_id=lab_id, pseudonym=pseudonym)
         return call(self._policy, self.labs.ResolveExpertPseudonym, request, self._md, safe=True).expert_id
 
+    def api_keys(self, lab_id: str) -> list[labs_pb2.ApiKey]:
+        """A lab's keys (never their secrets), newest first."""
+        request = labs_pb2.ListApiKeysRequest(lab_id=lab_id)
+        return list(call(self._policy, self.labs.ListApiKeys, request, self._md, safe=True).api_keys)
+
+    def revoke_api_key(self, key_id: str) -> labs_pb2.ApiKey:
+        request = labs_pb2.RevokeApiKeyRequest(key_id=key_id)
+        return call(self._policy, self.labs.RevokeApiKey, request, self._md, safe=True).api_key
+
+    def get_expert(self, expert_id: str) -> experts_pb2.ExpertProfile:
+        request = experts_pb2.GetExpertRequest(expert_id=expert_id)
+        return call(self._policy, self.experts.GetExpert, request, self._md, safe=True).expert
+
+    def set_expert_status(self, expert_id: str, status: int, reason: str = "") -> experts_pb2.ExpertProfile:
+        """ExpertStatus: suspend, reinstate (active) or offboard an expert."""
+        request = experts_pb2.SetExpertStatusRequest(expert_id=expert_id, status=status, reason=reason)  # type: ignore[arg-type]
+        return call(self._policy, self.experts.SetExpertStatus, request, self._md, safe=True).expert
+
+    def get_payout_run(self, run_id: str) -> runs_pb2.PayoutRun:
+        request = runs_pb2.GetPayoutRunRequest(run_id=run_id)
+        return call(self._policy, self.runs.GetPayoutRun, request, self._md, safe=True).run
+
+    def settle_payout(self, run_id: str, expert_id: str) -> None:
+        """The bank confirmed one expert's payout of the run."""
+        request = runs_pb2.SettlePayoutRequest(run_id=run_id, expert_id=expert_id)
+        call(self._policy, self.runs.SettlePayout, request, self._md, safe=True)
+
+    def fail_payout(self, run_id: str, expert_id: str, reason: str) -> None:
+        """The bank returned one expert's payout: the money is owed again."""
+        request = runs_pb2.FailPayoutRequest(run_id=run_id, expert_id=expert_id, reason=reason)
+        call(self._policy, self.runs.FailPayout, request, self._md, safe=True)
+
     def register_expert(self, profile: experts_pb2.ExpertProfile) -> experts_pb2.ExpertProfile:
         request = experts_pb2.RegisterExpertRequest(expert=profile)
         return call(self._policy, self.experts.RegisterExpert, request, self._md, safe=False).expert
