@@ -286,3 +286,23 @@ async def test_endpoints_are_validated_and_private_to_their_lab(intake):
     assert list(disabled.endpoint.event_types) == ["project.completed"], "unmasked fields kept"
     await stub.DeleteEndpoint(pb.DeleteEndpointRequest(endpoint_id=endpoint_id), metadata=lab_a)
     assert (await stub.ListEndpoints(pb.ListEndpointsRequest(), metadata=lab_a)).endpoints == []
+
+
+async def test_a_screening_decision_is_announced_with_the_labs_own_pseudonym(make_intake, events):
+    from cohort.events.v1 import quality_pb2
+
+    async with make_intake(**FAST_RETRIES) as intake, serving(Receiver()) as rx:
+        _lab_id, lab = await intake.new_lab()
+        _endpoint_id, secret = await register(intake, lab, f"http://127.0.0.1:{rx.port}/", "screening.finished")
+        pid = await project_with_tasks(intake, lab, target=1)
+        decided = quality_pb2.QualificationDecided(
+            expert_id="exp_real", project_id=pid, passed=True, correct=4, answered=5
+        )
+        await events.send("cohort.qa.expert_quality.v1", "exp_real", decided)
+        await eventually(lambda: asyncio.sleep(0, len(rx.delivered()) == 1 or None), 20, "the announcement")
+        (only,) = rx.delivered().values()
+        body = Webhook(secret).verify(only.body, only.headers)
+        assert body["type"] == "screening.finished"
+        data = body["data"]
+        assert (data["project_id"], data["passed"], data["correct"], data["answered"]) == (pid, True, 4, 5)
+        assert data["expert"].startswith("xp_") and "exp_real" not in only.body

@@ -197,3 +197,26 @@ async def resolve_pseudonym(pool: asyncpg.Pool, lab_id: uuid.UUID, pseudonym: st
     if expert_id is None:
         raise NotFoundError("expert pseudonym", pseudonym)
     return expert_id
+
+
+async def screening_finished(
+    conn: asyncpg.Connection,
+    project_id: uuid.UUID,
+    expert_id: str,
+    passed: bool,
+    correct: int,
+    answered: int,
+    lab_view: LabView,
+    now: dt.datetime,
+) -> None:
+    """Announce QA's decision on an expert's screening test to the project's lab, the expert by
+    that lab's pseudonym (recorded, so an operator can map it back); no key, no id."""
+    project = await projects_repo.get_internal(conn, project_id)
+    if project is None:
+        log.warning("screening decision for unknown project %s ignored", project_id)
+        return
+    shown = lab_view.of(project.lab_id, [expert_id])
+    await pseudonyms_repo.record(conn, project.lab_id, list(zip(shown, [expert_id], strict=True)))
+    data = {"project_id": str(project_id), "expert": shown[0] if shown else None, "passed": passed,
+            "correct": correct, "answered": answered}  # fmt: skip
+    await webhooks.announce(conn, project.lab_id, EventType.SCREENING_FINISHED, [data], now)

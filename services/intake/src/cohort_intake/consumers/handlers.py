@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from cohort.events.v1 import items_pb2, spend_pb2, submissions_pb2, verdicts_pb2
+from cohort.events.v1 import items_pb2, quality_pb2, spend_pb2, submissions_pb2, verdicts_pb2
 from cohort_intake.app import delivery
 from cohort_intake.domain.items import (
     AdversarialResult,
@@ -93,6 +93,19 @@ def _result(m: items_pb2.ItemFinalized) -> Result | None:
     return None
 
 
+def _on_qualification(
+    lab_view: LabView,
+) -> Callable[[asyncpg.Connection, Event[quality_pb2.QualificationDecided]], Awaitable[None]]:
+    async def handle(conn: asyncpg.Connection, event: Event[quality_pb2.QualificationDecided]) -> None:
+        m = event.message
+        when = m.decide_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("decide_time") else event.time
+        await delivery.screening_finished(
+            conn, uuid.UUID(m.project_id), m.expert_id, m.passed, m.correct, m.answered, lab_view, when
+        )
+
+    return handle
+
+
 def subscriptions(metrics: IntakeMetrics, lab_view: LabView) -> list[Subscription]:
     router = EventRouter()
     # Set-based: a fetch's consecutive events of one type in one call.
@@ -101,4 +114,5 @@ def subscriptions(metrics: IntakeMetrics, lab_view: LabView) -> list[Subscriptio
     router.on_batch(verdicts_pb2.SubmissionRejected, on_verdicts)
     router.on_batch(items_pb2.ItemFinalized, _on_items_finalized(metrics, lab_view))
     router.on(spend_pb2.ProjectSpendUpdated, on_spend_updated)
+    router.on(quality_pb2.QualificationDecided, _on_qualification(lab_view))
     return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]

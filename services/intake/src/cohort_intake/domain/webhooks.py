@@ -27,6 +27,8 @@ class EventType(enum.StrEnum):
     """Paused by its budget cap (a lab's own pause is not announced back to it)."""
     PROJECT_COST_UPDATED = "project.cost_updated"
     """What the project has spent crossed another tenth of its budget cap."""
+    SCREENING_FINISHED = "screening.finished"
+    """QA decided an expert's screening test of the project (the expert by the lab's pseudonym)."""
 
 
 class EndpointState(enum.StrEnum):

@@ -12,5 +12,8 @@ TASKING_SUBMISSIONS = "cohort.tasking.submissions.v1"
 QA_VERDICTS = "cohort.qa.verdicts.v1"
 QA_ITEMS = "cohort.qa.items.v1"
 PAYOUT_SPEND = "cohort.payout.spend.v1"
+# For screening decisions (QualificationDecided), which a lab's webhooks announce; the quality
+# updates on the same topic are not intake's and are passed over.
+QA_EXPERT_QUALITY = "cohort.qa.expert_quality.v1"
 
-CONSUMED = [TASKING_SUBMISSIONS, QA_VERDICTS, QA_ITEMS, PAYOUT_SPEND]
+CONSUMED = [TASKING_SUBMISSIONS, QA_VERDICTS, QA_ITEMS, PAYOUT_SPEND, QA_EXPERT_QUALITY]
