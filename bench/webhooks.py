@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import TextIO
 
+from calibration import calibration_seconds
 from prometheus_client import CollectorRegistry
 
 from cohort_intake.app import webhooks
@@ -157,7 +158,7 @@ async def main() -> None:  # noqa: PLR0915 - one benchmark, told in order
             "bench": "webhooks", "labs": args.labs, "backlog": args.backlog, "flat_per_second": round(rate, 1),
             "flat_cpu_ms_per_delivery": round(flat_cpu / args.backlog * 1000, 3), "paced_rate": args.rate,
             "paced_delivered": len(lags), "paced_sent": sent, "lag_p50_ms": round(p50 * 1000, 1),
-            "lag_p99_ms": round(p99 * 1000, 1), "cores": os.cpu_count(),
+            "lag_p99_ms": round(p99 * 1000, 1), "cores": os.cpu_count(), "calibration_s": calibration_seconds(),
         }))  # fmt: skip
         run.cancel()
         with contextlib.suppress(asyncio.CancelledError):
