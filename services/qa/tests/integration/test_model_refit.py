@@ -44,3 +44,43 @@ async def test_a_refit_of_a_project_without_judgments_saves_nothing(qa) -> None:
     pid = await qa.project("preference", tasks=5, overlap=1)
     assert await refit(qa.pool, uuid.UUID(pid), QaMetrics(CollectorRegistry())) == 0
     assert await qa.pool.fetchval("SELECT count(*) FROM project_models WHERE project_id = $1", uuid.UUID(pid)) == 0
+
+
+async def test_a_refit_flags_a_pair_who_agree_beyond_their_skill(qa) -> None:
+    """Ten honest experts right 85 % of the time and two who toss one coin together, on 60 tasks;
+    the refit flags that pair alone, records it and suspends both in the project."""
+    pid = uuid.UUID(await qa.project("preference", tasks=60, overlap=3))
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(60):
+        truth = "a" if i % 2 else "b"
+        coin = "a" if rng.random() < 0.5 else "b"
+        for e in range(10):
+            right = rng.random() < 0.85
+            rows.append((f"t{i}", f"honest-{e}", truth if right else ("b" if truth == "a" else "a")))
+        rows += [(f"t{i}", "pair-1", coin), (f"t{i}", "pair-2", coin)]
+    await qa.pool.executemany(
+        """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
+                                    submit_time, state, top_choice)
+           VALUES ($1, $2, $3, $4, '', false, 60, now(), 'accepted', $5)""",
+        [(uuid.uuid4(), pid, task, expert, choice) for task, expert, choice in rows],
+    )
+
+    await refit(qa.pool, pid, QaMetrics(CollectorRegistry()))
+
+    flags = await qa.pool.fetch(
+        "SELECT expert_a, expert_b, shared, agreed FROM collusion_flags WHERE project_id = $1", pid
+    )
+    assert [(f["expert_a"], f["expert_b"], f["shared"], f["agreed"]) for f in flags] == [("pair-1", "pair-2", 60, 60)]
+    suspended = await qa.pool.fetch(
+        "SELECT expert_id, reasons FROM project_suspensions WHERE project_id = $1 ORDER BY expert_id", pid
+    )
+    assert [(s["expert_id"], s["reasons"]) for s in suspended] == [
+        ("pair-1", ["collusion_suspected"]),
+        ("pair-2", ["collusion_suspected"]),
+    ]
+    announced = await qa.pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE event_type = 'cohort.events.v1.ExpertQualityUpdated' AND key = ANY($1)",
+        [b"pair-1", b"pair-2"],
+    )
+    assert announced == 2, "tasking hears of both suspensions and stops routing the project to them"

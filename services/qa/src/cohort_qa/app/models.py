@@ -16,12 +16,14 @@ import uuid
 import asyncpg
 import numpy as np
 
+from cohort_qa.app import collusion
 from cohort_qa.app.progress import PRIOR_MEAN
 from cohort_qa.db import models as repo
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
 from cohort_qa.domain import dawid_skene
+from cohort_qa.domain.collusion import pair_counts, suspect_pairs
 from cohort_qa.events import payloads
 from cohort_qa.metrics import QaMetrics
 
@@ -102,15 +104,19 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         prior_judgments=PRIOR_JUDGMENTS,
     )
     metrics.model_fit_seconds.observe(time.perf_counter() - started)
+    confusion = {e: fit.confusion[i] for e, i in expert_index.items()}
+    # Pairs who agree beyond what these matrices predict: judged on the same fit, in the same pass.
+    by_worker = {i: e for e, i in expert_index.items()}
+    counts = pair_counts(
+        (str(item), by_worker[w], label) for item, w, label in zip(items, workers, labels, strict=True)
+    )
+    suspects = suspect_pairs(counts, confusion, fit.priors)
     async with pool.acquire() as conn, conn.transaction():
-        await repo.save(
-            conn,
-            project_id,
-            fit.priors,
-            {e: fit.confusion[i] for e, i in expert_index.items()},
-            len(rows),
-            dt.datetime.now(dt.UTC),
-        )
+        now = dt.datetime.now(dt.UTC)
+        await repo.save(conn, project_id, fit.priors, confusion, len(rows), now)
+        newly = await collusion.flag(conn, project, suspects, now)
+    if newly:
+        log.warning("project %s: suspected collusion, suspended %s", project_id, sorted(newly))
     return len(labels)
 
 
