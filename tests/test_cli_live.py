@@ -43,6 +43,9 @@ async def test_a_lab_manages_its_webhooks_and_an_operator_resolves_pseudonyms(
 
         code, output = await cohort("webhook", "list", "--api-key", key_a)
         assert code == 0 and endpoint_id_text in output and "whsec_" not in output
+        code, output = await cohort("--output", "table", "webhook", "list", "--api-key", key_a)
+        assert code == 0 and "┃" in output and "whsec_" not in output, output  # one table, no secret
+        assert (await cohort("--output", "yaml", "webhook", "list", "--api-key", key_a))[0] == 2
         code, output = await cohort("webhook", "disable", endpoint_id_text, "--api-key", key_a)
         assert code == 0 and json.loads(output)["state"] == "ENDPOINT_STATE_DISABLED"
         code, output = await cohort("webhook", "deliveries", endpoint_id_text, "--api-key", key_a)

@@ -27,6 +27,7 @@ from cohort.tasking.v1 import experts_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort_client.channels import sync_channel
 from cohort_client.cli_common import (
+    OUTPUT,
     ApiKey,
     KeyFile,
     Token,
@@ -47,6 +48,18 @@ from cohort_client.examples import example_spec
 from cohort_client.lab import spec_from_file, tasks_from_jsonl
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
+
+
+@app.callback()
+def options(
+    output: Annotated[str, typer.Option("--output", "-o", help="How results print: json or table.")] = "json",
+) -> None:
+    if output not in ("json", "table"):
+        err.print("--output must be json or table")
+        raise typer.Exit(2)
+    OUTPUT["mode"] = output
+
+
 app.add_typer(lab_app, name="lab")
 app.add_typer(expert_app, name="expert")
 app.add_typer(payout_app, name="payout")

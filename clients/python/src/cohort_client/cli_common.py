@@ -3,8 +3,9 @@ the exit-code contract (see `cohort_client.cli`)."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -13,6 +14,7 @@ import grpc
 import typer
 from google.protobuf import json_format
 from rich.console import Console
+from rich.table import Table
 
 from cohort_client.errors import CohortError
 from cohort_client.lab import LabClient
@@ -99,5 +101,32 @@ def lab_client(api_key: str) -> LabClient:
     return LabClient(where.intake, api_key, qa=where.qa, payout=where.payout)
 
 
+# How results print: "json" (the default; one JSON document per result) or "table" (set by the
+# global --output option).
+OUTPUT = {"mode": "json"}
+
+
+def _flat(message: object) -> dict[str, str]:
+    """A message's fields for a table: scalars as they are, nested values as compact JSON."""
+    data = json_format.MessageToDict(message, preserving_proto_field_name=True)  # type: ignore[arg-type]
+    return {k: v if isinstance(v, str) else json.dumps(v, separators=(",", ":")) for k, v in data.items()}
+
+
 def show(message: object) -> None:
-    out.print_json(json_format.MessageToJson(message, preserving_proto_field_name=True))  # type: ignore[arg-type]
+    show_many([message])
+
+
+def show_many(messages: Iterable[object]) -> None:
+    """Print results: JSON documents, or one table whose columns are the fields any of them set."""
+    if OUTPUT["mode"] == "json":
+        for message in messages:
+            out.print_json(json_format.MessageToJson(message, preserving_proto_field_name=True))  # type: ignore[arg-type]
+        return
+    rows = [_flat(m) for m in messages]
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    table = Table()
+    for col in columns:
+        table.add_column(col, overflow="fold")  # wrapped, never cut: ids must stay whole
+    for row in rows:
+        table.add_row(*(row.get(col, "") for col in columns))
+    out.print(table)

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from cohort.tasking.v1 import experts_pb2
-from cohort_client.cli_common import KeyFile, Token, expert_app, lab_app, operator, out, payout_app, reported, show
+from cohort_client.cli_common import (
+    KeyFile,
+    Token,
+    expert_app,
+    lab_app,
+    operator,
+    out,
+    payout_app,
+    reported,
+    show,
+    show_many,
+)
 
 
 @lab_app.command("keys")
 def lab_keys(lab_id: str, token: Token = "", key_file: KeyFile = None) -> None:
     """A lab's API keys (never their secrets), newest first."""
     with reported(), operator(token, key_file) as op:
-        for key in op.api_keys(lab_id):
-            show(key)
+        show_many(op.api_keys(lab_id))
 
 
 @lab_app.command("revoke")

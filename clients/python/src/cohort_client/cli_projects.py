@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cohort.intake.v1 import projects_pb2
-from cohort_client.cli_common import ApiKey, err, lab_client, project_app, reported, show
+from cohort_client.cli_common import ApiKey, err, lab_client, project_app, reported, show, show_many
 from cohort_client.lab import spec_from_file
 
 STATES = {"draft": 1, "active": 2, "paused": 3, "completed": 4, "cancelled": 5}
@@ -24,8 +24,7 @@ def project_list(
         err.print(f"--state must be one of {', '.join(STATES)}")
         raise typer.Exit(2)
     with reported(), lab_client(api_key) as lab:
-        for project in lab.list_projects(STATES.get(state, 0)):
-            show(project)
+        show_many(lab.list_projects(STATES.get(state, 0)))
 
 
 @project_app.command("resume")
@@ -63,8 +62,7 @@ def project_update(
 def project_tasks(project_id: str, api_key: ApiKey = "") -> None:
     """The project's tasks (inputs and state; gold references never shown)."""
     with reported(), lab_client(api_key) as lab:
-        for task in lab.list_tasks(project_id):
-            show(task)
+        show_many(lab.list_tasks(project_id))
 
 
 @project_app.command("task")

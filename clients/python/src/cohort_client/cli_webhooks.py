@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cohort_client.cli_common import ApiKey, lab_client, out, reported, show
+from cohort_client.cli_common import ApiKey, lab_client, out, reported, show, show_many
 
 app = typer.Typer(help="Lab: webhook endpoints (Standard Webhooks) and their deliveries.", no_args_is_help=True)
 
@@ -30,8 +30,7 @@ def create(url: str, event: Events, description: str = "", api_key: ApiKey = "")
 @app.command("list")
 def list_endpoints(api_key: ApiKey = "") -> None:
     with reported(), lab_client(api_key) as lab:
-        for endpoint in lab.webhooks.endpoints():
-            show(endpoint)
+        show_many(lab.webhooks.endpoints())
 
 
 @app.command("disable")
