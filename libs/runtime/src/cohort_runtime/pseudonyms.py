@@ -27,9 +27,13 @@ class LabView:
         return self._key is not None
 
     def of(self, lab_id: object, expert_ids: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        return tuple(p for p, _e in self.pairs(lab_id, expert_ids))
+
+    def pairs(self, lab_id: object, expert_ids: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+        """(pseudonym, expert id) for each expert; none without a key."""
         if self._key is None:
-            return ()
-        return tuple(lab_pseudonym(self._key, lab_id, e) for e in expert_ids)
+            return []
+        return [(lab_pseudonym(self._key, lab_id, e), e) for e in expert_ids]
 
 
 def lab_pseudonym(key: bytes, lab_id: object, expert_id: str) -> str:

@@ -104,7 +104,9 @@ class ServiceSettings(BaseSettings):
         return self.token_public_key.get_secret_value() if self.token_public_key else None
 
     def pseudonym_key_bytes(self) -> bytes | None:
-        return self.pseudonym_key.get_secret_value().encode() if self.pseudonym_key else None
+        # An empty value is no key: an HMAC under "" would be a pseudonym anyone can compute.
+        key = self.pseudonym_key.get_secret_value() if self.pseudonym_key else ""
+        return key.encode() or None
 
     def lab_token_public_key_pem(self) -> str | None:
         return self.lab_token_public_key.get_secret_value() if self.lab_token_public_key else None

@@ -24,4 +24,14 @@ def test_stable_per_lab_and_unlinkable_across_labs(lab_a, lab_b, expert):
 
 def test_without_a_key_labs_see_no_ids():
     assert LabView(None).of("lab", ["exp_1", "exp_2"]) == ()
+    assert LabView(None).pairs("lab", ["exp_1"]) == []
     assert LabView(KEY).of("lab", ["exp_1"]) == (lab_pseudonym(KEY, "lab", "exp_1"),)
+
+
+def test_an_empty_key_is_no_key(monkeypatch):
+    from cohort_runtime.settings import ServiceSettings
+
+    monkeypatch.setenv("COHORT_PSEUDONYM_KEY", "")
+    monkeypatch.setenv("COHORT_DATABASE_URL", "postgresql://unused")
+    settings = ServiceSettings(service_name="x", db_schema="x", migrations_dir=".")  # type: ignore[call-arg]
+    assert settings.pseudonym_key_bytes() is None

@@ -25,7 +25,7 @@ class IntakeMetrics:
         self.watchers = Gauge("cohort_intake_progress_watchers", "Open WatchProgress streams.", registry=registry)
         self.webhook_attempts = Counter(
             "cohort_intake_webhook_attempts_total",
-            "Webhook delivery attempts, by outcome (delivered, retry, failed, refused).",
+            "Webhook delivery attempts, one each, by outcome: delivered, retry, failed (retries used up).",
             ["outcome"],
             registry=registry,
         )

@@ -286,3 +286,23 @@ async def test_each_lab_sees_its_own_pseudonyms_which_operators_map_back(intake,
             labs_pb2.ResolveExpertPseudonymRequest(lab_id=labs["Lab A"], pseudonym=b[0][0]), metadata=intake.operator
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_without_a_pseudonym_key_items_are_delivered_with_no_expert_ids(make_intake, events):
+    """No key configured (or an empty one): labs are shown no expert ids at all, and delivery
+    goes on as before."""
+    async with make_intake(COHORT_PSEUDONYM_KEY="") as intake:
+        _lab_id, lab = await intake.new_lab()
+        spec = valid_spec(data_kind=types.DATA_KIND_PREFERENCE, target_accepted_items=2, overlap=1, max_overlap=1)
+        pid = (await create(intake, lab, spec)).project_id
+        await intake.tasks.AddTasks(tpb.AddTasksRequest(project_id=pid, tasks=[preference_task("t0")]), metadata=lab)
+        await intake.projects.ActivateProject(ppb.ActivateProjectRequest(project_id=pid), metadata=lab)
+        await events.send("cohort.qa.items.v1", pid, item(pid, "t0", ["a", "b"]))
+
+        async def exported():
+            chunks = [r async for r in intake.delivery.ExportItems(pb.ExportItemsRequest(project_id=pid), metadata=lab)]
+            return [json.loads(i.record_json) for c in chunks for i in c.items] or None
+
+        (record,) = await testing.eventually(exported, 30, "the item exported")
+        assert record["metadata"]["expert_ids"] == []
+        assert await intake.pool.fetchval("SELECT count(*) FROM expert_pseudonyms") == 0

@@ -9,7 +9,7 @@ import contextlib
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import grpc
@@ -71,6 +71,15 @@ class Receiver:
                 assert r.headers["webhook-id"] not in out, f"{r.headers['webhook-id']} delivered twice"
                 out[r.headers["webhook-id"]] = r
         return out
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Until what the receiver recorded meets `condition` (it is not in the database)."""
+
+    async def met() -> bool:
+        return condition()
+
+    await eventually(met, 20, what)
 
 
 @contextlib.asynccontextmanager
@@ -237,7 +246,7 @@ async def test_rotation_signs_with_both_secrets_for_the_overlap_and_replay_resen
         assert new != old and rotated.endpoint.HasField("previous_secret_expire_time")
         pid = await project_with_tasks(intake, lab, target=3)
         await events.send("cohort.qa.items.v1", pid, item(pid, "t0"))
-        await eventually(lambda: asyncio.sleep(0, len(rx.delivered()) == 1 or None), 20, "the delivery")
+        await until(lambda: len(rx.delivered()) == 1, "the delivery")
         (only,) = rx.delivered().values()
         assert len(only.headers["webhook-signature"].split(" ")) == 2
         for secret in (old, new):
@@ -245,7 +254,7 @@ async def test_rotation_signs_with_both_secrets_for_the_overlap_and_replay_resen
         (d,) = (await stub.ListDeliveries(pb.ListDeliveriesRequest(endpoint_id=endpoint_id), metadata=lab)).deliveries
         replayed = await stub.ReplayDeliveries(pb.ReplayDeliveriesRequest(delivery_id=d.delivery_id), metadata=lab)
         assert replayed.queued == 1
-        await eventually(lambda: asyncio.sleep(0, len(rx.got) == 2 or None), 20, "the replay")
+        await until(lambda: len(rx.got) == 2, "the replay")
         assert rx.got[1].headers["webhook-id"] == only.headers["webhook-id"] and rx.got[1].body == only.body
 
 
@@ -299,7 +308,7 @@ async def test_a_screening_decision_is_announced_with_the_labs_own_pseudonym(mak
             expert_id="exp_real", project_id=pid, passed=True, correct=4, answered=5
         )
         await events.send("cohort.qa.expert_quality.v1", "exp_real", decided)
-        await eventually(lambda: asyncio.sleep(0, len(rx.delivered()) == 1 or None), 20, "the announcement")
+        await until(lambda: len(rx.delivered()) == 1, "the announcement")
         (only,) = rx.delivered().values()
         body = Webhook(secret).verify(only.body, only.headers)
         assert body["type"] == "screening.finished"

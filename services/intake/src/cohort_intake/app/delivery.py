@@ -87,8 +87,9 @@ async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem], 
             if task is None:
                 log.warning("item %s for unknown task %s ignored", item.item_id, item.task_id)
                 continue
-            pseudonyms = lab_view.of(project.lab_id, item.expert_ids)
-            shown.update(zip(pseudonyms, item.expert_ids, strict=True))
+            pairs = lab_view.pairs(project.lab_id, item.expert_ids)
+            shown.update(pairs)
+            pseudonyms = tuple(p for p, _e in pairs)
             # A result that does not fit its task raises UnrenderableItem: the batch is settled one
             # by one, and that item is retried, then dead-lettered.
             rendered.append((item, render(replace(item, expert_ids=pseudonyms), task.input)))
@@ -215,8 +216,8 @@ async def screening_finished(
     if project is None:
         log.warning("screening decision for unknown project %s ignored", project_id)
         return
-    shown = lab_view.of(project.lab_id, [expert_id])
-    await pseudonyms_repo.record(conn, project.lab_id, list(zip(shown, [expert_id], strict=True)))
-    data = {"project_id": str(project_id), "expert": shown[0] if shown else None, "passed": passed,
+    pairs = lab_view.pairs(project.lab_id, [expert_id])
+    await pseudonyms_repo.record(conn, project.lab_id, pairs)
+    data = {"project_id": str(project_id), "expert": pairs[0][0] if pairs else None, "passed": passed,
             "correct": correct, "answered": answered}  # fmt: skip
     await webhooks.announce(conn, project.lab_id, EventType.SCREENING_FINISHED, [data], now)

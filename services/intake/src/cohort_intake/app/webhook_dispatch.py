@@ -184,7 +184,6 @@ class Dispatcher:
                 destinations[due.url] = await self._destination(due.url)
             return await self._post(client, due, *destinations[due.url]), ""
         except Refused as exc:
-            self._metrics.webhook_attempts.labels("refused").inc()
             return 0, str(exc)
         except httpx.HTTPError as exc:
             return 0, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -200,10 +199,9 @@ class Dispatcher:
         delay = retry_delay(attempts, self._schedule, self._rng)
         next_at = now + dt.timedelta(seconds=delay) if delay is not None else None
         async with self._pool.acquire() as conn, conn.transaction():
-            await repo.record_attempt(
-                conn, d.delivery_id, delivered=False, status=status, error=error, latency_ms=latency * 1000,
-                next_attempt_at=next_at, now=now,
-            )  # fmt: skip
+            await repo.record_failure(
+                conn, d.delivery_id, status=status, error=error, latency_ms=latency * 1000, next_attempt_at=next_at
+            )
             if next_at is None:
                 reason = f"delivery {d.delivery_id} failed {attempts} times over the retry schedule; last: {error}"
                 await repo.mark_failing(conn, d.endpoint_id, reason, now)

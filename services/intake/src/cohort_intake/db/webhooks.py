@@ -158,24 +158,22 @@ async def claim_due(
     return sorted(out, key=lambda d: (d.delivery.create_time, d.delivery.delivery_id))
 
 
-async def record_attempt(
+async def record_failure(
     conn: asyncpg.Connection,
     delivery_id: uuid.UUID,
     *,
-    delivered: bool,
     status: int,
     error: str,
     latency_ms: float,
     next_attempt_at: dt.datetime | None,
-    now: dt.datetime,
 ) -> None:
-    state = "delivered" if delivered else ("pending" if next_attempt_at is not None else "failed")
+    """A failed attempt: pending again at `next_attempt_at`, or failed for good without one."""
     await conn.execute(
-        """UPDATE webhook_deliveries SET attempts = attempts + 1, state = $2, last_status = $3, last_error = $4,
-                  last_latency_ms = $5, next_attempt_at = $6,
-                  deliver_time = CASE WHEN $2::text = 'delivered' THEN $7::timestamptz END
+        """UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
+                  last_latency_ms = $4, next_attempt_at = $5,
+                  state = CASE WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'pending' END
            WHERE delivery_id = $1""",
-        delivery_id, state, status, error[:500], latency_ms, next_attempt_at, now,
+        delivery_id, status, error[:500], latency_ms, next_attempt_at,
     )  # fmt: skip
 
 
