@@ -176,8 +176,10 @@ class _Batch:
 
 def _gold_check(project: QaProject, a: _Assessed, task: tasks_repo.TaskRow | None) -> verdicts.GoldCheck:
     reference = payloads.gold_reference(task.gold if task else None)
-    usable = a.answer is not None and a.answer.kind is project.kind and reference is not None
-    outcome = gold.score(a.answer, reference, project) if usable and a.answer and reference else None
+    outcome = None
+    # An answer of another kind is rejected by the checks; only one of the project's kind is scored.
+    if reference is not None and a.answer is not None and a.answer.kind is project.kind:
+        outcome = gold.score(a.answer, reference, project)
     return verdicts.GoldCheck(has_reference=reference is not None, outcome=outcome)
 
 
