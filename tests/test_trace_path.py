@@ -33,6 +33,8 @@ class ExportedSpan:
     span_id: str
     parent_id: str
     name: str
+    links: tuple[str, ...] = ()
+    """The span ids this span links to (records of a fetch settled together beside the first)."""
 
 
 class Collector(trace_service_pb2_grpc.TraceServiceServicer):
@@ -52,6 +54,7 @@ class Collector(trace_service_pb2_grpc.TraceServiceServicer):
                         s.span_id.hex(),
                         s.parent_span_id.hex(),
                         s.name,
+                        tuple(link.span_id.hex() for link in s.links),
                     )
                     for s in scope.spans
                 )
@@ -182,17 +185,25 @@ async def test_a_submission_is_one_trace_from_tasking_through_qa_to_payout(token
             )
 
         def chain() -> list[ExportedSpan] | None:
-            """From payout's handling of QA's verdict up to the root of its trace: the spans in
-            between, root first, when that root is tasking's SubmitTask."""
+            """tasking's SubmitTask down to payout handling QA's verdict, root first. Payout
+            handles the verdict in a span whose parent is QA's send, or, when the fetch brought it
+            together with other records, in the fetch's span that links to that send."""
             by_id = {s.span_id: s for s in received.spans}
-            for span in received.spans:
-                if span.service != "payout" or not re.search(r"qa\.verdicts\.v1 process$", span.name):
+            for send in received.spans:
+                if send.service != "qa" or not send.name.endswith("qa.verdicts.v1 send"):
                     continue
-                path = [span]
+                path = [send]
                 while path[-1].parent_id in by_id:
                     path.append(by_id[path[-1].parent_id])
-                if path[-1].service == "tasking" and path[-1].name.endswith("/SubmitTask"):
-                    return path[::-1]
+                if not (path[-1].service == "tasking" and path[-1].name.endswith("/SubmitTask")):
+                    continue
+                handled = [
+                    s for s in received.spans
+                    if s.service == "payout" and s.name.endswith(" process")
+                    and (s.parent_id == send.span_id or send.span_id in s.links)
+                ]  # fmt: skip
+                if handled:
+                    return [*path[::-1], handled[0]]
             return None
 
         async def linked():
@@ -203,12 +214,15 @@ async def test_a_submission_is_one_trace_from_tasking_through_qa_to_payout(token
         except AssertionError:
             shown = [f"{s.service}: {s.name}" for s in received.spans if not s.name.isupper() and " " in s.name]
             raise AssertionError("no such trace among:\n" + "\n".join(shown[-40:])) from None
-    hops = [(s.service, s.name.split("cohort.", 1)[-1]) for s in path if s.name.endswith((" send", " process"))]
-    assert len({s.trace_id for s in path}) == 1
+    *upstream, handled = path
+    hops = [(s.service, s.name.split("cohort.", 1)[-1]) for s in upstream if s.name.endswith((" send", " process"))]
+    assert len({s.trace_id for s in upstream}) == 1
     # tasking publishes the submission, QA handles it and publishes its verdict, payout handles that.
     assert hops == [
         ("tasking", "tasking.submissions.v1 send"),
         ("qa", "tasking.submissions.v1 process"),
         ("qa", "qa.verdicts.v1 send"),
-        ("payout", "qa.verdicts.v1 process"),
     ], hops
+    assert handled.service == "payout"
+    if handled.parent_id == upstream[-1].span_id:  # the verdict alone, or first in its fetch
+        assert handled.trace_id == upstream[0].trace_id and handled.name.endswith("qa.verdicts.v1 process")
