@@ -67,9 +67,9 @@ async def test_a_lab_manages_its_webhooks_and_an_operator_resolves_pseudonyms(
 
 
 async def test_projects_keys_and_experts_from_the_command_line(services, onboard, token_keys, monkeypatch, tmp_path):
-    async with services("intake", "tasking") as running:
-        monkeypatch.setenv("COHORT_INTAKE_ADDR", f"127.0.0.1:{running['intake'].grpc_port}")
-        monkeypatch.setenv("COHORT_TASKING_ADDR", f"127.0.0.1:{running['tasking'].grpc_port}")
+    async with services("intake", "tasking", "qa") as running:
+        for name in ("intake", "tasking", "qa"):
+            monkeypatch.setenv(f"COHORT_{name.upper()}_ADDR", f"127.0.0.1:{running[name].grpc_port}")
         import grpc
 
         async with (
@@ -97,6 +97,14 @@ async def test_projects_keys_and_experts_from_the_command_line(services, onboard
         assert code == 0 and json.loads(output)["status"] == "EXPERT_STATUS_SUSPENDED"
         code, output = await cohort("expert", "reinstate", expert_id, *op)
         assert code == 0 and json.loads(output)["status"] == "EXPERT_STATUS_ACTIVE"
+        await running["qa"].pool.execute(
+            """INSERT INTO reviewer_quality (reviewer_id, domain, successes, failures, pieces, mean, lower, upper)
+               VALUES ($1, 'law', 6, 1, 7, 0.83, 0.62, 0.96)""",
+            expert_id,
+        )
+        code, output = await cohort("expert", "quality", expert_id, *op)
+        (as_reviewer,) = json.loads(output)["reviewer_estimates"]
+        assert code == 0 and (as_reviewer["domain"], as_reviewer["mean"], as_reviewer["evidence"]) == ("law", 0.83, 7)
 
         lab_id = onboard.lab_id_of(lab)
         code, output = await cohort("lab", "keys", lab_id, *op)

@@ -37,6 +37,13 @@ def expert_show(expert_id: str, token: Token = "", key_file: KeyFile = None) -> 
         show(op.get_expert(expert_id))
 
 
+@expert_app.command("quality")
+def expert_quality(expert_id: str, token: Token = "", key_file: KeyFile = None) -> None:
+    """QA's estimates of the person per domain: of their work, and of their verdicts as a reviewer."""
+    with reported(), operator(token, key_file) as op:
+        show(op.standing(expert_id))
+
+
 def _status(expert_id: str, status: int, reason: str, token: str, key_file: KeyFile) -> None:
     with reported(), operator(token, key_file) as op:
         show(op.set_expert_status(expert_id, status, reason))

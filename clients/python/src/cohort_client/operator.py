@@ -111,8 +111,17 @@ class OperatorClient:
         return call(self._policy, self.quality.GetProjectQuality, request, self._md, safe=True).quality
 
     def expert_quality(self, expert_id: str) -> list[quality_pb2.ExpertQuality]:
+        """QA's estimates of the expert's work, one per domain."""
+        return list(self.standing(expert_id).estimates)
+
+    def reviewer_quality(self, expert_id: str) -> list[quality_pb2.ExpertQuality]:
+        """QA's estimates of how often the person's verdicts as a reviewer are right, per domain."""
+        return list(self.standing(expert_id).reviewer_estimates)
+
+    def standing(self, expert_id: str) -> quality_pb2.GetExpertQualityResponse:
+        """Both: as an expert and as a reviewer."""
         request = quality_pb2.GetExpertQualityRequest(expert_id=expert_id)
-        return list(call(self._policy, self.quality.GetExpertQuality, request, self._md, safe=True).estimates)
+        return call(self._policy, self.quality.GetExpertQuality, request, self._md, safe=True)
 
     def set_payee(self, request: payees_pb2.SetPayeeRequest) -> payees_pb2.Payee:
         return call(self._policy, self.payees.SetPayee, request, self._md, safe=True).payee

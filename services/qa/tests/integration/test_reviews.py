@@ -14,9 +14,11 @@ from cohort.events.v1 import reviews_pb2 as review_events
 from cohort.qa.v1 import quality_pb2 as qpb
 from cohort.qa.v1 import reviews_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2 as vpb
+from cohort.types.v1 import tasks_pb2 as ttypes
+from cohort_qa.domain import sampling
 from cohort_runtime.pseudonyms import lab_pseudonym
 
-from .conftest import sft
+from .conftest import pref, sft
 
 ANSWER = (
     "Bond formation releases more energy than bond breaking absorbs, so the enthalpy change is negative; "
@@ -213,3 +215,106 @@ async def test_a_reviewer_below_the_bar_gets_no_reviews(qa) -> None:
         == grpc.StatusCode.PERMISSION_DENIED
     )
     assert not (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=weak)).HasField("review")
+
+
+def _ids(wanted: int, draw) -> list[str]:
+    """Submission ids the deterministic sampling draws (sampling is fixed by the id)."""
+    out: list[str] = []
+    while len(out) < wanted:
+        candidate = uuid.uuid4()
+        if draw(candidate):
+            out.append(str(candidate))
+    return out
+
+
+async def test_reviewers_are_judged_against_gold_and_a_contrary_one_stops_reviewing(qa) -> None:
+    """Gold-scored work sampled for review measures the reviewer: one whose verdicts always
+    contradict gold is, after ten such reviews, confidently below the floor and offered no more;
+    one who follows gold rises above the prior. The project's reviewer accuracy is their mean."""
+    gold = {f"t{i}": ttypes.GoldReference(ranking=["a", "b"]) for i in range(12)}
+    lab = str(uuid.uuid4())
+    pid = await qa.project("preference", tasks=12, overlap=1, gold=gold, lab_id=lab)
+    ids = _ids(12, sampling.gold_review)
+    right = {}
+    for i, sid in enumerate(ids):
+        right[sid] = i % 2 == 0
+        ranking = ("a", "b") if right[sid] else ("b", "a")
+        await qa.submit(pid, f"t{i}", f"labeller{i}", pref(*ranking), is_gold=True, submission_id=sid)
+    for sid in ids:
+        assert await qa.state(sid, "accepted", "rejected") == ("accepted" if right[sid] else "rejected")
+    queued = await qa.pool.fetchval(
+        "SELECT count(*) FROM reviews WHERE slot = 1 AND submission_id = ANY($1::uuid[])", [uuid.UUID(s) for s in ids]
+    )
+    assert queued == 12, "every sampled gold submission waits for a (non-deciding) review"
+
+    async def review_as(creds, agree_with_gold: bool) -> bool:
+        got = await qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=creds)
+        if not got.HasField("review"):
+            return False
+        accept = right[got.review.submission_id] == agree_with_gold
+        done = await qa.reviews.SubmitReview(
+            pb.SubmitReviewRequest(
+                review_id=got.review.review_id,
+                scores={"accuracy": 5 if accept else 1, "clarity": 3},
+                verdict=pb.REVIEW_VERDICT_ACCEPT if accept else pb.REVIEW_VERDICT_REJECT,
+                comments="" if accept else "The other answer is right.",
+            ),
+            metadata=creds,
+        )
+        assert not done.decided_submission, "gold decided the work; the review only measures the reviewer"
+        return True
+
+    contrary, careful = qa.token("expert", "contrary", "reviewer"), qa.token("expert", "careful", "reviewer")
+    for _ in range(10):
+        assert await review_as(contrary, agree_with_gold=False)
+    assert await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=contrary)) == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert not (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=contrary)).HasField("review")
+    assert await review_as(careful, agree_with_gold=True) and await review_as(careful, agree_with_gold=True)
+
+    ask = qa.quality.GetExpertQuality
+    standing = await ask(qpb.GetExpertQualityRequest(expert_id="contrary"), metadata=qa.operator)
+    (as_reviewer,) = standing.reviewer_estimates
+    assert as_reviewer.evidence == 10 and as_reviewer.mean < 0.3 and as_reviewer.suspended
+    (good,) = (await ask(qpb.GetExpertQualityRequest(expert_id="careful"), metadata=qa.operator)).reviewer_estimates
+    assert good.mean > 0.8 and not good.suspended
+    project = (
+        await qa.quality.GetProjectQuality(qpb.GetProjectQualityRequest(project_id=pid), metadata=qa.operator)
+    ).quality
+    expected = (10 * as_reviewer.mean + 2 * good.mean) / 12
+    assert abs(project.reviewer_accuracy - expected) < 1e-9
+
+
+async def test_a_double_review_judges_both_reviewers_by_their_agreement(qa) -> None:
+    pid = await qa.project("sft", tasks=2, overlap=1, review_rate=1.0)
+    (agreeing, disagreeing) = _ids(2, sampling.calibration)
+    await qa.submit(pid, "t0", "labeller", sft(ANSWER), submission_id=agreeing)
+    other = "Catalysts lower the activation energy of both directions alike, so they speed up reaching equilibrium."
+    await qa.submit(pid, "t1", "labeller2", sft(other), submission_id=disagreeing)
+    await qa.state(agreeing, "in_review")
+    await qa.state(disagreeing, "in_review")
+
+    async def verdicts(reviewer: str, accepts: dict[str, bool]) -> None:
+        creds = qa.token("expert", reviewer, "reviewer")
+        for _ in range(2):
+            review = (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=creds)).review
+            accept = accepts[review.submission_id]
+            await qa.reviews.SubmitReview(
+                pb.SubmitReviewRequest(
+                    review_id=review.review_id,
+                    scores={"accuracy": 4, "clarity": 4} if accept else {"accuracy": 1, "clarity": 1},
+                    verdict=pb.REVIEW_VERDICT_ACCEPT if accept else pb.REVIEW_VERDICT_REJECT,
+                    comments="" if accept else "Not what was asked.",
+                ),
+                metadata=creds,
+            )
+
+    await verdicts("first", {agreeing: True, disagreeing: True})
+    await verdicts("second", {agreeing: True, disagreeing: False})
+    rows = {
+        r["reviewer_id"]: (r["successes"], r["failures"], r["pieces"])
+        for r in await qa.pool.fetch("SELECT * FROM reviewer_quality")
+    }
+    # One agreement and one disagreement each, at half weight.
+    assert rows == {"first": (0.5, 0.5, 2), "second": (0.5, 0.5, 2)}

@@ -49,6 +49,8 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
                 in_review=r.counts.get(SubmissionState.IN_REVIEW, 0),
                 items_finalized=r.items_finalized,
                 rejection_reasons=r.rejection_reasons,
+                criterion_alpha=r.criterion_alpha,
+                reviewer_accuracy=r.reviewer_accuracy,
             )
         )
 
@@ -58,17 +60,20 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
         if not request.expert_id:
             raise InvalidArgument([FieldViolation("expert_id", "required")])
         require_self_or_operator(request.expert_id, "reading an expert's quality")
-        out = pb.GetExpertQualityResponse()
-        for r in await reports.expert_standings(self._pool, request.expert_id):
-            out.estimates.append(
-                pb.ExpertQuality(
-                    domain=r.domain,
-                    mean=r.mean,
-                    lower=r.lower,
-                    upper=r.upper,
-                    evidence=r.evidence,
-                    suspended=r.suspended,
-                    as_of=timestamp(r.as_of),
-                )
-            )
-        return out
+        standings = await reports.expert_standings(self._pool, request.expert_id)
+        return pb.GetExpertQualityResponse(
+            estimates=[_standing(r) for r in standings.as_expert],
+            reviewer_estimates=[_standing(r) for r in standings.as_reviewer],
+        )
+
+
+def _standing(r: reports.DomainStanding) -> pb.ExpertQuality:
+    return pb.ExpertQuality(
+        domain=r.domain,
+        mean=r.mean,
+        lower=r.lower,
+        upper=r.upper,
+        evidence=r.evidence,
+        suspended=r.suspended,
+        as_of=timestamp(r.as_of) if r.as_of else None,
+    )

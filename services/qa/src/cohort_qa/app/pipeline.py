@@ -167,6 +167,9 @@ class _Batch:
             after_commit(metrics.verdicts.labels(SubmissionState.IN_REVIEW.value, "checks").inc)
             return
         accepted = state is SubmissionState.ACCEPTED
+        if verdict.gold_outcome and sampling.gold_review(s.submission_id):
+            # Decided by gold already; the review measures the reviewer (domain/reviewer_quality.py).
+            self.reviews.append((s.submission_id, project.project_id, s.task_id, 1, []))
         self.out.append(
             outgoing.verdict(s.submission_id, project.project_id, s.task_id, None if accepted else reasons, now)
         )

@@ -12,9 +12,11 @@ import asyncpg
 
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
-from cohort_qa.domain import agreement
+from cohort_qa.db import reviewer_quality as reviewer_repo
+from cohort_qa.domain import agreement, reviewer_quality
 from cohort_qa.domain.errors import ProjectNotFound
 from cohort_qa.domain.projects import DataKind, QaProject
+from cohort_qa.domain.quality import Estimate
 from cohort_qa.domain.states import DECIDED, SubmissionState
 
 
@@ -30,6 +32,8 @@ class ProjectQualityReport:
     counts: dict[str, int]
     items_finalized: int
     rejection_reasons: dict[str, int] = field(default_factory=dict)
+    criterion_alpha: dict[str, float] = field(default_factory=dict)
+    reviewer_accuracy: float = math.nan
 
 
 async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str | None = None) -> ProjectQualityReport:
@@ -59,7 +63,7 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
             project_id,
         )
         items = await conn.fetchval("SELECT count(*) FROM items WHERE project_id = $1", project_id)
-        alpha, level = await _expert_alpha(conn, project)
+        alpha, level, by_criterion = await _expert_alpha(conn, project)
         flagged = [
             r["expert_id"]
             for r in await conn.fetch(
@@ -74,6 +78,9 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
             )
         ]
         reviewer_agreement = await _reviewer_alpha(conn, project_id)
+        reviewer_accuracy = await reviewer_repo.project_accuracy(
+            conn, project_id, project.domain, reviewer_quality.prior_estimate().mean
+        )
     decided = sum(counts.get(state, 0) for state in DECIDED)
     return ProjectQualityReport(
         project=project,
@@ -86,10 +93,13 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
         counts=counts,
         items_finalized=items,
         rejection_reasons=reasons,
+        criterion_alpha=by_criterion,
+        reviewer_accuracy=math.nan if reviewer_accuracy is None else reviewer_accuracy,
     )
 
 
-async def _expert_alpha(conn: asyncpg.Connection, project: QaProject) -> tuple[float, str]:
+async def _expert_alpha(conn: asyncpg.Connection, project: QaProject) -> tuple[float, str, dict[str, float]]:
+    """Alpha over the project's accepted judgments, its level, and (rubric grades) each criterion's."""
     units: dict[object, dict[str, float]] = defaultdict(dict)
     if project.kind is DataKind.PREFERENCE:
         codes: dict[str, int] = {}
@@ -99,17 +109,19 @@ async def _expert_alpha(conn: asyncpg.Connection, project: QaProject) -> tuple[f
             project.project_id,
         ):
             units[r["task_id"]][r["expert_id"]] = codes.setdefault(r["top_choice"], len(codes))
-        return agreement.alpha(units, "nominal"), "nominal"
+        return agreement.alpha(units, "nominal"), "nominal", {}
     if project.kind is DataKind.RUBRIC_GRADE:
-        for r in await conn.fetch(
-            """SELECT task_id, expert_id, scores FROM submissions
-               WHERE project_id = $1 AND state = 'accepted' AND scores IS NOT NULL""",
-            project.project_id,
-        ):
-            for criterion, value in json.loads(r["scores"]).items():
-                units[(r["task_id"], criterion)][r["expert_id"]] = value
-        return agreement.alpha(units, "interval"), "interval"
-    return math.nan, ""
+        ratings = [
+            (r["task_id"], r["expert_id"], json.loads(r["scores"]))
+            for r in await conn.fetch(
+                """SELECT task_id, expert_id, scores FROM submissions
+                   WHERE project_id = $1 AND state = 'accepted' AND scores IS NOT NULL""",
+                project.project_id,
+            )
+        ]
+        pooled, by_criterion = agreement.rubric_alphas(ratings, [c.name for c in project.criteria])
+        return pooled, "interval", by_criterion
+    return math.nan, "", {}
 
 
 async def _reviewer_alpha(conn: asyncpg.Connection, project_id: uuid.UUID) -> float:
@@ -123,6 +135,24 @@ async def _reviewer_alpha(conn: asyncpg.Connection, project_id: uuid.UUID) -> fl
     return agreement.alpha(units, "interval")
 
 
-async def expert_standings(pool: asyncpg.Pool, expert_id: str) -> list[quality_repo.DomainStanding]:
+DomainStanding = quality_repo.DomainStanding
+
+
+@dataclass(frozen=True)
+class Standings:
+    as_expert: list[DomainStanding]
+    as_reviewer: list[DomainStanding]
+    """`suspended` here: no more reviews in the domain (domain/reviewer_quality.py)."""
+
+
+async def expert_standings(pool: asyncpg.Pool, expert_id: str) -> Standings:
     async with pool.acquire() as conn:
-        return await quality_repo.of_expert(conn, expert_id)
+        as_expert = await quality_repo.of_expert(conn, expert_id)
+        rows = await reviewer_repo.of_reviewer(conn, expert_id)
+    as_reviewer = []
+    for r in rows:
+        excluded = reviewer_quality.excluded(Estimate(r["mean"], r["lower"], r["upper"], r["pieces"]))
+        as_reviewer.append(
+            DomainStanding(r["domain"], r["mean"], r["lower"], r["upper"], r["pieces"], excluded, r["as_of"])
+        )
+    return Standings(as_expert, as_reviewer)

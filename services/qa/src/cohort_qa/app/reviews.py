@@ -14,10 +14,11 @@ from cohort_qa.app import progress
 from cohort_qa.app import quality as quality_app
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
+from cohort_qa.db import reviewer_quality as reviewer_repo
 from cohort_qa.db import reviews as repo
 from cohort_qa.db import submissions as submissions_repo
 from cohort_qa.db import tasks as tasks_repo
-from cohort_qa.domain import quality, reviews
+from cohort_qa.domain import quality, reviewer_quality, reviews
 from cohort_qa.domain.errors import ProjectNotFound, ReviewNotFound, ReviewNotLeased
 from cohort_qa.domain.projects import QaProject
 from cohort_qa.domain.states import SubmissionState
@@ -57,7 +58,10 @@ async def acquire(
             if project is None:
                 raise ProjectNotFound(str(project_id))
             # Asked for one project: say why there is nothing, rather than an empty answer.
-            reviews.check_reviewer((await quality_repo.estimates(conn, project.domain, [reviewer_id])).get(reviewer_id))
+            reviews.check_reviewer(
+                (await quality_repo.estimates(conn, project.domain, [reviewer_id])).get(reviewer_id),
+                await reviewer_repo.get(conn, project.domain, reviewer_id),
+            )
         row = await repo.lease_next(
             conn,
             reviewer_id,
@@ -65,6 +69,8 @@ async def acquire(
             clock.now() + LEASE,
             reviews.REVIEWER_MIN_MEAN,
             reviews.REVIEWER_MIN_EVIDENCE,
+            reviewer_quality.REVIEWER_FLOOR,
+            reviewer_quality.MIN_EVIDENCE,
         )
         if row is None:
             return None
@@ -113,6 +119,7 @@ async def submit(
         if row["state"] != "leased" or row["lease_until"] < now:
             raise ReviewNotLeased("the review's lease has ended; acquire a review again")
         await repo.complete(conn, review_id, scores, total, verdict, comments)
+        trust = await _judge_reviewers(conn, project, row, reviewer_id, accept, now)
         decided = await submissions_repo.decide_reviewed(conn, row["submission_id"], accept)
         # Every completed review is paid (payout credits the project's review rate once per review).
         completed = outgoing.review_completed(
@@ -138,13 +145,38 @@ async def submit(
                 now,
             ),
         ]
-        evidence = {submission["expert_id"]: quality.review(reviews.normalized_total(project, total), accept)}
+        # Weighed by how far the reviewer is trusted: a careless reviewer moves an expert less.
+        evidence = {submission["expert_id"]: quality.review(reviews.normalized_total(project, total), accept, trust)}
         out += await quality_app.record(conn, project, evidence, now)
         out += await progress.advance(conn, project, [row["task_id"]], now, metrics)
         if not accept:
             out += await progress.replace_rejected(conn, project, [row["task_id"]])
         await add_events(conn, out)
         return Submitted(total, True)
+
+
+async def _judge_reviewers(
+    conn: asyncpg.Connection,
+    project: QaProject,
+    review: asyncpg.Record,
+    reviewer_id: str,
+    accept: bool,
+    now: dt.datetime,
+) -> float:
+    """Record what this review says about reviewers (against gold, against the other review of a
+    double review); returns the reviewer's estimated accuracy after it."""
+    gold_outcome, others = await repo.verdict_context(conn, review["submission_id"], review["review_id"])
+    # Only gold that decided (correct or incorrect) is a truth; "needs_review" gold is what asks.
+    gold_correct = {"correct": True, "incorrect": False}.get(gold_outcome or "")
+    evidence = reviewer_quality.evidence_of_review(reviewer_id, accept, gold_correct, others)
+    if not evidence:
+        current = await reviewer_repo.get(conn, project.domain, reviewer_id)
+        return (current or reviewer_quality.prior_estimate()).mean
+    accumulated = await reviewer_repo.add_evidence(conn, project.domain, evidence)
+    names = sorted(accumulated)
+    estimates = dict(zip(names, reviewer_quality.estimate_all([accumulated[n] for n in names]), strict=True))
+    await reviewer_repo.store(conn, project.domain, estimates, now)
+    return estimates[reviewer_id].mean if reviewer_id in estimates else reviewer_quality.prior_estimate().mean
 
 
 async def release(pool: asyncpg.Pool, reviewer_id: str, review_id: uuid.UUID) -> None:

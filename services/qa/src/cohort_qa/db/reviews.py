@@ -36,11 +36,13 @@ async def lease_next(
     lease_until: dt.datetime,
     min_mean: float,
     min_evidence: int,
+    reviewer_floor: float,
+    reviewer_min_evidence: int,
 ) -> asyncpg.Record | None:
     """Lease the oldest review this reviewer may do: deciding reviews before calibration ones;
     never of a task they labelled (which covers their own work), never a second review of a
     submission they already reviewed, never in a domain where their estimate is below the bar
-    or they are suspended."""
+    or they are suspended, or where their verdicts are confidently too often wrong."""
     return await conn.fetchrow(
         """WITH next AS (
                SELECT r.review_id FROM reviews r JOIN projects p USING (project_id)
@@ -55,6 +57,9 @@ async def lease_next(
                  AND NOT EXISTS (SELECT 1 FROM expert_quality q
                                  WHERE q.expert_id = $1 AND q.domain = p.domain
                                    AND (q.suspended OR (q.pieces >= $5 AND q.mean < $4)))
+                 AND NOT EXISTS (SELECT 1 FROM reviewer_quality rq
+                                 WHERE rq.reviewer_id = $1 AND rq.domain = p.domain
+                                   AND rq.pieces >= $7 AND rq.upper < $6)
                ORDER BY r.slot, r.created_at
                LIMIT 1
                FOR UPDATE OF r SKIP LOCKED)
@@ -66,7 +71,24 @@ async def lease_next(
         lease_until,
         min_mean,
         min_evidence,
+        reviewer_floor,
+        reviewer_min_evidence,
     )
+
+
+async def verdict_context(
+    conn: asyncpg.Connection, submission_id: uuid.UUID, review_id: uuid.UUID
+) -> tuple[str | None, list[tuple[str, bool]]]:
+    """The submission's gold outcome (None when not gold-scored) and the other completed reviews
+    of it as (reviewer, accepted)."""
+    gold_outcome = await conn.fetchval("SELECT gold_outcome FROM submissions WHERE submission_id = $1", submission_id)
+    others = await conn.fetch(
+        """SELECT reviewer_id, verdict FROM reviews
+           WHERE submission_id = $1 AND review_id <> $2 AND state = 'done'""",
+        submission_id,
+        review_id,
+    )
+    return gold_outcome, [(r["reviewer_id"], r["verdict"] == "accept") for r in others]
 
 
 async def lock(conn: asyncpg.Connection, review_id: uuid.UUID) -> asyncpg.Record | None:

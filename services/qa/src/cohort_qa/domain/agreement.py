@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Literal
 
 import krippendorff
@@ -29,6 +29,23 @@ def alpha(units: Mapping[Hashable, Mapping[str, float]], level: Level) -> float:
     if np.unique(present).size < 2:
         return math.nan
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
+
+
+def rubric_alphas(
+    ratings: Iterable[tuple[Hashable, str, Mapping[str, float]]], criteria: Sequence[str]
+) -> tuple[float, dict[str, float]]:
+    """Interval alphas of rubric grades given as (task, expert, {criterion: score}): pooled over
+    every task x criterion unit, and for each of `criteria` alone (a score under a criterion the
+    rubric does not name counts in neither)."""
+    named = set(criteria)
+    pooled: dict[Hashable, dict[str, float]] = defaultdict(dict)
+    per: dict[str, dict[Hashable, dict[str, float]]] = {c: defaultdict(dict) for c in criteria}
+    for task, expert, scores in ratings:
+        for criterion, value in scores.items():
+            if criterion in named:
+                pooled[(task, criterion)][expert] = value
+                per[criterion][task][expert] = value
+    return alpha(pooled, "interval"), {c: alpha(units, "interval") for c, units in per.items()}
 
 
 def observed_agreement(labels: Sequence[Hashable]) -> float:

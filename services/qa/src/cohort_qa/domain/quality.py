@@ -41,11 +41,13 @@ def gold(correct: bool) -> Evidence:
     return Evidence(GOLD_WEIGHT if correct else 0.0, 0.0 if correct else GOLD_WEIGHT, 1)
 
 
-def review(normalized_total: float, accepted: bool) -> Evidence:
+def review(normalized_total: float, accepted: bool, weight: float = REVIEW_WEIGHT) -> Evidence:
+    """A review as evidence; `weight` is how far the reviewer is trusted (their estimated accuracy:
+    a review by a reviewer who is right 60 % of the time moves an expert's estimate less)."""
     share = min(1.0, max(0.0, normalized_total))
     if not accepted:
         share = min(share, 0.25)  # a rejection is mostly failure, however the rubric scored
-    return Evidence(REVIEW_WEIGHT * share, REVIEW_WEIGHT * (1 - share), 1)
+    return Evidence(weight * share, weight * (1 - share), 1)
 
 
 def failed_checks() -> Evidence:
@@ -69,13 +71,15 @@ def estimate(evidence: Evidence) -> Estimate:
     return estimates([evidence])[0]
 
 
-def estimates(evidence: list[Evidence]) -> list[Estimate]:
+def estimates(
+    evidence: list[Evidence], prior: tuple[float, float] = (PRIOR_SUCCESSES, PRIOR_FAILURES)
+) -> list[Estimate]:
     """Many at once: the interval's quantiles are one vectorised call (scipy's per-call cost
-    dominates when done one expert at a time)."""
+    dominates when done one expert at a time). `prior` is Beta(successes, failures)."""
     if not evidence:
         return []
-    a = np.array([PRIOR_SUCCESSES + e.successes for e in evidence])
-    b = np.array([PRIOR_FAILURES + e.failures for e in evidence])
+    a = np.array([prior[0] + e.successes for e in evidence])
+    b = np.array([prior[1] + e.failures for e in evidence])
     tail = (1 - CREDIBLE_MASS) / 2
     lower = beta_distribution.ppf(tail, a, b)
     upper = beta_distribution.ppf(1 - tail, a, b)

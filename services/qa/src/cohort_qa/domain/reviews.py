@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cohort_qa.domain import reviewer_quality
 from cohort_qa.domain.errors import InvalidReview, ReviewerNotQualified
 from cohort_qa.domain.projects import QaProject
 from cohort_qa.domain.quality import Estimate
@@ -36,6 +37,11 @@ def normalized_total(project: QaProject, total: float) -> float:
     return 0.5 if high <= low else (total - low) / (high - low)
 
 
-def check_reviewer(estimate: Estimate | None) -> None:
-    if estimate is not None and estimate.evidence >= REVIEWER_MIN_EVIDENCE and estimate.mean < REVIEWER_MIN_MEAN:
-        raise ReviewerNotQualified(estimate.mean)
+def check_reviewer(as_expert: Estimate | None, as_reviewer: Estimate | None = None) -> None:
+    """A reviewer must be a good expert in the domain and, once judged as a reviewer, not
+    confidently wrong too often."""
+    if as_expert is not None and as_expert.evidence >= REVIEWER_MIN_EVIDENCE and as_expert.mean < REVIEWER_MIN_MEAN:
+        raise ReviewerNotQualified(as_expert.mean)
+    if reviewer_quality.excluded(as_reviewer):
+        assert as_reviewer is not None  # noqa: S101 - excluded() says so
+        raise ReviewerNotQualified(as_reviewer.mean)

@@ -35,3 +35,13 @@ CALIBRATION_SHARE = 0.1
 def calibration(submission_id: uuid.UUID) -> bool:
     digest = hashlib.blake2b(submission_id.bytes, digest_size=8, person=b"qa-calib").digest()
     return int.from_bytes(digest, "big") / 2**64 < CALIBRATION_SHARE
+
+
+GOLD_REVIEW_SHARE = 0.3
+"""Share of gold-scored submissions also sent to a reviewer (after the deciding reviews, not
+deciding: gold has): the truth is known, so the verdict measures the reviewer."""
+
+
+def gold_review(submission_id: uuid.UUID) -> bool:
+    digest = hashlib.blake2b(submission_id.bytes, digest_size=8, person=b"qa-goldrev").digest()
+    return int.from_bytes(digest, "big") / 2**64 < GOLD_REVIEW_SHARE

@@ -67,6 +67,26 @@ class ProjectQuality(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class CriterionAlphaEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.float
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.float = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     KRIPPENDORFF_ALPHA_FIELD_NUMBER: _builtins.int
     ALPHA_LEVEL_FIELD_NUMBER: _builtins.int
@@ -80,6 +100,8 @@ class ProjectQuality(_message.Message):
     IN_REVIEW_FIELD_NUMBER: _builtins.int
     ITEMS_FINALIZED_FIELD_NUMBER: _builtins.int
     REJECTION_REASONS_FIELD_NUMBER: _builtins.int
+    CRITERION_ALPHA_FIELD_NUMBER: _builtins.int
+    REVIEWER_ACCURACY_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     krippendorff_alpha: _builtins.float
@@ -108,6 +130,11 @@ class ProjectQuality(_message.Message):
     """Submissions waiting for a review."""
     items_finalized: _builtins.int
     """Items finalized."""
+    reviewer_accuracy: _builtins.float
+    """QA's estimate of the share of this project's completed reviews whose verdict is right: each
+    reviewer's estimated accuracy in the domain (from reviews of gold-scored work and double
+    reviews), weighted by their reviews here. NaN before the first review.
+    """
     @_builtins.property
     def flagged_expert_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Pseudonymous ids of experts suspended for this project or its domain."""
@@ -115,6 +142,13 @@ class ProjectQuality(_message.Message):
     @_builtins.property
     def rejection_reasons(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
         """Reason codes of rejections and their counts."""
+
+    @_builtins.property
+    def criterion_alpha(self) -> _containers.ScalarMap[_builtins.str, _builtins.float]:
+        """Rubric projects: Krippendorff's alpha (interval) of each criterion alone, over the accepted
+        judgments (a criterion with no task scored twice, or with no variation, is NaN). The pooled
+        krippendorff_alpha hides a criterion experts read differently; this shows it.
+        """
 
     def __init__(
         self,
@@ -132,10 +166,12 @@ class ProjectQuality(_message.Message):
         in_review: _builtins.int = ...,
         items_finalized: _builtins.int = ...,
         rejection_reasons: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        criterion_alpha: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
+        reviewer_accuracy: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acceptance_rate", b"acceptance_rate", "accepted", b"accepted", "alpha_level", b"alpha_level", "flagged_expert_ids", b"flagged_expert_ids", "gold_accuracy", b"gold_accuracy", "in_review", b"in_review", "items_finalized", b"items_finalized", "krippendorff_alpha", b"krippendorff_alpha", "project_id", b"project_id", "rejected", b"rejected", "rejection_reasons", b"rejection_reasons", "reviewer_agreement", b"reviewer_agreement", "submissions", b"submissions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acceptance_rate", b"acceptance_rate", "accepted", b"accepted", "alpha_level", b"alpha_level", "criterion_alpha", b"criterion_alpha", "flagged_expert_ids", b"flagged_expert_ids", "gold_accuracy", b"gold_accuracy", "in_review", b"in_review", "items_finalized", b"items_finalized", "krippendorff_alpha", b"krippendorff_alpha", "project_id", b"project_id", "rejected", b"rejected", "rejection_reasons", b"rejection_reasons", "reviewer_accuracy", b"reviewer_accuracy", "reviewer_agreement", b"reviewer_agreement", "submissions", b"submissions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -242,18 +278,27 @@ class GetExpertQualityResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ESTIMATES_FIELD_NUMBER: _builtins.int
+    REVIEWER_ESTIMATES_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def estimates(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpertQuality]:
         """One per domain the expert has evidence in."""
+
+    @_builtins.property
+    def reviewer_estimates(self) -> _containers.RepeatedCompositeFieldContainer[Global___ExpertQuality]:
+        """As a reviewer, one per domain with evidence: the estimated share of their verdicts that are
+        right (mean, interval, evidence); suspended when confidently below 0.7, which ends their
+        reviews in the domain.
+        """
 
     def __init__(
         self,
         *,
         estimates: _abc.Iterable[Global___ExpertQuality] | None = ...,
+        reviewer_estimates: _abc.Iterable[Global___ExpertQuality] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimates", b"estimates"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimates", b"estimates", "reviewer_estimates", b"reviewer_estimates"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
