@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rubric demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ status: ## what of the local stack is running
 
 demo: up ## the main job end to end: lab, project, simulated experts, QA, delivery, payouts, a report
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python scripts/demo.py 2> >(grep -v '^[IEW][0-9]\{4\} ' >&2)
+
+demo-rubric: up ## the main job on rubric grading: three weighted criteria, per-criterion consensus and alpha
+	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python scripts/demo.py --kind rubric 2> >(grep -v '^[IEW][0-9]\{4\} ' >&2)
 
 demo-rte: up ## the main job on a real crowd: 100 RTE items, each real worker replayed as an expert
 	@eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python scripts/demo.py --crowd rte 2> >(grep -v '^[IEW][0-9]\{4\} ' >&2)

@@ -2,8 +2,15 @@
 
 Profiles: accurate and noisy experts, experts biased to the first-shown candidate, fast spammers,
 colluding pairs (who agree on a coin flip per task, right or wrong), experts who abandon leases,
-and reviewers. Tasks are generated preference items whose better candidate is known (shown in a
-random order), so a run can score what the platform delivered against the truth.
+and reviewers, who make mistakes of their own (an accuracy, and a leniency toward work they judge
+wrong) unless a run asks for oracles. Tasks are generated preference items whose better candidate
+is known (shown in a random order), or rubric-grade items whose true score on each criterion is
+known, so a run can score what the platform delivered against the truth.
+
+On rubric items the profiles mean: accurate and noisy experts grade the truth plus Gaussian noise
+(sd 0.56 and 1.3 points); a "first_shown" expert is the rubric's position bias, a straight-liner
+who gives every criterion the top of the scale; spammers grade at random; colluders share one
+random grade per task and criterion.
 
 Or a real crowd replayed (`rte_crowd`): the items of data/crowd/rte.standardized.tsv
 (textual entailment, 10 crowd labels per item, expert-labelled truth) become tasks, and each real
@@ -23,6 +30,7 @@ import random
 import statistics
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -48,6 +56,29 @@ class Profile:
     replay: bool = False  # answers what a real crowd worker answered (Simulation.replay)
 
 
+@dataclass(frozen=True)
+class ReviewerProfile:
+    """A reviewer sees whether a submission is right with probability `accuracy`; work they see as
+    wrong they still accept with probability `leniency`."""
+
+    name: str
+    accuracy: float = 1.0
+    leniency: float = 0.0
+
+
+REVIEWER_PROFILES = {
+    "oracle": ReviewerProfile("oracle"),
+    "careful": ReviewerProfile("careful", accuracy=0.95, leniency=0.1),
+    "hasty": ReviewerProfile("hasty", accuracy=0.8, leniency=0.4),
+}
+
+# The rubric of simulated rubric-grade projects: (criterion, weight), every scale 1..5.
+RUBRIC = (("correctness", 0.5), ("completeness", 0.3), ("clarity", 0.2))
+SCALE = (1, 5)
+# A grade within this many points of the truth on every criterion is right (QA's gold tolerance:
+# a quarter of the scale).
+RUBRIC_TOLERANCE = 1.0
+
 PROFILES = {
     "accurate": Profile("accurate", accuracy=0.93),
     "noisy": Profile("noisy", accuracy=0.68),
@@ -63,12 +94,31 @@ PROFILES = {
 class Task:
     task_id: str
     better: str
-    shown: tuple[str, str]
+    shown: tuple[str, ...]
     prompt: str
     contents: dict[str, str]
     gold: bool
+    scores: dict[str, int] = field(default_factory=dict)
+    """A rubric-grade task's true score per criterion (empty for a preference task)."""
+
+    @property
+    def overall(self) -> float:
+        """The true weighted overall score of a rubric-grade task."""
+        weights = dict(RUBRIC)
+        return sum(weights[c] * v for c, v in self.scores.items())
 
     def as_new_task(self) -> dict:
+        if self.scores:
+            rubric_task: dict = {
+                "task_id": self.task_id,
+                "input": {
+                    "prompt": self.prompt,
+                    "candidates": [{"candidate_id": "answer", "content": self.contents["answer"]}],
+                },
+            }
+            if self.gold:
+                rubric_task["gold"] = {"criterion_scores": self.scores}
+            return rubric_task
         task: dict = {
             "task_id": self.task_id,
             "input": {
@@ -95,6 +145,24 @@ def preference_tasks(n: int, seed: int = 7, gold_share: float = 0.1) -> list[Tas
         }
         tasks.append(Task(f"q{i:04d}", better, shown, prompt, contents, gold=rng.random() < gold_share))
     return tasks
+
+
+def rubric_tasks(n: int, seed: int = 7, gold_share: float = 0.1) -> list[Task]:
+    """Answers to grade on RUBRIC, each with a true score per criterion (correlated: a wrong answer
+    is rarely complete), spread over the whole scale."""
+    rng = random.Random(seed)
+    tasks = []
+    for i in range(n):
+        base = rng.randint(*SCALE)
+        scores = {c: min(SCALE[1], max(SCALE[0], base + rng.choice((-1, 0, 0, 1)))) for c, _ in RUBRIC}
+        prompt = f"Q{i}: explain the mechanism of reaction {i}."
+        content = f"Answer to Q{i}: a mechanism whose quality is {scores['correctness']} of 5."
+        tasks.append(Task(f"r{i:04d}", "", ("answer",), prompt, {"answer": content}, rng.random() < gold_share, scores))
+    return tasks
+
+
+def rubric_right(given: dict[str, int], truth: dict[str, int]) -> bool:
+    return all(abs(given.get(c, 0) - v) <= RUBRIC_TOLERANCE for c, v in truth.items())
 
 
 def rte_crowd(
@@ -154,9 +222,15 @@ class Simulation:
     seed: int = 11
     stats: dict[str, ExpertStats] = field(default_factory=lambda: defaultdict(ExpertStats))
     judgments: list[tuple[str, str, str]] = field(default_factory=list)
-    """(task, expert, first choice) of every submission handed in."""
+    """(task, expert, first choice) of every preference submission handed in."""
+    grades: list[tuple[str, str, dict[str, int]]] = field(default_factory=list)
+    """(task, expert, scores) of every rubric-grade submission handed in."""
     acquire_latency: list[float] = field(default_factory=list)
     reviews: int = 0
+    reviewer_profiles: dict[str, ReviewerProfile] = field(default_factory=dict)
+    """Each reviewer's profile; a reviewer not named here is an oracle."""
+    review_log: list[tuple[str, bool, bool]] = field(default_factory=list)
+    """(reviewer, the work was right, they accepted it) of every review handed in."""
     replay: dict[str, dict[str, str]] = field(default_factory=dict)
     """Replayed crowd: expert -> task -> the first choice their real worker gave."""
 
@@ -166,6 +240,12 @@ class Simulation:
             (f"exp_{name.replace('_', '')}{i:02d}{tag}", PROFILES[name]) for name, n in counts.items() for i in range(n)
         ]
         return experts, [f"exp_reviewer{i:02d}{tag}" for i in range(reviewers)]
+
+    @staticmethod
+    def reviewer_population(counts: dict[str, int], tag: str) -> dict[str, ReviewerProfile]:
+        return {
+            f"exp_reviewer{name}{i:02d}{tag}": REVIEWER_PROFILES[name] for name, n in counts.items() for i in range(n)
+        }
 
     @staticmethod
     def profiles(experts: list[tuple[str, Profile]], reviewers: list[str]) -> list[experts_pb2.ExpertProfile]:
@@ -189,6 +269,38 @@ class Simulation:
             return "a" if digest[0] % 2 else "b"
         other = "b" if task.better == "a" else "a"
         return task.better if rng.random() < profile.accuracy else other
+
+    def grade(self, expert: str, profile: Profile, task: Task, rng: random.Random) -> dict[str, int]:
+        """The scores `expert` gives a rubric-grade task."""
+        low, high = SCALE
+        if profile.spam:
+            return {c: rng.randint(low, high) for c in task.scores}
+        if profile.first_shown:
+            return dict.fromkeys(task.scores, high)
+        if profile.collude:
+            # Both of a pair draw the same grade per task and criterion: they agree, right or wrong.
+            return {
+                c: low + hashlib.sha256(f"{expert[-2:]}{task.task_id}{c}".encode()).digest()[0] % (high - low + 1)
+                for c in task.scores
+            }
+        sd = 0.35 + 3 * (1 - profile.accuracy)
+        return {c: min(high, max(low, round(v + rng.gauss(0, sd)))) for c, v in task.scores.items()}
+
+    def answer(
+        self, expert: str, profile: Profile, task: Task, rng: random.Random, shown: tuple[str, ...]
+    ) -> tuple[sub.SubmissionPayload, Callable[[], None]]:
+        """What `expert` hands in for `task`, and how to record it once it was taken."""
+        if task.scores:
+            scores = self.grade(expert, profile, task, rng)
+            return (
+                sub.SubmissionPayload(rubric_grade=sub.RubricGradeSubmission(scores=scores)),
+                lambda: self.grades.append((task.task_id, expert, scores)),
+            )
+        first = self.choose(expert, profile, task, rng, shown)
+        return (
+            sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=[first, "b" if first == "a" else "a"])),
+            lambda: self.judgments.append((task.task_id, expert, first)),
+        )
 
     async def expert(
         self, channel: grpc.aio.Channel, md: tuple, expert: str, profile: Profile, project_id: str, stop: asyncio.Event
@@ -222,24 +334,34 @@ class Simulation:
             task = self.tasks[a.task_id]
             if not profile.spam:
                 await asyncio.sleep(rng.uniform(*self.think_seconds))
-            first = self.choose(expert, profile, task, rng, tuple(a.display_order))
-            ranking = [first, "b" if first == "a" else "a"]
+            payload, record = self.answer(expert, profile, task, rng, tuple(a.display_order))
             try:
                 await work.SubmitTask(
-                    work_pb2.SubmitTaskRequest(
-                        assignment_id=a.assignment_id,
-                        payload=sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=ranking)),
-                    ),
+                    work_pb2.SubmitTaskRequest(assignment_id=a.assignment_id, payload=payload),
                     metadata=md,
                     timeout=10,
                 )
             except grpc.aio.AioRpcError:
                 continue  # e.g. the lease ran out: the slot went back to the queue
             stats.submitted += 1
-            self.judgments.append((task.task_id, expert, first))
+            record()
 
-    async def reviewer(self, channel: grpc.aio.Channel, md: tuple, project_id: str, stop: asyncio.Event) -> None:
+    def judge(self, reviewer: str, review: reviews_pb2.Review, rng: random.Random) -> tuple[bool, bool]:
+        """(the work under review is right, `reviewer` accepts it), with the reviewer's mistakes."""
+        task = self.tasks[review.task_id]
+        if task.scores:
+            right = rubric_right(dict(review.payload.rubric_grade.scores), task.scores)
+        else:
+            right = list(review.payload.preference.ranking[:1]) == [task.better]
+        profile = self.reviewer_profiles.get(reviewer, REVIEWER_PROFILES["oracle"])
+        seen_right = right if rng.random() < profile.accuracy else not right
+        return right, seen_right or rng.random() < profile.leniency
+
+    async def reviewer(
+        self, channel: grpc.aio.Channel, md: tuple, project_id: str, stop: asyncio.Event, reviewer: str = ""
+    ) -> None:
         reviews = reviews_pb2_grpc.ReviewServiceStub(channel)
+        rng = random.Random(f"{self.seed}{reviewer}")
         while not stop.is_set():
             try:
                 reply = await reviews.AcquireReview(
@@ -252,18 +374,19 @@ class Simulation:
                 await asyncio.sleep(0.5)
                 continue
             r = reply.review
-            right = list(r.payload.preference.ranking[:1]) == [self.tasks[r.task_id].better]
-            scores = {c.name: (c.scale_max if right else c.scale_min) for c in r.rubric.criteria}
+            right, accept = self.judge(reviewer, r, rng)
+            scores = {c.name: (c.scale_max if accept else c.scale_min) for c in r.rubric.criteria}
             await reviews.SubmitReview(
                 reviews_pb2.SubmitReviewRequest(
                     review_id=r.review_id,
                     scores=scores,
-                    verdict=reviews_pb2.REVIEW_VERDICT_ACCEPT if right else reviews_pb2.REVIEW_VERDICT_REJECT,
-                    comments="" if right else "The other answer is the correct mechanism.",
+                    verdict=reviews_pb2.REVIEW_VERDICT_ACCEPT if accept else reviews_pb2.REVIEW_VERDICT_REJECT,
+                    comments="" if accept else "This is not what the task asks for.",
                 ),
                 metadata=md,
             )
             self.reviews += 1
+            self.review_log.append((reviewer, right, accept))
 
     def majority_accuracy(self, overlap: int, only: set[str] | None = None) -> float:
         """What the same crowd delivers without QA: per task (of `only`, when given), the majority

@@ -11,6 +11,13 @@ JSONL, and a report compares what was delivered with the hidden truth.
 `--crowd rte` replays a real crowd instead: 100 items of the RTE textual-entailment dataset
 (data/crowd, vendored with its source and licence) with each of their real workers as a
 simulated expert answering exactly what that worker answered (`make demo-rte`).
+
+`--kind rubric` runs a rubric-grade project instead (`make demo-rubric`): experts score answers on
+three weighted criteria, QA takes each criterion's consensus, and the report compares the
+delivered overall scores with the true ones and gives each criterion's Krippendorff alpha.
+
+Reviewers make mistakes, as people do: two careful ones (right 95 % of the time) and a hasty one
+(80 %, and lenient), so every figure that passes through review is honest about it.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import time
 import uuid
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from schwifty import IBAN
 
@@ -33,7 +41,17 @@ from cohort_client import AsyncLabClient, CohortError, LabClient
 from cohort_client.channels import aio_channel
 from cohort_client.lab import spec_from_dict
 from cohort_client.operator import Endpoints, OperatorClient
-from simulator import FIELD, PROFILES, Simulation, preference_tasks, rte_crowd  # type: ignore[import-not-found]
+from simulator import (  # type: ignore[import-not-found]
+    FIELD,
+    PROFILES,
+    RUBRIC,
+    SCALE,
+    Simulation,
+    preference_tasks,
+    rte_crowd,
+    rubric_right,
+    rubric_tasks,
+)
 
 from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort.tasking.v1 import experts_pb2
@@ -42,20 +60,34 @@ from cohort_runtime.tokens import issue_token
 OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
 CROWD = Path(os.environ.get("COHORT_CROWD_DATA", Path(__file__).resolve().parents[1] / "data" / "crowd"))
 POPULATION = {"accurate": 14, "noisy": 4, "first_shown": 3, "spammer": 4, "colluder": 4, "abandoner": 2}
+REVIEWERS = {"careful": 2, "hasty": 1}
 
 
 def say(message: str) -> None:
     print(f"demo: {message}", flush=True)  # noqa: T201
 
 
-def spec(tasks: int) -> dict[str, object]:
+def spec(tasks: int, kind: str = "preference") -> dict[str, object]:
+    if kind == "rubric":
+        low, high = SCALE
+        criteria = [{"name": c, "weight": w, "scale_min": low, "scale_max": high} for c, w in RUBRIC]
+        what = {
+            "title": "How good is this mechanism explanation? (demo)",
+            "data_kind": "DATA_KIND_RUBRIC_GRADE",
+            "instructions_markdown": "Score the answer on each criterion, 1 (wrong) to 5 (what you would write).",
+        }
+    else:
+        criteria = [{"name": "correct", "weight": 1.0, "scale_min": 1, "scale_max": 5}]
+        what = {
+            "title": "Which mechanism explanation is right? (demo)",
+            "data_kind": "DATA_KIND_PREFERENCE",
+            "instructions_markdown": "Pick the answer that explains the mechanism correctly.",
+        }
     return {
-        "title": "Which mechanism explanation is right? (demo)",
-        "data_kind": "DATA_KIND_PREFERENCE",
+        **what,
         "domain": FIELD,
         "qualifications": {"fields": ["chemistry"], "languages": ["en"], "minimum_quality": 0.6},
-        "instructions_markdown": "Pick the answer that explains the mechanism correctly.",
-        "rubric": {"criteria": [{"name": "correct", "weight": 1.0, "scale_min": 1, "scale_max": 5}]},
+        "rubric": {"criteria": criteria},
         "target_accepted_items": tasks,
         "overlap": 3,
         "max_overlap": 7,
@@ -81,7 +113,7 @@ async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: 
             return (("authorization", f"Bearer {token}"),)
 
         workers = [asyncio.create_task(sim.expert(tasking, md(e), e, p, project_id, stop)) for e, p in sim.experts] + [
-            asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop)) for r in sim.reviewers
+            asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop, r)) for r in sim.reviewers
         ]
         started = time.monotonic()
         async with AsyncLabClient("127.0.0.1:15051", lab_key) as lab:
@@ -116,7 +148,10 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=0, help="tasks (default 60; 100 items with --crowd rte)")
     parser.add_argument("--minutes", type=float, default=6.0)
     parser.add_argument("--crowd", choices=["simulated", "rte"], default="simulated")
+    parser.add_argument("--kind", choices=["preference", "rubric"], default="preference")
     args = parser.parse_args()
+    if args.crowd == "rte" and args.kind != "preference":
+        parser.error("the RTE crowd answered preference-like labels: --crowd rte needs --kind preference")
     OUT.mkdir(parents=True, exist_ok=True)
     private_key = Path(os.environ["COHORT_TOKEN_PRIVATE_KEY_FILE"]).read_text()
     operator_token = issue_token(private_key, kind="operator", subject="demo-operator")
@@ -126,15 +161,24 @@ def main() -> int:
         # The real workers keep their ids (a replay is repeatable); a fresh tag keeps runs apart.
         replay = {f"{e}{tag}": answers for e, answers in replay.items()}
         experts = [(e, PROFILES["replay"]) for e in sorted(replay)]
-        reviewers = Simulation.population({}, 3, tag)[1]
         population = f"{len(experts)} replayed RTE workers"
     else:
-        experts, reviewers = Simulation.population(POPULATION, 3, tag)
-        tasks, replay = preference_tasks(args.tasks or 60, seed=int(tag, 16) % 1000), {}
+        experts, _ = Simulation.population(POPULATION, 0, tag)
+        make_tasks = rubric_tasks if args.kind == "rubric" else preference_tasks
+        tasks, replay = make_tasks(args.tasks or 60, seed=int(tag, 16) % 1000), {}
         population = ", ".join(f"{n} {k}" for k, n in POPULATION.items())
+    reviewer_profiles = Simulation.reviewer_population(REVIEWERS, tag)
+    reviewers = list(reviewer_profiles)
     # RTE's texts are longer: QA's pace check (3 s + reading at 150 chars/s) asks for ~4.1 s a task.
     think = (4.6, 5.6) if args.crowd == "rte" else (3.3, 4.2)
-    sim = Simulation(experts, reviewers, {t.task_id: t for t in tasks}, think_seconds=think, replay=replay)
+    sim = Simulation(
+        experts,
+        reviewers,
+        {t.task_id: t for t in tasks},
+        think_seconds=think,
+        replay=replay,
+        reviewer_profiles=reviewer_profiles,
+    )
 
     with OperatorClient(Endpoints(), operator_token) as op:
         lab = op.create_lab(f"Demo Lab {tag}")
@@ -154,14 +198,17 @@ def main() -> int:
         invite_people(op, tag)
 
         with LabClient("127.0.0.1:15051", key) as lab_client:
-            project = lab_client.create_project(spec_from_dict(spec(len(tasks))))
+            project = lab_client.create_project(spec_from_dict(spec(len(tasks), args.kind)))
             added, _ = lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
             lab_client.activate(project.project_id)
             pid = project.project_id
             say(f"lab: project {pid} with {added} tasks ({sum(t.gold for t in tasks)} gold) activated")
 
             elapsed = asyncio.run(simulate(sim, pid, private_key, key, time.monotonic() + args.minutes * 60))
-            say(f"experts worked for {elapsed:.0f} s: {len(sim.judgments)} submissions, {sim.reviews} reviews")
+            say(
+                f"experts worked for {elapsed:.0f} s: {len(sim.judgments) + len(sim.grades)} submissions, "
+                f"{sim.reviews} reviews"
+            )
 
             items = list(lab_client.export_items(pid))
             (OUT / "items.jsonl").write_text("".join(i.record_json + "\n" for i in items))
@@ -170,13 +217,14 @@ def main() -> int:
 
         quality = op.project_quality(pid)
         estimates = {e: op.expert_quality(e) for e, _ in experts}
+        judged = {r: op.reviewer_quality(r) for r in reviewers}
         time.sleep(2)  # the last verdicts' postings reach the ledger
         run = op.run_payouts("EUR", 1)
         payment_file = op.payment_file(run.run_id, runs_pb2.PAYMENT_RAIL_SEPA)
         sepa_path = OUT / payment_file.file_name
         sepa_path.write_bytes(payment_file.content)
 
-    report(sim, items, quality, estimates, run, payment_file, sepa_path, elapsed, final, spent)
+    report(sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, final, spent)
     say("the stack keeps running: `make down` stops it (state and logs in .local/)")
     return 0
 
@@ -199,15 +247,8 @@ def invite_people(op: OperatorClient, tag: str) -> None:
 
 
 def report(  # type: ignore[no-untyped-def]
-    sim, items, quality, estimates, run, payment_file, sepa_path, elapsed, project, project_spent
+    sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, project, project_spent
 ) -> None:
-    right = 0
-    for item in items:
-        record = json.loads(item.record_json.splitlines()[0])
-        chosen = record["chosen"] if isinstance(record["chosen"], str) else record["chosen"][-1]["content"]
-        right += f"Answer {sim.tasks[item.task_id].better} to" in chosen
-    accuracy = right / len(items) if items else float("nan")
-    baseline = sim.majority_accuracy(3, {item.task_id for item in items})
     bad = {e for e, p in sim.experts if p.spam or p.first_shown or p.collude}
     # Caught: suspended by QA, or QA's estimate of them already below the project's minimum (0.6).
     flagged = set(quality.flagged_expert_ids) | {
@@ -228,26 +269,93 @@ def report(  # type: ignore[no-untyped-def]
     for e, p in sim.experts:
         by_kind[p.name] += [q.mean for q in estimates.get(e, [])]
     p50, p99 = sim.latency_ms()
+    handed_in = len(sim.judgments) + len(sim.grades)
     lines = [
         "",
         "=== Cohort demo report ===",
         f"items delivered            {len(items)} (target {project.spec.target_accepted_items}) -> {items_path}",
-        f"delivered label accuracy   {accuracy:.3f} vs {baseline:.3f} for a majority of 3 without QA (same items)",
+        *(rubric_lines(sim, items, quality) if sim.grades else preference_lines(sim, items)),
         f"bad experts caught by QA   {catch}",
         f"spammers' submissions      {[sim.stats[e].submitted for e in spammers]} (QA rejects them as too fast)",
         "QA's quality estimates     " + ", ".join(
             f"{k} {statistics.fmean(v):.2f}" for k, v in by_kind.items() if v
         ),
+        f"accuracy of the people     {people_accuracy(sim)}",
+        f"reviewers' verdicts right  {reviewer_lines(sim, judged, quality)}",
         f"krippendorff alpha         {quality.krippendorff_alpha:.3f}; gold accuracy {quality.gold_accuracy:.3f}; "
-        f"acceptance {quality.acceptance_rate:.3f}",
+        f"acceptance {quality.acceptance_rate:.3f}; reviewers' alpha {quality.reviewer_agreement:.3f}",
         f"payout run                 {run.payout_count} experts paid; SEPA file {payment_file.payment_count} payments, "
         f"{payment_file.total_minor / 100:.2f} EUR -> {sepa_path.relative_to(sepa_path.parents[2])}",
         f"cost per item              {project_spent / 100 / max(len(items), 1):.2f} EUR charged to the lab "
         f"(earnings, reviews, platform fee)",
-        f"throughput                 {len(sim.judgments) / elapsed:.1f} submissions/s over {elapsed:.0f} s",
+        f"throughput                 {handed_in / elapsed:.1f} submissions/s over {elapsed:.0f} s",
         f"acquire latency            p50 {p50:.1f} ms, p99 {p99:.1f} ms",
     ]  # fmt: skip
     print("\n".join(lines), flush=True)  # noqa: T201
+
+
+def preference_lines(sim: Simulation, items: list[Any]) -> list[str]:
+    right = 0
+    for item in items:
+        record = json.loads(item.record_json.splitlines()[0])
+        chosen = record["chosen"] if isinstance(record["chosen"], str) else record["chosen"][-1]["content"]
+        right += f"Answer {sim.tasks[item.task_id].better} to" in chosen
+    accuracy = right / len(items) if items else float("nan")
+    baseline = sim.majority_accuracy(3, {item.task_id for item in items})
+    return [f"delivered label accuracy   {accuracy:.3f} vs {baseline:.3f} for a majority of 3 without QA (same items)"]
+
+
+def rubric_lines(sim: Simulation, items: list[Any], quality: Any) -> list[str]:
+    """The delivered overall scores against the truth, beside what the mean of the first three
+    grades handed in (no QA) would have given, and each criterion's alpha."""
+    delivered = {i.task_id: json.loads(i.record_json)["overall"] for i in items}
+    weights = dict(RUBRIC)
+    first: defaultdict[str, list[float]] = defaultdict(list)
+    for task, _expert, scores in sim.grades:
+        if task in delivered and len(first[task]) < 3:
+            first[task].append(sum(weights[c] * v for c, v in scores.items()))
+    error = [abs(v - sim.tasks[t].overall) for t, v in delivered.items()]
+    naive = [abs(statistics.fmean(v) - sim.tasks[t].overall) for t, v in first.items()]
+    close = sum(e <= 0.5 for e in error)
+    alphas = ", ".join(f"{c} {a:.3f}" for c, a in sorted(quality.criterion_alpha.items()))
+    return [
+        f"overall-score error        mean {statistics.fmean(error) if error else float('nan'):.3f} points "
+        f"(scale {SCALE[0]}..{SCALE[1]}; {close}/{len(error)} within 0.5) vs "
+        f"{statistics.fmean(naive) if naive else float('nan'):.3f} for the mean of 3 without QA (same items)",
+        f"alpha per criterion        {alphas}",
+    ]
+
+
+def reviewer_lines(sim: Simulation, judged: dict[str, list[Any]], quality: Any) -> str:
+    """Each reviewer profile's real share of right verdicts beside QA's estimate of it."""
+    parts = []
+    for name in sorted({p.name for p in sim.reviewer_profiles.values()}):
+        mine = [r for r, p in sim.reviewer_profiles.items() if p.name == name]
+        verdicts = [right == accept for r, right, accept in sim.review_log if r in mine]
+        estimated = [q.mean for r in mine for q in judged.get(r, [])]
+        evidence = sum(q.evidence for r in mine for q in judged.get(r, []))
+        real = f"{sum(verdicts) / len(verdicts):.2f} of {len(verdicts)}" if verdicts else "no reviews"
+        qa = f"{statistics.fmean(estimated):.2f} on {evidence} pieces" if estimated else "prior 0.80"
+        parts.append(f"{name} {real}, QA {qa}")
+    return "; ".join(parts) + f"; project estimate {quality.reviewer_accuracy:.2f}"
+
+
+def people_accuracy(sim: Simulation) -> str:
+    """The share of the crowd's answers that were right, honest experts apart, beside the share of
+    reviews whose verdict matched the truth."""
+    honest = {e for e, p in sim.experts if not (p.spam or p.first_shown or p.collude)}
+    answers = [(e, sim.tasks[t].better == first) for t, e, first in sim.judgments]
+    answers += [(e, rubric_right(scores, sim.tasks[t].scores)) for t, e, scores in sim.grades]
+    own = [ok for e, ok in answers if e in honest]
+
+    def share(xs: list[bool]) -> str:
+        return f"{sum(xs) / len(xs):.3f}" if xs else "n/a"
+
+    reviews = [right == accept for _r, right, accept in sim.review_log]
+    return (
+        f"experts {share([ok for _, ok in answers])} (honest ones {share(own)}); "
+        f"reviewers {share(reviews)} over {len(reviews)} reviews"
+    )
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The main job in small, over the four services (real gRPC, Kafka, Postgres) and the lab client:
 a lab's preference project is worked by simulated experts (accurate ones, spammers, one biased to
 the first-shown answer) and a reviewer; the lab receives every item as TRL preference JSONL, the
-labels match the hidden truth, spammers earn nothing, and another lab sees none of it. A second
-scenario: a budget cap pauses the project."""
+labels match the hidden truth, spammers earn nothing, and another lab sees none of it. The same
+for a rubric-grade project (per-criterion consensus, the weighted overall score, per-criterion
+alpha). A budget cap pauses a project."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import uuid
 from pathlib import Path
 
 import grpc
+import krippendorff
+import numpy as np
 import pytest
 from cohort_client import AsyncLabClient, CohortError
 from cohort_client.lab import spec_from_dict
@@ -23,7 +26,7 @@ from cohort.intake.v1 import projects_pb2 as ppb
 from cohort_runtime.tokens import issue_token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from simulator import FIELD, Simulation, preference_tasks
+from simulator import FIELD, RUBRIC, SCALE, Simulation, preference_tasks, rubric_tasks
 
 
 @pytest.fixture
@@ -34,15 +37,19 @@ async def platform(services):
         yield [running[name] for name in ("intake", "tasking", "qa", "payout")]
 
 
-def spec(tasks: int, budget: int = 10**7, overlap: int = 3) -> ppb.ProjectSpec:
+def spec(tasks: int, budget: int = 10**7, overlap: int = 3, kind: str = "preference") -> ppb.ProjectSpec:
+    if kind == "rubric":
+        criteria = [{"name": c, "weight": w, "scale_min": SCALE[0], "scale_max": SCALE[1]} for c, w in RUBRIC]
+    else:
+        criteria = [{"name": "correct", "weight": 1.0, "scale_min": 1, "scale_max": 5}]
     return spec_from_dict(
         {
             "title": "e2e",
-            "data_kind": "DATA_KIND_PREFERENCE",
+            "data_kind": "DATA_KIND_RUBRIC_GRADE" if kind == "rubric" else "DATA_KIND_PREFERENCE",
             "domain": FIELD,
             "qualifications": {"fields": ["chemistry"], "languages": ["en"]},
-            "instructions_markdown": "Pick the correct answer.",
-            "rubric": {"criteria": [{"name": "correct", "weight": 1.0, "scale_min": 1, "scale_max": 5}]},
+            "instructions_markdown": "Grade or pick the correct answer.",
+            "rubric": {"criteria": criteria},
             "target_accepted_items": tasks,
             "overlap": overlap,
             "max_overlap": overlap + 4,
@@ -73,7 +80,9 @@ async def run_experts(sim: Simulation, runtimes, keys, project_id: str, until) -
         grpc.aio.insecure_channel(f"127.0.0.1:{runtimes[2].grpc_port}") as qa,
     ):
         workers = [asyncio.create_task(sim.expert(tasking, md(e), e, p, project_id, stop)) for e, p in sim.experts]
-        workers += [asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop)) for r in sim.reviewers]
+        workers += [
+            asyncio.create_task(sim.reviewer(qa, md(r, "reviewer"), project_id, stop, r)) for r in sim.reviewers
+        ]
         try:
             deadline = time.monotonic() + 90
             while not await until():
@@ -140,6 +149,87 @@ async def test_the_main_job_in_small(platform, token_keys):
         [f"expert:{s}:payable" for s in spammers] + [f"expert:{s}:pending" for s in spammers],
     )
     assert owed == 0, "spammers earn nothing"
+
+
+async def test_a_rubric_project_through_the_four_services(platform, token_keys):
+    """Experts grade answers on three weighted criteria (six accurate, one straight-liner who gives
+    everything the top score); the lab receives each item's per-criterion consensus and weighted
+    overall score, close to the truth; QA's per-criterion alpha is Krippendorff's on exactly the
+    accepted grades; accepted work is credited in the ledger."""
+    intake, _tasking, qa, payout = platform
+    tag = uuid.uuid4().hex[:6]
+    # Seven experts: a task the straight-liner drags below the agreement bar can still reach its
+    # maximum overlap (7), where it is finalized with what it has.
+    experts, reviewers = Simulation.population({"accurate": 6, "first_shown": 1}, 1, tag)
+    tasks = rubric_tasks(8, seed=3, gold_share=0.25)
+    sim = Simulation(experts, reviewers, {t.task_id: t for t in tasks}, think_seconds=(2.1, 2.4))
+
+    def onboard() -> str:
+        with operator_for(platform, token_keys) as op:
+            lab = op.create_lab("rubric lab")
+            for profile in Simulation.profiles(experts, reviewers):
+                op.register_expert(profile)
+            return op.create_api_key(lab.lab_id, "k")
+
+    key = await asyncio.to_thread(onboard)
+    async with AsyncLabClient(f"127.0.0.1:{intake.grpc_port}", key) as lab_client:
+        project = await lab_client.create_project(spec(len(tasks), kind="rubric"))
+        await lab_client.add_tasks(project.project_id, [t.as_new_task() for t in tasks])
+        await lab_client.activate(project.project_id)
+
+        async def delivered() -> bool:
+            return (await lab_client.get_project(project.project_id)).state == ppb.PROJECT_STATE_COMPLETED
+
+        await run_experts(sim, platform, token_keys, project.project_id, delivered)
+        items = [
+            json.loads(i.record_json) | {"task_id": i.task_id}
+            async for i in lab_client.export_items(project.project_id)
+        ]
+
+    assert sorted(i["task_id"] for i in items) == sorted(sim.tasks)
+    weights = dict(RUBRIC)
+    for item in items:
+        assert set(item["scores"]) == set(weights) and item["response"].startswith("Answer to")
+        assert item["overall"] == pytest.approx(sum(weights[c] * v for c, v in item["scores"].items()))
+        truth = sim.tasks[item["task_id"]]
+        assert abs(item["overall"] - truth.overall) <= 1.0, (item, truth.scores)
+
+    with operator_for(platform, token_keys) as op:
+        quality = await asyncio.to_thread(op.project_quality, project.project_id)
+    rows = await qa.pool.fetch(
+        "SELECT task_id, expert_id, scores FROM submissions WHERE project_id = $1::text::uuid AND state = 'accepted'",
+        project.project_id,
+    )
+    raters = sorted({r["expert_id"] for r in rows})
+    units = sorted({r["task_id"] for r in rows})
+    assert quality.alpha_level == "interval" and set(quality.criterion_alpha) == set(weights)
+    for criterion in weights:
+        data = np.full((len(raters), len(units)), np.nan)
+        for r in rows:
+            data[raters.index(r["expert_id"]), units.index(r["task_id"])] = json.loads(r["scores"])[criterion]
+        pairable = data[:, (~np.isnan(data)).sum(axis=0) >= 2]
+        expected = krippendorff.alpha(reliability_data=pairable, level_of_measurement="interval")
+        assert quality.criterion_alpha[criterion] == pytest.approx(expected), criterion
+
+    async def credited() -> bool:
+        # Accepted earnings move from pending to payable (credits are negative balances).
+        accepted = await qa.pool.fetch(
+            """SELECT expert_id, count(*) AS n FROM submissions
+               WHERE project_id = $1::text::uuid AND state = 'accepted' GROUP BY expert_id""",
+            project.project_id,
+        )
+        for r in accepted:
+            payable = await payout.pool.fetchval(
+                "SELECT coalesce(sum(balance), 0) FROM accounts WHERE name = $1", f"expert:{r['expert_id']}:payable"
+            )
+            if payable != -100 * r["n"]:
+                return False
+        return bool(accepted)
+
+    deadline = time.monotonic() + 15
+    while not await credited():
+        assert time.monotonic() < deadline, "accepted rubric grades were not all credited at 100 each"
+        await asyncio.sleep(0.3)
 
 
 async def test_a_budget_cap_pauses_the_project(platform, token_keys):
