@@ -19,7 +19,6 @@ from cohort.tasking.v1 import work_pb2, work_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
-from cohort_runtime.tokens import issue_token
 
 
 @pytest.fixture
@@ -30,9 +29,6 @@ async def platform(services, fast_experts):
 
 async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(platform, eventually, onboard, token_keys):
     intake, tasking, payout, qa = platform
-    reviewer = (
-        ("authorization", "Bearer " + issue_token(token_keys[0], kind="expert", subject="rev", roles=["reviewer"])),
-    )
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{intake.grpc_port}") as ic,
         grpc.aio.insecure_channel(f"127.0.0.1:{tasking.grpc_port}") as tc,
@@ -61,6 +57,8 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
         await projects.ActivateProject(ppb.ActivateProjectRequest(project_id=pid), metadata=lab_md)
 
         expert_id, expert = await onboard.expert(tc)
+        # A reviewer registered in tasking: QA routes reviews by the profile tasking publishes.
+        reviewer_id, reviewer = await onboard.expert(tc, reviewer=True)
         work = work_pb2_grpc.WorkServiceStub(tc)
 
         async def leased():
@@ -112,7 +110,7 @@ async def test_a_task_goes_from_lab_to_expert_to_ledger_and_back_to_the_lab(plat
 
         async def reviewer_payable():
             return await payout.pool.fetchval(
-                "SELECT balance FROM accounts WHERE name = 'expert:rev:payable' AND currency = 'EUR'"
+                "SELECT balance FROM accounts WHERE name = $1 AND currency = 'EUR'", f"expert:{reviewer_id}:payable"
             )
 
         assert await eventually(reviewer_payable) == -300, "the reviewer is owed the review rate, once"

@@ -10,6 +10,7 @@ import pytest
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cohort.events.v1 import experts_pb2 as expert_events
 from cohort.events.v1 import projects_pb2 as project_events
 from cohort.events.v1 import submissions_pb2
 from cohort.events.v1 import tasks_pb2 as task_events
@@ -64,6 +65,39 @@ class QA:
     def token(self, kind: str, subject: str, *roles: str) -> tuple[tuple[str, str], ...]:
         return md(issue_token(self.keys[0], kind=kind, subject=subject, roles=roles))
 
+    async def person(
+        self,
+        expert_id: str,
+        *,
+        reviewer: bool = True,
+        active: bool = True,
+        blocked_lab_ids: tuple[str, ...] = (),
+        degree: int = types.DEGREE_LEVEL_DOCTORATE,
+        fields: tuple[str, ...] = ("chemistry.organic",),
+        languages: tuple[str, ...] = ("en",),
+    ) -> None:
+        """What tasking publishes about a person (ExpertProfileChanged), once QA has it."""
+        changed = Timestamp()
+        changed.FromDatetime(dt.datetime.now(dt.UTC))
+        m = expert_events.ExpertProfileChanged(
+            expert_id=expert_id, degree=degree, fields=fields, languages=languages,  # type: ignore[arg-type]
+            blocked_lab_ids=blocked_lab_ids, reviewer=reviewer, active=active, change_time=changed,
+        )  # fmt: skip
+        await self.events.send("cohort.tasking.experts.v1", expert_id, m)
+        await self.until(
+            lambda: self.pool.fetchval(
+                "SELECT changed_at = $2 FROM reviewer_profiles WHERE expert_id = $1",
+                expert_id,
+                changed.ToDatetime(dt.UTC),
+            ),
+            f"profile of {expert_id} known",
+        )
+
+    async def reviewer(self, expert_id: str, **profile) -> tuple[tuple[str, str], ...]:
+        """A registered reviewer's credentials."""
+        await self.person(expert_id, **profile)
+        return self.token("expert", expert_id, "reviewer")
+
     async def project(
         self,
         kind: str = "preference",
@@ -75,6 +109,7 @@ class QA:
         gold: dict[str, ttypes.GoldReference] | None = None,
         lab_id: str | None = None,
         project_id: str | None = None,
+        qualifications: types.Qualifications | None = None,
     ) -> str:
         pid = project_id or str(uuid.uuid4())
         added = task_events.TasksAdded(
@@ -102,7 +137,7 @@ class QA:
             lab_id=lab_id or str(uuid.uuid4()),
             data_kind=KINDS[kind],
             domain="chemistry.organic",
-            qualifications=types.Qualifications(minimum_quality=minimum_quality),
+            qualifications=qualifications or types.Qualifications(minimum_quality=minimum_quality),
             rubric=types.Rubric(
                 criteria=[
                     types.RubricCriterion(name="accuracy", weight=0.7, scale_min=1, scale_max=5),

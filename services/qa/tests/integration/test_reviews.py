@@ -14,6 +14,7 @@ from cohort.events.v1 import reviews_pb2 as review_events
 from cohort.qa.v1 import quality_pb2 as qpb
 from cohort.qa.v1 import reviews_pb2 as pb
 from cohort.qa.v1 import verdicts_pb2 as vpb
+from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_qa.domain import sampling
 from cohort_runtime.pseudonyms import lab_pseudonym
@@ -39,9 +40,9 @@ async def test_review_authorization_validation_and_verdict(qa) -> None:
     assert await qa.state(sid, "in_review") == "in_review"
 
     plain_expert = qa.token("expert", "someone")
-    labeller = qa.token("expert", "labeller", "reviewer")
-    reviewer = qa.token("expert", "rev1", "reviewer")
-    other = qa.token("expert", "rev2", "reviewer")
+    labeller = await qa.reviewer("labeller")
+    reviewer = await qa.reviewer("rev1")
+    other = await qa.reviewer("rev2")
 
     assert await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=plain_expert)) == (
         grpc.StatusCode.PERMISSION_DENIED
@@ -142,8 +143,8 @@ async def test_a_rejecting_review_rejects_and_release_gives_the_review_back(qa) 
     pid = await qa.project("sft", tasks=1, overlap=1, review_rate=1.0)
     sid = await qa.submit(pid, "t0", "labeller", sft(ANSWER))
     await qa.state(sid, "in_review")
-    first = qa.token("expert", "rev1", "reviewer")
-    second = qa.token("expert", "rev2", "reviewer")
+    first = await qa.reviewer("rev1")
+    second = await qa.reviewer("rev2")
     review = (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=first)).review
     await qa.reviews.ReleaseReview(pb.ReleaseReviewRequest(review_id=review.review_id), metadata=first)
     assert (
@@ -209,7 +210,7 @@ async def test_a_reviewer_below_the_bar_gets_no_reviews(qa) -> None:
         """INSERT INTO expert_quality (expert_id, domain, successes, failures, pieces, mean)
            VALUES ('weak', 'chemistry.organic', 2, 8, 10, 0.4)"""
     )
-    weak = qa.token("expert", "weak", "reviewer")
+    weak = await qa.reviewer("weak")
     assert (
         await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=weak))
         == grpc.StatusCode.PERMISSION_DENIED
@@ -264,7 +265,7 @@ async def test_reviewers_are_judged_against_gold_and_a_contrary_one_stops_review
         assert not done.decided_submission, "gold decided the work; the review only measures the reviewer"
         return True
 
-    contrary, careful = qa.token("expert", "contrary", "reviewer"), qa.token("expert", "careful", "reviewer")
+    contrary, careful = await qa.reviewer("contrary"), await qa.reviewer("careful")
     for _ in range(10):
         assert await review_as(contrary, agree_with_gold=False)
     assert await _code(qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=contrary)) == (
@@ -296,7 +297,7 @@ async def test_a_double_review_judges_both_reviewers_by_their_agreement(qa) -> N
     await qa.state(disagreeing, "in_review")
 
     async def verdicts(reviewer: str, accepts: dict[str, bool]) -> None:
-        creds = qa.token("expert", reviewer, "reviewer")
+        creds = await qa.reviewer(reviewer)
         for _ in range(2):
             review = (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(project_id=pid), metadata=creds)).review
             accept = accepts[review.submission_id]
@@ -318,3 +319,41 @@ async def test_a_double_review_judges_both_reviewers_by_their_agreement(qa) -> N
     }
     # One agreement and one disagreement each, at half weight.
     assert rows == {"first": (0.5, 0.5, 2), "second": (0.5, 0.5, 2)}
+
+
+async def test_reviewers_are_routed_like_experts(qa) -> None:
+    """Walls, fields, degree and languages bind reviewers too; a suspension in tasking ends their
+    reviews; asking for the project says why."""
+    lab = str(uuid.uuid4())
+    needs = types.Qualifications(minimum_degree=types.DEGREE_LEVEL_MASTER, fields=["chemistry"], languages=["en"])
+    pid = await qa.project("sft", tasks=1, overlap=1, review_rate=1.0, lab_id=lab, qualifications=needs)
+    sid = await qa.submit(pid, "t0", "labeller", sft(ANSWER))
+    await qa.state(sid, "in_review")
+    ask = pb.AcquireReviewRequest(project_id=pid)
+    refused = {
+        "walled": await qa.reviewer("walled", blocked_lab_ids=(lab,)),
+        "physicist": await qa.reviewer("physicist", fields=("physics.classical",)),
+        "student": await qa.reviewer("student", degree=types.DEGREE_LEVEL_STUDENT),
+        "germanonly": await qa.reviewer("germanonly", languages=("de",)),
+        "notreviewer": await qa.reviewer("notreviewer", reviewer=False),
+        "unknown": qa.token("expert", "unknown", "reviewer"),
+    }
+    for name, creds in refused.items():
+        assert not (await qa.reviews.AcquireReview(pb.AcquireReviewRequest(), metadata=creds)).HasField("review"), name
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await qa.reviews.AcquireReview(ask, metadata=creds)
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED and "may not review" in err.value.details(), name
+    assert "walled off" in (await _details(qa.reviews.AcquireReview(ask, metadata=refused["walled"])))
+
+    chemist = await qa.reviewer("chemist", fields=("chemistry.organic",))  # a subfield of the required field
+    await qa.person("chemist", active=False)  # suspended in tasking meanwhile
+    assert "not active" in (await _details(qa.reviews.AcquireReview(ask, metadata=chemist)))
+    await qa.person("chemist", fields=("chemistry.organic",))  # reinstated
+    got = await qa.reviews.AcquireReview(ask, metadata=chemist)
+    assert got.review.submission_id == sid
+
+
+async def _details(call) -> str:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call
+    return err.value.details() or ""

@@ -9,6 +9,7 @@ import uuid
 import grpc
 import pytest
 
+from cohort.events.v1 import experts_pb2 as expert_events
 from cohort.events.v1 import submissions_pb2 as sub_events
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.tasking.v1 import work_pb2 as pb
@@ -357,6 +358,40 @@ async def test_experts_edit_only_their_own_editable_fields(tasking):
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.GetMyProfile(experts_pb2.GetMyProfileRequest(), metadata=tasking.operator)
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_every_profile_change_is_published_for_review_routing(tasking):
+    """Registration, a status change and a self-service edit each publish the whole routing profile
+    (QA routes reviews by it), in order, keyed by the expert, with no personal data beyond the id."""
+    lab = str(uuid.uuid4())
+    expert, creds = await tasking.register(blocked_lab_ids=[lab], reviewer=True, skills=["nmr"])
+    await tasking.admin.SetExpertStatus(
+        experts_pb2.SetExpertStatusRequest(expert_id=expert, status=experts_pb2.EXPERT_STATUS_SUSPENDED),
+        metadata=tasking.operator,
+    )
+    await experts_pb2_grpc.ProfileServiceStub(tasking.channel).UpdateMyProfile(
+        experts_pb2.UpdateMyProfileRequest(languages=["en", "fr"], timezone="Europe/Paris", weekly_hours=10),
+        metadata=creds,
+    )
+    rows = await tasking.pool.fetch(
+        "SELECT topic, key, payload FROM outbox WHERE event_type = 'cohort.events.v1.ExpertProfileChanged' ORDER BY id"
+    )
+    changes = [expert_events.ExpertProfileChanged.FromString(r["payload"]) for r in rows if r["key"] == expert.encode()]
+    assert {r["topic"] for r in rows} == {"cohort.tasking.experts.v1"}
+    assert [(c.active, list(c.languages)) for c in changes] == [(True, ["en"]), (False, ["en"]), (False, ["en", "fr"])]
+    first = changes[0]
+    assert (first.expert_id, list(first.blocked_lab_ids), first.reviewer, list(first.fields)) == (
+        expert,
+        [lab],
+        True,
+        ["chemistry.organic"],
+    )
+    assert first.degree == types.DEGREE_LEVEL_DOCTORATE and first.HasField("change_time")
+    assert (
+        changes[0].change_time.ToDatetime()
+        <= changes[1].change_time.ToDatetime()
+        <= changes[2].change_time.ToDatetime()
+    )
 
 
 async def test_tasks_added_to_an_active_project_get_their_slots_once(tasking):

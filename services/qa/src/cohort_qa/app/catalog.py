@@ -1,17 +1,21 @@
-"""What QA keeps of other services' records: projects (and their state), task inputs and gold
-references. Each call runs inside the inbox transaction of the event that carried it."""
+"""What QA keeps of other services' records: projects (and their state), task inputs, gold
+references and people's routing profiles. Each call runs inside the inbox transaction of the
+event that carried it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import asyncpg
 
 from cohort_qa.app import pipeline, screening
 from cohort_qa.db import projects as projects_repo
+from cohort_qa.db import reviewer_profiles
 from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.domain.checks import CheckLimits
 from cohort_qa.domain.projects import QaProject
+from cohort_qa.domain.reviewer_routing import ReviewerProfile
 from cohort_qa.metrics import QaMetrics
 
 
@@ -22,6 +26,10 @@ async def project_activated(
     await projects_repo.upsert(conn, project)
     await pipeline.project_known(conn, project, metrics, limits)
     await screening.score_waiting(conn, project.project_id)
+
+
+async def profile_changed(conn: asyncpg.Connection, profile: ReviewerProfile, changed_at: dt.datetime) -> None:
+    await reviewer_profiles.upsert(conn, profile, changed_at)
 
 
 async def project_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: str) -> None:

@@ -14,12 +14,13 @@ from cohort_qa.app import progress
 from cohort_qa.app import quality as quality_app
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
+from cohort_qa.db import reviewer_profiles
 from cohort_qa.db import reviewer_quality as reviewer_repo
 from cohort_qa.db import reviews as repo
 from cohort_qa.db import submissions as submissions_repo
 from cohort_qa.db import tasks as tasks_repo
-from cohort_qa.domain import quality, reviewer_quality, reviews
-from cohort_qa.domain.errors import ProjectNotFound, ReviewNotFound, ReviewNotLeased
+from cohort_qa.domain import quality, reviewer_quality, reviewer_routing, reviews
+from cohort_qa.domain.errors import NotEligibleToReview, ProjectNotFound, ReviewNotFound, ReviewNotLeased
 from cohort_qa.domain.projects import QaProject
 from cohort_qa.domain.states import SubmissionState
 from cohort_qa.events import outgoing
@@ -58,6 +59,11 @@ async def acquire(
             if project is None:
                 raise ProjectNotFound(str(project_id))
             # Asked for one project: say why there is nothing, rather than an empty answer.
+            why = reviewer_routing.ineligibility(
+                await reviewer_profiles.get(conn, reviewer_id), project.review_requirements()
+            )
+            if why is not None:
+                raise NotEligibleToReview(why)
             reviews.check_reviewer(
                 (await quality_repo.estimates(conn, project.domain, [reviewer_id])).get(reviewer_id),
                 await reviewer_repo.get(conn, project.domain, reviewer_id),

@@ -14,8 +14,9 @@ async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
     await conn.execute(
         """INSERT INTO projects (project_id, lab_id, data_kind, domain, overlap, max_overlap, review_sample_rate,
                                  minimum_quality, criteria, rubric_version, instructions_version, screening_tasks,
-                                 screening_pass_share, min_confidence, min_rubric_agreement, rubric_tolerance)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16)
+                                 screening_pass_share, min_confidence, min_rubric_agreement, rubric_tolerance,
+                                 min_degree, fields, languages)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
            ON CONFLICT (project_id) DO UPDATE SET
                lab_id = EXCLUDED.lab_id, data_kind = EXCLUDED.data_kind, domain = EXCLUDED.domain,
                overlap = EXCLUDED.overlap, max_overlap = EXCLUDED.max_overlap,
@@ -24,6 +25,7 @@ async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
                instructions_version = EXCLUDED.instructions_version, screening_tasks = EXCLUDED.screening_tasks,
                screening_pass_share = EXCLUDED.screening_pass_share, min_confidence = EXCLUDED.min_confidence,
                min_rubric_agreement = EXCLUDED.min_rubric_agreement, rubric_tolerance = EXCLUDED.rubric_tolerance,
+               min_degree = EXCLUDED.min_degree, fields = EXCLUDED.fields, languages = EXCLUDED.languages,
                state = 'active', updated_at = now()""",
         p.project_id,
         p.lab_id,
@@ -41,6 +43,9 @@ async def upsert(conn: asyncpg.Connection, p: QaProject) -> None:
         p.min_confidence,
         p.min_rubric_agreement,
         p.rubric_tolerance,
+        p.min_degree,
+        list(p.fields),
+        list(p.languages),
     )
 
 
@@ -66,6 +71,9 @@ def _from_row(row: asyncpg.Record) -> QaProject:
         min_confidence=row["min_confidence"],
         min_rubric_agreement=row["min_rubric_agreement"],
         rubric_tolerance=row["rubric_tolerance"],
+        min_degree=row["min_degree"],
+        fields=tuple(row["fields"]),
+        languages=tuple(row["languages"]),
     )
 
 

@@ -42,7 +42,9 @@ async def lease_next(
     """Lease the oldest review this reviewer may do: deciding reviews before calibration ones;
     never of a task they labelled (which covers their own work), never a second review of a
     submission they already reviewed, never in a domain where their estimate is below the bar
-    or they are suspended, or where their verdicts are confidently too often wrong."""
+    or they are suspended, or where their verdicts are confidently too often wrong; only where
+    they are routed like an expert (domain/reviewer_routing.py: active reviewer, not walled off
+    from the lab, the project's degree, a field of it, its languages)."""
     return await conn.fetchrow(
         """WITH next AS (
                SELECT r.review_id FROM reviews r JOIN projects p USING (project_id)
@@ -57,6 +59,14 @@ async def lease_next(
                  AND NOT EXISTS (SELECT 1 FROM expert_quality q
                                  WHERE q.expert_id = $1 AND q.domain = p.domain
                                    AND (q.suspended OR (q.pieces >= $5 AND q.mean < $4)))
+                 AND EXISTS (SELECT 1 FROM reviewer_profiles rp
+                             WHERE rp.expert_id = $1 AND rp.active AND rp.reviewer
+                               AND NOT (p.lab_id = ANY(rp.blocked_lab_ids))
+                               AND rp.degree >= p.min_degree
+                               AND (cardinality(p.fields) = 0
+                                    OR EXISTS (SELECT 1 FROM unnest(p.fields) req, unnest(rp.fields) have
+                                               WHERE have = req OR starts_with(have, req || '.')))
+                               AND p.languages <@ rp.languages)
                  AND NOT EXISTS (SELECT 1 FROM reviewer_quality rq
                                  WHERE rq.reviewer_id = $1 AND rq.domain = p.domain
                                    AND rq.pieces >= $7 AND rq.upper < $6)

@@ -32,3 +32,11 @@ class ReviewerNotQualified(NotAllowed):
     def __init__(self, mean: float) -> None:
         super().__init__(f"quality estimate {mean:.2f} in this domain is below the reviewer bar")
         self.mean = mean
+
+
+class NotEligibleToReview(NotAllowed):
+    """Routing keeps the person from this project's reviews (domain/reviewer_routing.py)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"may not review this project's work: {why}")
+        self.why = why

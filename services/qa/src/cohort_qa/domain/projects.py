@@ -6,6 +6,8 @@ import enum
 import uuid
 from dataclasses import dataclass, field
 
+from cohort_qa.domain.reviewer_routing import ReviewRequirements
+
 
 class DataKind(enum.Enum):
     SFT = "sft"
@@ -57,6 +59,13 @@ class QaProject:
     min_confidence: float | None = None
     min_rubric_agreement: float | None = None
     rubric_tolerance: float | None = None
+    # Qualifications, as they bind reviewers too (domain/reviewer_routing.py).
+    min_degree: int = 0
+    fields: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    def review_requirements(self) -> ReviewRequirements:
+        return ReviewRequirements(self.lab_id, self.min_degree, self.fields, self.languages)
 
     def criterion(self, name: str) -> Criterion | None:
         return next((c for c in self.criteria if c.name == name), None)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import uuid
 
-from cohort.events.v1 import projects_pb2
+from cohort.events.v1 import experts_pb2, projects_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2, tasks_pb2
 from cohort_qa.domain.gold import GoldReference
 from cohort_qa.domain.projects import Criterion, DataKind, QaProject
+from cohort_qa.domain.reviewer_routing import ReviewerProfile
 from cohort_qa.domain.work import Answer, TaskView
 
 KINDS = {
@@ -49,6 +50,21 @@ def project_from_activated(m: projects_pb2.ProjectActivated) -> QaProject:
             m.consensus.min_rubric_agreement if m.consensus.HasField("min_rubric_agreement") else None
         ),
         rubric_tolerance=m.consensus.rubric_tolerance if m.consensus.HasField("rubric_tolerance") else None,
+        min_degree=m.qualifications.minimum_degree,
+        fields=tuple(m.qualifications.fields),
+        languages=tuple(m.qualifications.languages),
+    )
+
+
+def reviewer_profile(m: experts_pb2.ExpertProfileChanged) -> ReviewerProfile:
+    return ReviewerProfile(
+        expert_id=m.expert_id,
+        degree=m.degree,
+        fields=tuple(m.fields),
+        languages=tuple(m.languages),
+        blocked_lab_ids=tuple(uuid.UUID(lab) for lab in m.blocked_lab_ids),
+        reviewer=m.reviewer,
+        active=m.active,
     )
 
 

@@ -6,11 +6,14 @@ import dataclasses
 
 import asyncpg
 
+from cohort_runtime import add_events
+from cohort_runtime.clock import SYSTEM_CLOCK
 from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError, Violation
 from cohort_tasking.db import experts as repo
 from cohort_tasking.db import work as work_repo
 from cohort_tasking.domain.assignments import AssignmentState
 from cohort_tasking.domain.experts import COHORT_ID, Expert, ExpertStatus, validate
+from cohort_tasking.events.expert_events import profile_changed
 
 
 async def register(pool: asyncpg.Pool, expert: Expert) -> tuple[Expert, frozenset[str]]:
@@ -21,6 +24,7 @@ async def register(pool: asyncpg.Pool, expert: Expert) -> tuple[Expert, frozense
             if existing is None or not existing.same_profile(expert):
                 raise Conflict(f"expert {expert.expert_id} is registered with another profile")
             return existing, await repo.cohorts(conn, expert.expert_id)
+        await add_events(conn, [profile_changed(expert, SYSTEM_CLOCK.now())])
         return expert, frozenset()
 
 
@@ -45,6 +49,7 @@ async def set_status(pool: asyncpg.Pool, expert_id: str, status: ExpertStatus) -
         updated = await repo.get(conn, expert_id)
         if updated is None:
             raise NotFoundError("expert", expert_id)
+        await add_events(conn, [profile_changed(updated, SYSTEM_CLOCK.now())])
         return updated, await repo.cohorts(conn, expert_id)
 
 
@@ -76,4 +81,5 @@ async def update_own_profile(
         )
         validate(changed)
         await repo.update_self_service(conn, expert_id, skills, languages, timezone, hours)
+        await add_events(conn, [profile_changed(changed, SYSTEM_CLOCK.now())])
         return changed, await repo.cohorts(conn, expert_id)
