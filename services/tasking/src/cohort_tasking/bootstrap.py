@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import asyncpg
 import grpc
 
 from cohort.tasking.v1 import experts_pb2_grpc, work_pb2_grpc
@@ -15,6 +16,7 @@ from cohort_runtime.tokens import token_authenticator
 from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 from cohort_tasking.api.experts import ExpertAdminServicer, ProfileServicer
 from cohort_tasking.api.work import WorkServicer
+from cohort_tasking.app import experts as experts_app
 from cohort_tasking.app.eligibility import EligibilityCache
 from cohort_tasking.app.work import expire_due
 from cohort_tasking.config import TaskingSettings
@@ -65,8 +67,18 @@ def definition(settings: TaskingSettings, clock: Clock = SYSTEM_CLOCK) -> Servic
         authenticator=lambda _r: token_authenticator(settings.token_public_key_pem()),
         publishes=PUBLISHED,
         subscriptions=lambda _r: _subscriptions(eligibility),
-        background=lambda r: [_sweeper(settings, r, clock), lambda: TaskingGauges(r.registry).refresh_forever(r.pool)],
+        background=lambda r: [
+            _sweeper(settings, r, clock),
+            lambda: TaskingGauges(r.registry).refresh_forever(r.pool),
+            lambda: _announce(r.pool),
+        ],
     )
+
+
+async def _announce(pool: asyncpg.Pool) -> None:
+    announced = await experts_app.announce_profiles(pool)
+    if announced:
+        log.info("published the routing profiles of %d experts registered before profiles were published", announced)
 
 
 async def main(settings: TaskingSettings | None = None) -> None:

@@ -16,6 +16,7 @@ from cohort.tasking.v1 import work_pb2 as pb
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort_runtime.testing import eventually
+from cohort_tasking.app import experts as experts_app
 
 RANK_BA = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["b", "a"], rationale="b is right"))
 
@@ -392,6 +393,32 @@ async def test_every_profile_change_is_published_for_review_routing(tasking):
         <= changes[1].change_time.ToDatetime()
         <= changes[2].change_time.ToDatetime()
     )
+
+
+async def test_experts_registered_before_profiles_were_published_are_announced_once(tasking):
+    """An expert row as an older tasking left it (never announced) is published by the startup
+    job, exactly once however often it runs."""
+    old = f"exp_{uuid.uuid4().hex[:12]}"
+    await tasking.pool.execute(
+        """INSERT INTO experts VALUES ($1, 4, '{chemistry}', '{}', '{en}', 'DE', 'UTC', 10, '{}', true,
+           'active', now(), now())""",
+        old,
+    )
+    # The service's own startup job may be running still and take it first (SKIP LOCKED lets the
+    # others pass it by until it commits): either way, once.
+    await asyncio.gather(*(experts_app.announce_profiles(tasking.pool, batch=1) for _ in range(3)))
+
+    async def published():
+        return await tasking.pool.fetch(
+            "SELECT payload FROM outbox WHERE event_type = 'cohort.events.v1.ExpertProfileChanged' AND key = $1",
+            old.encode(),
+        )
+
+    payloads = await eventually(published, 10, "the old expert's profile published")
+    assert await experts_app.announce_profiles(tasking.pool) == 0
+    assert len(await published()) == 1
+    (announced,) = [expert_events.ExpertProfileChanged.FromString(r["payload"]) for r in payloads]
+    assert (announced.expert_id, announced.reviewer, announced.active) == (old, True, True)
 
 
 async def test_tasks_added_to_an_active_project_get_their_slots_once(tasking):

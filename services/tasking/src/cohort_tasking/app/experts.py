@@ -83,3 +83,17 @@ async def update_own_profile(
         await repo.update_self_service(conn, expert_id, skills, languages, timezone, hours)
         await add_events(conn, [profile_changed(changed, SYSTEM_CLOCK.now())])
         return changed, await repo.cohorts(conn, expert_id)
+
+
+async def announce_profiles(pool: asyncpg.Pool, batch: int = 500) -> int:
+    """Publish, once, the routing profile of every expert registered before profiles were
+    published (QA routes reviews by them and knows no one it never heard of); returns how many."""
+    announced = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            experts = await repo.take_unannounced(conn, batch)
+            if not experts:
+                return announced
+            now = SYSTEM_CLOCK.now()
+            await add_events(conn, [profile_changed(e, now) for e in experts])
+            announced += len(experts)

@@ -31,8 +31,8 @@ def _expert(r: asyncpg.Record) -> Expert:
 async def insert(conn: asyncpg.Connection, e: Expert) -> bool:
     status: str = await conn.execute(
         """INSERT INTO experts (expert_id, degree, fields, skills, languages, country, timezone, weekly_hours,
-                                blocked_lab_ids, reviewer, status, create_time, update_time)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+                                blocked_lab_ids, reviewer, status, create_time, update_time, profile_announced)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, true)
            ON CONFLICT (expert_id) DO NOTHING""",
         e.expert_id,
         e.degree,
@@ -48,6 +48,20 @@ async def insert(conn: asyncpg.Connection, e: Expert) -> bool:
         e.create_time,
     )
     return status == "INSERT 0 1"
+
+
+async def take_unannounced(conn: asyncpg.Connection, limit: int) -> list[Expert]:
+    """Up to `limit` experts whose profile was never published, marked as published (the caller
+    publishes them in the same transaction); concurrent replicas take different ones."""
+    rows = await conn.fetch(
+        """UPDATE experts e SET profile_announced = true
+           FROM (SELECT expert_id FROM experts WHERE NOT profile_announced
+                 ORDER BY expert_id LIMIT $1 FOR UPDATE SKIP LOCKED) pick
+           WHERE e.expert_id = pick.expert_id
+           RETURNING e.*""",
+        limit,
+    )
+    return [_expert(r) for r in rows]
 
 
 async def get(conn: asyncpg.Connection, expert_id: str, *, for_update: bool = False) -> Expert | None:
