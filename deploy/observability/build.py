@@ -125,6 +125,14 @@ def alerting_rules(svc: str) -> list[dict]:
                    f'histogram_quantile(0.99, sum by (le) (rate(cohort_workbench_request_seconds_bucket{{{sel},route!="/static"}}[10m]))) > 0.5',
                    "15m", "ticket", "workbench: page p99 above 0.5 s for 15 minutes", svc),
         ]  # fmt: skip
+    if svc == "tasking":
+        alerts += [
+            _alert("CohortGoldPoolRunningDry",
+                   f"min by (cohort_service, project_id) (cohort_tasking_gold_unseen_min{{{sel}}}) < 5 "
+                   f"and min by (cohort_service, project_id) (cohort_tasking_gold_pool{{{sel}}}) > 0",
+                   "30m", "ticket",
+                   "tasking: an expert of an active project has fewer than 5 gold tasks left unseen (add gold)", svc),
+        ]  # fmt: skip
     if svc == "payout":
         alerts += [
             _alert("CohortPayoutsFailed", f"delta(cohort_payout_payouts_by_state{{{sel},state=\"failed\"}}[1h]) > 0",

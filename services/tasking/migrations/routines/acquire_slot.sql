@@ -13,7 +13,8 @@
 -- minimum (p_prior when unmeasured: QA's estimates change with every judgment), the cap is not
 -- reached. An expert without a screening decision is served the test's tasks first (p_screening
 -- answers, 0 for no test), one who failed nothing. Then it claims the first open slot (SKIP LOCKED,
--- started tasks first, never a task the expert held) and makes the lease, in one transaction.
+-- started tasks first, never a task the expert held) or, for gold, a slot of the lease's own on a
+-- gold task the expert never held, and makes the lease, in one transaction.
 --
 -- outcome: 'unregistered' | 'inactive' (status in `status`) | 'live' (the existing lease) |
 --          'leased' (a new lease) | 'none' (nothing for this expert now).
@@ -122,24 +123,48 @@ BEGIN
             END IF;
         END IF;
         IF v_slot IS NULL THEN
+            -- Gold first when the draw says so; otherwise ordinary work, and gold only when none
+            -- is left (a gold task not yet an item: the project may need it delivered).
             FOREACH v_gold IN ARRAY ARRAY[p_gold_first[i], NOT p_gold_first[i]] LOOP
-                SELECT s.slot_id, s.task_id INTO v_slot, v_task FROM slots s
-                WHERE s.project_id = p_projects[i] AND s.is_gold = v_gold AND s.open
-                  AND NOT EXISTS (SELECT 1 FROM expert_tasks e
-                                  WHERE e.expert_id = p_expert AND e.project_id = s.project_id AND e.task_id = s.task_id)
-                ORDER BY s.started DESC, s.slot_id
-                LIMIT 1
-                FOR UPDATE OF s SKIP LOCKED;
-                EXIT WHEN FOUND;
+                IF v_gold THEN
+                    -- Gold lasts: each expert sees a gold task at most once, but any number of
+                    -- experts do, so each lease gets a slot of its own (closed from the start,
+                    -- never reopened), the next gold task in an order of the expert's own.
+                    SELECT t.task_id INTO v_task FROM tasks t
+                    WHERE t.project_id = p_projects[i] AND t.is_gold AND NOT t.is_screening
+                      AND (p_gold_first[i] OR NOT t.finalized)
+                      AND NOT EXISTS (SELECT 1 FROM expert_tasks e
+                                      WHERE e.expert_id = p_expert AND e.project_id = t.project_id
+                                        AND e.task_id = t.task_id)
+                    ORDER BY md5(p_expert || t.task_id) LIMIT 1;
+                    IF FOUND THEN
+                        INSERT INTO slots (project_id, task_id, is_gold, open, started)
+                        VALUES (p_projects[i], v_task, true, false, true)
+                        RETURNING slots.slot_id INTO v_slot;
+                        EXIT;
+                    END IF;
+                ELSE
+                    SELECT s.slot_id, s.task_id INTO v_slot, v_task FROM slots s
+                    WHERE s.project_id = p_projects[i] AND NOT s.is_gold AND s.open
+                      AND NOT EXISTS (SELECT 1 FROM expert_tasks e
+                                      WHERE e.expert_id = p_expert AND e.project_id = s.project_id
+                                        AND e.task_id = s.task_id)
+                    ORDER BY s.started DESC, s.slot_id
+                    LIMIT 1
+                    FOR UPDATE OF s SKIP LOCKED;
+                    IF FOUND THEN
+                        UPDATE slots SET open = false, started = true WHERE slots.slot_id = v_slot;
+                        -- Siblings another acquirer holds right now are skipped, not waited for:
+                        -- waiting would deadlock two experts leasing two slots of one task at once.
+                        UPDATE slots SET started = true WHERE slots.slot_id IN (
+                            SELECT s2.slot_id FROM slots s2
+                            WHERE s2.project_id = p_projects[i] AND s2.task_id = v_task AND NOT s2.started
+                            FOR UPDATE SKIP LOCKED);
+                        EXIT;
+                    END IF;
+                END IF;
             END LOOP;
             CONTINUE WHEN v_slot IS NULL;
-            UPDATE slots SET open = false, started = true WHERE slots.slot_id = v_slot;
-            -- Siblings another acquirer holds right now are skipped, not waited for: waiting
-            -- would deadlock two experts leasing two slots of one task at once.
-            UPDATE slots SET started = true WHERE slots.slot_id IN (
-                SELECT s2.slot_id FROM slots s2
-                WHERE s2.project_id = p_projects[i] AND s2.task_id = v_task AND NOT s2.started
-                FOR UPDATE SKIP LOCKED);
         END IF;
         INSERT INTO expert_tasks (expert_id, project_id, task_id)
         VALUES (p_expert, p_projects[i], v_task) ON CONFLICT DO NOTHING;

@@ -95,7 +95,9 @@ class Tasking:
         # Tasks first, as happens when a lab adds tasks to a draft: slots appear once both are known.
         await self.add_tasks(pid, [f"t{i}" for i in range(tasks)], gold_every)
         await self.events.send("cohort.intake.projects.v1", pid, activated)
-        await self.wait_slots(pid, tasks * overlap)
+        # Gold tasks get a slot per lease, not shared ones.
+        gold = len(range(0, tasks, gold_every)) if gold_every else 0
+        await self.wait_slots(pid, (tasks - gold) * overlap)
         return pid
 
     async def add_tasks(self, project_id: str, task_ids: list[str], gold_every: int = 0) -> str:

@@ -65,7 +65,10 @@ def test_queue_matches_its_model(harness):
         @initialize(tasks=st.integers(1, 4), overlap=st.integers(1, 3))
         def project(self, tasks: int, overlap: int) -> None:
             self.pid = uuid.uuid4()
-            self.total = tasks * overlap
+            # Even tasks are gold: they get a slot per lease (to every expert once), the rest
+            # `overlap` shared slots.
+            self.total = (tasks - (tasks + 1) // 2) * overlap
+            self.gold_leases = 0
             self.live: dict[str, uuid.UUID] = {}  # expert -> live assignment
             self.held: set[tuple[str, str]] = set()  # (expert, task) ever leased
             self.submitted = 0
@@ -122,6 +125,7 @@ def test_queue_matches_its_model(harness):
             assert (expert, a.task_id) not in self.held, "never two slots of one task for one expert"
             self.held.add((expert, a.task_id))
             self.live[expert] = a.assignment_id
+            self.gold_leases += int(a.task_id[1:]) % 2 == 0
 
         @precondition(lambda self: self.live)
         @rule(data=st.data())
@@ -184,21 +188,32 @@ def test_queue_matches_its_model(harness):
         def database_agrees_with_model(self) -> None:
             if not hasattr(self, "pid"):
                 return
-            row = harness.run(
-                harness.pool.fetchrow(
-                    """SELECT count(*) FILTER (WHERE open) AS open, count(*) AS total,
-                          (SELECT count(*) FROM assignments WHERE project_id = $1 AND state = 'active') AS live,
-                          (SELECT count(DISTINCT slot_id) FROM assignments
-                           WHERE project_id = $1 AND state = 'active') AS live_slots,
-                          (SELECT count(*) FROM submissions WHERE project_id = $1) AS submitted
-                   FROM slots WHERE project_id = $1""",
+            counts = harness.run(
+                harness.pool.fetch(
+                    """SELECT s.is_gold, count(DISTINCT s.slot_id) FILTER (WHERE s.open) AS open,
+                              count(DISTINCT s.slot_id) AS total,
+                              count(a.assignment_id) FILTER (WHERE a.state = 'active') AS live,
+                              count(DISTINCT a.slot_id) FILTER (WHERE a.state = 'active') AS live_slots,
+                              count(a.assignment_id) FILTER (WHERE a.state = 'submitted') AS submitted
+                       FROM slots s LEFT JOIN assignments a ON a.slot_id = s.slot_id
+                       WHERE s.project_id = $1 GROUP BY s.is_gold""",
                     self.pid,
                 )
             )
-            assert row["total"] == self.total
-            assert row["live"] == len(self.live) == row["live_slots"], "one live lease per slot"
-            assert row["submitted"] == self.submitted
-            assert row["open"] + row["live"] + row["submitted"] == self.total, "no slot lost or duplicated"
+            by_kind = {r["is_gold"]: r for r in counts}
+            live = sum(r["live"] for r in counts)
+            submitted = harness.run(
+                harness.pool.fetchval("SELECT count(*) FROM submissions WHERE project_id = $1", self.pid)
+            )
+            assert live == len(self.live) == sum(r["live_slots"] for r in counts), "one live lease per slot"
+            assert submitted == self.submitted
+            shared = by_kind.get(False)
+            if shared is not None or self.total:
+                assert shared is not None and shared["total"] == self.total
+                assert shared["open"] + shared["live"] + shared["submitted"] == self.total, "no slot lost or duplicated"
+            gold = by_kind.get(True)
+            assert (gold["total"] if gold else 0) == self.gold_leases, "a gold slot per gold lease, never reused"
+            assert gold is None or gold["open"] == 0, "a gold slot belongs to its lease alone"
 
     QueueModel.TestCase.settings = settings(
         max_examples=25,

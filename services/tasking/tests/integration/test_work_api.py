@@ -8,6 +8,7 @@ import uuid
 
 import grpc
 import pytest
+from prometheus_client import CollectorRegistry
 
 from cohort.events.v1 import experts_pb2 as expert_events
 from cohort.events.v1 import submissions_pb2 as sub_events
@@ -17,6 +18,7 @@ from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort_runtime.testing import eventually
 from cohort_tasking.app import experts as experts_app
+from cohort_tasking.metrics import TaskingGauges
 
 RANK_BA = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["b", "a"], rationale="b is right"))
 
@@ -419,6 +421,42 @@ async def test_experts_registered_before_profiles_were_published_are_announced_o
     assert len(await published()) == 1
     (announced,) = [expert_events.ExpertProfileChanged.FromString(r["payload"]) for r in payloads]
     assert (announced.expert_id, announced.reviewer, announced.active) == (old, True, True)
+
+
+async def test_gold_lasts_every_expert_sees_each_gold_task_once(tasking):
+    """One gold task among three, gold drawn first on every lease: each of five experts is served
+    it (overlap 1 would have used it up after one), none twice; then ordinary work; a released
+    gold lease does not put the task back in anyone's queue."""
+    pid = await tasking.project(tasks=3, overlap=1, gold_every=3, gold_rate=1.0)
+    ranking = sub.SubmissionPayload(preference=sub.PreferenceSubmission(ranking=["a", "b"]))
+    experts = [await tasking.register() for _ in range(5)]
+    work = tasking.work
+    for i, (_expert, creds) in enumerate(experts):
+        first = (await work.AcquireTask(pb.AcquireTaskRequest(project_id=pid), metadata=creds)).assignment
+        assert first.task_id == "t0", "the gold task, to every expert"
+        if i == 0:
+            await work.ReleaseTask(pb.ReleaseTaskRequest(assignment_id=first.assignment_id), metadata=creds)
+        else:
+            await work.SubmitTask(
+                pb.SubmitTaskRequest(assignment_id=first.assignment_id, payload=ranking), metadata=creds
+            )
+    _, creds = experts[1]
+    nxt = (await work.AcquireTask(pb.AcquireTaskRequest(project_id=pid), metadata=creds)).assignment
+    assert nxt.task_id in {"t1", "t2"}, "gold seen once: ordinary work next"
+    _, creds = experts[0]
+    again = (await work.AcquireTask(pb.AcquireTaskRequest(project_id=pid), metadata=creds)).assignment
+    assert again.task_id in {"t1", "t2"}, "a gold task released unanswered is not served to its expert again"
+    slots = await tasking.pool.fetch("SELECT open FROM slots WHERE project_id = $1::text::uuid AND task_id = 't0'", pid)
+    assert len(slots) == 5 and not any(r["open"] for r in slots), "a slot per gold lease, none reopened"
+
+    registry = CollectorRegistry()
+    await TaskingGauges(registry).refresh(tasking.pool)
+
+    def gauge(name: str) -> float | None:
+        return registry.get_sample_value(f"cohort_tasking_gold_{name}", {"project_id": pid})
+
+    assert (gauge("pool"), gauge("exposure_ratio")) == (1, 1.0)
+    assert gauge("unseen_min") == 0, "the pool has run dry for these experts"
 
 
 async def test_tasks_added_to_an_active_project_get_their_slots_once(tasking):

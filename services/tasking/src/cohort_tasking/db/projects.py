@@ -145,8 +145,8 @@ async def insert_tasks(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: l
 
 
 async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, overlap: int) -> int:
-    """Give every task of the project that has none yet `overlap` slots (screening tasks get theirs
-    per lease; a task finalized before activation needs none)."""
+    """Give every task of the project that has none yet `overlap` slots (screening and gold tasks
+    get theirs per lease; a task finalized before activation needs none)."""
     status: str = await conn.execute(
         """WITH newly AS (
                UPDATE tasks t SET slotted = true
@@ -154,7 +154,8 @@ async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, 
                RETURNING t.project_id, t.task_id, t.is_gold
            )
            INSERT INTO slots (project_id, task_id, is_gold)
-           SELECT n.project_id, n.task_id, n.is_gold FROM newly n CROSS JOIN generate_series(1, $2)""",
+           SELECT n.project_id, n.task_id, false FROM newly n CROSS JOIN generate_series(1, $2)
+           WHERE NOT n.is_gold""",
         project_id,
         overlap,
     )
@@ -180,13 +181,15 @@ async def finalize_tasks(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, 
 async def add_slots(
     conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, wanted: int, max_overlap: int
 ) -> int:
-    """Up to `wanted` more slots for a task, never beyond `max_overlap` in all; 0 once finalized."""
+    """Up to `wanted` more slots for a task, never beyond `max_overlap` in all; 0 once finalized,
+    and 0 for gold (served per lease, to every expert once)."""
     status: str = await conn.execute(
         """INSERT INTO slots (project_id, task_id, is_gold, started)
            SELECT t.project_id, t.task_id, t.is_gold, true FROM tasks t
            CROSS JOIN generate_series(1, greatest(0, least($3, $4 - (
                SELECT count(*) FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id))::int))
-           WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized AND NOT t.is_screening""",
+           WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized AND NOT t.is_screening
+             AND NOT t.is_gold""",
         project_id,
         task_id,
         wanted,

@@ -119,10 +119,11 @@ async def end(conn: asyncpg.Connection, a: Assignment, state: AssignmentState, r
     await conn.execute("UPDATE assignments SET state = $2 WHERE assignment_id = $1", a.assignment_id, state.value)
     if reopen:
         # A slot of a finalized task stays closed. A screening slot belonged to this lease alone:
-        # it stays closed too, and the expert may be served that screening task again later.
+        # it stays closed too, and the expert may be served that screening task again later. So
+        # does a gold slot, but the expert has seen that gold task: never again.
         await conn.execute(
             """WITH reopened AS (
-                   UPDATE slots SET open = true WHERE slot_id = $1 AND NOT is_screening
+                   UPDATE slots SET open = true WHERE slot_id = $1 AND NOT is_screening AND NOT is_gold
                      AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = slots.project_id
                                      AND t.task_id = slots.task_id AND t.finalized)
                )
