@@ -28,7 +28,8 @@ def test_a_double_review_moves_both_reviewers_alike() -> None:
 
 def test_the_floor_needs_evidence_and_confidence() -> None:
     (prior,) = reviewer_quality.estimate_all([Evidence()])
-    assert abs(prior.mean - 0.8) < 1e-12 and not reviewer_quality.excluded(prior)
+    assert abs(prior.mean - reviewer_quality.PRIOR_MEAN) < 1e-12 and abs(prior.mean - 0.8) < 1e-12
+    assert not reviewer_quality.excluded(prior)
     (nine_wrong,) = reviewer_quality.estimate_all([Evidence(0, 9, 9)])
     assert not reviewer_quality.excluded(nine_wrong), "too little evidence to act on"
     (ten_wrong,) = reviewer_quality.estimate_all([Evidence(0, 10, 10)])

@@ -79,7 +79,7 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
         ]
         reviewer_agreement = await _reviewer_alpha(conn, project_id)
         reviewer_accuracy = await reviewer_repo.project_accuracy(
-            conn, project_id, project.domain, reviewer_quality.prior_estimate().mean
+            conn, project_id, project.domain, reviewer_quality.PRIOR_MEAN
         )
     decided = sum(counts.get(state, 0) for state in DECIDED)
     return ProjectQualityReport(

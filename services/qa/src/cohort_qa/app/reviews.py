@@ -177,12 +177,12 @@ async def _judge_reviewers(
     evidence = reviewer_quality.evidence_of_review(reviewer_id, accept, gold_correct, others)
     if not evidence:
         current = await reviewer_repo.get(conn, project.domain, reviewer_id)
-        return (current or reviewer_quality.prior_estimate()).mean
+        return current.mean if current else reviewer_quality.PRIOR_MEAN
     accumulated = await reviewer_repo.add_evidence(conn, project.domain, evidence)
     names = sorted(accumulated)
     estimates = dict(zip(names, reviewer_quality.estimate_all([accumulated[n] for n in names]), strict=True))
     await reviewer_repo.store(conn, project.domain, estimates, now)
-    return estimates[reviewer_id].mean if reviewer_id in estimates else reviewer_quality.prior_estimate().mean
+    return estimates[reviewer_id].mean  # every piece of evidence of a review is about its reviewer too
 
 
 async def release(pool: asyncpg.Pool, reviewer_id: str, review_id: uuid.UUID) -> None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from cohort_qa.domain.quality import Estimate, Evidence, estimates
 
 PRIOR = (4.0, 1.0)
+PRIOR_MEAN = PRIOR[0] / sum(PRIOR)
+"""A reviewer's estimated accuracy before any evidence."""
 GOLD_WEIGHT = 1.0
 AGREEMENT_WEIGHT = 0.5
 REVIEWER_FLOOR = 0.7
@@ -56,10 +58,6 @@ def evidence_of_review(
 
 def estimate_all(evidence: list[Evidence]) -> list[Estimate]:
     return estimates(evidence, PRIOR)
-
-
-def prior_estimate() -> Estimate:
-    return estimate_all([Evidence()])[0]
 
 
 def excluded(estimate: Estimate | None) -> bool:
