@@ -114,3 +114,47 @@ async def test_projects_keys_and_experts_from_the_command_line(services, onboard
         assert code == 0 and "revoke_time" in output
         code, output = await cohort("project", "list", "--api-key", key)
         assert code == 4, "a revoked key is refused"
+
+
+async def test_cohorts_and_payout_runs_from_the_command_line(services, onboard, token_keys, monkeypatch, tmp_path):
+    async with services("tasking", "payout") as running:
+        for name in ("tasking", "payout"):
+            monkeypatch.setenv(f"COHORT_{name.upper()}_ADDR", f"127.0.0.1:{running[name].grpc_port}")
+        import grpc
+
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running['tasking'].grpc_port}") as tasking:
+            experts = sorted([(await onboard.expert(tasking))[0] for _ in range(3)])
+        key_file = tmp_path / "operator.pem"
+        key_file.write_text(token_keys[0])
+        op = ("--token-key-file", str(key_file))
+
+        code, output = await cohort("cohorts", "add", "pilot", experts[0], *op)
+        assert code == 4 and "cohort" in output, "no members for a cohort that was never created"
+        code, output = await cohort("cohorts", "create", "pilot", "--name", "Pilot", "--description", "first 3", *op)
+        assert code == 0 and json.loads(output)["display_name"] == "Pilot", output
+        code, output = await cohort("cohorts", "create", "pilot", "--name", "Another", *op)
+        assert code == 3 and "exists" in output, output
+        code, output = await cohort("cohorts", "add", "pilot", *experts, *op)
+        assert code == 0 and "3 added" in output, output
+        code, output = await cohort("cohorts", "remove", "pilot", experts[0], *op)
+        assert code == 0 and "1 removed" in output, output
+        code, output = await cohort("cohorts", "show", "pilot", *op)
+        shown = json.loads(output)
+        assert code == 0 and shown["expert_ids"] == experts[1:] and shown["cohort"]["member_count"] == 2
+        code, output = await cohort("--output", "table", "cohorts", "list", *op)
+        assert code == 0 and "pilot" in output and "Pilot" in output and "┃" in output, output
+
+        code, output = await cohort("payout", "runs", *op)
+        assert code == 0 and output.strip() == "", "no runs yet: nothing printed"
+        code, output = await cohort("payout", "runs", "--currency", "euro", *op)
+        assert code == 3 and "currency_code" in output, output
+        code, output = await cohort(
+            "payout", "bonus", "2026-11", "--start", "2026-11-01", "--end", "2099-12-01",
+            "--bonus-bps", "500", "--top-share", "0.1", *op,
+        )  # fmt: skip
+        assert code == 3 and "end_time" in output, "a period that has not ended cannot be closed"
+        code, output = await cohort(
+            "payout", "bonus", "2026-10", "--start", "2026-10-01", "--end", "2026-11-01",
+            "--bonus-bps", "500", "--top-share", "0.1", *op,
+        )  # fmt: skip
+        assert code == 0 and json.loads(output) == {}, "closed, with no work in the period: no bonuses"

@@ -26,6 +26,7 @@ from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort.tasking.v1 import experts_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort_client.channels import sync_channel
+from cohort_client.cli_cohorts import app as cohort_app
 from cohort_client.cli_common import (
     OUTPUT,
     ApiKey,
@@ -39,6 +40,7 @@ from cohort_client.cli_common import (
     operator,
     out,
     payout_app,
+    progress_bar,
     project_app,
     reported,
     show,
@@ -65,6 +67,7 @@ app.add_typer(expert_app, name="expert")
 app.add_typer(payout_app, name="payout")
 app.add_typer(project_app, name="project")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(cohort_app, name="cohorts")
 # The commands of these modules register on the sub-apps above when imported.
 import cohort_client.cli_operator  # noqa: E402
 import cohort_client.cli_projects  # noqa: E402, F401
@@ -137,14 +140,6 @@ def expert_invite(expert_id: str, token: Token = "", key_file: KeyFile = None) -
     out.print(f"valid until {invitation.expire_time.ToDatetime():%Y-%m-%d %H:%M} UTC; it works once")
 
 
-@expert_app.command("cohort")
-def expert_cohort(cohort_id: str, expert_ids: list[str], token: Token = "", key_file: KeyFile = None) -> None:
-    """Add experts to a cohort (projects may require one: qualifications.cohort_ids)."""
-    with operator(token, key_file) as op, reported():
-        op.add_to_cohort(cohort_id, expert_ids)
-    out.print(f"{len(expert_ids)} experts in cohort {cohort_id}")
-
-
 @payout_app.command("payee")
 def payout_payee(
     expert_id: str, iban: str, holder: str, country: str, currency: str = "EUR", bic: str = "",
@@ -207,7 +202,7 @@ def project_init(kind: Annotated[str, typer.Option("--kind", help=f"One of {', '
     if kind not in KINDS:
         err.print(f"--kind must be one of {', '.join(KINDS)}")
         raise typer.Exit(2)
-    deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(days=30)).strftime("%Y-%m-%dT00:00:00Z")
+    deadline = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).strftime("%Y-%m-%dT00:00:00Z")
     text = example_spec(kind)
     # Written as is (not through rich, which would wrap long lines and break the YAML).
     sys.stdout.write(re.sub(r'^deadline: "[^"]*"', f'deadline: "{deadline}"', text, flags=re.M))
@@ -237,9 +232,18 @@ def project_show(project_id: str, api_key: ApiKey = "") -> None:
 @app.command("add-tasks")
 def add_tasks(project_id: str, tasks_file: Path, api_key: ApiKey = "") -> None:
     """Add tasks from JSONL (one NewTask per line); re-running adds nothing twice."""
-    with lab_client(api_key) as lab, reported():
+    try:
+        with tasks_file.open() as f:
+            total = sum(1 for line in f if line.strip())
+    except OSError as exc:
+        err.print(f"cannot read {tasks_file}: {exc}")
+        raise typer.Exit(3) from None
+    with lab_client(api_key) as lab, reported(), progress_bar("tasks") as bar:
+        task = bar.add_task("uploading", total=total)
         try:
-            added, unchanged = lab.add_tasks(project_id, tasks_from_jsonl(tasks_file))
+            added, unchanged = lab.add_tasks(
+                project_id, tasks_from_jsonl(tasks_file), on_batch=lambda n: bar.advance(task, n)
+            )
         except ValueError as exc:
             err.print(str(exc))
             raise typer.Exit(3) from None
@@ -267,10 +271,12 @@ def watch(project_id: str, api_key: ApiKey = "") -> None:
 def export(project_id: str, out_file: Annotated[Path, typer.Option("--out")], api_key: ApiKey = "") -> None:
     """Write every delivered item as JSONL (TRL/OpenAI shapes) to --out."""
     count = 0
-    with lab_client(api_key) as lab, out_file.open("w") as f, reported():
+    with lab_client(api_key) as lab, out_file.open("w") as f, reported(), progress_bar("items") as bar:
+        task = bar.add_task("exporting", total=None)  # the count is known only at the stream's end
         for item in lab.export_items(project_id):
             f.write(item.record_json + "\n")
             count += 1
+            bar.advance(task)
     out.print(f"{count} items -> {out_file}")
 
 

@@ -5,6 +5,7 @@ invitations to the expert workbench."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
@@ -102,9 +103,41 @@ class OperatorClient:
         # Not retried on its own: a retry would void the first link for a second one.
         return call(self._policy, self.accounts.InviteExpert, request, self._md, safe=False)
 
-    def add_to_cohort(self, cohort_id: str, expert_ids: list[str]) -> None:
+    def create_cohort(self, cohort_id: str, display_name: str, description: str = "") -> experts_pb2.Cohort:
+        """Idempotent: the same definition again returns the cohort; another is ALREADY_EXISTS."""
+        cohort = experts_pb2.Cohort(cohort_id=cohort_id, display_name=display_name, description=description)
+        request = experts_pb2.CreateCohortRequest(cohort=cohort)
+        return call(self._policy, self.experts.CreateCohort, request, self._md, safe=True).cohort
+
+    def cohorts(self) -> Iterator[experts_pb2.Cohort]:
+        """Every cohort, by id, fetched a page at a time."""
+        token = ""
+        while True:
+            request = experts_pb2.ListCohortsRequest(page_token=token)
+            page = call(self._policy, self.experts.ListCohorts, request, self._md, safe=True)
+            yield from page.cohorts
+            if not (token := page.next_page_token):
+                return
+
+    def cohort(self, cohort_id: str) -> tuple[experts_pb2.Cohort, list[str]]:
+        """The cohort and all its members' expert ids."""
+        token, members = "", list[str]()
+        while True:
+            request = experts_pb2.GetCohortRequest(cohort_id=cohort_id, page_size=1000, page_token=token)
+            page = call(self._policy, self.experts.GetCohort, request, self._md, safe=True)
+            members += page.expert_ids
+            if not (token := page.next_page_token):
+                return page.cohort, members
+
+    def add_to_cohort(self, cohort_id: str, expert_ids: list[str]) -> int:
+        """How many were new members (the cohort must exist: create_cohort)."""
         request = experts_pb2.AddToCohortRequest(cohort_id=cohort_id, expert_ids=expert_ids)
-        call(self._policy, self.experts.AddToCohort, request, self._md, safe=True)
+        return call(self._policy, self.experts.AddToCohort, request, self._md, safe=True).added_count
+
+    def remove_from_cohort(self, cohort_id: str, expert_ids: list[str]) -> int:
+        """How many were members."""
+        request = experts_pb2.RemoveFromCohortRequest(cohort_id=cohort_id, expert_ids=expert_ids)
+        return call(self._policy, self.experts.RemoveFromCohort, request, self._md, safe=True).removed_count
 
     def project_quality(self, project_id: str) -> quality_pb2.ProjectQuality:
         request = quality_pb2.GetProjectQualityRequest(project_id=project_id)
@@ -131,6 +164,20 @@ class OperatorClient:
             request_id=request_id or str(uuid.uuid4()), currency_code=currency, min_amount_minor=min_amount_minor
         )
         return call(self._policy, self.runs.CreatePayoutRun, request, self._md, safe=True).run
+
+    def payout_runs(self, currency: str = "") -> Iterator[runs_pb2.PayoutRun]:
+        """Payout runs, newest first (one currency, or all), fetched a page at a time."""
+        token = ""
+        while True:
+            request = runs_pb2.ListPayoutRunsRequest(currency_code=currency, page_token=token)
+            page = call(self._policy, self.runs.ListPayoutRuns, request, self._md, safe=True)
+            yield from page.runs
+            if not (token := page.next_page_token):
+                return
+
+    def close_bonus_period(self, request: runs_pb2.CloseBonusPeriodRequest) -> runs_pb2.CloseBonusPeriodResponse:
+        """Once per period id: the same request again answers the same bonuses and posts nothing."""
+        return call(self._policy, self.runs.CloseBonusPeriod, request, self._md, safe=True)
 
     def payment_file(self, run_id: str, rail: int) -> runs_pb2.ExportPaymentFileResponse:
         request = runs_pb2.ExportPaymentFileRequest(run_id=run_id, rail=rail)  # type: ignore[arg-type]

@@ -91,6 +91,8 @@ FIELD_LIMITS: dict[str, int] = {
     "cohort.tasking.v1.UpdateMyProfileRequest.skills": 50,
     "cohort.tasking.v1.UpdateMyProfileRequest.languages": 20,
     "cohort.tasking.v1.AddToCohortRequest.expert_ids": 1000,
+    "cohort.tasking.v1.RemoveFromCohortRequest.expert_ids": 1000,
+    "cohort.tasking.v1.Cohort.description": 1000,
     "cohort.tasking.v1.SetExpertStatusRequest.reason": 2000,
     "cohort.payout.v1.FailPayoutRequest.reason": 2000,
     # Paging and export.
@@ -98,6 +100,9 @@ FIELD_LIMITS: dict[str, int] = {
     "cohort.intake.v1.ExportItemsRequest.cursor": 1024,
     "cohort.intake.v1.ListProjectsRequest.page_token": 1024,
     "cohort.intake.v1.ListTasksRequest.page_token": 1024,
+    "cohort.tasking.v1.GetCohortRequest.page_token": 1024,
+    "cohort.tasking.v1.ListCohortsRequest.page_token": 1024,
+    "cohort.payout.v1.ListPayoutRunsRequest.page_token": 1024,
     "cohort.payout.v1.ListMyStatementRequest.page_token": 1024,
     "cohort.tasking.v1.ListMyAssignmentsRequest.page_token": 1024,
 }

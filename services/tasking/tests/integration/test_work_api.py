@@ -233,6 +233,10 @@ async def test_eligibility_walls_cohorts_and_suspension(tasking):
     walled, walled_creds = await tasking.register(blocked_lab_ids=[str(lab)])
     member, member_creds = await tasking.register()
     outsider, outsider_creds = await tasking.register(fields=["physics.quantum"])
+    await tasking.admin.CreateCohort(
+        experts_pb2.CreateCohortRequest(cohort=experts_pb2.Cohort(cohort_id="nov", display_name="November")),
+        metadata=tasking.operator,
+    )
     await tasking.admin.AddToCohort(
         experts_pb2.AddToCohortRequest(cohort_id="nov", expert_ids=[walled, member, outsider]),
         metadata=tasking.operator,

@@ -11,11 +11,13 @@ import asyncpg
 from cohort.tasking.v1 import experts_pb2 as pb
 from cohort.tasking.v1 import experts_pb2_grpc as pb_grpc
 from cohort.types.v1 import projects_pb2 as types
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 from cohort_runtime.auth import require_expert, require_operator
 from cohort_runtime.fields import timestamp
+from cohort_tasking.app import cohorts
 from cohort_tasking.app import experts as app
 from cohort_tasking.app.eligibility import EligibilityCache
+from cohort_tasking.domain.cohorts import Cohort
 from cohort_tasking.domain.experts import Expert, ExpertStatus
 
 STATUSES = {
@@ -68,6 +70,16 @@ def expert_to_proto(e: Expert, cohorts: frozenset[str]) -> pb.ExpertProfile:
     )
 
 
+def cohort_to_proto(c: Cohort, member_count: int) -> pb.Cohort:
+    return pb.Cohort(
+        cohort_id=c.cohort_id,
+        display_name=c.display_name,
+        description=c.description,
+        member_count=member_count,
+        create_time=timestamp(c.create_time),
+    )
+
+
 class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
     def __init__(self, pool: asyncpg.Pool, eligibility: EligibilityCache) -> None:
         self._pool = pool
@@ -98,10 +110,46 @@ class ExpertAdminServicer(pb_grpc.ExpertAdminServiceServicer):
 
     async def AddToCohort(self, request: pb.AddToCohortRequest, context: GrpcContext) -> pb.AddToCohortResponse:
         require_operator()
-        added = await app.add_to_cohort(self._pool, request.cohort_id, list(request.expert_ids))
+        added = await cohorts.add_members(self._pool, request.cohort_id, list(request.expert_ids))
         for expert_id in request.expert_ids:
             self._eligibility.forget(expert_id)
         return pb.AddToCohortResponse(added_count=added)
+
+    async def RemoveFromCohort(
+        self, request: pb.RemoveFromCohortRequest, context: GrpcContext
+    ) -> pb.RemoveFromCohortResponse:
+        require_operator()
+        removed = await cohorts.remove_members(self._pool, request.cohort_id, list(request.expert_ids))
+        for expert_id in request.expert_ids:
+            self._eligibility.forget(expert_id)
+        return pb.RemoveFromCohortResponse(removed_count=removed)
+
+    async def CreateCohort(self, request: pb.CreateCohortRequest, context: GrpcContext) -> pb.CreateCohortResponse:
+        require_operator()
+        c = request.cohort
+        cohort = Cohort(c.cohort_id, c.display_name, c.description, dt.datetime.now(dt.UTC))
+        return pb.CreateCohortResponse(cohort=cohort_to_proto(*await cohorts.create(self._pool, cohort)))
+
+    async def GetCohort(self, request: pb.GetCohortRequest, context: GrpcContext) -> pb.GetCohortResponse:
+        require_operator()
+        size = paging.page_size(request.page_size)
+        query = {"rpc": "GetCohort", "cohort_id": request.cohort_id}
+        after = paging.decode_keyset(request.page_token, query, str)
+        after_id = str(after[0]) if after else None
+        cohort, count, members = await cohorts.members(self._pool, request.cohort_id, after_id, size)
+        token = paging.encode([members[size - 1]], query) if len(members) > size else ""
+        return pb.GetCohortResponse(
+            cohort=cohort_to_proto(cohort, count), expert_ids=members[:size], next_page_token=token
+        )
+
+    async def ListCohorts(self, request: pb.ListCohortsRequest, context: GrpcContext) -> pb.ListCohortsResponse:
+        require_operator()
+        size = paging.page_size(request.page_size)
+        query = {"rpc": "ListCohorts"}
+        after = paging.decode_keyset(request.page_token, query, str)
+        rows = await cohorts.page(self._pool, str(after[0]) if after else None, size)
+        token = paging.encode([rows[size - 1][0].cohort_id], query) if len(rows) > size else ""
+        return pb.ListCohortsResponse(cohorts=[cohort_to_proto(*r) for r in rows[:size]], next_page_token=token)
 
 
 class ProfileServicer(pb_grpc.ProfileServiceServicer):

@@ -1,4 +1,4 @@
-"""Operators manage the expert network: registration, status, cohorts."""
+"""Operators manage the expert network: registration and status; experts edit their own profile."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import asyncpg
 
 from cohort_runtime import add_events
 from cohort_runtime.clock import SYSTEM_CLOCK
-from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError, Violation
+from cohort_runtime.domain_errors import Conflict, NotFoundError
 from cohort_tasking.db import experts as repo
 from cohort_tasking.db import work as work_repo
 from cohort_tasking.domain.assignments import AssignmentState
-from cohort_tasking.domain.experts import COHORT_ID, Expert, ExpertStatus, validate
+from cohort_tasking.domain.experts import Expert, ExpertStatus, validate
 from cohort_tasking.events.expert_events import profile_changed
 
 
@@ -51,21 +51,6 @@ async def set_status(pool: asyncpg.Pool, expert_id: str, status: ExpertStatus) -
             raise NotFoundError("expert", expert_id)
         await add_events(conn, [profile_changed(updated, SYSTEM_CLOCK.now())])
         return updated, await repo.cohorts(conn, expert_id)
-
-
-async def add_to_cohort(pool: asyncpg.Pool, cohort_id: str, expert_ids: list[str]) -> int:
-    violations = []
-    if not COHORT_ID.match(cohort_id):
-        violations.append(Violation("cohort_id", "must be 1..64 of letters, digits, '_', '.', ':', '-'"))
-    if not 1 <= len(expert_ids) <= 1000:
-        violations.append(Violation("expert_ids", "must name 1..1000 experts"))
-    if violations:
-        raise InvalidInput(violations)
-    async with pool.acquire() as conn, conn.transaction():
-        unknown = await repo.missing(conn, expert_ids)
-        if unknown:
-            raise NotFoundError("expert", unknown[0])
-        return await repo.add_to_cohort(conn, cohort_id, expert_ids)
 
 
 async def update_own_profile(

@@ -1,4 +1,4 @@
-"""The experts, cohort_members and expert_quality tables."""
+"""The experts and expert_quality tables (and which cohorts an expert is in)."""
 
 from __future__ import annotations
 
@@ -81,16 +81,6 @@ async def set_status(conn: asyncpg.Connection, expert_id: str, status: ExpertSta
 async def cohorts(conn: asyncpg.Connection, expert_id: str) -> frozenset[str]:
     rows = await conn.fetch("SELECT cohort_id FROM cohort_members WHERE expert_id = $1", expert_id)
     return frozenset(r["cohort_id"] for r in rows)
-
-
-async def add_to_cohort(conn: asyncpg.Connection, cohort_id: str, expert_ids: list[str]) -> int:
-    status: str = await conn.execute(
-        """INSERT INTO cohort_members (cohort_id, expert_id) SELECT $1, unnest($2::text[])
-           ON CONFLICT DO NOTHING""",
-        cohort_id,
-        expert_ids,
-    )
-    return int(status.rsplit(maxsplit=1)[-1])
 
 
 async def missing(conn: asyncpg.Connection, expert_ids: list[str]) -> list[str]:

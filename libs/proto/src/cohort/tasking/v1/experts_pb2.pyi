@@ -431,3 +431,259 @@ class AddToCohortResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AddToCohortResponse: _TypeAlias = AddToCohortResponse  # noqa: Y015
+
+@_typing.final
+class RemoveFromCohortRequest(_message.Message):
+    """RemoveFromCohortRequest names a cohort and the members to take out."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORT_ID_FIELD_NUMBER: _builtins.int
+    EXPERT_IDS_FIELD_NUMBER: _builtins.int
+    cohort_id: _builtins.str
+    """Cohort id."""
+    @_builtins.property
+    def expert_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Experts to remove, 1..1,000."""
+
+    def __init__(
+        self,
+        *,
+        cohort_id: _builtins.str = ...,
+        expert_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort_id", b"cohort_id", "expert_ids", b"expert_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveFromCohortRequest: _TypeAlias = RemoveFromCohortRequest  # noqa: Y015
+
+@_typing.final
+class RemoveFromCohortResponse(_message.Message):
+    """RemoveFromCohortResponse says how many were members."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REMOVED_COUNT_FIELD_NUMBER: _builtins.int
+    removed_count: _builtins.int
+    """Experts that were members before."""
+    def __init__(
+        self,
+        *,
+        removed_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["removed_count", b"removed_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveFromCohortResponse: _TypeAlias = RemoveFromCohortResponse  # noqa: Y015
+
+@_typing.final
+class Cohort(_message.Message):
+    """Cohort is a named group of experts (e.g. the experts recruited for one lab's programme)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORT_ID_FIELD_NUMBER: _builtins.int
+    DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    MEMBER_COUNT_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    cohort_id: _builtins.str
+    """Id, 1..64 of letters, digits, '_', '.', ':', '-'."""
+    display_name: _builtins.str
+    """Display name, 1..100 characters."""
+    description: _builtins.str
+    """What the cohort is for, up to 1,000 characters."""
+    member_count: _builtins.int
+    """Members (output only)."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When created (output only)."""
+
+    def __init__(
+        self,
+        *,
+        cohort_id: _builtins.str = ...,
+        display_name: _builtins.str = ...,
+        description: _builtins.str = ...,
+        member_count: _builtins.int = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort_id", b"cohort_id", "create_time", b"create_time", "description", b"description", "display_name", b"display_name", "member_count", b"member_count"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Cohort: _TypeAlias = Cohort  # noqa: Y015
+
+@_typing.final
+class CreateCohortRequest(_message.Message):
+    """CreateCohortRequest carries the new cohort (member_count and create_time are ignored)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cohort(self) -> Global___Cohort:
+        """The cohort."""
+
+    def __init__(
+        self,
+        *,
+        cohort: Global___Cohort | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cohort", b"cohort"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort", b"cohort"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateCohortRequest: _TypeAlias = CreateCohortRequest  # noqa: Y015
+
+@_typing.final
+class CreateCohortResponse(_message.Message):
+    """CreateCohortResponse returns the stored cohort."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def cohort(self) -> Global___Cohort:
+        """The cohort."""
+
+    def __init__(
+        self,
+        *,
+        cohort: Global___Cohort | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cohort", b"cohort"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort", b"cohort"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateCohortResponse: _TypeAlias = CreateCohortResponse  # noqa: Y015
+
+@_typing.final
+class GetCohortRequest(_message.Message):
+    """GetCohortRequest names a cohort and a page of its members."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORT_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    cohort_id: _builtins.str
+    """Cohort id."""
+    page_size: _builtins.int
+    """Members per page, 1..1,000 (0: 100)."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
+    def __init__(
+        self,
+        *,
+        cohort_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort_id", b"cohort_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCohortRequest: _TypeAlias = GetCohortRequest  # noqa: Y015
+
+@_typing.final
+class GetCohortResponse(_message.Message):
+    """GetCohortResponse returns the cohort and members in expert id order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORT_FIELD_NUMBER: _builtins.int
+    EXPERT_IDS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty on the last."""
+    @_builtins.property
+    def cohort(self) -> Global___Cohort:
+        """The cohort."""
+
+    @_builtins.property
+    def expert_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """A page of member expert ids."""
+
+    def __init__(
+        self,
+        *,
+        cohort: Global___Cohort | None = ...,
+        expert_ids: _abc.Iterable[_builtins.str] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cohort", b"cohort"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohort", b"cohort", "expert_ids", b"expert_ids", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCohortResponse: _TypeAlias = GetCohortResponse  # noqa: Y015
+
+@_typing.final
+class ListCohortsRequest(_message.Message):
+    """ListCohortsRequest asks for a page of cohorts."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Cohorts per page, 1..1,000 (0: 100)."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCohortsRequest: _TypeAlias = ListCohortsRequest  # noqa: Y015
+
+@_typing.final
+class ListCohortsResponse(_message.Message):
+    """ListCohortsResponse returns cohorts in id order."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COHORTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty on the last."""
+    @_builtins.property
+    def cohorts(self) -> _containers.RepeatedCompositeFieldContainer[Global___Cohort]:
+        """The cohorts."""
+
+    def __init__(
+        self,
+        *,
+        cohorts: _abc.Iterable[Global___Cohort] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cohorts", b"cohorts", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCohortsResponse: _TypeAlias = ListCohortsResponse  # noqa: Y015

@@ -55,6 +55,26 @@ class ExpertAdminServiceStub:
                 request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.AddToCohortRequest.SerializeToString,
                 response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.AddToCohortResponse.FromString,
                 _registered_method=True)
+        self.RemoveFromCohort = channel.unary_unary(
+                '/cohort.tasking.v1.ExpertAdminService/RemoveFromCohort',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.RemoveFromCohortRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.RemoveFromCohortResponse.FromString,
+                _registered_method=True)
+        self.CreateCohort = channel.unary_unary(
+                '/cohort.tasking.v1.ExpertAdminService/CreateCohort',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.CreateCohortRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.CreateCohortResponse.FromString,
+                _registered_method=True)
+        self.GetCohort = channel.unary_unary(
+                '/cohort.tasking.v1.ExpertAdminService/GetCohort',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetCohortRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetCohortResponse.FromString,
+                _registered_method=True)
+        self.ListCohorts = channel.unary_unary(
+                '/cohort.tasking.v1.ExpertAdminService/ListCohorts',
+                request_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.ListCohortsRequest.SerializeToString,
+                response_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.ListCohortsResponse.FromString,
+                _registered_method=True)
 
 
 class ExpertAdminServiceServicer:
@@ -84,7 +104,39 @@ class ExpertAdminServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AddToCohort(self, request, context):
-        """AddToCohort puts experts into a cohort (idempotent).
+        """AddToCohort puts experts into a cohort (idempotent). The cohort must exist (CreateCohort):
+        NOT_FOUND otherwise, so a typo cannot start a new cohort.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveFromCohort(self, request, context):
+        """RemoveFromCohort takes experts out of a cohort (idempotent). Their running leases finish;
+        they are offered no new work that needs the cohort.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateCohort(self, request, context):
+        """CreateCohort creates a named group of experts that projects can require
+        (qualifications.cohort_ids). Idempotent on cohort_id: the same name and description again is
+        a no-op, different ones are ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCohort(self, request, context):
+        """GetCohort returns a cohort and a page of its members.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCohorts(self, request, context):
+        """ListCohorts lists the cohorts by id, with their member counts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -112,6 +164,26 @@ def add_ExpertAdminServiceServicer_to_server(servicer, server):
                     servicer.AddToCohort,
                     request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.AddToCohortRequest.FromString,
                     response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.AddToCohortResponse.SerializeToString,
+            ),
+            'RemoveFromCohort': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveFromCohort,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.RemoveFromCohortRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.RemoveFromCohortResponse.SerializeToString,
+            ),
+            'CreateCohort': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateCohort,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.CreateCohortRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.CreateCohortResponse.SerializeToString,
+            ),
+            'GetCohort': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCohort,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetCohortRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.GetCohortResponse.SerializeToString,
+            ),
+            'ListCohorts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCohorts,
+                    request_deserializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.ListCohortsRequest.FromString,
+                    response_serializer=cohort_dot_tasking_dot_v1_dot_experts__pb2.ListCohortsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -223,6 +295,114 @@ class ExpertAdminService:
             '/cohort.tasking.v1.ExpertAdminService/AddToCohort',
             cohort_dot_tasking_dot_v1_dot_experts__pb2.AddToCohortRequest.SerializeToString,
             cohort_dot_tasking_dot_v1_dot_experts__pb2.AddToCohortResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveFromCohort(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.ExpertAdminService/RemoveFromCohort',
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.RemoveFromCohortRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.RemoveFromCohortResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateCohort(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.ExpertAdminService/CreateCohort',
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.CreateCohortRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.CreateCohortResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCohort(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.ExpertAdminService/GetCohort',
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.GetCohortRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.GetCohortResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCohorts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.tasking.v1.ExpertAdminService/ListCohorts',
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.ListCohortsRequest.SerializeToString,
+            cohort_dot_tasking_dot_v1_dot_experts__pb2.ListCohortsResponse.FromString,
             options,
             channel_credentials,
             insecure,

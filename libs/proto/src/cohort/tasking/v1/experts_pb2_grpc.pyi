@@ -42,7 +42,22 @@ class ExpertAdminServiceStub:
     SetExpertStatus: _grpc.UnaryUnaryMultiCallable[_experts_pb2.SetExpertStatusRequest, _experts_pb2.SetExpertStatusResponse]
     """SetExpertStatus activates, suspends or offboards an expert; suspending ends their leases."""
     AddToCohort: _grpc.UnaryUnaryMultiCallable[_experts_pb2.AddToCohortRequest, _experts_pb2.AddToCohortResponse]
-    """AddToCohort puts experts into a cohort (idempotent)."""
+    """AddToCohort puts experts into a cohort (idempotent). The cohort must exist (CreateCohort):
+    NOT_FOUND otherwise, so a typo cannot start a new cohort.
+    """
+    RemoveFromCohort: _grpc.UnaryUnaryMultiCallable[_experts_pb2.RemoveFromCohortRequest, _experts_pb2.RemoveFromCohortResponse]
+    """RemoveFromCohort takes experts out of a cohort (idempotent). Their running leases finish;
+    they are offered no new work that needs the cohort.
+    """
+    CreateCohort: _grpc.UnaryUnaryMultiCallable[_experts_pb2.CreateCohortRequest, _experts_pb2.CreateCohortResponse]
+    """CreateCohort creates a named group of experts that projects can require
+    (qualifications.cohort_ids). Idempotent on cohort_id: the same name and description again is
+    a no-op, different ones are ALREADY_EXISTS.
+    """
+    GetCohort: _grpc.UnaryUnaryMultiCallable[_experts_pb2.GetCohortRequest, _experts_pb2.GetCohortResponse]
+    """GetCohort returns a cohort and a page of its members."""
+    ListCohorts: _grpc.UnaryUnaryMultiCallable[_experts_pb2.ListCohortsRequest, _experts_pb2.ListCohortsResponse]
+    """ListCohorts lists the cohorts by id, with their member counts."""
 
 @_typing.type_check_only
 class ExpertAdminServiceAsyncStub(ExpertAdminServiceStub):
@@ -58,7 +73,22 @@ class ExpertAdminServiceAsyncStub(ExpertAdminServiceStub):
     SetExpertStatus: _aio.UnaryUnaryMultiCallable[_experts_pb2.SetExpertStatusRequest, _experts_pb2.SetExpertStatusResponse]  # type: ignore[assignment]
     """SetExpertStatus activates, suspends or offboards an expert; suspending ends their leases."""
     AddToCohort: _aio.UnaryUnaryMultiCallable[_experts_pb2.AddToCohortRequest, _experts_pb2.AddToCohortResponse]  # type: ignore[assignment]
-    """AddToCohort puts experts into a cohort (idempotent)."""
+    """AddToCohort puts experts into a cohort (idempotent). The cohort must exist (CreateCohort):
+    NOT_FOUND otherwise, so a typo cannot start a new cohort.
+    """
+    RemoveFromCohort: _aio.UnaryUnaryMultiCallable[_experts_pb2.RemoveFromCohortRequest, _experts_pb2.RemoveFromCohortResponse]  # type: ignore[assignment]
+    """RemoveFromCohort takes experts out of a cohort (idempotent). Their running leases finish;
+    they are offered no new work that needs the cohort.
+    """
+    CreateCohort: _aio.UnaryUnaryMultiCallable[_experts_pb2.CreateCohortRequest, _experts_pb2.CreateCohortResponse]  # type: ignore[assignment]
+    """CreateCohort creates a named group of experts that projects can require
+    (qualifications.cohort_ids). Idempotent on cohort_id: the same name and description again is
+    a no-op, different ones are ALREADY_EXISTS.
+    """
+    GetCohort: _aio.UnaryUnaryMultiCallable[_experts_pb2.GetCohortRequest, _experts_pb2.GetCohortResponse]  # type: ignore[assignment]
+    """GetCohort returns a cohort and a page of its members."""
+    ListCohorts: _aio.UnaryUnaryMultiCallable[_experts_pb2.ListCohortsRequest, _experts_pb2.ListCohortsResponse]  # type: ignore[assignment]
+    """ListCohorts lists the cohorts by id, with their member counts."""
 
 class ExpertAdminServiceServicer(metaclass=_abc_1.ABCMeta):
     """ExpertAdminService is the operator API for the expert network (operator token required)."""
@@ -95,7 +125,46 @@ class ExpertAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _experts_pb2.AddToCohortRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_experts_pb2.AddToCohortResponse, _abc.Awaitable[_experts_pb2.AddToCohortResponse]]:
-        """AddToCohort puts experts into a cohort (idempotent)."""
+        """AddToCohort puts experts into a cohort (idempotent). The cohort must exist (CreateCohort):
+        NOT_FOUND otherwise, so a typo cannot start a new cohort.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveFromCohort(
+        self,
+        request: _experts_pb2.RemoveFromCohortRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_experts_pb2.RemoveFromCohortResponse, _abc.Awaitable[_experts_pb2.RemoveFromCohortResponse]]:
+        """RemoveFromCohort takes experts out of a cohort (idempotent). Their running leases finish;
+        they are offered no new work that needs the cohort.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateCohort(
+        self,
+        request: _experts_pb2.CreateCohortRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_experts_pb2.CreateCohortResponse, _abc.Awaitable[_experts_pb2.CreateCohortResponse]]:
+        """CreateCohort creates a named group of experts that projects can require
+        (qualifications.cohort_ids). Idempotent on cohort_id: the same name and description again is
+        a no-op, different ones are ALREADY_EXISTS.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCohort(
+        self,
+        request: _experts_pb2.GetCohortRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_experts_pb2.GetCohortResponse, _abc.Awaitable[_experts_pb2.GetCohortResponse]]:
+        """GetCohort returns a cohort and a page of its members."""
+
+    @_abc_1.abstractmethod
+    def ListCohorts(
+        self,
+        request: _experts_pb2.ListCohortsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_experts_pb2.ListCohortsResponse, _abc.Awaitable[_experts_pb2.ListCohortsResponse]]:
+        """ListCohorts lists the cohorts by id, with their member counts."""
 
 def add_ExpertAdminServiceServicer_to_server(servicer: ExpertAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
