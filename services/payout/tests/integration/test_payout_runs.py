@@ -181,3 +181,54 @@ async def test_experts_read_only_their_own_balances_and_statement(payout, token_
                 balances_pb2.ListMyStatementRequest(page_token=first.next_page_token), metadata=creds("exp_bob222")
             )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, "a token is bound to its expert"
+
+
+async def test_runs_are_listed_newest_first_in_pages_per_currency(payout):
+    runtime, stub, operator = payout
+    made: dict[str, list[str]] = {"EUR": [], "USD": []}
+    for i in range(3):
+        for currency in ("EUR", "USD"):
+            await owe(runtime.pool, {f"exp_list{i}{currency.lower()}": 1000}, currency)
+            run = (
+                await stub.CreatePayoutRun(
+                    pb.CreatePayoutRunRequest(request_id=str(uuid.uuid4()), currency_code=currency, min_amount_minor=1),
+                    metadata=operator,
+                )
+            ).run
+            assert run.payout_count == 1
+            made[currency].append(run.run_id)
+
+    async def listed(currency: str, page_size: int) -> list[pb.PayoutRun]:
+        runs, token = [], ""
+        while True:
+            page = await stub.ListPayoutRuns(
+                pb.ListPayoutRunsRequest(currency_code=currency, page_size=page_size, page_token=token),
+                metadata=operator,
+            )
+            assert len(page.runs) <= page_size
+            runs += page.runs
+            token = page.next_page_token
+            if not token:
+                return runs
+
+    eur = await listed("eur", 2)
+    assert [r.run_id for r in eur] == made["EUR"][::-1]
+    assert all(r.total_minor == 1000 and r.state == pb.PAYOUT_RUN_STATE_COMPLETED for r in eur)
+    everything = await listed("", 4)
+    assert sorted(r.run_id for r in everything) == sorted(made["EUR"] + made["USD"])
+    cutoffs = [r.cutoff_time.ToDatetime() for r in everything]
+    assert cutoffs == sorted(cutoffs, reverse=True)
+
+    first = await stub.ListPayoutRuns(pb.ListPayoutRunsRequest(currency_code="EUR", page_size=1), metadata=operator)
+    for bad in (
+        pb.ListPayoutRunsRequest(currency_code="euro"),
+        pb.ListPayoutRunsRequest(page_size=-1),
+        # A token issued for EUR is refused for USD.
+        pb.ListPayoutRunsRequest(currency_code="USD", page_token=first.next_page_token),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.ListPayoutRuns(bad, metadata=operator)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.ListPayoutRuns(pb.ListPayoutRunsRequest())
+    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED

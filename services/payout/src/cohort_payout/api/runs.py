@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import uuid
 
 import asyncpg
 
@@ -21,6 +23,7 @@ from cohort_runtime import (
     FieldViolation,
     GrpcContext,
     InvalidArgument,
+    paging,
 )
 from cohort_runtime.auth import require_operator
 from cohort_runtime.fields import parse_uuid, timestamp
@@ -38,6 +41,8 @@ def run_to_proto(run: Run) -> pb.PayoutRun:
         total_minor=run.total,
     )
 
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 RAILS: dict[int, Rail] = {pb.PAYMENT_RAIL_SEPA: SepaRail(), pb.PAYMENT_RAIL_CSV: CsvRail()}
 
@@ -66,6 +71,21 @@ class PayoutAdminServicer(pb_grpc.PayoutAdminServiceServicer):
         require_operator("payout runs")
         run = await app.get_run(self._pool, parse_uuid(request.run_id, "run_id"))
         return pb.GetPayoutRunResponse(run=run_to_proto(run))
+
+    async def ListPayoutRuns(
+        self, request: pb.ListPayoutRunsRequest, context: GrpcContext
+    ) -> pb.ListPayoutRunsResponse:
+        require_operator("payout runs")
+        currency = request.currency_code.strip().upper() or None
+        if currency is not None and not CURRENCY.match(currency):
+            raise InvalidArgument([FieldViolation("currency_code", "must be an ISO 4217 code such as EUR")])
+        size = paging.page_size(request.page_size)
+        query = {"rpc": "ListPayoutRuns", "currency": currency}
+        before = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, uuid.UUID)
+        found = await app.list_runs(self._pool, currency, before, size)
+        last = found[size - 1] if len(found) > size else None
+        token = paging.encode([last.cutoff.isoformat(), str(last.run_id)], query) if last else ""
+        return pb.ListPayoutRunsResponse(runs=[run_to_proto(r) for r in found[:size]], next_page_token=token)
 
     async def SettlePayout(self, request: pb.SettlePayoutRequest, context: GrpcContext) -> pb.SettlePayoutResponse:
         require_operator("payout runs")

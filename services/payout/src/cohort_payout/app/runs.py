@@ -134,3 +134,10 @@ async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> runs.Run:
     if run is None:
         raise NotFoundError("payout run", str(run_id))
     return run
+
+
+async def list_runs(
+    pool: asyncpg.Pool, currency: str | None, before: tuple[dt.datetime, uuid.UUID] | None, size: int
+) -> list[runs.Run]:
+    async with pool.acquire() as conn:
+        return await repo.page(conn, currency, before, size)

@@ -57,6 +57,26 @@ async def get(conn: asyncpg.Connection, run_id: uuid.UUID) -> Run | None:
     return _run(r, totals["n"], int(totals["total"]))
 
 
+async def page(
+    conn: asyncpg.Connection, currency: str | None, before: tuple[dt.datetime, uuid.UUID] | None, size: int
+) -> list[Run]:
+    """Up to size + 1 runs (the extra one says a next page exists) by cut-off, newest first, with
+    their totals; `before` is the (cutoff, run_id) of the last run of the previous page."""
+    rows = await conn.fetch(
+        """SELECT r.*, t.n, t.total FROM payout_runs r
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(amount), 0) AS total
+                               FROM payouts p WHERE p.run_id = r.run_id) t
+           WHERE ($1::text IS NULL OR r.currency = $1)
+             AND ($2::timestamptz IS NULL OR (r.cutoff, r.run_id) < ($2, $3::uuid))
+           ORDER BY r.cutoff DESC, r.run_id DESC LIMIT $4""",
+        currency,
+        before and before[0],
+        before and before[1],
+        size + 1,
+    )
+    return [_run(r, r["n"], int(r["total"])) for r in rows]
+
+
 async def running(conn: asyncpg.Connection) -> list[uuid.UUID]:
     return [r["run_id"] for r in await conn.fetch("SELECT run_id FROM payout_runs WHERE state = 'running'")]
 

@@ -45,6 +45,11 @@ class PayoutAdminServiceStub:
                 request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.GetPayoutRunRequest.SerializeToString,
                 response_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.GetPayoutRunResponse.FromString,
                 _registered_method=True)
+        self.ListPayoutRuns = channel.unary_unary(
+                '/cohort.payout.v1.PayoutAdminService/ListPayoutRuns',
+                request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ListPayoutRunsRequest.SerializeToString,
+                response_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ListPayoutRunsResponse.FromString,
+                _registered_method=True)
         self.SettlePayout = channel.unary_unary(
                 '/cohort.payout.v1.PayoutAdminService/SettlePayout',
                 request_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.SettlePayoutRequest.SerializeToString,
@@ -81,6 +86,13 @@ class PayoutAdminServiceServicer:
 
     def GetPayoutRun(self, request, context):
         """GetPayoutRun returns a run and its totals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayoutRuns(self, request, context):
+        """ListPayoutRuns lists runs, newest first, with their totals.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,6 +142,11 @@ def add_PayoutAdminServiceServicer_to_server(servicer, server):
                     servicer.GetPayoutRun,
                     request_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.GetPayoutRunRequest.FromString,
                     response_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.GetPayoutRunResponse.SerializeToString,
+            ),
+            'ListPayoutRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayoutRuns,
+                    request_deserializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ListPayoutRunsRequest.FromString,
+                    response_serializer=cohort_dot_payout_dot_v1_dot_runs__pb2.ListPayoutRunsResponse.SerializeToString,
             ),
             'SettlePayout': grpc.unary_unary_rpc_method_handler(
                     servicer.SettlePayout,
@@ -207,6 +224,33 @@ class PayoutAdminService:
             '/cohort.payout.v1.PayoutAdminService/GetPayoutRun',
             cohort_dot_payout_dot_v1_dot_runs__pb2.GetPayoutRunRequest.SerializeToString,
             cohort_dot_payout_dot_v1_dot_runs__pb2.GetPayoutRunResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayoutRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cohort.payout.v1.PayoutAdminService/ListPayoutRuns',
+            cohort_dot_payout_dot_v1_dot_runs__pb2.ListPayoutRunsRequest.SerializeToString,
+            cohort_dot_payout_dot_v1_dot_runs__pb2.ListPayoutRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,8 @@ class PayoutAdminServiceStub:
     """
     GetPayoutRun: _grpc.UnaryUnaryMultiCallable[_runs_pb2.GetPayoutRunRequest, _runs_pb2.GetPayoutRunResponse]
     """GetPayoutRun returns a run and its totals."""
+    ListPayoutRuns: _grpc.UnaryUnaryMultiCallable[_runs_pb2.ListPayoutRunsRequest, _runs_pb2.ListPayoutRunsResponse]
+    """ListPayoutRuns lists runs, newest first, with their totals."""
     SettlePayout: _grpc.UnaryUnaryMultiCallable[_runs_pb2.SettlePayoutRequest, _runs_pb2.SettlePayoutResponse]
     """SettlePayout records that the rail paid an expert (in transit -> paid)."""
     FailPayout: _grpc.UnaryUnaryMultiCallable[_runs_pb2.FailPayoutRequest, _runs_pb2.FailPayoutResponse]
@@ -65,6 +67,8 @@ class PayoutAdminServiceAsyncStub(PayoutAdminServiceStub):
     """
     GetPayoutRun: _aio.UnaryUnaryMultiCallable[_runs_pb2.GetPayoutRunRequest, _runs_pb2.GetPayoutRunResponse]  # type: ignore[assignment]
     """GetPayoutRun returns a run and its totals."""
+    ListPayoutRuns: _aio.UnaryUnaryMultiCallable[_runs_pb2.ListPayoutRunsRequest, _runs_pb2.ListPayoutRunsResponse]  # type: ignore[assignment]
+    """ListPayoutRuns lists runs, newest first, with their totals."""
     SettlePayout: _aio.UnaryUnaryMultiCallable[_runs_pb2.SettlePayoutRequest, _runs_pb2.SettlePayoutResponse]  # type: ignore[assignment]
     """SettlePayout records that the rail paid an expert (in transit -> paid)."""
     FailPayout: _aio.UnaryUnaryMultiCallable[_runs_pb2.FailPayoutRequest, _runs_pb2.FailPayoutResponse]  # type: ignore[assignment]
@@ -100,6 +104,14 @@ class PayoutAdminServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_runs_pb2.GetPayoutRunResponse, _abc.Awaitable[_runs_pb2.GetPayoutRunResponse]]:
         """GetPayoutRun returns a run and its totals."""
+
+    @_abc_1.abstractmethod
+    def ListPayoutRuns(
+        self,
+        request: _runs_pb2.ListPayoutRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_runs_pb2.ListPayoutRunsResponse, _abc.Awaitable[_runs_pb2.ListPayoutRunsResponse]]:
+        """ListPayoutRuns lists runs, newest first, with their totals."""
 
     @_abc_1.abstractmethod
     def SettlePayout(
