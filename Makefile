@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test unit integration up down status demo demo-rubric demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test client-matrix unit integration up down status demo demo-rubric demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -67,8 +67,12 @@ assets: deps ## copy the workbench's web assets (htmx, KaTeX) from the npm packa
 workbench-screenshots: setup ## regenerate docs/workbench/*.png by running the browser journey
 	COHORT_WORKBENCH_SCREENSHOTS=$(CURDIR)/docs/workbench bash scripts/run_tests.sh tests/test_workbench_browser.py -k journey
 
-test: setup lint ## the whole suite: lint, then unit and integration tests on a real Kafka + PostgreSQL
+test: setup lint ## the whole suite: lint, the client on Python 3.10-3.13, then unit and integration tests on a real Kafka + PostgreSQL
+	bash scripts/client_matrix.sh
 	bash scripts/run_tests.sh
+
+client-matrix: deps ## the client wheel installed and tested on every supported Python found here (3.10-3.13)
+	bash scripts/client_matrix.sh
 
 fuzz: setup ## hostile input, long: ~1,400 generated requests per RPC (10k+ per service) against the four live services; figures appended to docs/RELIABILITY.md
 	@COHORT_FUZZ_EXAMPLES=$${COHORT_FUZZ_EXAMPLES:-200} COHORT_FUZZ_RECORD=1 bash scripts/run_tests.sh -s tests/test_hostile_input.py

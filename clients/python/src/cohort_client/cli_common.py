@@ -14,6 +14,7 @@ import grpc
 import typer
 from google.protobuf import json_format
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cohort_client.errors import CohortError
@@ -99,6 +100,15 @@ def lab_client(api_key: str) -> LabClient:
         raise typer.Exit(2)
     where = endpoints()
     return LabClient(where.intake, api_key, qa=where.qa, payout=where.payout)
+
+
+def progress_bar(unit: str) -> Progress:
+    """A bar for long work (uploads, exports), drawn on stderr and only on a terminal: piped or
+    captured output stays exactly the results."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+        TimeElapsedColumn(), console=err, disable=not err.is_terminal, transient=True,
+    )  # fmt: skip
 
 
 # How results print: "json" (the default; one JSON document per result) or "table" (set by the

@@ -19,7 +19,7 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -209,9 +209,14 @@ class LabClient:
                 return
 
     def add_tasks(
-        self, project_id: str, tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]], batch_size: int = TASK_BATCH
+        self,
+        project_id: str,
+        tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]],
+        batch_size: int = TASK_BATCH,
+        on_batch: Callable[[int], None] | None = None,
     ) -> tuple[int, int]:
-        """(added, unchanged), sent in batches; a repeated task id adds nothing."""
+        """(added, unchanged), sent in batches; a repeated task id adds nothing. `on_batch(n)` is
+        called after each batch of n tasks is stored (a progress bar's hook)."""
         added = unchanged = 0
         for batch in _batches(_new_tasks(tasks), batch_size):
             reply = call(
@@ -219,6 +224,8 @@ class LabClient:
                 self._md, safe=True,
             )  # fmt: skip
             added, unchanged = added + reply.added_count, unchanged + reply.unchanged_count
+            if on_batch is not None:
+                on_batch(len(batch))
         return added, unchanged
 
     def watch_progress(self, project_id: str) -> Iterator[delivery_pb2.ProjectProgress]:

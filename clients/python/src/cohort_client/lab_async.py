@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -75,8 +75,13 @@ class AsyncLabClient:
                 return
 
     async def add_tasks(
-        self, project_id: str, tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]], batch_size: int = lab.TASK_BATCH
+        self,
+        project_id: str,
+        tasks: Iterable[tasks_pb2.NewTask | dict[str, Any]],
+        batch_size: int = lab.TASK_BATCH,
+        on_batch: Callable[[int], None] | None = None,
     ) -> tuple[int, int]:
+        """(added, unchanged), sent in batches; `on_batch(n)` after each batch of n tasks."""
         added = unchanged = 0
         for batch in lab._batches(lab._new_tasks(tasks), batch_size):
             reply = await acall(
@@ -84,6 +89,8 @@ class AsyncLabClient:
                 self._md, safe=True,
             )  # fmt: skip
             added, unchanged = added + reply.added_count, unchanged + reply.unchanged_count
+            if on_batch is not None:
+                on_batch(len(batch))
         return added, unchanged
 
     async def watch_progress(self, project_id: str) -> AsyncIterator[delivery_pb2.ProjectProgress]:
