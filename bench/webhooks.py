@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from cohort_intake.app.webhook_dispatch import Dispatcher
 from cohort_intake.config import IntakeSettings
 from cohort_intake.domain.webhooks import EventType
 from cohort_intake.metrics import IntakeMetrics
+from cohort_runtime.sealing import SecretBox
 from cohort_runtime.testing import migrated_pool
 
 
@@ -99,8 +101,10 @@ async def main() -> None:  # noqa: PLR0915 - one benchmark, told in order
     while not port_file.exists():  # noqa: ASYNC110 - waiting for the receiver process to write its port
         await asyncio.sleep(0.05)
     port = int(port_file.read_text())
+    # Signing secrets are sealed at rest; the benchmark's key lives as long as its run.
+    box = SecretBox(secrets.token_urlsafe(32), "webhook-signing-secret")
     dispatcher = Dispatcher(
-        pool, IntakeMetrics(CollectorRegistry()), schedule=(1.0,) * 8, allowed_networks=("127.0.0.0/8",)
+        pool, IntakeMetrics(CollectorRegistry()), box, schedule=(1.0,) * 8, allowed_networks=("127.0.0.0/8",)
     )
     try:
         labs = []
@@ -113,7 +117,7 @@ async def main() -> None:  # noqa: PLR0915 - one benchmark, told in order
                 )
                 labs.append(lab_id)
         for lab_id in labs:
-            await webhooks.create_endpoint(pool, lab_id, f"http://127.0.0.1:{port}/hooks", ["items.delivered"], "")
+            await webhooks.create_endpoint(pool, box, lab_id, f"http://127.0.0.1:{port}/hooks", ["items.delivered"], "")
 
         async def announce(n: int) -> None:
             per_lab: dict[uuid.UUID, int] = {}

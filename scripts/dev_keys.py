@@ -32,7 +32,7 @@ def main() -> int:
     payee_key = folder / "payee.key"
     if not payee_key.exists():
         _write_secret(payee_key, Fernet.generate_key().decode())
-    for name in ("page_token.secret", "kafka.password", "pseudonym.key"):
+    for name in ("page_token.secret", "kafka.password", "pseudonym.key", "webhook_secret.key"):
         if not (folder / name).exists():
             _write_secret(folder / name, secrets.token_urlsafe(32))
     return 0

@@ -68,6 +68,8 @@ print_env() {
   printf 'export COHORT_LAB_TOKEN_PUBLIC_KEY=%q\n' "$(cat "$KEYS/lab_token_public.pem")"
   printf 'export COHORT_PAYOUT_PAYEE_KEY=%q\n' "$(cat "$KEYS/payee.key")"
   printf 'export COHORT_PAGE_TOKEN_SECRET=%q\n' "$(cat "$KEYS/page_token.secret")"
+  # Intake seals webhook signing secrets at rest with this.
+  printf 'export COHORT_INTAKE_WEBHOOK_SECRET_KEY=%q\n' "$(cat "$KEYS/webhook_secret.key")"
   # Intake and QA show labs per-lab pseudonyms of expert ids, keyed by this.
   printf 'export COHORT_PSEUDONYM_KEY=%q\n' "$(cat "$KEYS/pseudonym.key")"
   # The workbench on plain HTTP at loopback: cookies without Secure, links to this address.

@@ -35,6 +35,7 @@ from cohort_runtime.servicers import register
 def definition(settings: IntakeSettings) -> ServiceDefinition:
     hub = ProgressHub()
     metrics: dict[int, IntakeMetrics] = {}
+    box = settings.webhook_secret_box()
 
     def metrics_for(resources: Resources) -> IntakeMetrics:
         # One set per registry: servicers and consumers are built from the same resources.
@@ -59,13 +60,14 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
                 tokens_pb2_grpc.add_TokenServiceServicer_to_server,
                 TokenServicer(lab_token_key, dt.timedelta(minutes=settings.lab_token_minutes)),
             ),
-            (webhooks_pb2_grpc.add_WebhookServiceServicer_to_server, WebhookServicer(pool)),
+            (webhooks_pb2_grpc.add_WebhookServiceServicer_to_server, WebhookServicer(pool, box)),
         )
 
     def dispatcher(resources: Resources) -> Dispatcher:
         return Dispatcher(
             resources.pool,
             metrics_for(resources),
+            box,
             schedule=settings.webhook_retry_schedule,
             allowed_networks=settings.webhook_allowed_networks,
             timeout_seconds=settings.webhook_timeout_seconds,

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from cohort_runtime import ServiceSettings
+from cohort_runtime.sealing import SecretBox
 
 _MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -27,6 +28,9 @@ class IntakeSettings(ServiceSettings):
     lab_token_private_key: SecretStr | None = Field(default=None, validation_alias="COHORT_LAB_TOKEN_PRIVATE_KEY")
     # How long a lab token is accepted: also how long a revoked key's last token outlives it.
     lab_token_minutes: float = Field(default=15.0, ge=1, le=60)
+    # Master key (32+ characters) sealing webhook signing secrets at rest (AES-256-GCM, each bound
+    # to its endpoint). Unset: no endpoint can be created or have its secret rotated.
+    webhook_secret_key: SecretStr | None = None
     # Seconds before each retry of a failed webhook delivery (±20 % jitter); after the last, the
     # endpoint is marked failing. The default spans 27.6 hours over 8 attempts.
     webhook_retry_schedule: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
@@ -36,3 +40,9 @@ class IntakeSettings(ServiceSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
     # Endpoints sent to at once; each endpoint's deliveries go one at a time, in order.
     webhook_concurrency: int = Field(default=64, ge=1)
+
+    def webhook_secret_box(self) -> SecretBox | None:
+        """What seals and opens webhook signing secrets; None without a configured key."""
+        if self.webhook_secret_key is None:
+            return None
+        return SecretBox(self.webhook_secret_key.get_secret_value(), "webhook-signing-secret")

@@ -315,3 +315,60 @@ async def test_a_screening_decision_is_announced_with_the_labs_own_pseudonym(mak
         data = body["data"]
         assert (data["project_id"], data["passed"], data["correct"], data["answered"]) == (pid, True, 4, 5)
         assert data["expert"].startswith("xp_") and "exp_real" not in only.body
+
+
+async def test_signing_secrets_are_kept_sealed_and_clear_ones_are_sealed_at_start(make_intake, events):
+    async with serving(Receiver()) as rx:
+        async with make_intake(**FAST_RETRIES) as intake:
+            _lab_id, lab = await intake.new_lab()
+            endpoint_id, secret = await register(intake, lab, f"http://127.0.0.1:{rx.port}/", "items.delivered")
+            stored = await intake.pool.fetchval(
+                "SELECT secret FROM webhook_endpoints WHERE endpoint_id = $1::text::uuid", endpoint_id
+            )
+            assert stored.startswith("sealed:v1:") and secret.removeprefix("whsec_") not in stored
+            # As an earlier version kept it: in clear.
+            await intake.pool.execute(
+                "UPDATE webhook_endpoints SET secret = $2 WHERE endpoint_id = $1::text::uuid", endpoint_id, secret
+            )
+            pid = await project_with_tasks(intake, lab, target=2)
+        async with make_intake(**FAST_RETRIES) as intake:
+
+            async def sealed():
+                value = await intake.pool.fetchval(
+                    "SELECT secret FROM webhook_endpoints WHERE endpoint_id = $1::text::uuid", endpoint_id
+                )
+                return value if value.startswith("sealed:v1:") else None
+
+            await eventually(sealed, 10, "the clear secret sealed at start")
+            await events.send("cohort.qa.items.v1", pid, item(pid, "t0"))
+            await until(lambda: len(rx.delivered()) == 1, "the delivery")
+            (only,) = rx.delivered().values()
+            Webhook(secret).verify(only.body, only.headers)
+
+            # A sealed secret moved into another endpoint's row does not open there: no delivery is
+            # signed with it, and the log says why.
+            other_id, _ = await register(intake, lab, f"http://127.0.0.1:{rx.port}/other", "items.delivered")
+            await intake.pool.execute(
+                """UPDATE webhook_endpoints SET secret = (SELECT secret FROM webhook_endpoints
+                   WHERE endpoint_id = $1::text::uuid) WHERE endpoint_id = $2::text::uuid""",
+                endpoint_id,
+                other_id,
+            )
+            await events.send("cohort.qa.items.v1", pid, item(pid, "t1"))
+            stub = webhooks_pb2_grpc.WebhookServiceStub(intake.channel)
+
+            async def refused():
+                log = (
+                    await stub.ListDeliveries(pb.ListDeliveriesRequest(endpoint_id=other_id), metadata=lab)
+                ).deliveries
+                return log if log and "integrity" in log[0].last_error else None
+
+            await eventually(refused, 15, "the moved secret refused")
+            await until(lambda: len(rx.delivered()) == 2, "the first endpoint's second delivery")
+            assert len(rx.got) == 2, "nothing reached the receiver unsigned or signed with a moved secret"
+
+    async with make_intake(webhook_secret_key=None) as intake:
+        _lab_id, lab = await intake.new_lab()
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await register(intake, lab, "https://example.com/hooks", "items.delivered")
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "not enabled" in (err.value.details() or "")

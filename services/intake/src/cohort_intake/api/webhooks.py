@@ -15,6 +15,7 @@ from cohort_intake.app import webhooks as app
 from cohort_intake.domain.webhooks import EndpointState, StoredDelivery, StoredEndpoint
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 from cohort_runtime.fields import parse_uuid, timestamp
+from cohort_runtime.sealing import SecretBox
 
 _STATES = {
     EndpointState.ACTIVE: pb.ENDPOINT_STATE_ACTIVE,
@@ -69,15 +70,18 @@ def delivery_to_proto(d: StoredDelivery) -> pb.Delivery:
 
 
 class WebhookServicer(pb_grpc.WebhookServiceServicer):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, box: SecretBox | None) -> None:
         self._pool = pool
+        self._box = box
 
     async def CreateEndpoint(
         self, request: pb.CreateEndpointRequest, context: GrpcContext
     ) -> pb.CreateEndpointResponse:
         lab_id = require_lab()
         e = request.endpoint
-        stored, secret = await app.create_endpoint(self._pool, lab_id, e.url, list(e.event_types), e.description)
+        stored, secret = await app.create_endpoint(
+            self._pool, self._box, lab_id, e.url, list(e.event_types), e.description
+        )
         return pb.CreateEndpointResponse(endpoint=endpoint_to_proto(stored), secret=secret)
 
     async def ListEndpoints(self, request: pb.ListEndpointsRequest, context: GrpcContext) -> pb.ListEndpointsResponse:
@@ -110,7 +114,7 @@ class WebhookServicer(pb_grpc.WebhookServiceServicer):
         lab_id = require_lab()
         endpoint_id = parse_uuid(request.endpoint_id, "endpoint_id")
         overlap = request.overlap.ToTimedelta() if request.HasField("overlap") else DEFAULT_OVERLAP
-        stored, secret = await app.rotate_secret(self._pool, lab_id, endpoint_id, overlap)
+        stored, secret = await app.rotate_secret(self._pool, self._box, lab_id, endpoint_id, overlap)
         return pb.RotateEndpointSecretResponse(endpoint=endpoint_to_proto(stored), secret=secret)
 
     async def DeleteEndpoint(

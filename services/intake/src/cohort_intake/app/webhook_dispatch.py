@@ -30,10 +30,12 @@ import asyncpg
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from cohort_intake.app.webhooks import seal_clear_secrets
 from cohort_intake.db import webhooks as repo
 from cohort_intake.domain.webhooks import refused_address, retry_delay
 from cohort_intake.metrics import IntakeMetrics
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.sealing import SecretBox, UnsealError, is_sealed
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,16 @@ class Refused(Exception):
     """The destination may not be sent to."""
 
 
+class Unsigned(Exception):
+    """The delivery cannot be signed (its endpoint's secret does not open)."""
+
+
 class Dispatcher:
     def __init__(
         self,
         pool: asyncpg.Pool,
         metrics: IntakeMetrics,
+        box: SecretBox | None,
         *,
         schedule: Sequence[float],
         allowed_networks: Sequence[str] = (),
@@ -67,6 +74,7 @@ class Dispatcher:
     ) -> None:
         self._pool = pool
         self._metrics = metrics
+        self._box = box
         self._schedule = tuple(schedule)
         self._allowed = tuple(allowed_networks)
         self._timeout = httpx.Timeout(timeout_seconds, connect=min(3.0, timeout_seconds))
@@ -81,6 +89,10 @@ class Dispatcher:
         self._closing: set[asyncio.Task[None]] = set()
 
     async def run_forever(self) -> None:
+        if self._box is not None:
+            sealed = await seal_clear_secrets(self._pool, self._box)
+            if sealed:
+                log.info("sealed the clear-text signing secrets of %d webhook endpoints", sealed)
         try:
             while True:
                 claimed = await self.dispatch_once()
@@ -183,7 +195,7 @@ class Dispatcher:
             if due.url not in destinations:
                 destinations[due.url] = await self._destination(due.url)
             return await self._post(client, due, *destinations[due.url]), ""
-        except Refused as exc:
+        except (Refused, Unsigned) as exc:
             return 0, str(exc)
         except httpx.HTTPError as exc:
             return 0, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -212,6 +224,25 @@ class Dispatcher:
             self._metrics.webhook_attempts.labels("retry").inc()
         return next_at
 
+    def _signing_secrets(self, due: repo.Due) -> list[str]:
+        """The endpoint's secrets in clear. Clear-text ones (stored before sealing, until the start-up
+        pass seals them) are used as they are."""
+        bound = str(due.delivery.endpoint_id)
+        clear = []
+        for stored in due.secrets:
+            if not is_sealed(stored):
+                clear.append(stored)
+                continue
+            if self._box is None:
+                raise Unsigned("cannot sign: the platform has no key to open this endpoint's secret")
+            try:
+                clear.append(self._box.open(stored, bound))
+            except UnsealError:
+                raise Unsigned(
+                    "cannot sign: this endpoint's stored secret fails its integrity check; rotate the secret"
+                ) from None
+        return clear
+
     async def _destination(self, url_text: str) -> tuple[str, str]:
         """(the URL with its host replaced by a checked address, the host's name); Refused if no
         address may be sent to."""
@@ -234,7 +265,9 @@ class Dispatcher:
     async def _post(self, client: httpx.AsyncClient, due: repo.Due, target: str, host: str) -> int:
         body = due.delivery.payload
         stamp = self._clock.now()
-        signatures = " ".join(Webhook(secret).sign(due.delivery.message_id, stamp, body) for secret in due.secrets)
+        signatures = " ".join(
+            Webhook(secret).sign(due.delivery.message_id, stamp, body) for secret in self._signing_secrets(due)
+        )
         headers = {
             "host": urllib.parse.urlsplit(due.url).netloc.rsplit("@", 1)[-1],
             "content-type": "application/json",

@@ -12,13 +12,25 @@ from cohort_intake.db import webhooks as repo
 from cohort_intake.domain import webhooks as rules
 from cohort_intake.domain.webhooks import EndpointState, EventType, StoredDelivery, StoredEndpoint
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
-from cohort_runtime.domain_errors import InvalidInput, NotFoundError, Violation
+from cohort_runtime.domain_errors import InvalidInput, NotFoundError, StateConflict, Violation
+from cohort_runtime.sealing import SecretBox, is_sealed
 
 MAX_OVERLAP = dt.timedelta(days=7)
 
 
+def _require(box: SecretBox | None) -> SecretBox:
+    if box is None:
+        raise StateConflict(
+            "webhooks are not enabled on this platform: no key seals their signing secrets; ask the operator",
+            "webhooks",
+            "NOT_CONFIGURED",
+        )
+    return box
+
+
 async def create_endpoint(
     pool: asyncpg.Pool,
+    box: SecretBox | None,
     lab_id: uuid.UUID,
     url: str,
     event_types: list[str],
@@ -29,10 +41,12 @@ async def create_endpoint(
     problems = rules.problems(url, event_types, description)
     if problems:
         raise InvalidInput(problems)
-    secret = rules.new_secret()
+    sealer = _require(box)
+    secret, endpoint_id = rules.new_secret(), uuid.uuid4()
+    sealed = sealer.seal(secret, str(endpoint_id))
     async with pool.acquire() as conn:
         stored = await repo.insert_endpoint(
-            conn, lab_id, rules.endpoint(url, event_types, description), secret, clock.now()
+            conn, endpoint_id, lab_id, rules.endpoint(url, event_types, description), sealed, clock.now()
         )
     return stored, secret
 
@@ -75,6 +89,7 @@ async def update_endpoint(
 
 async def rotate_secret(
     pool: asyncpg.Pool,
+    box: SecretBox | None,
     lab_id: uuid.UUID,
     endpoint_id: uuid.UUID,
     overlap: dt.timedelta,
@@ -82,11 +97,13 @@ async def rotate_secret(
 ) -> tuple[StoredEndpoint, str]:
     if not dt.timedelta(0) <= overlap <= MAX_OVERLAP:
         raise InvalidInput([Violation("overlap", "must be 0 to 7 days")])
+    sealer = _require(box)
     secret = rules.new_secret()
+    sealed = sealer.seal(secret, str(endpoint_id))
     async with pool.acquire() as conn, conn.transaction():
         await _owned(conn, lab_id, endpoint_id)
         now = clock.now()
-        return await repo.rotate_secret(conn, endpoint_id, secret, now + overlap, now), secret
+        return await repo.rotate_secret(conn, endpoint_id, sealed, now + overlap, now), secret
 
 
 async def delete_endpoint(pool: asyncpg.Pool, lab_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
@@ -141,3 +158,22 @@ async def announce(
     stamp = now.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
     messages = [(f"msg_{uuid.uuid4().hex}", {"type": event_type.value, "timestamp": stamp, "data": d}) for d in data]
     return await repo.enqueue(conn, lab_id, event_type, messages, now)
+
+
+async def seal_clear_secrets(pool: asyncpg.Pool, box: SecretBox, batch: int = 500) -> int:
+    """Seal the secrets stored in clear before sealing existed; how many endpoints were sealed."""
+    sealed = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await repo.clear_secrets(conn, batch)
+            for endpoint_id, secret, previous in rows:
+                bound = str(endpoint_id)
+                await repo.store_sealed(
+                    conn,
+                    endpoint_id,
+                    secret if is_sealed(secret) else box.seal(secret, bound),
+                    previous if previous is None or is_sealed(previous) else box.seal(previous, bound),
+                )
+        sealed += len(rows)
+        if len(rows) < batch:
+            return sealed

@@ -19,7 +19,7 @@ class Due:
 
     delivery: StoredDelivery
     url: str
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...]  # as stored: sealed (or clear, from before sealing, until sealed at start)
 
 
 def _endpoint(r: asyncpg.Record) -> StoredEndpoint:
@@ -44,13 +44,14 @@ def _delivery(r: asyncpg.Record) -> StoredDelivery:
 
 
 async def insert_endpoint(
-    conn: asyncpg.Connection, lab_id: uuid.UUID, e: Endpoint, secret: str, now: dt.datetime
+    conn: asyncpg.Connection, endpoint_id: uuid.UUID, lab_id: uuid.UUID, e: Endpoint, secret: str, now: dt.datetime
 ) -> StoredEndpoint:
+    """`secret` as stored: sealed (cohort_runtime.sealing)."""
     r = await conn.fetchrow(
         """INSERT INTO webhook_endpoints (endpoint_id, lab_id, url, event_types, description, state, secret,
                                           create_time, update_time)
            VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7) RETURNING *""",
-        uuid.uuid4(), lab_id, e.url, [t.value for t in e.event_types], e.description, secret, now,
+        endpoint_id, lab_id, e.url, [t.value for t in e.event_types], e.description, secret, now,
     )  # fmt: skip
     return _endpoint(r)
 
@@ -261,3 +262,23 @@ async def delivery_endpoint(conn: asyncpg.Connection, delivery_id: uuid.UUID) ->
         "SELECT endpoint_id FROM webhook_deliveries WHERE delivery_id = $1", delivery_id
     )
     return found
+
+
+async def clear_secrets(conn: asyncpg.Connection, limit: int) -> list[tuple[uuid.UUID, str, str | None]]:
+    """Endpoints whose secrets are still stored in clear (from before sealing), locked."""
+    rows = await conn.fetch(
+        """SELECT endpoint_id, secret, previous_secret FROM webhook_endpoints
+           WHERE secret NOT LIKE 'sealed:%' OR previous_secret NOT LIKE 'sealed:%'
+           LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [(r["endpoint_id"], r["secret"], r["previous_secret"]) for r in rows]
+
+
+async def store_sealed(conn: asyncpg.Connection, endpoint_id: uuid.UUID, secret: str, previous: str | None) -> None:
+    await conn.execute(
+        "UPDATE webhook_endpoints SET secret = $2, previous_secret = $3 WHERE endpoint_id = $1",
+        endpoint_id,
+        secret,
+        previous,
+    )
