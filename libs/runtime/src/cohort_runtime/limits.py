@@ -103,6 +103,8 @@ FIELD_LIMITS: dict[str, int] = {
     "cohort.tasking.v1.GetCohortRequest.page_token": 1024,
     "cohort.tasking.v1.ListCohortsRequest.page_token": 1024,
     "cohort.payout.v1.ListPayoutRunsRequest.page_token": 1024,
+    "cohort.intake.v1.RecordFindingsRequest.findings": 1000,
+    "cohort.intake.v1.ItemFinding.reason": 2000,
     "cohort.payout.v1.ListMyStatementRequest.page_token": 1024,
     "cohort.tasking.v1.ListMyAssignmentsRequest.page_token": 1024,
 }

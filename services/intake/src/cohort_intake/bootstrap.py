@@ -7,6 +7,7 @@ import datetime as dt
 import grpc
 
 from cohort.intake.v1 import (
+    audits_pb2_grpc,
     delivery_pb2_grpc,
     labs_pb2_grpc,
     projects_pb2_grpc,
@@ -14,6 +15,7 @@ from cohort.intake.v1 import (
     tokens_pb2_grpc,
     webhooks_pb2_grpc,
 )
+from cohort_intake.api.audits import AuditServicer
 from cohort_intake.api.auth import intake_authenticator
 from cohort_intake.api.delivery import DeliveryServicer
 from cohort_intake.api.labs import LabAdminServicer
@@ -61,6 +63,7 @@ def definition(settings: IntakeSettings) -> ServiceDefinition:
                 TokenServicer(lab_token_key, dt.timedelta(minutes=settings.lab_token_minutes)),
             ),
             (webhooks_pb2_grpc.add_WebhookServiceServicer_to_server, WebhookServicer(pool, box)),
+            (audits_pb2_grpc.add_AuditServiceServicer_to_server, AuditServicer(pool)),
         )
 
     def dispatcher(resources: Resources) -> Dispatcher:

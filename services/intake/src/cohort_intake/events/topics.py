@@ -4,8 +4,9 @@ LABS_TOPIC = "cohort.intake.labs.v1"
 PROJECTS_TOPIC = "cohort.intake.projects.v1"
 TASKS_TOPIC = "cohort.intake.tasks.v1"
 GOLD_TOPIC = "cohort.intake.gold.v1"  # QA only: gold references never reach tasking or experts
+AUDITS_TOPIC = "cohort.intake.audits.v1"  # ItemDisputed: a lab rejected a delivered item in an audit
 
-PUBLISHED = [LABS_TOPIC, PROJECTS_TOPIC, TASKS_TOPIC, GOLD_TOPIC]
+PUBLISHED = [LABS_TOPIC, PROJECTS_TOPIC, TASKS_TOPIC, GOLD_TOPIC, AUDITS_TOPIC]
 
 # Consumed (published by tasking, QA and payout).
 TASKING_SUBMISSIONS = "cohort.tasking.submissions.v1"

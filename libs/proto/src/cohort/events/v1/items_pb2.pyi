@@ -297,3 +297,49 @@ class ItemQuality(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ItemQuality: _TypeAlias = ItemQuality  # noqa: Y015
+
+@_typing.final
+class ItemDisputed(_message.Message):
+    """ItemDisputed (topic cohort.intake.audits.v1, key: project_id) is published by intake when a lab,
+    auditing a sample of delivered items, rejects one: QA re-reviews it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    AUDIT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DISPUTE_TIME_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project (UUID)."""
+    task_id: _builtins.str
+    """The task the item answers."""
+    item_id: _builtins.str
+    """The disputed item (UUID)."""
+    audit_id: _builtins.str
+    """The audit that sampled it (UUID)."""
+    reason: _builtins.str
+    """The lab's reason, as written."""
+    @_builtins.property
+    def dispute_time(self) -> _timestamp_pb2.Timestamp:
+        """When the lab recorded the finding."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        task_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        audit_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        dispute_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["dispute_time", b"dispute_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_id", b"audit_id", "dispute_time", b"dispute_time", "item_id", b"item_id", "project_id", b"project_id", "reason", b"reason", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ItemDisputed: _TypeAlias = ItemDisputed  # noqa: Y015

@@ -1,0 +1,123 @@
+"""A lab audits delivered work: a lot, an ISO 2859-1 sample of it, findings, the lot's decision;
+each rejected item is disputed to QA (event ItemDisputed, in the finding's transaction)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import asyncpg
+
+from cohort.events.v1 import items_pb2 as events
+from cohort_intake.db import audits as repo
+from cohort_intake.db import projects as projects_repo
+from cohort_intake.domain.audits import Audit, Finding, NewFinding, changes, decide
+from cohort_intake.domain.sampling_plans import plan
+from cohort_intake.events.topics import AUDITS_TOPIC
+from cohort_runtime import add_events
+from cohort_runtime.clock import SYSTEM_CLOCK, Clock
+from cohort_runtime.domain_errors import NotFoundError, StateConflict
+from cohort_runtime.fields import timestamp
+
+# The sample must be one the lab cannot predict or steer: drawn from the operating system's source.
+_RANDOM = random.SystemRandom()
+
+
+async def create_audit(
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    request_id: uuid.UUID,
+    project_id: uuid.UUID,
+    aql_percent: float,
+    clock: Clock = SYSTEM_CLOCK,
+) -> Audit:
+    aql = plan(1, aql_percent).aql_percent  # checked (and matched to the series) before anything is read
+    async with pool.acquire() as conn, conn.transaction():
+        # The project's row lock orders audits of one project: two cannot take the same items.
+        if await projects_repo.get(conn, lab_id, project_id, for_update=True) is None:
+            raise NotFoundError("project", project_id)
+        earlier = await repo.by_request(conn, lab_id, request_id)
+        if earlier is not None:
+            found = await repo.get(conn, lab_id, earlier)
+            if found is None or (found.project_id, found.plan.aql_percent) != (project_id, aql):
+                raise StateConflict(
+                    f"request {request_id} created another audit", f"audits/requests/{request_id}", "USED"
+                )
+            return found
+        lot = await repo.take_lot(conn, project_id)
+        if not lot:
+            raise StateConflict(
+                "nothing was delivered since the project's last audit", f"projects/{project_id}", "NOTHING_TO_AUDIT"
+            )
+        chosen = plan(len(lot), aql_percent)
+        sample = sorted(_RANDOM.sample(lot, chosen.sample_size))
+        audit = Audit(
+            uuid.uuid4(),
+            project_id,
+            chosen,
+            0,
+            0,
+            decide(chosen, 0, 0),
+            clock.now(),
+            None,
+        )
+        await repo.insert(conn, audit, lab_id, request_id, [item_id for item_id, _ in lot], sample)
+        created = await repo.get(conn, lab_id, audit.audit_id)
+    assert created is not None  # noqa: S101 - inserted above in this transaction
+    return created
+
+
+async def get_audit(pool: asyncpg.Pool, lab_id: uuid.UUID, audit_id: uuid.UUID) -> Audit:
+    async with pool.acquire() as conn:
+        found = await repo.get(conn, lab_id, audit_id)
+    if found is None:  # another lab's audit is as unknown as a missing one
+        raise NotFoundError("audit", audit_id)
+    return found
+
+
+async def list_audits(pool: asyncpg.Pool, lab_id: uuid.UUID, project_id: uuid.UUID) -> list[Audit]:
+    async with pool.acquire() as conn:
+        if await projects_repo.get(conn, lab_id, project_id) is None:
+            raise NotFoundError("project", project_id)
+        return await repo.of_project(conn, lab_id, project_id)
+
+
+async def record_findings(
+    pool: asyncpg.Pool, lab_id: uuid.UUID, audit_id: uuid.UUID, findings: list[NewFinding], clock: Clock = SYSTEM_CLOCK
+) -> Audit:
+    async with pool.acquire() as conn, conn.transaction():
+        audit = await repo.get(conn, lab_id, audit_id, for_update=True)
+        if audit is None:
+            raise NotFoundError("audit", audit_id)
+        sample = {item.item_id: item for item in audit.items}
+        new = changes(sample, findings)
+        if not new:
+            return audit
+        now = clock.now()
+        await repo.record(conn, audit_id, new, now)
+        rejected_now = [f for f in new if f.finding is Finding.REJECTED]
+        accepted = audit.accepted_count + len(new) - len(rejected_now)
+        rejected = audit.rejected_count + len(rejected_now)
+        decision = decide(audit.plan, accepted, rejected)
+        await repo.set_outcome(conn, audit_id, accepted, rejected, decision, now)
+        await add_events(
+            conn,
+            [
+                (
+                    AUDITS_TOPIC,
+                    str(audit.project_id),
+                    events.ItemDisputed(
+                        project_id=str(audit.project_id),
+                        task_id=sample[f.item_id].task_id,
+                        item_id=str(f.item_id),
+                        audit_id=str(audit_id),
+                        reason=f.reason,
+                        dispute_time=timestamp(now),
+                    ),
+                )
+                for f in rejected_now
+            ],
+        )
+        updated = await repo.get(conn, lab_id, audit_id)
+    assert updated is not None  # noqa: S101 - locked above in this transaction
+    return updated
