@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 
 from cohort_client.cli import app
 from typer.testing import CliRunner
@@ -158,3 +159,71 @@ async def test_cohorts_and_payout_runs_from_the_command_line(services, onboard, 
             "--bonus-bps", "500", "--top-share", "0.1", *op,
         )  # fmt: skip
         assert code == 0 and json.loads(output) == {}, "closed, with no work in the period: no bonuses"
+
+
+async def test_a_lab_audits_delivered_items_from_the_command_line(services, onboard, events, monkeypatch):
+    from cohort.events.v1 import items_pb2
+    from cohort.intake.v1 import projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
+    from cohort.types.v1 import tasks_pb2 as ttypes
+    from cohort_runtime.testing import eventually
+
+    async with services("intake") as running:
+        monkeypatch.setenv("COHORT_INTAKE_ADDR", f"127.0.0.1:{running['intake'].grpc_port}")
+        import grpc
+
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running['intake'].grpc_port}") as intake:
+            lab = await onboard.lab(intake)
+            pid = await onboard.project(intake, lab, target_accepted_items=12)
+            candidates = [ttypes.Candidate(candidate_id=c, content=c.upper()) for c in "ab"]
+            tasks = [
+                tasks_pb2.NewTask(task_id=f"t{i}", input=ttypes.TaskInput(prompt=f"Which? {i}", candidates=candidates))
+                for i in range(12)
+            ]
+            await tasks_pb2_grpc.TaskServiceStub(intake).AddTasks(
+                tasks_pb2.AddTasksRequest(project_id=pid, tasks=tasks), metadata=lab
+            )
+            await projects_pb2_grpc.ProjectServiceStub(intake).ActivateProject(
+                projects_pb2.ActivateProjectRequest(project_id=pid), metadata=lab
+            )
+        for i in range(12):
+            await events.send(
+                "cohort.qa.items.v1", pid,
+                items_pb2.ItemFinalized(
+                    project_id=pid, task_id=f"t{i}", item_id=str(uuid.uuid4()), expert_ids=["exp_cli001"],
+                    preference=items_pb2.PreferenceResult(ranking=["a", "b"]),
+                ),
+            )  # fmt: skip
+        pool = running["intake"].pool
+
+        async def delivered():
+            return await pool.fetchval("SELECT count(*) FROM items WHERE project_id = $1::text::uuid", pid) == 12
+
+        await eventually(delivered, 30, "12 items delivered")
+        key = dict(lab)["authorization"].removeprefix("Bearer ")
+
+        code, output = await cohort("audit", "create", pid, "--aql", "4.0", "--api-key", key)
+        audit = json.loads(output)
+        # Lot 12 is letter B (3 items); at AQL 4.0 B holds Ac 0.
+        assert code == 0 and audit["lot_size"] == 12 and audit["plan"]["sample_size"] == 3, output
+        sampled = [i["item_id"] for i in audit["items"]]
+        code, output = await cohort("audit", "accept", audit["audit_id"], *sampled[:2], "--api-key", key)
+        assert code == 0 and json.loads(output)["decision"] == "AUDIT_DECISION_PENDING", output
+        code, output = await cohort(
+            "audit", "reject", audit["audit_id"], sampled[2], "--reason", "  ", "--api-key", key
+        )
+        assert code == 2, "a rejection needs a reason"
+        code, output = await cohort(
+            "audit", "reject", audit["audit_id"], sampled[2], "--reason", "wrong order", "--api-key", key
+        )
+        decided = json.loads(output)
+        assert code == 0 and decided["decision"] == "AUDIT_DECISION_REJECTED" and decided["rejected_count"] == 1
+        code, output = await cohort("audit", "accept", audit["audit_id"], sampled[2], "--api-key", key)
+        assert code == 3 and "final" in output, "a finding cannot be changed"
+        code, output = await cohort("audit", "create", pid, "--api-key", key)
+        assert code == 3 and "since the project's last audit" in output
+        code, output = await cohort("audit", "create", pid, "--aql", "3", "--api-key", key)
+        assert code == 3 and "aql_percent" in output
+        code, output = await cohort("audit", "list", pid, "--api-key", key)
+        assert code == 0 and json.loads(output)["audit_id"] == audit["audit_id"] and "items" not in output
+        code, output = await cohort("-o", "table", "audit", "list", pid, "--api-key", key)
+        assert code == 0 and "┃" in output

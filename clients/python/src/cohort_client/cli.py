@@ -26,6 +26,7 @@ from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort.tasking.v1 import experts_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort_client.channels import sync_channel
+from cohort_client.cli_audits import app as audit_app
 from cohort_client.cli_cohorts import app as cohort_app
 from cohort_client.cli_common import (
     OUTPUT,
@@ -68,6 +69,7 @@ app.add_typer(payout_app, name="payout")
 app.add_typer(project_app, name="project")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(cohort_app, name="cohorts")
+app.add_typer(audit_app, name="audit")
 # The commands of these modules register on the sub-apps above when imported.
 import cohort_client.cli_operator  # noqa: E402
 import cohort_client.cli_projects  # noqa: E402, F401

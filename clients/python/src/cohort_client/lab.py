@@ -41,6 +41,7 @@ from cohort.intake.v1 import (
 from cohort.payout.v1 import costs_pb2, costs_pb2_grpc
 from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
 from cohort_client._calls import CallPolicy, call
+from cohort_client.audits import Audits
 from cohort_client.channels import sync_channel
 from cohort_client.errors import from_rpc_error
 from cohort_client.webhooks import Webhooks
@@ -113,6 +114,7 @@ class LabClient:
         self._tokens = tokens_pb2_grpc.TokenServiceStub(self._channel)
         self._others = {name: sync_channel(t, secure=secure) for name, t in (("qa", qa), ("payout", payout)) if t}
         self.webhooks = Webhooks(self._channel, self._md, self._policy)
+        self.audits = Audits(self._channel, self._md, self._policy)
         self._lab_token: tuple[str, float] | None = None  # (token, renew after: epoch seconds)
 
     def __enter__(self) -> LabClient:

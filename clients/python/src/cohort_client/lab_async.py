@@ -12,6 +12,7 @@ import grpc
 from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
 from cohort_client import lab
 from cohort_client._calls import CallPolicy, acall
+from cohort_client.audits import AsyncAudits
 from cohort_client.channels import aio_channel
 from cohort_client.errors import CohortError, from_rpc_error
 from cohort_client.webhooks import AsyncWebhooks
@@ -26,6 +27,7 @@ class AsyncLabClient:
         self._tasks = tasks_pb2_grpc.TaskServiceStub(self._channel)
         self._delivery = delivery_pb2_grpc.DeliveryServiceStub(self._channel)
         self.webhooks = AsyncWebhooks(self._channel, self._md, self._policy)
+        self.audits = AsyncAudits(self._channel, self._md, self._policy)
 
     async def __aenter__(self) -> AsyncLabClient:
         return self
