@@ -161,14 +161,17 @@ async def test_cohorts_and_payout_runs_from_the_command_line(services, onboard, 
         assert code == 0 and json.loads(output) == {}, "closed, with no work in the period: no bonuses"
 
 
-async def test_a_lab_audits_delivered_items_from_the_command_line(services, onboard, events, monkeypatch):
+async def test_a_lab_audits_delivered_items_from_the_command_line(
+    services, onboard, events, token_keys, monkeypatch, tmp_path
+):
     from cohort.events.v1 import items_pb2
     from cohort.intake.v1 import projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
     from cohort.types.v1 import tasks_pb2 as ttypes
     from cohort_runtime.testing import eventually
 
-    async with services("intake") as running:
-        monkeypatch.setenv("COHORT_INTAKE_ADDR", f"127.0.0.1:{running['intake'].grpc_port}")
+    async with services("intake", "qa") as running:
+        for name in ("intake", "qa"):
+            monkeypatch.setenv(f"COHORT_{name.upper()}_ADDR", f"127.0.0.1:{running[name].grpc_port}")
         import grpc
 
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running['intake'].grpc_port}") as intake:
@@ -227,3 +230,29 @@ async def test_a_lab_audits_delivered_items_from_the_command_line(services, onbo
         assert code == 0 and json.loads(output)["audit_id"] == audit["audit_id"] and "items" not in output
         code, output = await cohort("-o", "table", "audit", "list", pid, "--api-key", key)
         assert code == 0 and "┃" in output
+
+        # QA staff decide the dispute; the lab reads the decision on its audit.
+        key_file = tmp_path / "operator.pem"
+        key_file.write_text(token_keys[0])
+        op = ("--token-key-file", str(key_file))
+
+        async def at_qa():
+            code, output = await cohort("dispute", "list", "--project", pid, *op)
+            return output if code == 0 and sampled[2] in output else None
+
+        listed = json.loads(await eventually(at_qa, 30, "the dispute at QA"))
+        assert listed["lab_reason"] == "wrong order" and listed["state"] == "DISPUTE_STATE_OPEN"
+        code, output = await cohort("dispute", "uphold", sampled[2], "--comments", "", *op)
+        assert code == 2, "a decision needs comments"
+        code, output = await cohort("dispute", "uphold", sampled[2], "--comments", "agreed: b first", *op)
+        assert code == 0 and json.loads(output)["state"] == "DISPUTE_STATE_UPHELD", output
+        code, output = await cohort("dispute", "dismiss", sampled[2], "--comments", "changed my mind", *op)
+        assert code == 3 and "final" in output
+
+        async def answered():
+            _code, output = await cohort("audit", "show", audit["audit_id"], "--api-key", key)
+            item = next(i for i in json.loads(output)["items"] if i["item_id"] == sampled[2])
+            return item if item.get("dispute") == "ITEM_DISPUTE_STATE_UPHELD" else None
+
+        item = await eventually(answered, 30, "QA's decision on the lab's audit")
+        assert item["qa_comments"] == "agreed: b first"

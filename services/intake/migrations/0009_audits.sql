@@ -33,5 +33,8 @@ CREATE TABLE audit_samples (
     finding      text CHECK (finding IN ('accepted', 'rejected')),
     reason       text NOT NULL DEFAULT '',
     finding_time timestamptz,
+    -- A rejected item's dispute: pending at QA until QA's DisputeDecided comes back.
+    dispute      text CHECK (dispute IN ('pending', 'upheld', 'dismissed')),
+    qa_comments  text NOT NULL DEFAULT '',
     PRIMARY KEY (audit_id, item_id)
 );

@@ -46,6 +46,7 @@ from cohort_client.cli_common import (
     reported,
     show,
 )
+from cohort_client.cli_disputes import app as dispute_app
 from cohort_client.cli_webhooks import app as webhook_app
 from cohort_client.examples import example_spec
 from cohort_client.lab import spec_from_file, tasks_from_jsonl
@@ -70,6 +71,7 @@ app.add_typer(project_app, name="project")
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(cohort_app, name="cohorts")
 app.add_typer(audit_app, name="audit")
+app.add_typer(dispute_app, name="dispute")
 # The commands of these modules register on the sub-apps above when imported.
 import cohort_client.cli_operator  # noqa: E402
 import cohort_client.cli_projects  # noqa: E402, F401

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
 from cohort.payout.v1 import payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
-from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
+from cohort.qa.v1 import disputes_pb2, disputes_pb2_grpc, quality_pb2, quality_pb2_grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
 from cohort_client._calls import CallPolicy, call
@@ -36,6 +36,7 @@ class OperatorClient:
         self.labs = labs_pb2_grpc.LabAdminServiceStub(self._channels["intake"])
         self.experts = experts_pb2_grpc.ExpertAdminServiceStub(self._channels["tasking"])
         self.quality = quality_pb2_grpc.QualityServiceStub(self._channels["qa"])
+        self.disputes_stub = disputes_pb2_grpc.DisputeServiceStub(self._channels["qa"])
         self.runs = runs_pb2_grpc.PayoutAdminServiceStub(self._channels["payout"])
         self.payees = payees_pb2_grpc.PayeeAdminServiceStub(self._channels["payout"])
         self.accounts = accounts_pb2_grpc.AccountAdminServiceStub(self._channels["workbench"])
@@ -155,6 +156,20 @@ class OperatorClient:
         """Both: as an expert and as a reviewer."""
         request = quality_pb2.GetExpertQualityRequest(expert_id=expert_id)
         return call(self._policy, self.quality.GetExpertQuality, request, self._md, safe=True)
+
+    def disputes(self, project_id: str = "", state: int = 0) -> list[disputes_pb2.Dispute]:
+        """Disputes of delivered items (open ones unless `state` says otherwise), oldest first."""
+        request = disputes_pb2.ListDisputesRequest(project_id=project_id, state=state)  # type: ignore[arg-type]
+        return list(call(self._policy, self.disputes_stub.ListDisputes, request, self._md, safe=True).disputes)
+
+    def dispute(self, item_id: str) -> disputes_pb2.Dispute:
+        request = disputes_pb2.GetDisputeRequest(item_id=item_id)
+        return call(self._policy, self.disputes_stub.GetDispute, request, self._md, safe=True).dispute
+
+    def decide_dispute(self, item_id: str, uphold: bool, comments: str) -> disputes_pb2.Dispute:
+        """Final; the same decision again is a no-op, so it is safe to retry."""
+        request = disputes_pb2.DecideDisputeRequest(item_id=item_id, uphold=uphold, comments=comments)
+        return call(self._policy, self.disputes_stub.DecideDispute, request, self._md, safe=True).dispute
 
     def set_payee(self, request: payees_pb2.SetPayeeRequest) -> payees_pb2.Payee:
         return call(self._policy, self.payees.SetPayee, request, self._md, safe=True).payee

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import grpc
 
-from cohort.qa.v1 import quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
+from cohort.qa.v1 import disputes_pb2_grpc, quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
+from cohort_qa.api.disputes import DisputeServicer
 from cohort_qa.api.quality import QualityServicer
 from cohort_qa.api.reviews import ReviewServicer
 from cohort_qa.api.verdicts import ExpertVerdictServicer
@@ -40,6 +41,7 @@ def definition(settings: QASettings) -> ServiceDefinition:
                 QualityServicer(resources.pool, m, LabView(settings.pseudonym_key_bytes())),
             ),
             (verdicts_pb2_grpc.add_ExpertVerdictServiceServicer_to_server, ExpertVerdictServicer(resources.pool)),
+            (disputes_pb2_grpc.add_DisputeServiceServicer_to_server, DisputeServicer(resources.pool)),
         )
 
     return ServiceDefinition(

@@ -14,7 +14,7 @@ from cohort.events.v1 import experts_pb2 as expert_events
 from cohort.events.v1 import projects_pb2 as project_events
 from cohort.events.v1 import submissions_pb2
 from cohort.events.v1 import tasks_pb2 as task_events
-from cohort.qa.v1 import quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
+from cohort.qa.v1 import disputes_pb2_grpc, quality_pb2_grpc, reviews_pb2_grpc, verdicts_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2 as sub
 from cohort.types.v1 import tasks_pb2 as ttypes
@@ -58,6 +58,7 @@ class QA:
         self.reviews = reviews_pb2_grpc.ReviewServiceStub(channel)
         self.quality = quality_pb2_grpc.QualityServiceStub(channel)
         self.verdicts = verdicts_pb2_grpc.ExpertVerdictServiceStub(channel)
+        self.disputes = disputes_pb2_grpc.DisputeServiceStub(channel)
         self.keys = keys
         self.events = events
         self.operator = md(issue_token(keys[0], kind="operator", subject="op"))

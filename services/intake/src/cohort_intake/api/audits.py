@@ -10,7 +10,7 @@ from cohort.intake.v1 import audits_pb2 as pb
 from cohort.intake.v1 import audits_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.app import audits as app
-from cohort_intake.domain.audits import Audit, Decision, Finding, NewFinding
+from cohort_intake.domain.audits import Audit, Decision, DisputeState, Finding, NewFinding
 from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
 from cohort_runtime.fields import parse_uuid, timestamp
 
@@ -20,6 +20,11 @@ DECISIONS = {
     Decision.REJECTED: pb.AUDIT_DECISION_REJECTED,
 }
 FINDINGS = {Finding.ACCEPTED: pb.FINDING_ACCEPTED, Finding.REJECTED: pb.FINDING_REJECTED}
+DISPUTES = {
+    DisputeState.PENDING: pb.ITEM_DISPUTE_STATE_PENDING,
+    DisputeState.UPHELD: pb.ITEM_DISPUTE_STATE_UPHELD,
+    DisputeState.DISMISSED: pb.ITEM_DISPUTE_STATE_DISMISSED,
+}
 _FINDINGS_BACK = {v: k for k, v in FINDINGS.items()}
 
 
@@ -43,6 +48,8 @@ def audit_to_proto(a: Audit) -> pb.Audit:
                 finding=FINDINGS[i.finding] if i.finding else pb.FINDING_UNSPECIFIED,
                 reason=i.reason,
                 finding_time=timestamp(i.finding_time) if i.finding_time else None,
+                dispute=DISPUTES[i.dispute] if i.dispute else pb.ITEM_DISPUTE_STATE_UNSPECIFIED,
+                qa_comments=i.qa_comments,
             )
             for i in a.items
         ],

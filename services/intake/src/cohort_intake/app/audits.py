@@ -3,6 +3,7 @@ each rejected item is disputed to QA (event ItemDisputed, in the finding's trans
 
 from __future__ import annotations
 
+import logging
 import random
 import uuid
 
@@ -11,13 +12,15 @@ import asyncpg
 from cohort.events.v1 import items_pb2 as events
 from cohort_intake.db import audits as repo
 from cohort_intake.db import projects as projects_repo
-from cohort_intake.domain.audits import Audit, Finding, NewFinding, changes, decide
+from cohort_intake.domain.audits import Audit, DisputeState, Finding, NewFinding, changes, decide
 from cohort_intake.domain.sampling_plans import plan
 from cohort_intake.events.topics import AUDITS_TOPIC
 from cohort_runtime import add_events
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.domain_errors import NotFoundError, StateConflict
 from cohort_runtime.fields import timestamp
+
+log = logging.getLogger(__name__)
 
 # The sample must be one the lab cannot predict or steer: drawn from the operating system's source.
 _RANDOM = random.SystemRandom()
@@ -121,3 +124,13 @@ async def record_findings(
         updated = await repo.get(conn, lab_id, audit_id)
     assert updated is not None  # noqa: S101 - locked above in this transaction
     return updated
+
+
+async def dispute_decided(
+    conn: asyncpg.Connection, audit_id: uuid.UUID, item_id: uuid.UUID, upheld: bool, comments: str
+) -> None:
+    """QA's answer to a disputed item, shown on the lab's audit. A decision for a dispute intake does
+    not hold pending is logged and dropped: QA decides each dispute once."""
+    state = DisputeState.UPHELD if upheld else DisputeState.DISMISSED
+    if not await repo.dispute_decided(conn, audit_id, item_id, state, comments):
+        log.warning("QA decided a dispute intake does not hold pending: audit %s item %s", audit_id, item_id)

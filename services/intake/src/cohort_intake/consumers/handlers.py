@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from cohort.events.v1 import items_pb2, quality_pb2, spend_pb2, submissions_pb2, verdicts_pb2
-from cohort_intake.app import delivery
+from cohort_intake.app import audits, delivery
 from cohort_intake.domain.items import (
     AdversarialResult,
     FinalizedItem,
@@ -106,6 +106,11 @@ def _on_qualification(
     return handle
 
 
+async def on_dispute_decided(conn: asyncpg.Connection, event: Event[items_pb2.DisputeDecided]) -> None:
+    m = event.message
+    await audits.dispute_decided(conn, uuid.UUID(m.audit_id), uuid.UUID(m.item_id), m.upheld, m.comments)
+
+
 def subscriptions(metrics: IntakeMetrics, lab_view: LabView) -> list[Subscription]:
     router = EventRouter()
     # Set-based: a fetch's consecutive events of one type in one call.
@@ -115,4 +120,5 @@ def subscriptions(metrics: IntakeMetrics, lab_view: LabView) -> list[Subscriptio
     router.on_batch(items_pb2.ItemFinalized, _on_items_finalized(metrics, lab_view))
     router.on(spend_pb2.ProjectSpendUpdated, on_spend_updated)
     router.on(quality_pb2.QualificationDecided, _on_qualification(lab_view))
+    router.on(items_pb2.DisputeDecided, on_dispute_decided)
     return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]

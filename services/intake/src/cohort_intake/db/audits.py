@@ -7,7 +7,7 @@ import uuid
 
 import asyncpg
 
-from cohort_intake.domain.audits import Audit, Decision, Finding, NewFinding, SampledItem
+from cohort_intake.domain.audits import Audit, Decision, DisputeState, Finding, NewFinding, SampledItem
 from cohort_intake.domain.sampling_plans import SamplingPlan
 
 
@@ -24,7 +24,8 @@ def _audit(r: asyncpg.Record, items: tuple[SampledItem, ...] = ()) -> Audit:
 
 def _item(r: asyncpg.Record) -> SampledItem:
     finding = Finding(r["finding"]) if r["finding"] else None
-    return SampledItem(r["item_id"], r["task_id"], finding, r["reason"], r["finding_time"])
+    dispute = DisputeState(r["dispute"]) if r["dispute"] else None
+    return SampledItem(r["item_id"], r["task_id"], finding, r["reason"], r["finding_time"], dispute, r["qa_comments"])
 
 
 async def by_request(conn: asyncpg.Connection, lab_id: uuid.UUID, request_id: uuid.UUID) -> uuid.UUID | None:
@@ -97,7 +98,8 @@ async def of_project(conn: asyncpg.Connection, lab_id: uuid.UUID, project_id: uu
 
 async def record(conn: asyncpg.Connection, audit_id: uuid.UUID, findings: list[NewFinding], now: dt.datetime) -> None:
     await conn.execute(
-        """UPDATE audit_samples s SET finding = f.finding, reason = f.reason, finding_time = $5
+        """UPDATE audit_samples s SET finding = f.finding, reason = f.reason, finding_time = $5,
+                  dispute = CASE WHEN f.finding = 'rejected' THEN 'pending' END
            FROM unnest($2::uuid[], $3::text[], $4::text[]) AS f (item_id, finding, reason)
            WHERE s.audit_id = $1 AND s.item_id = f.item_id AND s.finding IS NULL""",
         audit_id,
@@ -121,3 +123,18 @@ async def set_outcome(
         decision.value,
         now,
     )
+
+
+async def dispute_decided(
+    conn: asyncpg.Connection, audit_id: uuid.UUID, item_id: uuid.UUID, state: DisputeState, comments: str
+) -> bool:
+    """Record QA's decision on a pending dispute; False when there is none (unknown or decided)."""
+    status: str = await conn.execute(
+        """UPDATE audit_samples SET dispute = $3, qa_comments = $4
+           WHERE audit_id = $1 AND item_id = $2 AND dispute = 'pending'""",
+        audit_id,
+        item_id,
+        state.value,
+        comments,
+    )
+    return status.endswith(" 1")

@@ -20,6 +20,12 @@ class Finding(enum.StrEnum):
     REJECTED = "rejected"
 
 
+class DisputeState(enum.StrEnum):
+    PENDING = "pending"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
+
+
 class Decision(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
@@ -33,6 +39,8 @@ class SampledItem:
     finding: Finding | None = None
     reason: str = ""
     finding_time: dt.datetime | None = None
+    dispute: DisputeState | None = None
+    qa_comments: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,5 +16,6 @@ PAYOUT_SPEND = "cohort.payout.spend.v1"
 # For screening decisions (QualificationDecided), which a lab's webhooks announce; the quality
 # updates on the same topic are not intake's and are passed over.
 QA_EXPERT_QUALITY = "cohort.qa.expert_quality.v1"
+QA_DISPUTES = "cohort.qa.disputes.v1"  # DisputeDecided: QA's answer to a lab's rejected finding
 
-CONSUMED = [TASKING_SUBMISSIONS, QA_VERDICTS, QA_ITEMS, PAYOUT_SPEND, QA_EXPERT_QUALITY]
+CONSUMED = [TASKING_SUBMISSIONS, QA_VERDICTS, QA_ITEMS, PAYOUT_SPEND, QA_EXPERT_QUALITY, QA_DISPUTES]

@@ -7,12 +7,12 @@ import uuid
 
 import asyncpg
 
-from cohort.events.v1 import experts_pb2, projects_pb2, submissions_pb2
+from cohort.events.v1 import experts_pb2, items_pb2, projects_pb2, submissions_pb2
 from cohort.events.v1 import tasks_pb2 as task_events
-from cohort_qa.app import catalog, pipeline, screening
+from cohort_qa.app import catalog, disputes, pipeline, screening
 from cohort_qa.domain.checks import CheckLimits
 from cohort_qa.domain.work import NewSubmission
-from cohort_qa.events.payloads import project_from_activated, reviewer_profile
+from cohort_qa.events.payloads import dispute_from_event, project_from_activated, reviewer_profile
 from cohort_qa.events.topics import CONSUMED
 from cohort_qa.metrics import QaMetrics
 from cohort_runtime import Event, EventRouter, Subscription
@@ -66,6 +66,9 @@ def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]
         changed = m.change_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("change_time") else event.time
         await catalog.profile_changed(conn, reviewer_profile(m), changed)
 
+    async def on_disputed(conn: asyncpg.Connection, event: Event[items_pb2.ItemDisputed]) -> None:
+        await disputes.received(conn, dispute_from_event(event.message, event.time))
+
     router = EventRouter()
     router.on(projects_pb2.ProjectActivated, on_activated)
     router.on(projects_pb2.ProjectPaused, on_state("paused"))
@@ -75,6 +78,7 @@ def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]
     router.on(task_events.TasksAdded, on_tasks)
     router.on(task_events.GoldReferencesAdded, on_gold)
     router.on(experts_pb2.ExpertProfileChanged, on_profile)
+    router.on(items_pb2.ItemDisputed, on_disputed)
     router.on_batch(submissions_pb2.SubmissionCreated, on_submissions)
     # Submissions are judged set-based: a bigger fetch is a bigger batch, fewer statements each.
     return [Subscription(name="events", topics=CONSUMED, router=router, max_records=1000)]

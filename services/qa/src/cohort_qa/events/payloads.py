@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 
-from cohort.events.v1 import experts_pb2, projects_pb2
+from cohort.events.v1 import experts_pb2, items_pb2, projects_pb2
 from cohort.types.v1 import projects_pb2 as types
 from cohort.types.v1 import submissions_pb2, tasks_pb2
+from cohort_qa.domain.disputes import Dispute, DisputeState
 from cohort_qa.domain.gold import GoldReference
 from cohort_qa.domain.projects import Criterion, DataKind, QaProject
 from cohort_qa.domain.reviewer_routing import ReviewerProfile
@@ -113,3 +115,11 @@ def gold_reference(data: bytes | None) -> GoldReference | None:
         return None
     ref = tasks_pb2.GoldReference.FromString(data)
     return GoldReference(text=ref.text, ranking=tuple(ref.ranking), scores=dict(ref.criterion_scores))
+
+
+def dispute_from_event(m: items_pb2.ItemDisputed, received: dt.datetime) -> Dispute:
+    when = m.dispute_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("dispute_time") else received
+    return Dispute(
+        uuid.UUID(m.item_id), uuid.UUID(m.project_id), m.task_id, uuid.UUID(m.audit_id), m.reason,
+        DisputeState.OPEN, "", "", when, None,
+    )  # fmt: skip

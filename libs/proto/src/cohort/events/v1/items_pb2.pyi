@@ -343,3 +343,49 @@ class ItemDisputed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ItemDisputed: _TypeAlias = ItemDisputed  # noqa: Y015
+
+@_typing.final
+class DisputeDecided(_message.Message):
+    """DisputeDecided (topic cohort.qa.disputes.v1, key: project_id) is published by QA when its staff
+    decide a lab's dispute of an item; intake shows the decision on the lab's audit.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    AUDIT_ID_FIELD_NUMBER: _builtins.int
+    UPHELD_FIELD_NUMBER: _builtins.int
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project (UUID)."""
+    item_id: _builtins.str
+    """The disputed item (UUID)."""
+    audit_id: _builtins.str
+    """The audit that disputed it (UUID)."""
+    upheld: _builtins.bool
+    """True: QA agrees the item is wrong; false: the item stands."""
+    comments: _builtins.str
+    """QA's comments to the lab."""
+    @_builtins.property
+    def decide_time(self) -> _timestamp_pb2.Timestamp:
+        """When QA decided."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        item_id: _builtins.str = ...,
+        audit_id: _builtins.str = ...,
+        upheld: _builtins.bool = ...,
+        comments: _builtins.str = ...,
+        decide_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_id", b"audit_id", "comments", b"comments", "decide_time", b"decide_time", "item_id", b"item_id", "project_id", b"project_id", "upheld", b"upheld"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DisputeDecided: _TypeAlias = DisputeDecided  # noqa: Y015

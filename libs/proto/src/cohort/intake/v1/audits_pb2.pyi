@@ -72,6 +72,34 @@ FINDING_REJECTED: Finding.ValueType  # 2
 """The item does not (a reason is required)."""
 Global___Finding: _TypeAlias = Finding  # noqa: Y015
 
+class _ItemDisputeState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ItemDisputeStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ItemDisputeState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ITEM_DISPUTE_STATE_UNSPECIFIED: _ItemDisputeState.ValueType  # 0
+    """Not disputed (not rejected)."""
+    ITEM_DISPUTE_STATE_PENDING: _ItemDisputeState.ValueType  # 1
+    """With QA."""
+    ITEM_DISPUTE_STATE_UPHELD: _ItemDisputeState.ValueType  # 2
+    """QA agrees the item is wrong."""
+    ITEM_DISPUTE_STATE_DISMISSED: _ItemDisputeState.ValueType  # 3
+    """QA finds the item meets the instructions."""
+
+class ItemDisputeState(_ItemDisputeState, metaclass=_ItemDisputeStateEnumTypeWrapper):
+    """ItemDisputeState is QA's answer to a rejected finding."""
+
+ITEM_DISPUTE_STATE_UNSPECIFIED: ItemDisputeState.ValueType  # 0
+"""Not disputed (not rejected)."""
+ITEM_DISPUTE_STATE_PENDING: ItemDisputeState.ValueType  # 1
+"""With QA."""
+ITEM_DISPUTE_STATE_UPHELD: ItemDisputeState.ValueType  # 2
+"""QA agrees the item is wrong."""
+ITEM_DISPUTE_STATE_DISMISSED: ItemDisputeState.ValueType  # 3
+"""QA finds the item meets the instructions."""
+Global___ItemDisputeState: _TypeAlias = ItemDisputeState  # noqa: Y015
+
 @_typing.final
 class SamplingPlan(_message.Message):
     """SamplingPlan is the ISO 2859-1 plan an audit follows."""
@@ -121,6 +149,8 @@ class AuditedItem(_message.Message):
     FINDING_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     FINDING_TIME_FIELD_NUMBER: _builtins.int
+    DISPUTE_FIELD_NUMBER: _builtins.int
+    QA_COMMENTS_FIELD_NUMBER: _builtins.int
     item_id: _builtins.str
     """The delivered item (UUID)."""
     task_id: _builtins.str
@@ -129,6 +159,10 @@ class AuditedItem(_message.Message):
     """The finding."""
     reason: _builtins.str
     """Why it was rejected."""
+    dispute: Global___ItemDisputeState.ValueType
+    """Where QA's re-review of a rejected item stands."""
+    qa_comments: _builtins.str
+    """QA's comments on its decision."""
     @_builtins.property
     def finding_time(self) -> _timestamp_pb2.Timestamp:
         """When the finding was recorded."""
@@ -141,10 +175,12 @@ class AuditedItem(_message.Message):
         finding: Global___Finding.ValueType = ...,
         reason: _builtins.str = ...,
         finding_time: _timestamp_pb2.Timestamp | None = ...,
+        dispute: Global___ItemDisputeState.ValueType = ...,
+        qa_comments: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["finding_time", b"finding_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["finding", b"finding", "finding_time", b"finding_time", "item_id", b"item_id", "reason", b"reason", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispute", b"dispute", "finding", b"finding", "finding_time", b"finding_time", "item_id", b"item_id", "qa_comments", b"qa_comments", "reason", b"reason", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
