@@ -10,8 +10,8 @@ the first plan above in the column), the next an arrow down (the first plan belo
 diagonals hold Ac 1, 2, 3, 5, 7, 10, 14 and 21; beyond the last an arrow up again, and before the
 first an arrow down. Re is Ac + 1 throughout. Where an arrow moves to another row, that row's
 sample size is used; where the sample size reaches the lot size, every item is inspected.
-One reading of ours: an arrow up in the first row (A, at AQL 10) has no plan above it, so the
-first plan below is used.
+Two readings of ours: an arrow up in the first row (A, at AQL 10) has no plan above it, so the
+first plan below is used; and when the whole lot is inspected, Ac is kept below the lot size.
 """
 
 from __future__ import annotations
@@ -87,4 +87,7 @@ def plan(lot_size: int, aql_percent: float) -> SamplingPlan:
         row += -1 if cell == _UP and row > 0 else 1
         cell = _cell(row, aql_index)
     sample = min(SAMPLE_SIZES[row], lot_size)
-    return SamplingPlan(lot_size, AQLS[aql_index], letter, sample, cell, cell + 1)
+    # A whole small lot inspected against a larger sample's Ac could be accepted with every item
+    # wrong (a lot of 1 at AQL 10 has Ac 1): Ac is held below the items inspected.
+    accept = min(cell, sample - 1)
+    return SamplingPlan(lot_size, AQLS[aql_index], letter, sample, accept, accept + 1)
