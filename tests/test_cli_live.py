@@ -160,6 +160,28 @@ async def test_cohorts_and_payout_runs_from_the_command_line(services, onboard, 
         )  # fmt: skip
         assert code == 0 and json.loads(output) == {}, "closed, with no work in the period: no bonuses"
 
+        # The same operator calls from asyncio code.
+        from cohort_client import AsyncOperatorClient, CohortError, Endpoints
+
+        from cohort_runtime.tokens import issue_token
+
+        where = Endpoints(
+            tasking=f"127.0.0.1:{running['tasking'].grpc_port}", payout=f"127.0.0.1:{running['payout'].grpc_port}"
+        )
+        async with AsyncOperatorClient(where, issue_token(token_keys[0], kind="operator", subject="op")) as aop:
+            made = await aop.create_cohort("async-pilot", "Async pilot")
+            assert made.cohort_id == "async-pilot"
+            assert await aop.add_to_cohort("async-pilot", experts[:2]) == 2
+            assert [c.cohort_id for c in await aop.cohorts()] == ["async-pilot", "pilot"]
+            assert (await aop.cohort("async-pilot"))[1] == experts[:2]
+            assert await aop.payout_runs() == []
+            try:
+                await aop.add_to_cohort("never-made", experts[:1])
+            except CohortError as error:
+                assert error.code == grpc.StatusCode.NOT_FOUND
+            else:
+                raise AssertionError("adding to a cohort that does not exist must fail")
+
 
 async def test_a_lab_audits_delivered_items_from_the_command_line(
     services, onboard, events, token_keys, monkeypatch, tmp_path
