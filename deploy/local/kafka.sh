@@ -123,7 +123,9 @@ wait_ready() {
   local secs="$1" from="$2" i
   for i in $(seq 1 $((secs * 5))); do
     pid_alive "$KAFKA_PID" || return 1
-    if tail -c +"$from" "$KAFKA_LOG" | grep -q 'BrokerServer id=[0-9]*\] Transition from STARTING to STARTED'; then
+    # Not `tail | grep -q`: under pipefail, grep quitting at its match kills tail with SIGPIPE when
+    # the start logged much (thousands of deleted test topics), and the pipeline then reads as "no".
+    if grep -q 'BrokerServer id=[0-9]*\] Transition from STARTING to STARTED' < <(tail -c +"$from" "$KAFKA_LOG"); then
       wait_port 127.0.0.1 "$KAFKA_PORT" 5
       return
     fi
