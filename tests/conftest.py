@@ -18,10 +18,13 @@ import pytest
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from cohort.intake.v1 import labs_pb2, labs_pb2_grpc, projects_pb2_grpc
+from cohort.events.v1 import items_pb2
+from cohort.intake.v1 import labs_pb2, labs_pb2_grpc, projects_pb2_grpc, tasks_pb2_grpc
 from cohort.intake.v1 import projects_pb2 as ppb
+from cohort.intake.v1 import tasks_pb2 as tpb
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.types.v1 import projects_pb2 as types
+from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_intake.bootstrap import definition as intake_definition
 from cohort_intake.config import IntakeSettings
 from cohort_payout.bootstrap import definition as payout_definition
@@ -192,6 +195,39 @@ class Onboarding:
             ppb.CreateProjectRequest(request_id=str(uuid.uuid4()), spec=spec), metadata=lab
         )
         return created.project.project_id
+
+    async def delivered_project(
+        self, intake: grpc.aio.Channel, intake_pool: asyncpg.Pool, lab: Metadata, events: Any, items: int
+    ) -> str:
+        """An active preference project of `items` tasks, each already delivered to the lab: the items
+        arrive as QA publishes them (ItemFinalized), and intake has stored them all."""
+        pid = await self.project(intake, lab, target_accepted_items=items)
+        candidates = [ttypes.Candidate(candidate_id=c, content=c.upper()) for c in "ab"]
+        tasks = [
+            tpb.NewTask(task_id=f"t{i}", input=ttypes.TaskInput(prompt=f"Which? {i}", candidates=candidates))
+            for i in range(items)
+        ]
+        await tasks_pb2_grpc.TaskServiceStub(intake).AddTasks(
+            tpb.AddTasksRequest(project_id=pid, tasks=tasks), metadata=lab
+        )
+        await projects_pb2_grpc.ProjectServiceStub(intake).ActivateProject(
+            ppb.ActivateProjectRequest(project_id=pid), metadata=lab
+        )
+        for i in range(items):
+            await events.send(
+                "cohort.qa.items.v1", pid,
+                items_pb2.ItemFinalized(
+                    project_id=pid, task_id=f"t{i}", item_id=str(uuid.uuid4()), expert_ids=["exp_delivered1"],
+                    preference=items_pb2.PreferenceResult(ranking=["a", "b"]),
+                ),
+            )  # fmt: skip
+
+        async def stored() -> bool | None:
+            count = await intake_pool.fetchval("SELECT count(*) FROM items WHERE project_id = $1::text::uuid", pid)
+            return count == items or None
+
+        await testing.eventually(stored, 30, f"{items} items delivered")
+        return pid
 
 
 @pytest.fixture

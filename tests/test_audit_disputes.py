@@ -7,10 +7,8 @@ import uuid
 
 import grpc
 
-from cohort.events.v1 import items_pb2
-from cohort.intake.v1 import audits_pb2, audits_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
+from cohort.intake.v1 import audits_pb2, audits_pb2_grpc
 from cohort.qa.v1 import disputes_pb2, disputes_pb2_grpc
-from cohort.types.v1 import tasks_pb2 as ttypes
 from cohort_runtime.testing import eventually
 
 
@@ -20,37 +18,7 @@ async def test_a_rejected_item_is_decided_by_qa_and_the_lab_reads_the_decision(s
         qa_address = f"127.0.0.1:{running['qa'].grpc_port}"
         async with grpc.aio.insecure_channel(intake_address) as intake, grpc.aio.insecure_channel(qa_address) as qa:
             lab = await onboard.lab(intake)
-            pid = await onboard.project(intake, lab, target_accepted_items=8)
-            candidates = [ttypes.Candidate(candidate_id=c, content=c.upper()) for c in "ab"]
-            await tasks_pb2_grpc.TaskServiceStub(intake).AddTasks(
-                tasks_pb2.AddTasksRequest(
-                    project_id=pid,
-                    tasks=[
-                        tasks_pb2.NewTask(task_id=f"t{i}", input=ttypes.TaskInput(prompt="?", candidates=candidates))
-                        for i in range(8)
-                    ],
-                ),
-                metadata=lab,
-            )
-            await projects_pb2_grpc.ProjectServiceStub(intake).ActivateProject(
-                projects_pb2.ActivateProjectRequest(project_id=pid), metadata=lab
-            )
-            for i in range(8):
-                await events.send(
-                    "cohort.qa.items.v1", pid,
-                    items_pb2.ItemFinalized(
-                        project_id=pid, task_id=f"t{i}", item_id=str(uuid.uuid4()), expert_ids=["exp_audit01"],
-                        preference=items_pb2.PreferenceResult(ranking=["a", "b"]),
-                    ),
-                )  # fmt: skip
-
-            async def delivered():
-                n = await running["intake"].pool.fetchval(
-                    "SELECT count(*) FROM items WHERE project_id = $1::text::uuid", pid
-                )
-                return n == 8 or None
-
-            await eventually(delivered, 30, "8 items delivered")
+            pid = await onboard.delivered_project(intake, running["intake"].pool, lab, events, 8)
             audits = audits_pb2_grpc.AuditServiceStub(intake)
             audit = (
                 await audits.CreateAudit(

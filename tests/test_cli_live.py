@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import uuid
 
 from cohort_client.cli import app
 from typer.testing import CliRunner
@@ -186,9 +185,6 @@ async def test_cohorts_and_payout_runs_from_the_command_line(services, onboard, 
 async def test_a_lab_audits_delivered_items_from_the_command_line(
     services, onboard, events, token_keys, monkeypatch, tmp_path
 ):
-    from cohort.events.v1 import items_pb2
-    from cohort.intake.v1 import projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
-    from cohort.types.v1 import tasks_pb2 as ttypes
     from cohort_runtime.testing import eventually
 
     async with services("intake", "qa") as running:
@@ -198,32 +194,7 @@ async def test_a_lab_audits_delivered_items_from_the_command_line(
 
         async with grpc.aio.insecure_channel(f"127.0.0.1:{running['intake'].grpc_port}") as intake:
             lab = await onboard.lab(intake)
-            pid = await onboard.project(intake, lab, target_accepted_items=12)
-            candidates = [ttypes.Candidate(candidate_id=c, content=c.upper()) for c in "ab"]
-            tasks = [
-                tasks_pb2.NewTask(task_id=f"t{i}", input=ttypes.TaskInput(prompt=f"Which? {i}", candidates=candidates))
-                for i in range(12)
-            ]
-            await tasks_pb2_grpc.TaskServiceStub(intake).AddTasks(
-                tasks_pb2.AddTasksRequest(project_id=pid, tasks=tasks), metadata=lab
-            )
-            await projects_pb2_grpc.ProjectServiceStub(intake).ActivateProject(
-                projects_pb2.ActivateProjectRequest(project_id=pid), metadata=lab
-            )
-        for i in range(12):
-            await events.send(
-                "cohort.qa.items.v1", pid,
-                items_pb2.ItemFinalized(
-                    project_id=pid, task_id=f"t{i}", item_id=str(uuid.uuid4()), expert_ids=["exp_cli001"],
-                    preference=items_pb2.PreferenceResult(ranking=["a", "b"]),
-                ),
-            )  # fmt: skip
-        pool = running["intake"].pool
-
-        async def delivered():
-            return await pool.fetchval("SELECT count(*) FROM items WHERE project_id = $1::text::uuid", pid) == 12
-
-        await eventually(delivered, 30, "12 items delivered")
+            pid = await onboard.delivered_project(intake, running["intake"].pool, lab, events, 12)
         key = dict(lab)["authorization"].removeprefix("Bearer ")
 
         code, output = await cohort("audit", "create", pid, "--aql", "4.0", "--api-key", key)
