@@ -34,6 +34,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from schwifty import IBAN
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -55,6 +56,7 @@ from simulator import (  # type: ignore[import-not-found]
 
 from cohort.payout.v1 import payees_pb2, runs_pb2
 from cohort.tasking.v1 import experts_pb2
+from cohort_qa.domain import dawid_skene
 from cohort_runtime.tokens import issue_token
 
 OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
@@ -301,8 +303,34 @@ def preference_lines(sim: Simulation, items: list[Any]) -> list[str]:
         chosen = record["chosen"] if isinstance(record["chosen"], str) else record["chosen"][-1]["content"]
         right += f"Answer {sim.tasks[item.task_id].better} to" in chosen
     accuracy = right / len(items) if items else float("nan")
-    baseline = sim.majority_accuracy(3, {item.task_id for item in items})
-    return [f"delivered label accuracy   {accuracy:.3f} vs {baseline:.3f} for a majority of 3 without QA (same items)"]
+    delivered = {item.task_id for item in items}
+    baseline = sim.majority_accuracy(3, delivered)
+    return [
+        f"delivered label accuracy   {accuracy:.3f} vs {baseline:.3f} for a majority of 3 without QA (same items)",
+        f"batch Dawid-Skene          {batch_dawid_skene_accuracy(sim, delivered):.3f} on every judgment handed in "
+        "for those items (one offline fit, majority start, no prior; QA's rejected ones included)",
+    ]
+
+
+def batch_dawid_skene_accuracy(sim: Simulation, task_ids: set[str]) -> float:
+    """What a lab could get offline from the same raw judgments: one Dawid-Skene fit over all of
+    them (not only those QA accepted), scored against the truth."""
+    judged = [(t, e, first) for t, e, first in sim.judgments if t in task_ids]
+    if not judged:
+        return float("nan")
+    tasks = sorted({t for t, _, _ in judged})
+    workers = sorted({e for _, e, _ in judged})
+    classes = sorted({first for _, _, first in judged} | {sim.tasks[t].better for t in tasks})
+    ti, wi, ci = ({v: i for i, v in enumerate(xs)} for xs in (tasks, workers, classes))
+    fit = dawid_skene.fit(
+        np.array([ti[t] for t, _, _ in judged]),
+        np.array([wi[e] for _, e, _ in judged]),
+        np.array([ci[c] for _, _, c in judged]),
+        n_items=len(tasks), n_workers=len(workers), n_classes=len(classes),
+    )  # fmt: skip
+    chosen = fit.posteriors.argmax(axis=1)
+    right: int = sum(classes[chosen[ti[t]]] == sim.tasks[t].better for t in tasks)
+    return right / len(tasks)
 
 
 def rubric_lines(sim: Simulation, items: list[Any], quality: Any) -> list[str]:
