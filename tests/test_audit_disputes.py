@@ -3,11 +3,12 @@ and the lab reads the decision on its audit — over real gRPC, Kafka and Postgr
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import grpc
 
-from cohort.intake.v1 import audits_pb2, audits_pb2_grpc
+from cohort.intake.v1 import audits_pb2, audits_pb2_grpc, webhooks_pb2, webhooks_pb2_grpc
 from cohort.qa.v1 import disputes_pb2, disputes_pb2_grpc
 from cohort_runtime.testing import eventually
 
@@ -19,6 +20,14 @@ async def test_a_rejected_item_is_decided_by_qa_and_the_lab_reads_the_decision(s
         async with grpc.aio.insecure_channel(intake_address) as intake, grpc.aio.insecure_channel(qa_address) as qa:
             lab = await onboard.lab(intake)
             pid = await onboard.delivered_project(intake, running["intake"].pool, lab, events, 8)
+            endpoint = await webhooks_pb2_grpc.WebhookServiceStub(intake).CreateEndpoint(
+                webhooks_pb2.CreateEndpointRequest(
+                    endpoint=webhooks_pb2.Endpoint(
+                        url="https://lab.example/hooks", event_types=["audit.dispute_decided"]
+                    )
+                ),
+                metadata=lab,
+            )
             audits = audits_pb2_grpc.AuditServiceStub(intake)
             audit = (
                 await audits.CreateAudit(
@@ -65,6 +74,16 @@ async def test_a_rejected_item_is_decided_by_qa_and_the_lab_reads_the_decision(s
             assert states[upheld_item] == (audits_pb2.ITEM_DISPUTE_STATE_UPHELD, "agreed")
             assert states[dismissed_item] == (audits_pb2.ITEM_DISPUTE_STATE_DISMISSED, "the item is right")
             others = [v for k, v in states.items() if k not in (upheld_item, dismissed_item)]
-            assert all(d == audits_pb2.ITEM_DISPUTE_STATE_UNSPECIFIED for d, _ in others), (
-                "only rejections are disputed"
+            unspecified = audits_pb2.ITEM_DISPUTE_STATE_UNSPECIFIED
+            assert others and all(d == unspecified for d, _ in others), "only rejections are disputed"
+
+            # The lab's webhook endpoint is told of each decision, in the transaction that records it.
+            queued = await running["intake"].pool.fetch(
+                "SELECT payload FROM webhook_deliveries WHERE endpoint_id = $1::text::uuid AND event_type = $2",
+                endpoint.endpoint.endpoint_id,
+                "audit.dispute_decided",
             )
+            told = {m["data"]["item_id"]: m["data"] for m in (json.loads(r["payload"]) for r in queued)}
+            assert told[upheld_item]["dispute"] == "upheld" and told[upheld_item]["qa_comments"] == "agreed"
+            assert told[dismissed_item]["dispute"] == "dismissed" and len(told) == 2
+            assert told[upheld_item]["audit_id"] == audit.audit_id and told[upheld_item]["project_id"] == pid

@@ -14,7 +14,8 @@ app = typer.Typer(help="Lab: webhook endpoints (Standard Webhooks) and their del
 Events = Annotated[
     list[str],
     typer.Option("--event", help="An event type to receive (repeat): items.delivered, project.milestone, "
-                 "project.completed, project.paused, project.cost_updated."),
+                 "project.completed, project.paused, project.cost_updated, screening.finished, "
+                 "audit.dispute_decided."),
 ]  # fmt: skip
 
 

@@ -10,10 +10,12 @@ import uuid
 import asyncpg
 
 from cohort.events.v1 import items_pb2 as events
+from cohort_intake.app import webhooks
 from cohort_intake.db import audits as repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.domain.audits import Audit, DisputeState, Finding, NewFinding, changes, decide
 from cohort_intake.domain.sampling_plans import plan
+from cohort_intake.domain.webhooks import EventType
 from cohort_intake.events.topics import AUDITS_TOPIC
 from cohort_runtime import add_events
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
@@ -127,10 +129,23 @@ async def record_findings(
 
 
 async def dispute_decided(
-    conn: asyncpg.Connection, audit_id: uuid.UUID, item_id: uuid.UUID, upheld: bool, comments: str
+    conn: asyncpg.Connection,
+    audit_id: uuid.UUID,
+    item_id: uuid.UUID,
+    upheld: bool,
+    comments: str,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
-    """QA's answer to a disputed item, shown on the lab's audit. A decision for a dispute intake does
-    not hold pending is logged and dropped: QA decides each dispute once."""
+    """QA's answer to a disputed item, shown on the lab's audit and announced to its webhooks. A
+    decision for a dispute intake does not hold pending is logged and dropped: QA decides each once."""
     state = DisputeState.UPHELD if upheld else DisputeState.DISMISSED
-    if not await repo.dispute_decided(conn, audit_id, item_id, state, comments):
+    owner = await repo.dispute_decided(conn, audit_id, item_id, state, comments)
+    if owner is None:
         log.warning("QA decided a dispute intake does not hold pending: audit %s item %s", audit_id, item_id)
+        return
+    lab_id, project_id = owner
+    data = {
+        "project_id": str(project_id), "audit_id": str(audit_id), "item_id": str(item_id),
+        "dispute": state.value, "qa_comments": comments,
+    }  # fmt: skip
+    await webhooks.announce(conn, lab_id, EventType.AUDIT_DISPUTE_DECIDED, [data], clock.now())

@@ -127,14 +127,16 @@ async def set_outcome(
 
 async def dispute_decided(
     conn: asyncpg.Connection, audit_id: uuid.UUID, item_id: uuid.UUID, state: DisputeState, comments: str
-) -> bool:
-    """Record QA's decision on a pending dispute; False when there is none (unknown or decided)."""
-    status: str = await conn.execute(
-        """UPDATE audit_samples SET dispute = $3, qa_comments = $4
-           WHERE audit_id = $1 AND item_id = $2 AND dispute = 'pending'""",
+) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """Record QA's decision on a pending dispute: the audit's (lab, project), None when there is no
+    such pending dispute (unknown, or decided already)."""
+    row = await conn.fetchrow(
+        """UPDATE audit_samples s SET dispute = $3, qa_comments = $4 FROM audits a
+           WHERE s.audit_id = $1 AND s.item_id = $2 AND s.dispute = 'pending' AND a.audit_id = s.audit_id
+           RETURNING a.lab_id, a.project_id""",
         audit_id,
         item_id,
         state.value,
         comments,
     )
-    return status.endswith(" 1")
+    return (row["lab_id"], row["project_id"]) if row else None

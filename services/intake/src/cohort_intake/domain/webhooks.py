@@ -29,6 +29,8 @@ class EventType(enum.StrEnum):
     """What the project has spent crossed another tenth of its budget cap."""
     SCREENING_FINISHED = "screening.finished"
     """QA decided an expert's screening test of the project (the expert by the lab's pseudonym)."""
+    AUDIT_DISPUTE_DECIDED = "audit.dispute_decided"
+    """QA decided an item the lab rejected in an audit: upheld or dismissed, with comments."""
 
 
 class EndpointState(enum.StrEnum):
