@@ -59,8 +59,14 @@ class Audits:
         return call(self._policy, self._stub.GetAudit, pb.GetAuditRequest(audit_id=audit_id), self._md, safe=True).audit
 
     def list(self, project_id: str) -> list[pb.Audit]:
-        request = pb.ListAuditsRequest(project_id=project_id)
-        return list(call(self._policy, self._stub.ListAudits, request, self._md, safe=True).audits)
+        """Every audit of the project, newest first (fetched a page at a time)."""
+        audits, token = list[pb.Audit](), ""
+        while True:
+            request = pb.ListAuditsRequest(project_id=project_id, page_size=1000, page_token=token)
+            page = call(self._policy, self._stub.ListAudits, request, self._md, safe=True)
+            audits += page.audits
+            if not (token := page.next_page_token):
+                return audits
 
     def record(self, audit_id: str, findings: Mapping[str, str | None]) -> pb.Audit:
         request = _record(audit_id, findings)
@@ -82,8 +88,13 @@ class AsyncAudits:
         return (await acall(self._policy, self._stub.GetAudit, request, self._md, safe=True)).audit
 
     async def list(self, project_id: str) -> list[pb.Audit]:
-        request = pb.ListAuditsRequest(project_id=project_id)
-        return list((await acall(self._policy, self._stub.ListAudits, request, self._md, safe=True)).audits)
+        audits, token = list[pb.Audit](), ""
+        while True:
+            request = pb.ListAuditsRequest(project_id=project_id, page_size=1000, page_token=token)
+            page = await acall(self._policy, self._stub.ListAudits, request, self._md, safe=True)
+            audits += page.audits
+            if not (token := page.next_page_token):
+                return audits
 
     async def record(self, audit_id: str, findings: Mapping[str, str | None]) -> pb.Audit:
         request = _record(audit_id, findings)

@@ -159,8 +159,18 @@ class OperatorClient:
 
     def disputes(self, project_id: str = "", state: int = 0) -> list[disputes_pb2.Dispute]:
         """Disputes of delivered items (open ones unless `state` says otherwise), oldest first."""
-        request = disputes_pb2.ListDisputesRequest(project_id=project_id, state=state)  # type: ignore[arg-type]
-        return list(call(self._policy, self.disputes_stub.ListDisputes, request, self._md, safe=True).disputes)
+        found, token = list[disputes_pb2.Dispute](), ""
+        while True:
+            request = disputes_pb2.ListDisputesRequest(
+                project_id=project_id,
+                state=state,  # type: ignore[arg-type]
+                page_size=1000,
+                page_token=token,
+            )
+            page = call(self._policy, self.disputes_stub.ListDisputes, request, self._md, safe=True)
+            found += page.disputes
+            if not (token := page.next_page_token):
+                return found
 
     def dispute(self, item_id: str) -> disputes_pb2.Dispute:
         request = disputes_pb2.GetDisputeRequest(item_id=item_id)

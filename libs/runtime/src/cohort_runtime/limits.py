@@ -106,6 +106,8 @@ FIELD_LIMITS: dict[str, int] = {
     "cohort.intake.v1.RecordFindingsRequest.findings": 1000,
     "cohort.intake.v1.ItemFinding.reason": 2000,
     "cohort.qa.v1.DecideDisputeRequest.comments": 2000,
+    "cohort.intake.v1.ListAuditsRequest.page_token": 1024,
+    "cohort.qa.v1.ListDisputesRequest.page_token": 1024,
     "cohort.payout.v1.ListMyStatementRequest.page_token": 1024,
     "cohort.tasking.v1.ListMyAssignmentsRequest.page_token": 1024,
 }

@@ -117,6 +117,12 @@ async def test_a_lot_is_sampled_per_iso_2859_1_and_decided_from_the_findings(int
     assert rejected.decision == pb.AUDIT_DECISION_REJECTED, "Re reached: decided at once"
     listed = (await stub.ListAudits(pb.ListAuditsRequest(project_id=pid), metadata=lab)).audits
     assert [a.audit_id for a in listed] == [second.audit_id, audit.audit_id] and not listed[0].items
+    first_page = await stub.ListAudits(pb.ListAuditsRequest(project_id=pid, page_size=1), metadata=lab)
+    second_page = await stub.ListAudits(
+        pb.ListAuditsRequest(project_id=pid, page_size=1, page_token=first_page.next_page_token), metadata=lab
+    )
+    assert [a.audit_id for a in [*first_page.audits, *second_page.audits]] == [second.audit_id, audit.audit_id]
+    assert second_page.next_page_token == ""
     lots = await intake.pool.fetchval("SELECT count(*) FROM audit_lots")
     assert lots == 70, "every delivered item in exactly one lot"
 

@@ -45,6 +45,16 @@ async def test_a_dispute_is_decided_once_and_the_decision_published(qa):
     second = await _disputed(qa, project_id, "t2", "cites a retracted paper")
     listed = (await stub.ListDisputes(pb.ListDisputesRequest(project_id=project_id), metadata=qa.operator)).disputes
     assert [d.item_id for d in listed] == [first, second] and all(d.state == pb.DISPUTE_STATE_OPEN for d in listed)
+    page = await stub.ListDisputes(pb.ListDisputesRequest(project_id=project_id, page_size=1), metadata=qa.operator)
+    rest = await stub.ListDisputes(
+        pb.ListDisputesRequest(project_id=project_id, page_size=1, page_token=page.next_page_token),
+        metadata=qa.operator,
+    )
+    assert [d.item_id for d in [*page.disputes, *rest.disputes]] == [first, second] and not rest.next_page_token
+    wrong_state = pb.ListDisputesRequest(
+        project_id=project_id, state=pb.DISPUTE_STATE_UPHELD, page_token=page.next_page_token
+    )
+    assert (await _code(stub.ListDisputes(wrong_state, metadata=qa.operator)))[0] == grpc.StatusCode.INVALID_ARGUMENT
     shown = (await stub.GetDispute(pb.GetDisputeRequest(item_id=second), metadata=qa.operator)).dispute
     assert (shown.task_id, shown.lab_reason) == ("t2", "cites a retracted paper")
 

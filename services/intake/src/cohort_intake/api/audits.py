@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import asyncpg
@@ -11,7 +12,7 @@ from cohort.intake.v1 import audits_pb2_grpc as pb_grpc
 from cohort_intake.api.auth import require_lab
 from cohort_intake.app import audits as app
 from cohort_intake.domain.audits import Audit, Decision, DisputeState, Finding, NewFinding
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 from cohort_runtime.fields import parse_uuid, timestamp
 
 DECISIONS = {
@@ -101,8 +102,14 @@ class AuditServicer(pb_grpc.AuditServiceServicer):
 
     async def ListAudits(self, request: pb.ListAuditsRequest, context: GrpcContext) -> pb.ListAuditsResponse:
         lab_id = require_lab()
-        audits = await app.list_audits(self._pool, lab_id, parse_uuid(request.project_id, "project_id"))
-        return pb.ListAuditsResponse(audits=[audit_to_proto(a) for a in audits])
+        project_id = parse_uuid(request.project_id, "project_id")
+        size = paging.page_size(request.page_size)
+        query = {"rpc": "ListAudits", "lab": str(lab_id), "project": str(project_id)}
+        before = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, uuid.UUID)
+        audits = await app.list_audits(self._pool, lab_id, project_id, before, size)
+        last = audits[size - 1] if len(audits) > size else None
+        token = paging.encode([last.create_time.isoformat(), str(last.audit_id)], query) if last else ""
+        return pb.ListAuditsResponse(audits=[audit_to_proto(a) for a in audits[:size]], next_page_token=token)
 
     async def RecordFindings(
         self, request: pb.RecordFindingsRequest, context: GrpcContext

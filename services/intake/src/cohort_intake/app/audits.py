@@ -3,6 +3,7 @@ each rejected item is disputed to QA (event ItemDisputed, in the finding's trans
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import uuid
@@ -80,11 +81,18 @@ async def get_audit(pool: asyncpg.Pool, lab_id: uuid.UUID, audit_id: uuid.UUID) 
     return found
 
 
-async def list_audits(pool: asyncpg.Pool, lab_id: uuid.UUID, project_id: uuid.UUID) -> list[Audit]:
+async def list_audits(
+    pool: asyncpg.Pool,
+    lab_id: uuid.UUID,
+    project_id: uuid.UUID,
+    before: tuple[dt.datetime, uuid.UUID] | None,
+    size: int,
+) -> list[Audit]:
+    """Up to size + 1 of the project's audits, newest first (the extra one says there are more)."""
     async with pool.acquire() as conn:
         if await projects_repo.get(conn, lab_id, project_id) is None:
             raise NotFoundError("project", project_id)
-        return await repo.of_project(conn, lab_id, project_id)
+        return await repo.of_project(conn, lab_id, project_id, before, size)
 
 
 async def record_findings(

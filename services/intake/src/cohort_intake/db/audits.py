@@ -87,11 +87,23 @@ async def get(
     return _audit(row, tuple(_item(r) for r in items))
 
 
-async def of_project(conn: asyncpg.Connection, lab_id: uuid.UUID, project_id: uuid.UUID) -> list[Audit]:
+async def of_project(
+    conn: asyncpg.Connection,
+    lab_id: uuid.UUID,
+    project_id: uuid.UUID,
+    before: tuple[dt.datetime, uuid.UUID] | None,
+    size: int,
+) -> list[Audit]:
+    """Up to size + 1 audits, newest first, after the (create_time, audit_id) `before`."""
     rows = await conn.fetch(
-        "SELECT * FROM audits WHERE project_id = $1 AND lab_id = $2 ORDER BY create_time DESC, audit_id DESC",
+        """SELECT * FROM audits WHERE project_id = $1 AND lab_id = $2
+             AND ($3::timestamptz IS NULL OR (create_time, audit_id) < ($3, $4::uuid))
+           ORDER BY create_time DESC, audit_id DESC LIMIT $5""",
         project_id,
         lab_id,
+        before and before[0],
+        before and before[1],
+        size + 1,
     )
     return [_audit(r) for r in rows]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import asyncpg
 
 from cohort.qa.v1 import disputes_pb2 as pb
@@ -9,7 +12,7 @@ from cohort.qa.v1 import disputes_pb2_grpc as pb_grpc
 from cohort.types.v1 import tasks_pb2
 from cohort_qa.app import disputes as app
 from cohort_qa.domain.disputes import Dispute, DisputeState
-from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument
+from cohort_runtime import FieldViolation, GrpcContext, InvalidArgument, paging
 from cohort_runtime.auth import require_operator
 from cohort_runtime.fields import parse_uuid, timestamp
 
@@ -49,8 +52,13 @@ class DisputeServicer(pb_grpc.DisputeServiceServicer):
             state = _STATES_BACK[request.state]
         else:
             raise InvalidArgument([FieldViolation("state", "must be open, upheld or dismissed")])
-        found = await app.listed(self._pool, project_id, state)
-        return pb.ListDisputesResponse(disputes=[dispute_to_proto(d) for d in found])
+        size = paging.page_size(request.page_size)
+        query = {"rpc": "ListDisputes", "project": str(project_id), "state": state.value}
+        after = paging.decode_keyset(request.page_token, query, dt.datetime.fromisoformat, uuid.UUID)
+        found = await app.listed(self._pool, project_id, state, after, size)
+        last = found[size - 1] if len(found) > size else None
+        token = paging.encode([last.dispute_time.isoformat(), str(last.item_id)], query) if last else ""
+        return pb.ListDisputesResponse(disputes=[dispute_to_proto(d) for d in found[:size]], next_page_token=token)
 
     async def GetDispute(self, request: pb.GetDisputeRequest, context: GrpcContext) -> pb.GetDisputeResponse:
         require_operator("disputes")

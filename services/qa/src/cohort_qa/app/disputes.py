@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
@@ -33,9 +34,15 @@ async def received(conn: asyncpg.Connection, dispute: Dispute) -> None:
     await repo.insert(conn, dispute)
 
 
-async def listed(pool: asyncpg.Pool, project_id: uuid.UUID | None, state: DisputeState) -> list[Dispute]:
+async def listed(
+    pool: asyncpg.Pool,
+    project_id: uuid.UUID | None,
+    state: DisputeState,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    size: int,
+) -> list[Dispute]:
     async with pool.acquire() as conn:
-        return await repo.listed(conn, project_id, state)
+        return await repo.listed(conn, project_id, state, after, size)
 
 
 async def view(pool: asyncpg.Pool, item_id: uuid.UUID) -> DisputeView:

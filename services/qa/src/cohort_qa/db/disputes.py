@@ -9,8 +9,6 @@ import asyncpg
 
 from cohort_qa.domain.disputes import Dispute, DisputeState
 
-MAX_LISTED = 1000
-
 
 def _dispute(r: asyncpg.Record) -> Dispute:
     return Dispute(
@@ -34,13 +32,23 @@ async def get(conn: asyncpg.Connection, item_id: uuid.UUID, *, for_update: bool 
     return _dispute(row) if row else None
 
 
-async def listed(conn: asyncpg.Connection, project_id: uuid.UUID | None, state: DisputeState) -> list[Dispute]:
+async def listed(
+    conn: asyncpg.Connection,
+    project_id: uuid.UUID | None,
+    state: DisputeState,
+    after: tuple[dt.datetime, uuid.UUID] | None,
+    size: int,
+) -> list[Dispute]:
+    """Up to size + 1 disputes, oldest first, after the (dispute_time, item_id) `after`."""
     rows = await conn.fetch(
         """SELECT * FROM disputes WHERE state = $1 AND ($2::uuid IS NULL OR project_id = $2)
-           ORDER BY dispute_time, item_id LIMIT $3""",
+             AND ($3::timestamptz IS NULL OR (dispute_time, item_id) > ($3, $4::uuid))
+           ORDER BY dispute_time, item_id LIMIT $5""",
         state.value,
         project_id,
-        MAX_LISTED,
+        after and after[0],
+        after and after[1],
+        size + 1,
     )
     return [_dispute(r) for r in rows]
 

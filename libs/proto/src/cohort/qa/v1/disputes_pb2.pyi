@@ -139,19 +139,27 @@ class ListDisputesRequest(_message.Message):
 
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     STATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """Only this project's (UUID); empty: every project."""
     state: Global___DisputeState.ValueType
     """Only disputes in this state; unspecified: open ones."""
+    page_size: _builtins.int
+    """Disputes per page, 1..1,000 (0: 100)."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page; empty for the first page."""
     def __init__(
         self,
         *,
         project_id: _builtins.str = ...,
         state: Global___DisputeState.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "project_id", b"project_id", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -159,11 +167,14 @@ Global___ListDisputesRequest: _TypeAlias = ListDisputesRequest  # noqa: Y015
 
 @_typing.final
 class ListDisputesResponse(_message.Message):
-    """ListDisputesResponse returns up to 1,000 disputes, oldest first."""
+    """ListDisputesResponse returns disputes, oldest first."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     DISPUTES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token of the next page; empty on the last."""
     @_builtins.property
     def disputes(self) -> _containers.RepeatedCompositeFieldContainer[Global___Dispute]:
         """The disputes (without input)."""
@@ -172,10 +183,11 @@ class ListDisputesResponse(_message.Message):
         self,
         *,
         disputes: _abc.Iterable[Global___Dispute] | None = ...,
+        next_page_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["disputes", b"disputes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disputes", b"disputes", "next_page_token", b"next_page_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
