@@ -166,8 +166,10 @@ BEGIN
             END LOOP;
             CONTINUE WHEN v_slot IS NULL;
         END IF;
-        INSERT INTO expert_tasks (expert_id, project_id, task_id)
-        VALUES (p_expert, p_projects[i], v_task) ON CONFLICT DO NOTHING;
+        -- is_gold feeds the gold-exposure gauges (migration 0012); the slot's row is locked already.
+        INSERT INTO expert_tasks (expert_id, project_id, task_id, is_gold)
+        SELECT p_expert, p_projects[i], v_task, s.is_gold AND NOT s.is_screening FROM slots s WHERE s.slot_id = v_slot
+        ON CONFLICT DO NOTHING;
         INSERT INTO assignments (assignment_id, slot_id, expert_id, project_id, task_id, state,
                                  acquire_time, expire_time, last_beat, active_seconds)
         VALUES (p_assignment, v_slot, p_expert, p_projects[i], v_task, 'active',

@@ -11,20 +11,26 @@ from prometheus_client import CollectorRegistry, Gauge
 log = logging.getLogger(__name__)
 
 
-# Per active project with gold: its pool, and over the experts who worked it, the fewest gold
-# tasks one has not seen and the mean share seen.
+# Per active project with gold: its pool, and over the experts who worked it (handed in work, or
+# were shown gold), the fewest gold tasks one has not seen and the mean share seen. Only gold rows
+# of expert_tasks are read (partial index expert_tasks_gold), not every task the experts held.
 GOLD_EXPOSURE = """
     WITH pool AS (
         SELECT t.project_id, count(*) AS gold FROM tasks t JOIN projects p USING (project_id)
         WHERE p.state = 'active' AND t.is_gold AND NOT t.is_screening GROUP BY t.project_id),
     seen AS (
-        SELECT e.project_id, e.expert_id, count(*) FILTER (WHERE t.is_gold AND NOT t.is_screening) AS seen
-        FROM expert_tasks e JOIN pool USING (project_id)
-        JOIN tasks t ON t.project_id = e.project_id AND t.task_id = e.task_id
-        GROUP BY e.project_id, e.expert_id)
-    SELECT pool.project_id, pool.gold, min(pool.gold - seen.seen) AS unseen_min,
-           avg(seen.seen::float8 / pool.gold) AS exposure
-    FROM pool LEFT JOIN seen USING (project_id) GROUP BY pool.project_id, pool.gold"""
+        SELECT e.project_id, e.expert_id, count(*) AS seen
+        FROM expert_tasks e JOIN pool USING (project_id) WHERE e.is_gold
+        GROUP BY e.project_id, e.expert_id),
+    workers AS (
+        SELECT c.project_id, c.expert_id FROM expert_project_counts c JOIN pool USING (project_id)
+        UNION SELECT project_id, expert_id FROM seen),
+    per_expert AS (
+        SELECT w.project_id, coalesce(s.seen, 0) AS seen
+        FROM workers w LEFT JOIN seen s USING (project_id, expert_id))
+    SELECT pool.project_id, pool.gold, min(pool.gold - pe.seen) AS unseen_min,
+           avg(pe.seen::float8 / pool.gold) AS exposure
+    FROM pool LEFT JOIN per_expert pe USING (project_id) GROUP BY pool.project_id, pool.gold"""
 
 
 class TaskingGauges:
