@@ -1,5 +1,5 @@
 """The cost of tasking's gold-exposure gauges (refreshed every 15 s on every replica) against a
-large work history (`make bench-gold-gauges`), on the local PostgreSQL.
+large work history (`make bench-history-scans`), on the local PostgreSQL.
 
 Builds a tasking schema with `--projects` active projects of `--tasks` tasks (1 % gold) and
 `--experts` experts who each held `--held` of each project's tasks, then times the gauges' query

@@ -55,14 +55,17 @@ async def save(
 
 
 async def stale_projects(conn: asyncpg.Connection, min_new: int) -> list[uuid.UUID]:
-    """Categorical projects with at least `min_new` accepted judgments more than their last fit saw."""
+    """Categorical projects still taking work (active or paused) with at least `min_new` accepted
+    judgments more than their last fit saw. Finished projects are not counted: they need no refit,
+    and counting them made every pass read the whole history (240 ms every 10 s at 1M judgments)."""
     rows = await conn.fetch(
         """SELECT p.project_id FROM projects p
            LEFT JOIN project_models m USING (project_id)
            CROSS JOIN LATERAL (SELECT count(*) AS n FROM submissions s
                                WHERE s.project_id = p.project_id AND s.state = 'accepted'
                                  AND s.top_choice IS NOT NULL) c
-           WHERE p.data_kind = 'preference' AND c.n >= coalesce(m.judgments, 0) + $1""",
+           WHERE p.data_kind = 'preference' AND p.state IN ('active', 'paused')
+             AND c.n >= coalesce(m.judgments, 0) + $1""",
         min_new,
     )
     return [r["project_id"] for r in rows]
