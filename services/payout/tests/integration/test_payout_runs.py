@@ -232,3 +232,30 @@ async def test_runs_are_listed_newest_first_in_pages_per_currency(payout):
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.ListPayoutRuns(pb.ListPayoutRunsRequest())
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_run_pays_the_balance_at_its_cutoff_not_what_came_after(payout):
+    runtime, stub, operator = payout
+    now = dt.datetime.now(dt.UTC)
+
+    async def earn(expert: str, amount: int, when: dt.datetime) -> None:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            posting = move(
+                f"test:{uuid.uuid4()}", "test_earning", "EUR", amount,
+                debit="project:test:spend", credit=expert_account(expert, "payable"),
+            )  # fmt: skip
+            await ledger.post(conn, posting, when)
+
+    await earn("exp_before", 1000, now - dt.timedelta(hours=2))
+    await earn("exp_before", 700, now - dt.timedelta(minutes=5))  # after the cut-off: stays owed
+    await earn("exp_after", 5000, now - dt.timedelta(minutes=5))  # owed only after the cut-off
+    await earn("exp_small", 60, now - dt.timedelta(hours=2))  # under the minimum at the cut-off...
+    await earn("exp_small", 500, now - dt.timedelta(minutes=5))  # ...though not counting what came later
+    request = pb.CreatePayoutRunRequest(request_id=str(uuid.uuid4()), currency_code="EUR", min_amount_minor=100)
+    request.cutoff_time.FromDatetime(now - dt.timedelta(hours=1))
+    run = (await stub.CreatePayoutRun(request, metadata=operator)).run
+    assert (run.payout_count, run.total_minor) == (1, 1000)
+    assert await bal(runtime.pool, expert_account("exp_before", "payable")) == -700
+    assert await bal(runtime.pool, expert_account("exp_before", "in_transit")) == -1000
+    assert await bal(runtime.pool, expert_account("exp_after", "payable")) == -5000
+    assert await bal(runtime.pool, expert_account("exp_small", "payable")) == -560

@@ -82,16 +82,19 @@ async def running(conn: asyncpg.Connection) -> list[uuid.UUID]:
 
 
 async def select_candidates(conn: asyncpg.Connection, run: Run) -> int:
-    """Fix who the run pays: experts owed at least the minimum at the cut-off (from entries)."""
+    """Fix who the run pays: experts owed at least the minimum at the cut-off. The balance at the
+    cut-off is the account's balance (the materialised sum of its entries) minus what was posted
+    after the cut-off: the cost follows the experts and the few late entries, not the history."""
     status: str = await conn.execute(
-        """INSERT INTO run_candidates (run_id, expert_id, amount)
-           SELECT $4, split_part(a.name, ':', 2), -sum(e.amount)
-           FROM accounts a
-           JOIN entries e ON e.account_id = a.account_id
-           JOIN transactions t ON t.transaction_id = e.transaction_id
-           WHERE a.name LIKE 'expert:%:payable' AND a.currency = $1 AND t.post_time <= $2
-           GROUP BY a.name
-           HAVING -sum(e.amount) >= $3""",
+        """WITH later AS (
+               SELECT e.account_id, sum(e.amount) AS amount
+               FROM transactions t JOIN entries e ON e.transaction_id = t.transaction_id
+               WHERE t.post_time > $2 GROUP BY e.account_id)
+           INSERT INTO run_candidates (run_id, expert_id, amount)
+           SELECT $4, split_part(a.name, ':', 2), -(a.balance - coalesce(l.amount, 0))
+           FROM accounts a LEFT JOIN later l ON l.account_id = a.account_id
+           WHERE a.name LIKE 'expert:%:payable' AND a.currency = $1
+             AND -(a.balance - coalesce(l.amount, 0)) >= $3""",
         run.currency,
         run.cutoff,
         run.min_amount,
