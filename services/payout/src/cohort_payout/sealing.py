@@ -10,16 +10,12 @@ the next time the payee is set.
 from __future__ import annotations
 
 import json
-import os
 
-from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from cohort_payout.domain.payees import Payee
 from cohort_runtime.domain_errors import StateConflict
+from cohort_runtime.sealing import SecretBox, UnsealError
 
 _V2 = b"v2:"
 
@@ -27,22 +23,20 @@ _V2 = b"v2:"
 class Sealer:
     def __init__(self, key: str) -> None:
         self._fernet = Fernet(key.encode())
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cohort-payee-v2").derive(key.encode())
-        self._aead = AESGCM(derived)
+        # The runtime's sealing, under the label this key has always been derived with.
+        self._box = SecretBox(key, "payee", hkdf_info=b"cohort-payee-v2")
 
     def seal(self, payee: Payee) -> bytes:
         clear = json.dumps({"iban": payee.iban, "bic": payee.bic, "holder": payee.account_holder})
-        nonce = os.urandom(12)
-        return _V2 + nonce + self._aead.encrypt(nonce, clear.encode(), payee.expert_id.encode())
+        return _V2 + self._box.encrypt(clear.encode(), payee.expert_id.encode())
 
     def open(self, expert_id: str, country: str, currency: str, sealed: bytes) -> Payee:
         try:
             if sealed.startswith(_V2):
-                body = sealed[len(_V2) :]
-                clear = json.loads(self._aead.decrypt(body[:12], body[12:], expert_id.encode()))
+                clear = json.loads(self._box.decrypt(sealed[len(_V2) :], expert_id.encode()))
             else:
                 clear = json.loads(self._fernet.decrypt(sealed))
-        except (InvalidToken, InvalidTag):
+        except (InvalidToken, UnsealError):
             raise StateConflict(
                 f"the bank details stored for {expert_id} fail their integrity check (another expert's, "
                 "altered, or sealed under another key); set the payee again",

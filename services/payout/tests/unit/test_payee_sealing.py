@@ -43,3 +43,20 @@ def test_another_key_and_an_altered_blob_fail_too():
 def test_blobs_sealed_before_binding_are_still_read():
     legacy = Fernet(KEY.encode()).encrypt(json.dumps({"iban": "X", "bic": "Y", "holder": "Z"}).encode())
     assert Sealer(KEY).open("exp_a", "DE", "EUR", legacy).account_holder == "Z"
+
+
+def test_v2_blobs_keep_their_format_and_key_derivation():
+    """The runtime's sealing serves payees under the label their key was always derived with: a
+    blob in the v2 layout (b"v2:" + nonce + AES-GCM, expert id bound), made here directly with
+    that derivation, opens; so every blob stored before still does."""
+    import os
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"cohort-payee-v2").derive(KEY.encode())
+    nonce = os.urandom(12)
+    clear = json.dumps({"iban": "DE89370400440532013000", "bic": "Y", "holder": "Z"}).encode()
+    blob = b"v2:" + nonce + AESGCM(key).encrypt(nonce, clear, b"exp_a")
+    assert Sealer(KEY).open("exp_a", "DE", "EUR", blob).iban == "DE89370400440532013000"
