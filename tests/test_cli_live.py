@@ -223,6 +223,14 @@ async def test_a_lab_audits_delivered_items_from_the_command_line(
         assert code == 0 and json.loads(output)["audit_id"] == audit["audit_id"] and "items" not in output
         code, output = await cohort("-o", "table", "audit", "list", pid, "--api-key", key)
         assert code == 0 and "┃" in output
+        code, output = await cohort("project", "tasks", pid, "--api-key", key)
+        assert code == 0 and output.count('"task_id"') == 12, output[-300:]
+        # The asyncio client walks the same pages.
+        from cohort_client import AsyncLabClient
+
+        async with AsyncLabClient(f"127.0.0.1:{running['intake'].grpc_port}", key) as alab:
+            assert [a.audit_id for a in await alab.audits.list(pid)] == [audit["audit_id"]]
+            assert pid in [p.project_id async for p in alab.list_projects()]
 
         # QA staff decide the dispute; the lab reads the decision on its audit.
         key_file = tmp_path / "operator.pem"

@@ -5,15 +5,22 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 
 from cohort_client.errors import from_rpc_error
 
 T = TypeVar("T")
+
+
+class _Page(Protocol):
+    next_page_token: str
+
+
+P = TypeVar("P", bound=_Page)
 
 
 @dataclass(frozen=True)
@@ -51,3 +58,26 @@ async def acall(policy: CallPolicy, fn: Callable[..., Awaitable[T]], request: An
                 raise error from None
             await asyncio.sleep(_delay(policy, attempt))
     raise AssertionError("unreachable")
+
+
+def pages(policy: CallPolicy, fn: Callable[..., P], request_for: Callable[[str], Any], metadata: Any) -> Iterator[P]:
+    """Every page of a list call, each read with `call` (reading a page is safe to repeat):
+    `request_for(token)` is the request of the page after `token` ("" for the first)."""
+    token = ""
+    while True:
+        page = call(policy, fn, request_for(token), metadata, safe=True)
+        yield page
+        if not (token := page.next_page_token):
+            return
+
+
+async def apages(
+    policy: CallPolicy, fn: Callable[..., Awaitable[P]], request_for: Callable[[str], Any], metadata: Any
+) -> AsyncIterator[P]:
+    """`pages` for the asyncio clients."""
+    token = ""
+    while True:
+        page = await acall(policy, fn, request_for(token), metadata, safe=True)
+        yield page
+        if not (token := page.next_page_token):
+            return

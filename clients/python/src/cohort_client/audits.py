@@ -14,13 +14,13 @@ final, and the same finding again changes nothing).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import grpc
 
 from cohort.intake.v1 import audits_pb2 as pb
 from cohort.intake.v1 import audits_pb2_grpc
-from cohort_client._calls import CallPolicy, acall, call
+from cohort_client._calls import CallPolicy, acall, apages, call, pages
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -29,6 +29,10 @@ def _create(project_id: str, aql_percent: float, request_id: str | None) -> pb.C
     return pb.CreateAuditRequest(
         request_id=request_id or str(uuid.uuid4()), project_id=project_id, aql_percent=aql_percent
     )
+
+
+def _list(project_id: str) -> Callable[[str], pb.ListAuditsRequest]:
+    return lambda token: pb.ListAuditsRequest(project_id=project_id, page_size=1000, page_token=token)
 
 
 def _record(audit_id: str, findings: Mapping[str, str | None]) -> pb.RecordFindingsRequest:
@@ -60,13 +64,9 @@ class Audits:
 
     def list(self, project_id: str) -> list[pb.Audit]:
         """Every audit of the project, newest first (fetched a page at a time)."""
-        audits, token = list[pb.Audit](), ""
-        while True:
-            request = pb.ListAuditsRequest(project_id=project_id, page_size=1000, page_token=token)
-            page = call(self._policy, self._stub.ListAudits, request, self._md, safe=True)
-            audits += page.audits
-            if not (token := page.next_page_token):
-                return audits
+        return [
+            a for page in pages(self._policy, self._stub.ListAudits, _list(project_id), self._md) for a in page.audits
+        ]
 
     def record(self, audit_id: str, findings: Mapping[str, str | None]) -> pb.Audit:
         request = _record(audit_id, findings)
@@ -88,13 +88,11 @@ class AsyncAudits:
         return (await acall(self._policy, self._stub.GetAudit, request, self._md, safe=True)).audit
 
     async def list(self, project_id: str) -> list[pb.Audit]:
-        audits, token = list[pb.Audit](), ""
-        while True:
-            request = pb.ListAuditsRequest(project_id=project_id, page_size=1000, page_token=token)
-            page = await acall(self._policy, self._stub.ListAudits, request, self._md, safe=True)
-            audits += page.audits
-            if not (token := page.next_page_token):
-                return audits
+        return [
+            a
+            async for page in apages(self._policy, self._stub.ListAudits, _list(project_id), self._md)
+            for a in page.audits
+        ]
 
     async def record(self, audit_id: str, findings: Mapping[str, str | None]) -> pb.Audit:
         request = _record(audit_id, findings)

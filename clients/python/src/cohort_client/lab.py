@@ -40,7 +40,7 @@ from cohort.intake.v1 import (
 )
 from cohort.payout.v1 import costs_pb2, costs_pb2_grpc
 from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
-from cohort_client._calls import CallPolicy, call
+from cohort_client._calls import CallPolicy, call, pages
 from cohort_client.audits import Audits
 from cohort_client.channels import sync_channel
 from cohort_client.errors import from_rpc_error
@@ -180,13 +180,12 @@ class LabClient:
 
     def list_projects(self, state: int = 0) -> Iterator[projects_pb2.Project]:
         """The lab's projects, newest first (every page); `state` a ProjectState to narrow to."""
-        token = ""
-        while True:
-            request = projects_pb2.ListProjectsRequest(page_size=100, page_token=token, state=state)  # type: ignore[arg-type]
-            reply = call(self._policy, self._projects.ListProjects, request, self._md, safe=True)
-            yield from reply.projects
-            if not (token := reply.next_page_token):
-                return
+
+        def request(token: str) -> projects_pb2.ListProjectsRequest:
+            return projects_pb2.ListProjectsRequest(page_size=100, page_token=token, state=state)  # type: ignore[arg-type]
+
+        for page in pages(self._policy, self._projects.ListProjects, request, self._md):
+            yield from page.projects
 
     def update_project(
         self, project_id: str, spec: projects_pb2.ProjectSpec, fields: list[str]
@@ -202,13 +201,11 @@ class LabClient:
         return call(self._policy, self._tasks.GetTask, request, self._md, safe=True).task
 
     def list_tasks(self, project_id: str) -> Iterator[tasks_pb2.Task]:
-        token = ""
-        while True:
-            request = tasks_pb2.ListTasksRequest(project_id=project_id, page_size=500, page_token=token)
-            reply = call(self._policy, self._tasks.ListTasks, request, self._md, safe=True)
-            yield from reply.tasks
-            if not (token := reply.next_page_token):
-                return
+        def request(token: str) -> tasks_pb2.ListTasksRequest:
+            return tasks_pb2.ListTasksRequest(project_id=project_id, page_size=500, page_token=token)
+
+        for page in pages(self._policy, self._tasks.ListTasks, request, self._md):
+            yield from page.tasks
 
     def add_tasks(
         self,

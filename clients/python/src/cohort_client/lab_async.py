@@ -11,7 +11,7 @@ import grpc
 
 from cohort.intake.v1 import delivery_pb2, delivery_pb2_grpc, projects_pb2, projects_pb2_grpc, tasks_pb2, tasks_pb2_grpc
 from cohort_client import lab
-from cohort_client._calls import CallPolicy, acall
+from cohort_client._calls import CallPolicy, acall, apages
 from cohort_client.audits import AsyncAudits
 from cohort_client.channels import aio_channel
 from cohort_client.errors import CohortError, from_rpc_error
@@ -67,14 +67,12 @@ class AsyncLabClient:
         return (await acall(self._policy, self._projects.CancelProject, request, self._md, safe=False)).project
 
     async def list_projects(self, state: int = 0) -> AsyncIterator[projects_pb2.Project]:
-        token = ""
-        while True:
-            request = projects_pb2.ListProjectsRequest(page_size=100, page_token=token, state=state)  # type: ignore[arg-type]
-            reply = await acall(self._policy, self._projects.ListProjects, request, self._md, safe=True)
-            for project in reply.projects:
+        def request(token: str) -> projects_pb2.ListProjectsRequest:
+            return projects_pb2.ListProjectsRequest(page_size=100, page_token=token, state=state)  # type: ignore[arg-type]
+
+        async for page in apages(self._policy, self._projects.ListProjects, request, self._md):
+            for project in page.projects:
                 yield project
-            if not (token := reply.next_page_token):
-                return
 
     async def add_tasks(
         self,

@@ -7,14 +7,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from cohort.intake.v1 import labs_pb2, labs_pb2_grpc
 from cohort.payout.v1 import payees_pb2, payees_pb2_grpc, runs_pb2, runs_pb2_grpc
 from cohort.qa.v1 import disputes_pb2, disputes_pb2_grpc, quality_pb2, quality_pb2_grpc
 from cohort.tasking.v1 import experts_pb2, experts_pb2_grpc
 from cohort.workbench.v1 import accounts_pb2, accounts_pb2_grpc
-from cohort_client._calls import CallPolicy, call
+from cohort_client._calls import CallPolicy, call, pages
 from cohort_client.channels import sync_channel
+
+
+def _cohorts_page(token: str) -> experts_pb2.ListCohortsRequest:
+    return experts_pb2.ListCohortsRequest(page_token=token)
 
 
 @dataclass(frozen=True)
@@ -112,23 +117,17 @@ class OperatorClient:
 
     def cohorts(self) -> Iterator[experts_pb2.Cohort]:
         """Every cohort, by id, fetched a page at a time."""
-        token = ""
-        while True:
-            request = experts_pb2.ListCohortsRequest(page_token=token)
-            page = call(self._policy, self.experts.ListCohorts, request, self._md, safe=True)
+        for page in pages(self._policy, self.experts.ListCohorts, _cohorts_page, self._md):
             yield from page.cohorts
-            if not (token := page.next_page_token):
-                return
 
     def cohort(self, cohort_id: str) -> tuple[experts_pb2.Cohort, list[str]]:
         """The cohort and all its members' expert ids."""
-        token, members = "", list[str]()
-        while True:
-            request = experts_pb2.GetCohortRequest(cohort_id=cohort_id, page_size=1000, page_token=token)
-            page = call(self._policy, self.experts.GetCohort, request, self._md, safe=True)
-            members += page.expert_ids
-            if not (token := page.next_page_token):
-                return page.cohort, members
+
+        def request(token: str) -> experts_pb2.GetCohortRequest:
+            return experts_pb2.GetCohortRequest(cohort_id=cohort_id, page_size=1000, page_token=token)
+
+        read = list(pages(self._policy, self.experts.GetCohort, request, self._md))
+        return read[-1].cohort, [e for page in read for e in page.expert_ids]
 
     def add_to_cohort(self, cohort_id: str, expert_ids: list[str]) -> int:
         """How many were new members (the cohort must exist: create_cohort)."""
@@ -159,18 +158,15 @@ class OperatorClient:
 
     def disputes(self, project_id: str = "", state: int = 0) -> list[disputes_pb2.Dispute]:
         """Disputes of delivered items (open ones unless `state` says otherwise), oldest first."""
-        found, token = list[disputes_pb2.Dispute](), ""
-        while True:
-            request = disputes_pb2.ListDisputesRequest(
-                project_id=project_id,
-                state=state,  # type: ignore[arg-type]
-                page_size=1000,
-                page_token=token,
+        wanted = cast("disputes_pb2.DisputeState.ValueType", state)
+
+        def request(token: str) -> disputes_pb2.ListDisputesRequest:
+            return disputes_pb2.ListDisputesRequest(
+                project_id=project_id, state=wanted, page_size=1000, page_token=token
             )
-            page = call(self._policy, self.disputes_stub.ListDisputes, request, self._md, safe=True)
-            found += page.disputes
-            if not (token := page.next_page_token):
-                return found
+
+        listed = pages(self._policy, self.disputes_stub.ListDisputes, request, self._md)
+        return [dispute for page in listed for dispute in page.disputes]
 
     def dispute(self, item_id: str) -> disputes_pb2.Dispute:
         request = disputes_pb2.GetDisputeRequest(item_id=item_id)
@@ -192,13 +188,12 @@ class OperatorClient:
 
     def payout_runs(self, currency: str = "") -> Iterator[runs_pb2.PayoutRun]:
         """Payout runs, newest first (one currency, or all), fetched a page at a time."""
-        token = ""
-        while True:
-            request = runs_pb2.ListPayoutRunsRequest(currency_code=currency, page_token=token)
-            page = call(self._policy, self.runs.ListPayoutRuns, request, self._md, safe=True)
+
+        def request(token: str) -> runs_pb2.ListPayoutRunsRequest:
+            return runs_pb2.ListPayoutRunsRequest(currency_code=currency, page_token=token)
+
+        for page in pages(self._policy, self.runs.ListPayoutRuns, request, self._md):
             yield from page.runs
-            if not (token := page.next_page_token):
-                return
 
     def close_bonus_period(self, request: runs_pb2.CloseBonusPeriodRequest) -> runs_pb2.CloseBonusPeriodResponse:
         """Once per period id: the same request again answers the same bonuses and posts nothing."""

@@ -21,7 +21,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cohort.intake.v1 import webhooks_pb2 as pb
 from cohort.intake.v1 import webhooks_pb2_grpc
-from cohort_client._calls import CallPolicy, acall, call
+from cohort_client._calls import CallPolicy, acall, apages, call, pages
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -97,14 +97,12 @@ class Webhooks:
 
     def deliveries(self, endpoint_id: str, page_size: int = 100) -> Iterator[pb.Delivery]:
         """The endpoint's delivery log, newest first, every page."""
-        token = ""
-        while True:
-            request = pb.ListDeliveriesRequest(endpoint_id=endpoint_id, page_size=page_size, page_token=token)
-            reply = call(self._policy, self._stub.ListDeliveries, request, self._md, safe=True)
-            yield from reply.deliveries
-            if not reply.next_page_token:
-                return
-            token = reply.next_page_token
+
+        def request(token: str) -> pb.ListDeliveriesRequest:
+            return pb.ListDeliveriesRequest(endpoint_id=endpoint_id, page_size=page_size, page_token=token)
+
+        for page in pages(self._policy, self._stub.ListDeliveries, request, self._md):
+            yield from page.deliveries
 
     def replay(
         self, *, delivery_id: str | None = None, endpoint_id: str | None = None, since: dt.datetime | None = None
@@ -153,15 +151,12 @@ class AsyncWebhooks:
         await acall(self._policy, self._stub.DeleteEndpoint, request, self._md, safe=False)
 
     async def deliveries(self, endpoint_id: str, page_size: int = 100) -> AsyncIterator[pb.Delivery]:
-        token = ""
-        while True:
-            request = pb.ListDeliveriesRequest(endpoint_id=endpoint_id, page_size=page_size, page_token=token)
-            reply = await acall(self._policy, self._stub.ListDeliveries, request, self._md, safe=True)
-            for delivery in reply.deliveries:
+        def request(token: str) -> pb.ListDeliveriesRequest:
+            return pb.ListDeliveriesRequest(endpoint_id=endpoint_id, page_size=page_size, page_token=token)
+
+        async for page in apages(self._policy, self._stub.ListDeliveries, request, self._md):
+            for delivery in page.deliveries:
                 yield delivery
-            if not reply.next_page_token:
-                return
-            token = reply.next_page_token
 
     async def replay(
         self, *, delivery_id: str | None = None, endpoint_id: str | None = None, since: dt.datetime | None = None
