@@ -12,9 +12,10 @@ import asyncpg
 from cohort_payout.db import ledger
 from cohort_payout.db import runs as repo
 from cohort_payout.domain import runs
+from cohort_payout.domain.ledger import currency_violations
 from cohort_payout.domain.runs import RunRequest
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
-from cohort_runtime.domain_errors import Conflict, NotFoundError, StateConflict
+from cohort_runtime.domain_errors import Conflict, InvalidInput, NotFoundError, StateConflict
 from cohort_runtime.transient import TRANSIENT_DB_ERRORS
 
 BATCH = 1000
@@ -139,5 +140,9 @@ async def get_run(pool: asyncpg.Pool, run_id: uuid.UUID) -> runs.Run:
 async def list_runs(
     pool: asyncpg.Pool, currency: str | None, before: tuple[dt.datetime, uuid.UUID] | None, size: int
 ) -> list[runs.Run]:
+    """Up to size + 1 runs, newest cut-off first, of one currency (None: all)."""
+    violations = currency_violations(currency) if currency is not None else []
+    if violations:
+        raise InvalidInput(violations)
     async with pool.acquire() as conn:
         return await repo.page(conn, currency, before, size)

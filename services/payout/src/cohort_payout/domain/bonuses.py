@@ -14,13 +14,12 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
-from cohort_payout.domain.ledger import Posting, expert_account, move
+from cohort_payout.domain.ledger import Posting, currency_violations, expert_account, move
 from cohort_runtime.domain_errors import InvalidInput, Violation
 
 BONUSES = "platform:bonuses"
 CLOSE_DELAY = dt.timedelta(minutes=1)
 _PERIOD = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,7 @@ class BonusRule:
         if self.end > now - CLOSE_DELAY:
             # A minute's margin: a batch stamped just before the end has certainly committed.
             v.append(Violation("end_time", "must be at least a minute in the past: only a closed period gets bonuses"))
-        if not _CURRENCY.match(self.currency):
-            v.append(Violation("currency_code", "must be an ISO 4217 code, e.g. 'EUR'"))
+        v += currency_violations(self.currency)
         if not 1 <= self.bonus_bps <= 10_000:
             v.append(Violation("bonus_bps", "must be 1..10000"))
         if not 0 < self.top_share <= 1 or math.isnan(self.top_share):

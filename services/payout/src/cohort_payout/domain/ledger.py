@@ -7,8 +7,20 @@ spend and commitment accounts carry debit (positive) balances.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+
+from cohort_runtime.domain_errors import Violation
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def currency_violations(currency: str) -> list[Violation]:
+    """The currency rule of every request that names one: an ISO 4217 code's shape."""
+    if _CURRENCY.match(currency):
+        return []
+    return [Violation("currency_code", "must be an ISO 4217 code, e.g. 'EUR'")]
 
 
 class UnbalancedTransaction(ValueError):

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
+from cohort_payout.domain.ledger import currency_violations
 from cohort_runtime.domain_errors import InvalidInput, Violation
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,7 @@ def validated(expert_id: str, iban: str, bic: str, account_holder: str, country:
         v.append(Violation("account_holder", "must hold printable characters only"))
     if not _COUNTRY.match(country):
         v.append(Violation("country_code", "must be an ISO 3166-1 alpha-2 code, e.g. 'DE'"))
-    if not _CURRENCY.match(currency):
-        v.append(Violation("currency_code", "must be an ISO 4217 code, e.g. 'EUR'"))
+    v += currency_violations(currency)
     if v:
         raise InvalidInput(v)
     return Payee(expert_id, compact, code, holder, country, currency)

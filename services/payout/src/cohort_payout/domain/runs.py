@@ -8,14 +8,11 @@ failed:  expert in transit → expert payable   (key fail:<run>:<expert>)
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass
 
-from cohort_payout.domain.ledger import Posting, expert_account, move
+from cohort_payout.domain.ledger import Posting, currency_violations, expert_account, move
 from cohort_runtime.domain_errors import InvalidInput, Violation
-
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
@@ -43,8 +40,7 @@ class RunRequest:
     def validate(self, now: dt.datetime, previous_completed: dt.datetime | None) -> dt.datetime:
         """The effective cut-off, or every violation at once."""
         v: list[Violation] = []
-        if not _CURRENCY.match(self.currency):
-            v.append(Violation("currency_code", "must be an ISO 4217 code, e.g. 'EUR'"))
+        v += currency_violations(self.currency)
         if self.min_amount < 1:
             v.append(Violation("min_amount_minor", "must be >= 1"))
         cutoff = self.cutoff or now
