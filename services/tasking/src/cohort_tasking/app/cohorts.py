@@ -47,7 +47,7 @@ async def add_members(pool: asyncpg.Pool, cohort_id: str, expert_ids: list[str])
     """How many of `expert_ids` were not members before; all or none are added."""
     validate_members(cohort_id, expert_ids)
     async with pool.acquire() as conn, conn.transaction():
-        if await repo.get(conn, cohort_id) is None:
+        if not await repo.exists(conn, cohort_id):
             raise NotFoundError("cohort", cohort_id)
         unknown = await experts_repo.missing(conn, expert_ids)
         if unknown:
@@ -60,6 +60,6 @@ async def remove_members(pool: asyncpg.Pool, cohort_id: str, expert_ids: list[st
     idempotent); an unknown cohort is."""
     validate_members(cohort_id, expert_ids)
     async with pool.acquire() as conn, conn.transaction():
-        if await repo.get(conn, cohort_id) is None:
+        if not await repo.exists(conn, cohort_id):
             raise NotFoundError("cohort", cohort_id)
         return await repo.remove(conn, cohort_id, expert_ids)

@@ -24,6 +24,11 @@ async def insert(conn: asyncpg.Connection, c: Cohort) -> bool:
     return status.endswith(" 1")
 
 
+async def exists(conn: asyncpg.Connection, cohort_id: str) -> bool:
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM cohorts WHERE cohort_id = $1)", cohort_id)
+    return found
+
+
 async def get(conn: asyncpg.Connection, cohort_id: str) -> tuple[Cohort, int] | None:
     """The cohort and its member count."""
     row = await conn.fetchrow(
