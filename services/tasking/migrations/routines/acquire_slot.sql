@@ -138,8 +138,10 @@ BEGIN
                                         AND e.task_id = t.task_id)
                     ORDER BY md5(p_expert || t.task_id) LIMIT 1;
                     IF FOUND THEN
-                        INSERT INTO slots (project_id, task_id, is_gold, open, started)
-                        VALUES (p_projects[i], v_task, true, false, true)
+                        -- Of the task's current revision: a reworked gold task's answer is rework.
+                        INSERT INTO slots (project_id, task_id, is_gold, open, started, revision)
+                        SELECT p_projects[i], v_task, true, false, true, t.revision FROM tasks t
+                        WHERE t.project_id = p_projects[i] AND t.task_id = v_task
                         RETURNING slots.slot_id INTO v_slot;
                         EXIT;
                     END IF;

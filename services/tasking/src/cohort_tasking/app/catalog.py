@@ -37,9 +37,21 @@ async def tasks_added(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: li
         await repo.create_missing_slots(conn, project_id, found[0].overlap)
 
 
-async def items_finalized(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str]]) -> None:
-    """The tasks are done: no more of their slots are handed out."""
+async def items_finalized(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str, int]]) -> None:
+    """The tasks are done at these revisions: no more of their slots are handed out, and a project
+    reopened for rework is completed again once its last reworked task is."""
     await repo.finalize_tasks(conn, tasks)
+    await repo.finish_rework(conn, sorted({p for p, _, r in tasks if r > 1}))
+
+
+async def rework_requested(
+    conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, revision: int, judgments: int
+) -> bool:
+    """QA upheld a lab's dispute: the task is routed again, at its next revision, to `judgments`
+    experts who never held it (the acquire routine skips every task an expert held)."""
+    if revision < 2 or judgments <= 0:
+        return False
+    return await repo.reopen_for_rework(conn, project_id, task_id, revision, judgments)
 
 
 async def extra_judgments(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, additional: int) -> int:

@@ -156,7 +156,7 @@ async def submit(
             submission_id = uuid.uuid4()
             created = work_events.submission_created(
                 submission_id, a, payload_bytes, now, active, ctx.is_gold, project.data_kind, ctx.is_screening,
-                shown_order=display_order(str(a.assignment_id), list(ctx.candidate_ids)),
+                shown_order=display_order(str(a.assignment_id), list(ctx.candidate_ids)), task_revision=ctx.revision,
             )  # fmt: skip
             event = (SUBMISSIONS, a.task_id, created)
             try:

@@ -56,7 +56,9 @@ async def on_tasks_added(conn: asyncpg.Connection, event: Event[task_events.Task
 
 async def on_items_finalized(conn: asyncpg.Connection, events: list[Event[items_pb2.ItemFinalized]]) -> None:
     # One per delivered item, as many as submissions: handled a fetch at a time.
-    await catalog.items_finalized(conn, [(uuid.UUID(e.message.project_id), e.message.task_id) for e in events])
+    await catalog.items_finalized(
+        conn, [(uuid.UUID(e.message.project_id), e.message.task_id, max(e.message.revision, 1)) for e in events]
+    )
 
 
 async def on_quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.ExpertQualityUpdated]) -> None:
@@ -76,6 +78,11 @@ async def on_quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.
 async def on_extra_judgments(conn: asyncpg.Connection, event: Event[quality_pb2.ExtraJudgmentsRequested]) -> None:
     m = event.message
     await catalog.extra_judgments(conn, uuid.UUID(m.project_id), m.task_id, m.additional)
+
+
+async def on_rework_requested(conn: asyncpg.Connection, event: Event[quality_pb2.ReworkRequested]) -> None:
+    m = event.message
+    await catalog.rework_requested(conn, uuid.UUID(m.project_id), m.task_id, m.revision, m.judgments)
 
 
 async def on_qualification_decided(conn: asyncpg.Connection, event: Event[quality_pb2.QualificationDecided]) -> None:
@@ -128,5 +135,7 @@ def router(eligibility: EligibilityCache) -> EventRouter:
     r.on_batch(items_pb2.ItemFinalized, on_items_finalized)
     r.on(quality_pb2.ExpertQualityUpdated, _then_forget(on_quality_updated, eligibility))
     r.on(quality_pb2.ExtraJudgmentsRequested, on_extra_judgments)
+    # A completed project may become routable again.
+    r.on(quality_pb2.ReworkRequested, _then_clear(on_rework_requested, eligibility))
     r.on(quality_pb2.QualificationDecided, _then_forget(on_qualification_decided, eligibility))
     return r

@@ -56,7 +56,18 @@ async def upsert_activated(conn: asyncpg.Connection, m: events.ProjectActivated)
 
 
 async def set_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: str) -> None:
-    await conn.execute("UPDATE projects SET state = $2, update_time = now() WHERE project_id = $1", project_id, state)
+    """Intake's state for the project, except that a project completed with rework still to do
+    stays routable ('active') until the rework is finalized (then `finish_rework` completes it)."""
+    await conn.execute(
+        """UPDATE projects p SET state = CASE WHEN r.held THEN 'active' ELSE $2 END,
+                                 reopened_for_rework = r.held, update_time = now()
+           FROM (SELECT $2 = 'completed' AND EXISTS (
+                     SELECT 1 FROM tasks t WHERE t.project_id = $1 AND t.revision > 1 AND NOT t.finalized) AS held
+                ) r
+           WHERE p.project_id = $1""",
+        project_id,
+        state,
+    )
 
 
 # Parsed projects by (id, update_time): acquisition reads the active list on every call, and
@@ -162,34 +173,80 @@ async def create_missing_slots(conn: asyncpg.Connection, project_id: uuid.UUID, 
     return int(status.rsplit(maxsplit=1)[-1])
 
 
-async def finalize_tasks(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str]]) -> None:
-    """Mark tasks finalized and close their open slots, in one statement."""
+async def finalize_tasks(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID, str, int]]) -> None:
+    """Mark (project, task, revision) finalized and close the open slots of that revision and
+    earlier, in one statement: an earlier revision's item arriving late leaves a rework open."""
     await conn.execute(
         """WITH done AS (
                UPDATE tasks t SET finalized = true
-               FROM unnest($1::uuid[], $2::text[]) AS f(project_id, task_id)
-               WHERE t.project_id = f.project_id AND t.task_id = f.task_id
+               FROM unnest($1::uuid[], $2::text[], $3::int[]) AS f(project_id, task_id, revision)
+               WHERE t.project_id = f.project_id AND t.task_id = f.task_id AND t.revision <= f.revision
            )
            UPDATE slots s SET open = false
-           FROM unnest($1::uuid[], $2::text[]) AS f(project_id, task_id)
-           WHERE s.project_id = f.project_id AND s.task_id = f.task_id AND s.open""",
-        [p for p, _ in tasks],
-        [t for _, t in tasks],
+           FROM unnest($1::uuid[], $2::text[], $3::int[]) AS f(project_id, task_id, revision)
+           WHERE s.project_id = f.project_id AND s.task_id = f.task_id AND s.open AND s.revision <= f.revision""",
+        [p for p, _, _ in tasks],
+        [t for _, t, _ in tasks],
+        [r for _, _, r in tasks],
     )
+
+
+async def finish_rework(conn: asyncpg.Connection, project_ids: list[uuid.UUID]) -> None:
+    """Projects reopened for rework whose every reworked task is finalized again: completed."""
+    await conn.execute(
+        """UPDATE projects p SET state = 'completed', reopened_for_rework = false, update_time = now()
+           WHERE p.project_id = ANY($1::uuid[]) AND p.reopened_for_rework AND p.state = 'active'
+             AND NOT EXISTS (SELECT 1 FROM tasks t
+                             WHERE t.project_id = p.project_id AND t.revision > 1 AND NOT t.finalized)""",
+        project_ids,
+    )
+
+
+async def reopen_for_rework(
+    conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, revision: int, judgments: int
+) -> bool:
+    """Reopen a task at `revision` with `judgments` open slots of that revision (beyond the
+    project's maximum overlap: the earlier revisions' slots do not count), and route a completed
+    project again until the rework is done. False when the task is unknown or already at that
+    revision or a later one (a redelivered request)."""
+    reopened = await conn.fetchval(
+        """WITH task AS (
+               UPDATE tasks SET revision = $3, finalized = false
+               WHERE project_id = $1 AND task_id = $2 AND revision < $3 AND NOT is_screening
+               RETURNING project_id, task_id
+           ), closed AS (
+               UPDATE slots s SET open = false FROM task
+               WHERE s.project_id = task.project_id AND s.task_id = task.task_id AND s.open
+           ), added AS (
+               INSERT INTO slots (project_id, task_id, is_gold, started, revision)
+               SELECT task.project_id, task.task_id, false, true, $3 FROM task CROSS JOIN generate_series(1, $4)
+           ), project AS (
+               UPDATE projects SET state = 'active', reopened_for_rework = true, update_time = now()
+               WHERE project_id = $1 AND state = 'completed' AND EXISTS (SELECT 1 FROM task)
+           )
+           SELECT count(*) FROM task""",
+        project_id,
+        task_id,
+        revision,
+        judgments,
+    )
+    return bool(reopened)
 
 
 async def add_slots(
     conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, wanted: int, max_overlap: int
 ) -> int:
-    """Up to `wanted` more slots for a task, never beyond `max_overlap` in all; 0 once finalized,
-    and 0 for gold (served per lease, to every expert once)."""
+    """Up to `wanted` more slots for a task's current revision, never beyond `max_overlap` in that
+    revision; 0 once finalized, and 0 for gold in its first revision (served per lease, to every
+    expert once; a reworked gold task is routed like any other)."""
     status: str = await conn.execute(
-        """INSERT INTO slots (project_id, task_id, is_gold, started)
-           SELECT t.project_id, t.task_id, t.is_gold, true FROM tasks t
+        """INSERT INTO slots (project_id, task_id, is_gold, started, revision)
+           SELECT t.project_id, t.task_id, false, true, t.revision FROM tasks t
            CROSS JOIN generate_series(1, greatest(0, least($3, $4 - (
-               SELECT count(*) FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id))::int))
+               SELECT count(*) FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id
+                 AND s.revision = t.revision))::int))
            WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized AND NOT t.is_screening
-             AND NOT t.is_gold""",
+             AND (NOT t.is_gold OR t.revision > 1)""",
         project_id,
         task_id,
         wanted,

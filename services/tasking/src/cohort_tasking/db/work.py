@@ -145,12 +145,15 @@ class SubmissionContext:
     is_gold: bool
     is_screening: bool
     project_version: dt.datetime | None
+    revision: int = 1  # of the task, as the lease's slot was made for
 
 
 async def submission_context(conn: asyncpg.Connection, assignment_id: uuid.UUID) -> SubmissionContext | None:
     r = await conn.fetchrow(
-        """SELECT a.*, t.input, t.is_gold, t.is_screening, p.update_time AS project_version FROM assignments a
+        """SELECT a.*, t.input, t.is_gold, t.is_screening, p.update_time AS project_version, s.revision
+           FROM assignments a
            JOIN tasks t ON t.project_id = a.project_id AND t.task_id = a.task_id
+           LEFT JOIN slots s ON s.slot_id = a.slot_id
            LEFT JOIN projects p ON p.project_id = a.project_id
            WHERE a.assignment_id = $1""",
         assignment_id,
@@ -158,7 +161,9 @@ async def submission_context(conn: asyncpg.Connection, assignment_id: uuid.UUID)
     if r is None:
         return None
     candidates = tuple(c.candidate_id for c in TaskInput.FromString(r["input"]).candidates)
-    return SubmissionContext(_assignment(r), candidates, r["is_gold"], r["is_screening"], r["project_version"])
+    return SubmissionContext(
+        _assignment(r), candidates, r["is_gold"], r["is_screening"], r["project_version"], r["revision"] or 1
+    )
 
 
 async def record_submission(

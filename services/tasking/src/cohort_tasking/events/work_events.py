@@ -21,6 +21,7 @@ def submission_created(
     kind: int,
     is_screening: bool = False,
     shown_order: list[str] | None = None,
+    task_revision: int = 1,
 ) -> events.SubmissionCreated:
     return events.SubmissionCreated(
         submission_id=str(submission_id),
@@ -36,6 +37,7 @@ def submission_created(
         data_kind=kind,  # type: ignore[arg-type]
         is_screening=is_screening,
         shown_order=shown_order or [],
+        task_revision=task_revision,
     )
 
 

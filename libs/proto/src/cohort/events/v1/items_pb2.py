@@ -26,7 +26,7 @@ from cohort.types.v1 import submissions_pb2 as cohort_dot_types_dot_v1_dot_submi
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/events/v1/items.proto\x12\x10\x63ohort.events.v1\x1a!cohort/types/v1/submissions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x95\x04\n\rItemFinalized\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0f\n\x07item_id\x18\x03 \x01(\t\x12*\n\x03sft\x18\x04 \x01(\x0b\x32\x1b.cohort.events.v1.SftResultH\x00\x12\x38\n\npreference\x18\x05 \x01(\x0b\x32\".cohort.events.v1.PreferenceResultH\x00\x12\x38\n\ntrajectory\x18\x06 \x01(\x0b\x32\".cohort.events.v1.TrajectoryResultH\x00\x12;\n\x0crubric_grade\x18\x07 \x01(\x0b\x32#.cohort.events.v1.RubricGradeResultH\x00\x12:\n\x0b\x61\x64versarial\x18\x08 \x01(\x0b\x32#.cohort.events.v1.AdversarialResultH\x00\x12.\n\x07quality\x18\t \x01(\x0b\x32\x1d.cohort.events.v1.ItemQuality\x12\x12\n\nexpert_ids\x18\n \x03(\t\x12\x1c\n\x14instructions_version\x18\x0b \x01(\x05\x12\x16\n\x0erubric_version\x18\x0c \x01(\x05\x12\x31\n\rfinalize_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06result\"0\n\tSftResult\x12\x10\n\x08response\x18\x01 \x01(\t\x12\x11\n\treasoning\x18\x02 \x01(\t\"#\n\x10PreferenceResult\x12\x0f\n\x07ranking\x18\x01 \x03(\t\"X\n\x10TrajectoryResult\x12.\n\x05steps\x18\x01 \x03(\x0b\x32\x1f.cohort.types.v1.TrajectoryStep\x12\x14\n\x0c\x66inal_answer\x18\x02 \x01(\t\"\x94\x01\n\x11RubricGradeResult\x12?\n\x06scores\x18\x01 \x03(\x0b\x32/.cohort.events.v1.RubricGradeResult.ScoresEntry\x12\x0f\n\x07overall\x18\x02 \x01(\x01\x1a-\n\x0bScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"G\n\x11\x41\x64versarialResult\x12\x0e\n\x06prompt\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07\x66\x61ilure\x18\x03 \x01(\t\"M\n\x0bItemQuality\x12\x11\n\tagreement\x18\x01 \x01(\x01\x12\x12\n\nconfidence\x18\x02 \x01(\x01\x12\x17\n\x0freviewer_scores\x18\x03 \x03(\x01\"\x98\x01\n\x0cItemDisputed\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0f\n\x07item_id\x18\x03 \x01(\t\x12\x10\n\x08\x61udit_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x30\n\x0c\x64ispute_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x01\n\x0e\x44isputeDecided\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\x12\x10\n\x08\x61udit_id\x18\x03 \x01(\t\x12\x0e\n\x06upheld\x18\x04 \x01(\x08\x12\x10\n\x08\x63omments\x18\x05 \x01(\t\x12/\n\x0b\x64\x65\x63ide_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ohort/events/v1/items.proto\x12\x10\x63ohort.events.v1\x1a!cohort/types/v1/submissions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc3\x04\n\rItemFinalized\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0f\n\x07item_id\x18\x03 \x01(\t\x12*\n\x03sft\x18\x04 \x01(\x0b\x32\x1b.cohort.events.v1.SftResultH\x00\x12\x38\n\npreference\x18\x05 \x01(\x0b\x32\".cohort.events.v1.PreferenceResultH\x00\x12\x38\n\ntrajectory\x18\x06 \x01(\x0b\x32\".cohort.events.v1.TrajectoryResultH\x00\x12;\n\x0crubric_grade\x18\x07 \x01(\x0b\x32#.cohort.events.v1.RubricGradeResultH\x00\x12:\n\x0b\x61\x64versarial\x18\x08 \x01(\x0b\x32#.cohort.events.v1.AdversarialResultH\x00\x12.\n\x07quality\x18\t \x01(\x0b\x32\x1d.cohort.events.v1.ItemQuality\x12\x12\n\nexpert_ids\x18\n \x03(\t\x12\x1c\n\x14instructions_version\x18\x0b \x01(\x05\x12\x16\n\x0erubric_version\x18\x0c \x01(\x05\x12\x31\n\rfinalize_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08revision\x18\x0e \x01(\x05\x12\x1a\n\x12supersedes_item_id\x18\x0f \x01(\tB\x08\n\x06result\"0\n\tSftResult\x12\x10\n\x08response\x18\x01 \x01(\t\x12\x11\n\treasoning\x18\x02 \x01(\t\"#\n\x10PreferenceResult\x12\x0f\n\x07ranking\x18\x01 \x03(\t\"X\n\x10TrajectoryResult\x12.\n\x05steps\x18\x01 \x03(\x0b\x32\x1f.cohort.types.v1.TrajectoryStep\x12\x14\n\x0c\x66inal_answer\x18\x02 \x01(\t\"\x94\x01\n\x11RubricGradeResult\x12?\n\x06scores\x18\x01 \x03(\x0b\x32/.cohort.events.v1.RubricGradeResult.ScoresEntry\x12\x0f\n\x07overall\x18\x02 \x01(\x01\x1a-\n\x0bScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"G\n\x11\x41\x64versarialResult\x12\x0e\n\x06prompt\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07\x66\x61ilure\x18\x03 \x01(\t\"M\n\x0bItemQuality\x12\x11\n\tagreement\x18\x01 \x01(\x01\x12\x12\n\nconfidence\x18\x02 \x01(\x01\x12\x17\n\x0freviewer_scores\x18\x03 \x03(\x01\"\x98\x01\n\x0cItemDisputed\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12\x0f\n\x07item_id\x18\x03 \x01(\t\x12\x10\n\x08\x61udit_id\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x30\n\x0c\x64ispute_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb3\x01\n\x0e\x44isputeDecided\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07item_id\x18\x02 \x01(\t\x12\x10\n\x08\x61udit_id\x18\x03 \x01(\t\x12\x0e\n\x06upheld\x18\x04 \x01(\x08\x12\x10\n\x08\x63omments\x18\x05 \x01(\t\x12/\n\x0b\x64\x65\x63ide_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0frework_revision\x18\x07 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,23 +36,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RUBRICGRADERESULT_SCORESENTRY']._loaded_options = None
   _globals['_RUBRICGRADERESULT_SCORESENTRY']._serialized_options = b'8\001'
   _globals['_ITEMFINALIZED']._serialized_start=119
-  _globals['_ITEMFINALIZED']._serialized_end=652
-  _globals['_SFTRESULT']._serialized_start=654
-  _globals['_SFTRESULT']._serialized_end=702
-  _globals['_PREFERENCERESULT']._serialized_start=704
-  _globals['_PREFERENCERESULT']._serialized_end=739
-  _globals['_TRAJECTORYRESULT']._serialized_start=741
-  _globals['_TRAJECTORYRESULT']._serialized_end=829
-  _globals['_RUBRICGRADERESULT']._serialized_start=832
-  _globals['_RUBRICGRADERESULT']._serialized_end=980
-  _globals['_RUBRICGRADERESULT_SCORESENTRY']._serialized_start=935
-  _globals['_RUBRICGRADERESULT_SCORESENTRY']._serialized_end=980
-  _globals['_ADVERSARIALRESULT']._serialized_start=982
-  _globals['_ADVERSARIALRESULT']._serialized_end=1053
-  _globals['_ITEMQUALITY']._serialized_start=1055
-  _globals['_ITEMQUALITY']._serialized_end=1132
-  _globals['_ITEMDISPUTED']._serialized_start=1135
-  _globals['_ITEMDISPUTED']._serialized_end=1287
-  _globals['_DISPUTEDECIDED']._serialized_start=1290
-  _globals['_DISPUTEDECIDED']._serialized_end=1444
+  _globals['_ITEMFINALIZED']._serialized_end=698
+  _globals['_SFTRESULT']._serialized_start=700
+  _globals['_SFTRESULT']._serialized_end=748
+  _globals['_PREFERENCERESULT']._serialized_start=750
+  _globals['_PREFERENCERESULT']._serialized_end=785
+  _globals['_TRAJECTORYRESULT']._serialized_start=787
+  _globals['_TRAJECTORYRESULT']._serialized_end=875
+  _globals['_RUBRICGRADERESULT']._serialized_start=878
+  _globals['_RUBRICGRADERESULT']._serialized_end=1026
+  _globals['_RUBRICGRADERESULT_SCORESENTRY']._serialized_start=981
+  _globals['_RUBRICGRADERESULT_SCORESENTRY']._serialized_end=1026
+  _globals['_ADVERSARIALRESULT']._serialized_start=1028
+  _globals['_ADVERSARIALRESULT']._serialized_end=1099
+  _globals['_ITEMQUALITY']._serialized_start=1101
+  _globals['_ITEMQUALITY']._serialized_end=1178
+  _globals['_ITEMDISPUTED']._serialized_start=1181
+  _globals['_ITEMDISPUTED']._serialized_end=1333
+  _globals['_DISPUTEDECIDED']._serialized_start=1336
+  _globals['_DISPUTEDECIDED']._serialized_end=1515
 # @@protoc_insertion_point(module_scope)

@@ -41,6 +41,8 @@ class ItemFinalized(_message.Message):
     INSTRUCTIONS_VERSION_FIELD_NUMBER: _builtins.int
     RUBRIC_VERSION_FIELD_NUMBER: _builtins.int
     FINALIZE_TIME_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_ITEM_ID_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     task_id: _builtins.str
@@ -51,6 +53,12 @@ class ItemFinalized(_message.Message):
     """Instructions version the experts worked under."""
     rubric_version: _builtins.int
     """Rubric version the reviewers scored with."""
+    revision: _builtins.int
+    """The task's revision this item answers: 1 for first work (0 from producers before revisions
+    existed: read as 1), 2 and up for rework after an upheld dispute.
+    """
+    supersedes_item_id: _builtins.str
+    """The item this revision replaces (UUID); empty for revision 1."""
     @_builtins.property
     def sft(self) -> Global___SftResult:
         """For SFT demonstrations."""
@@ -99,10 +107,12 @@ class ItemFinalized(_message.Message):
         instructions_version: _builtins.int = ...,
         rubric_version: _builtins.int = ...,
         finalize_time: _timestamp_pb2.Timestamp | None = ...,
+        revision: _builtins.int = ...,
+        supersedes_item_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["adversarial", b"adversarial", "finalize_time", b"finalize_time", "preference", b"preference", "quality", b"quality", "result", b"result", "rubric_grade", b"rubric_grade", "sft", b"sft", "trajectory", b"trajectory"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adversarial", b"adversarial", "expert_ids", b"expert_ids", "finalize_time", b"finalize_time", "instructions_version", b"instructions_version", "item_id", b"item_id", "preference", b"preference", "project_id", b"project_id", "quality", b"quality", "result", b"result", "rubric_grade", b"rubric_grade", "rubric_version", b"rubric_version", "sft", b"sft", "task_id", b"task_id", "trajectory", b"trajectory"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adversarial", b"adversarial", "expert_ids", b"expert_ids", "finalize_time", b"finalize_time", "instructions_version", b"instructions_version", "item_id", b"item_id", "preference", b"preference", "project_id", b"project_id", "quality", b"quality", "result", b"result", "revision", b"revision", "rubric_grade", b"rubric_grade", "rubric_version", b"rubric_version", "sft", b"sft", "supersedes_item_id", b"supersedes_item_id", "task_id", b"task_id", "trajectory", b"trajectory"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_result: _TypeAlias = _typing.Literal["sft", "preference", "trajectory", "rubric_grade", "adversarial"]  # noqa: Y015
     _WhichOneofArgType_result: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
@@ -358,6 +368,7 @@ class DisputeDecided(_message.Message):
     UPHELD_FIELD_NUMBER: _builtins.int
     COMMENTS_FIELD_NUMBER: _builtins.int
     DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    REWORK_REVISION_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     item_id: _builtins.str
@@ -368,6 +379,10 @@ class DisputeDecided(_message.Message):
     """True: QA agrees the item is wrong; false: the item stands."""
     comments: _builtins.str
     """QA's comments to the lab."""
+    rework_revision: _builtins.int
+    """The revision the task was reopened at for rework (upheld only; 0 when there is none: not
+    upheld, or the item was already superseded).
+    """
     @_builtins.property
     def decide_time(self) -> _timestamp_pb2.Timestamp:
         """When QA decided."""
@@ -381,10 +396,11 @@ class DisputeDecided(_message.Message):
         upheld: _builtins.bool = ...,
         comments: _builtins.str = ...,
         decide_time: _timestamp_pb2.Timestamp | None = ...,
+        rework_revision: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_id", b"audit_id", "comments", b"comments", "decide_time", b"decide_time", "item_id", b"item_id", "project_id", b"project_id", "upheld", b"upheld"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_id", b"audit_id", "comments", b"comments", "decide_time", b"decide_time", "item_id", b"item_id", "project_id", b"project_id", "rework_revision", b"rework_revision", "upheld", b"upheld"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -163,3 +163,45 @@ class ExtraJudgmentsRequested(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ExtraJudgmentsRequested: _TypeAlias = ExtraJudgmentsRequested  # noqa: Y015
+
+@_typing.final
+class ReworkRequested(_message.Message):
+    """ReworkRequested (topic cohort.qa.requests.v1, key: project_id) reopens a finalized task after
+    QA upheld a lab's dispute of its item: routing offers it to `judgments` more experts, none of
+    whom held the task before, beyond the project's maximum overlap and also when the project is
+    completed; their answers form the task's next revision.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    TASK_ID_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    JUDGMENTS_FIELD_NUMBER: _builtins.int
+    ITEM_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project (UUID)."""
+    task_id: _builtins.str
+    """The task."""
+    revision: _builtins.int
+    """The revision the new answers are for (2 for the first rework)."""
+    judgments: _builtins.int
+    """How many new judgments to route."""
+    item_id: _builtins.str
+    """The disputed item the rework replaces (UUID)."""
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        task_id: _builtins.str = ...,
+        revision: _builtins.int = ...,
+        judgments: _builtins.int = ...,
+        item_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["item_id", b"item_id", "judgments", b"judgments", "project_id", b"project_id", "revision", b"revision", "task_id", b"task_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReworkRequested: _TypeAlias = ReworkRequested  # noqa: Y015

@@ -27,7 +27,7 @@ from cohort.types.v1 import submissions_pb2 as cohort_dot_types_dot_v1_dot_submi
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cohort/events/v1/submissions.proto\x12\x10\x63ohort.events.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a!cohort/types/v1/submissions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x03\n\x11SubmissionCreated\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12/\n\x0bsubmit_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\texpert_id\x18\x05 \x01(\t\x12\x15\n\rassignment_id\x18\x06 \x01(\t\x12\x33\n\x07payload\x18\x07 \x01(\x0b\x32\".cohort.types.v1.SubmissionPayload\x12\x30\n\x0c\x61\x63quire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61\x63tive_seconds\x18\t \x01(\x03\x12\x0f\n\x07is_gold\x18\n \x01(\x08\x12,\n\tdata_kind\x18\x0b \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x14\n\x0cis_screening\x18\x0c \x01(\x08\x12\x13\n\x0bshown_order\x18\r \x03(\t\"\x93\x01\n\x11\x41ssignmentExpired\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x11\n\texpert_id\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cohort/events/v1/submissions.proto\x12\x10\x63ohort.events.v1\x1a\x1e\x63ohort/types/v1/projects.proto\x1a!cohort/types/v1/submissions.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaa\x03\n\x11SubmissionCreated\x12\x15\n\rsubmission_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12/\n\x0bsubmit_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\texpert_id\x18\x05 \x01(\t\x12\x15\n\rassignment_id\x18\x06 \x01(\t\x12\x33\n\x07payload\x18\x07 \x01(\x0b\x32\".cohort.types.v1.SubmissionPayload\x12\x30\n\x0c\x61\x63quire_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61\x63tive_seconds\x18\t \x01(\x03\x12\x0f\n\x07is_gold\x18\n \x01(\x08\x12,\n\tdata_kind\x18\x0b \x01(\x0e\x32\x19.cohort.types.v1.DataKind\x12\x14\n\x0cis_screening\x18\x0c \x01(\x08\x12\x13\n\x0bshown_order\x18\r \x03(\t\x12\x15\n\rtask_revision\x18\x0e \x01(\x05\"\x93\x01\n\x11\x41ssignmentExpired\x12\x15\n\rassignment_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x11\n\texpert_id\x18\x04 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,7 +35,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.events.v1.submission
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SUBMISSIONCREATED']._serialized_start=157
-  _globals['_SUBMISSIONCREATED']._serialized_end=560
-  _globals['_ASSIGNMENTEXPIRED']._serialized_start=563
-  _globals['_ASSIGNMENTEXPIRED']._serialized_end=710
+  _globals['_SUBMISSIONCREATED']._serialized_end=583
+  _globals['_ASSIGNMENTEXPIRED']._serialized_start=586
+  _globals['_ASSIGNMENTEXPIRED']._serialized_end=733
 # @@protoc_insertion_point(module_scope)

@@ -42,6 +42,7 @@ class SubmissionCreated(_message.Message):
     DATA_KIND_FIELD_NUMBER: _builtins.int
     IS_SCREENING_FIELD_NUMBER: _builtins.int
     SHOWN_ORDER_FIELD_NUMBER: _builtins.int
+    TASK_REVISION_FIELD_NUMBER: _builtins.int
     submission_id: _builtins.str
     """The submission (UUID)."""
     project_id: _builtins.str
@@ -61,6 +62,10 @@ class SubmissionCreated(_message.Message):
     is_screening: _builtins.bool
     """A screening answer: QA scores it for the expert's qualification; it earns nothing and is
     never part of an item.
+    """
+    task_revision: _builtins.int
+    """The task's revision the answer is for: 1 for first work, 2 and up for rework after a lab's
+    upheld dispute (0 from producers before revisions existed: read as 1).
     """
     @_builtins.property
     def submit_time(self) -> _timestamp_pb2.Timestamp:
@@ -96,10 +101,11 @@ class SubmissionCreated(_message.Message):
         data_kind: _projects_pb2.DataKind.ValueType = ...,
         is_screening: _builtins.bool = ...,
         shown_order: _abc.Iterable[_builtins.str] | None = ...,
+        task_revision: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "payload", b"payload", "submit_time", b"submit_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "is_screening", b"is_screening", "payload", b"payload", "project_id", b"project_id", "shown_order", b"shown_order", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acquire_time", b"acquire_time", "active_seconds", b"active_seconds", "assignment_id", b"assignment_id", "data_kind", b"data_kind", "expert_id", b"expert_id", "is_gold", b"is_gold", "is_screening", b"is_screening", "payload", b"payload", "project_id", b"project_id", "shown_order", b"shown_order", "submission_id", b"submission_id", "submit_time", b"submit_time", "task_id", b"task_id", "task_revision", b"task_revision"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,43 +25,43 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63ohort/intake/v1/audits.proto\x12\x10\x63ohort.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n\x0cSamplingPlan\x12\x13\n\x0b\x61ql_percent\x18\x01 \x01(\x01\x12\x13\n\x0b\x63ode_letter\x18\x02 \x01(\t\x12\x13\n\x0bsample_size\x18\x03 \x01(\x05\x12\x19\n\x11\x61\x63\x63\x65ptance_number\x18\x04 \x01(\x05\x12\x18\n\x10rejection_number\x18\x05 \x01(\x05\"\xe7\x01\n\x0b\x41uditedItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12*\n\x07\x66inding\x18\x03 \x01(\x0e\x32\x19.cohort.intake.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x30\n\x0c\x66inding_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x07\x64ispute\x18\x06 \x01(\x0e\x32\".cohort.intake.v1.ItemDisputeState\x12\x13\n\x0bqa_comments\x18\x07 \x01(\t\"\xe0\x02\n\x05\x41udit\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x10\n\x08lot_size\x18\x03 \x01(\x05\x12,\n\x04plan\x18\x04 \x01(\x0b\x32\x1e.cohort.intake.v1.SamplingPlan\x12,\n\x05items\x18\x05 \x03(\x0b\x32\x1d.cohort.intake.v1.AuditedItem\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x06 \x01(\x05\x12\x16\n\x0erejected_count\x18\x07 \x01(\x05\x12\x31\n\x08\x64\x65\x63ision\x18\x08 \x01(\x0e\x32\x1f.cohort.intake.v1.AuditDecision\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x12\x43reateAuditRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ql_percent\x18\x03 \x01(\x01\"=\n\x13\x43reateAuditResponse\x12&\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x17.cohort.intake.v1.Audit\"#\n\x0fGetAuditRequest\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\":\n\x10GetAuditResponse\x12&\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x17.cohort.intake.v1.Audit\"N\n\x11ListAuditsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"V\n\x12ListAuditsResponse\x12\'\n\x06\x61udits\x18\x01 \x03(\x0b\x32\x17.cohort.intake.v1.Audit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x0bItemFinding\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12*\n\x07\x66inding\x18\x02 \x01(\x0e\x32\x19.cohort.intake.v1.Finding\x12\x0e\n\x06reason\x18\x03 \x01(\t\"Z\n\x15RecordFindingsRequest\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\x12/\n\x08\x66indings\x18\x02 \x03(\x0b\x32\x1d.cohort.intake.v1.ItemFinding\"@\n\x16RecordFindingsResponse\x12&\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x17.cohort.intake.v1.Audit*\x85\x01\n\rAuditDecision\x12\x1e\n\x1a\x41UDIT_DECISION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41UDIT_DECISION_PENDING\x10\x01\x12\x1b\n\x17\x41UDIT_DECISION_ACCEPTED\x10\x02\x12\x1b\n\x17\x41UDIT_DECISION_REJECTED\x10\x03*N\n\x07\x46inding\x12\x17\n\x13\x46INDING_UNSPECIFIED\x10\x00\x12\x14\n\x10\x46INDING_ACCEPTED\x10\x01\x12\x14\n\x10\x46INDING_REJECTED\x10\x02*\x97\x01\n\x10ItemDisputeState\x12\"\n\x1eITEM_DISPUTE_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aITEM_DISPUTE_STATE_PENDING\x10\x01\x12\x1d\n\x19ITEM_DISPUTE_STATE_UPHELD\x10\x02\x12 \n\x1cITEM_DISPUTE_STATE_DISMISSED\x10\x03\x32\xfb\x02\n\x0c\x41uditService\x12Z\n\x0b\x43reateAudit\x12$.cohort.intake.v1.CreateAuditRequest\x1a%.cohort.intake.v1.CreateAuditResponse\x12Q\n\x08GetAudit\x12!.cohort.intake.v1.GetAuditRequest\x1a\".cohort.intake.v1.GetAuditResponse\x12W\n\nListAudits\x12#.cohort.intake.v1.ListAuditsRequest\x1a$.cohort.intake.v1.ListAuditsResponse\x12\x63\n\x0eRecordFindings\x12\'.cohort.intake.v1.RecordFindingsRequest\x1a(.cohort.intake.v1.RecordFindingsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x63ohort/intake/v1/audits.proto\x12\x10\x63ohort.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x82\x01\n\x0cSamplingPlan\x12\x13\n\x0b\x61ql_percent\x18\x01 \x01(\x01\x12\x13\n\x0b\x63ode_letter\x18\x02 \x01(\t\x12\x13\n\x0bsample_size\x18\x03 \x01(\x05\x12\x19\n\x11\x61\x63\x63\x65ptance_number\x18\x04 \x01(\x05\x12\x18\n\x10rejection_number\x18\x05 \x01(\x05\"\x98\x02\n\x0b\x41uditedItem\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12*\n\x07\x66inding\x18\x03 \x01(\x0e\x32\x19.cohort.intake.v1.Finding\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x30\n\x0c\x66inding_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x07\x64ispute\x18\x06 \x01(\x0e\x32\".cohort.intake.v1.ItemDisputeState\x12\x13\n\x0bqa_comments\x18\x07 \x01(\t\x12\x17\n\x0frework_revision\x18\x08 \x01(\x05\x12\x16\n\x0erework_item_id\x18\t \x01(\t\"\xe0\x02\n\x05\x41udit\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x10\n\x08lot_size\x18\x03 \x01(\x05\x12,\n\x04plan\x18\x04 \x01(\x0b\x32\x1e.cohort.intake.v1.SamplingPlan\x12,\n\x05items\x18\x05 \x03(\x0b\x32\x1d.cohort.intake.v1.AuditedItem\x12\x16\n\x0e\x61\x63\x63\x65pted_count\x18\x06 \x01(\x05\x12\x16\n\x0erejected_count\x18\x07 \x01(\x05\x12\x31\n\x08\x64\x65\x63ision\x18\x08 \x01(\x0e\x32\x1f.cohort.intake.v1.AuditDecision\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x12\x43reateAuditRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x13\n\x0b\x61ql_percent\x18\x03 \x01(\x01\"=\n\x13\x43reateAuditResponse\x12&\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x17.cohort.intake.v1.Audit\"#\n\x0fGetAuditRequest\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\":\n\x10GetAuditResponse\x12&\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x17.cohort.intake.v1.Audit\"N\n\x11ListAuditsRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"V\n\x12ListAuditsResponse\x12\'\n\x06\x61udits\x18\x01 \x03(\x0b\x32\x17.cohort.intake.v1.Audit\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Z\n\x0bItemFinding\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12*\n\x07\x66inding\x18\x02 \x01(\x0e\x32\x19.cohort.intake.v1.Finding\x12\x0e\n\x06reason\x18\x03 \x01(\t\"Z\n\x15RecordFindingsRequest\x12\x10\n\x08\x61udit_id\x18\x01 \x01(\t\x12/\n\x08\x66indings\x18\x02 \x03(\x0b\x32\x1d.cohort.intake.v1.ItemFinding\"@\n\x16RecordFindingsResponse\x12&\n\x05\x61udit\x18\x01 \x01(\x0b\x32\x17.cohort.intake.v1.Audit*\x85\x01\n\rAuditDecision\x12\x1e\n\x1a\x41UDIT_DECISION_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41UDIT_DECISION_PENDING\x10\x01\x12\x1b\n\x17\x41UDIT_DECISION_ACCEPTED\x10\x02\x12\x1b\n\x17\x41UDIT_DECISION_REJECTED\x10\x03*N\n\x07\x46inding\x12\x17\n\x13\x46INDING_UNSPECIFIED\x10\x00\x12\x14\n\x10\x46INDING_ACCEPTED\x10\x01\x12\x14\n\x10\x46INDING_REJECTED\x10\x02*\x97\x01\n\x10ItemDisputeState\x12\"\n\x1eITEM_DISPUTE_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aITEM_DISPUTE_STATE_PENDING\x10\x01\x12\x1d\n\x19ITEM_DISPUTE_STATE_UPHELD\x10\x02\x12 \n\x1cITEM_DISPUTE_STATE_DISMISSED\x10\x03\x32\xfb\x02\n\x0c\x41uditService\x12Z\n\x0b\x43reateAudit\x12$.cohort.intake.v1.CreateAuditRequest\x1a%.cohort.intake.v1.CreateAuditResponse\x12Q\n\x08GetAudit\x12!.cohort.intake.v1.GetAuditRequest\x1a\".cohort.intake.v1.GetAuditResponse\x12W\n\nListAudits\x12#.cohort.intake.v1.ListAuditsRequest\x1a$.cohort.intake.v1.ListAuditsResponse\x12\x63\n\x0eRecordFindings\x12\'.cohort.intake.v1.RecordFindingsRequest\x1a(.cohort.intake.v1.RecordFindingsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.intake.v1.audits_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AUDITDECISION']._serialized_start=1468
-  _globals['_AUDITDECISION']._serialized_end=1601
-  _globals['_FINDING']._serialized_start=1603
-  _globals['_FINDING']._serialized_end=1681
-  _globals['_ITEMDISPUTESTATE']._serialized_start=1684
-  _globals['_ITEMDISPUTESTATE']._serialized_end=1835
+  _globals['_AUDITDECISION']._serialized_start=1517
+  _globals['_AUDITDECISION']._serialized_end=1650
+  _globals['_FINDING']._serialized_start=1652
+  _globals['_FINDING']._serialized_end=1730
+  _globals['_ITEMDISPUTESTATE']._serialized_start=1733
+  _globals['_ITEMDISPUTESTATE']._serialized_end=1884
   _globals['_SAMPLINGPLAN']._serialized_start=85
   _globals['_SAMPLINGPLAN']._serialized_end=215
   _globals['_AUDITEDITEM']._serialized_start=218
-  _globals['_AUDITEDITEM']._serialized_end=449
-  _globals['_AUDIT']._serialized_start=452
-  _globals['_AUDIT']._serialized_end=804
-  _globals['_CREATEAUDITREQUEST']._serialized_start=806
-  _globals['_CREATEAUDITREQUEST']._serialized_end=887
-  _globals['_CREATEAUDITRESPONSE']._serialized_start=889
-  _globals['_CREATEAUDITRESPONSE']._serialized_end=950
-  _globals['_GETAUDITREQUEST']._serialized_start=952
-  _globals['_GETAUDITREQUEST']._serialized_end=987
-  _globals['_GETAUDITRESPONSE']._serialized_start=989
-  _globals['_GETAUDITRESPONSE']._serialized_end=1047
-  _globals['_LISTAUDITSREQUEST']._serialized_start=1049
-  _globals['_LISTAUDITSREQUEST']._serialized_end=1127
-  _globals['_LISTAUDITSRESPONSE']._serialized_start=1129
-  _globals['_LISTAUDITSRESPONSE']._serialized_end=1215
-  _globals['_ITEMFINDING']._serialized_start=1217
-  _globals['_ITEMFINDING']._serialized_end=1307
-  _globals['_RECORDFINDINGSREQUEST']._serialized_start=1309
-  _globals['_RECORDFINDINGSREQUEST']._serialized_end=1399
-  _globals['_RECORDFINDINGSRESPONSE']._serialized_start=1401
-  _globals['_RECORDFINDINGSRESPONSE']._serialized_end=1465
-  _globals['_AUDITSERVICE']._serialized_start=1838
-  _globals['_AUDITSERVICE']._serialized_end=2217
+  _globals['_AUDITEDITEM']._serialized_end=498
+  _globals['_AUDIT']._serialized_start=501
+  _globals['_AUDIT']._serialized_end=853
+  _globals['_CREATEAUDITREQUEST']._serialized_start=855
+  _globals['_CREATEAUDITREQUEST']._serialized_end=936
+  _globals['_CREATEAUDITRESPONSE']._serialized_start=938
+  _globals['_CREATEAUDITRESPONSE']._serialized_end=999
+  _globals['_GETAUDITREQUEST']._serialized_start=1001
+  _globals['_GETAUDITREQUEST']._serialized_end=1036
+  _globals['_GETAUDITRESPONSE']._serialized_start=1038
+  _globals['_GETAUDITRESPONSE']._serialized_end=1096
+  _globals['_LISTAUDITSREQUEST']._serialized_start=1098
+  _globals['_LISTAUDITSREQUEST']._serialized_end=1176
+  _globals['_LISTAUDITSRESPONSE']._serialized_start=1178
+  _globals['_LISTAUDITSRESPONSE']._serialized_end=1264
+  _globals['_ITEMFINDING']._serialized_start=1266
+  _globals['_ITEMFINDING']._serialized_end=1356
+  _globals['_RECORDFINDINGSREQUEST']._serialized_start=1358
+  _globals['_RECORDFINDINGSREQUEST']._serialized_end=1448
+  _globals['_RECORDFINDINGSRESPONSE']._serialized_start=1450
+  _globals['_RECORDFINDINGSRESPONSE']._serialized_end=1514
+  _globals['_AUDITSERVICE']._serialized_start=1887
+  _globals['_AUDITSERVICE']._serialized_end=2266
 # @@protoc_insertion_point(module_scope)

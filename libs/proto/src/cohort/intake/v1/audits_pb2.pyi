@@ -151,6 +151,8 @@ class AuditedItem(_message.Message):
     FINDING_TIME_FIELD_NUMBER: _builtins.int
     DISPUTE_FIELD_NUMBER: _builtins.int
     QA_COMMENTS_FIELD_NUMBER: _builtins.int
+    REWORK_REVISION_FIELD_NUMBER: _builtins.int
+    REWORK_ITEM_ID_FIELD_NUMBER: _builtins.int
     item_id: _builtins.str
     """The delivered item (UUID)."""
     task_id: _builtins.str
@@ -163,6 +165,10 @@ class AuditedItem(_message.Message):
     """Where QA's re-review of a rejected item stands."""
     qa_comments: _builtins.str
     """QA's comments on its decision."""
+    rework_revision: _builtins.int
+    """Rework of an upheld item: the revision being made (0 when none)."""
+    rework_item_id: _builtins.str
+    """The redelivered item (UUID) once the rework is delivered; empty until then."""
     @_builtins.property
     def finding_time(self) -> _timestamp_pb2.Timestamp:
         """When the finding was recorded."""
@@ -177,10 +183,12 @@ class AuditedItem(_message.Message):
         finding_time: _timestamp_pb2.Timestamp | None = ...,
         dispute: Global___ItemDisputeState.ValueType = ...,
         qa_comments: _builtins.str = ...,
+        rework_revision: _builtins.int = ...,
+        rework_item_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["finding_time", b"finding_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispute", b"dispute", "finding", b"finding", "finding_time", b"finding_time", "item_id", b"item_id", "qa_comments", b"qa_comments", "reason", b"reason", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dispute", b"dispute", "finding", b"finding", "finding_time", b"finding_time", "item_id", b"item_id", "qa_comments", b"qa_comments", "reason", b"reason", "rework_item_id", b"rework_item_id", "rework_revision", b"rework_revision", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

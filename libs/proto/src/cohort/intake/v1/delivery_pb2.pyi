@@ -212,6 +212,8 @@ class ExportedItem(_message.Message):
     TASK_ID_FIELD_NUMBER: _builtins.int
     RECORD_JSON_FIELD_NUMBER: _builtins.int
     DELIVER_TIME_FIELD_NUMBER: _builtins.int
+    REVISION_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_ITEM_ID_FIELD_NUMBER: _builtins.int
     item_id: _builtins.str
     """The item (UUID)."""
     task_id: _builtins.str
@@ -221,6 +223,10 @@ class ExportedItem(_message.Message):
     record per ordered pair): the training shape of the project's data kind plus a "metadata"
     object with provenance (project, item, pseudonymous expert ids, quality, versions).
     """
+    revision: _builtins.int
+    """The task's revision: 1 for first work, 2 and up for rework after an upheld dispute."""
+    supersedes_item_id: _builtins.str
+    """The item this revision replaces (UUID); empty for revision 1."""
     @_builtins.property
     def deliver_time(self) -> _timestamp_pb2.Timestamp:
         """When it was delivered."""
@@ -232,10 +238,12 @@ class ExportedItem(_message.Message):
         task_id: _builtins.str = ...,
         record_json: _builtins.str = ...,
         deliver_time: _timestamp_pb2.Timestamp | None = ...,
+        revision: _builtins.int = ...,
+        supersedes_item_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["deliver_time", b"deliver_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliver_time", b"deliver_time", "item_id", b"item_id", "record_json", b"record_json", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deliver_time", b"deliver_time", "item_id", b"item_id", "record_json", b"record_json", "revision", b"revision", "supersedes_item_id", b"supersedes_item_id", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,29 +26,29 @@ from cohort.types.v1 import tasks_pb2 as cohort_dot_types_dot_v1_dot_tasks__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ohort/qa/v1/disputes.proto\x12\x0c\x63ohort.qa.v1\x1a\x1b\x63ohort/types/v1/tasks.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x89\x03\n\x07\x44ispute\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x10\n\x08\x61udit_id\x18\x04 \x01(\t\x12\x12\n\nlab_reason\x18\x05 \x01(\t\x12)\n\x05state\x18\x06 \x01(\x0e\x32\x1a.cohort.qa.v1.DisputeState\x12\x10\n\x08\x63omments\x18\x07 \x01(\t\x12\x12\n\ndecided_by\x18\x08 \x01(\t\x12\x30\n\x0c\x64ispute_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eitem_agreement\x18\x0b \x01(\x01\x12\x17\n\x0fitem_confidence\x18\x0c \x01(\x01\x12\x12\n\nexpert_ids\x18\r \x03(\t\x12)\n\x05input\x18\x0e \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\"{\n\x13ListDisputesRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.cohort.qa.v1.DisputeState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"X\n\x14ListDisputesResponse\x12\'\n\x08\x64isputes\x18\x01 \x03(\x0b\x32\x15.cohort.qa.v1.Dispute\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x11GetDisputeRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\"<\n\x12GetDisputeResponse\x12&\n\x07\x64ispute\x18\x01 \x01(\x0b\x32\x15.cohort.qa.v1.Dispute\"I\n\x14\x44\x65\x63ideDisputeRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06uphold\x18\x02 \x01(\x08\x12\x10\n\x08\x63omments\x18\x03 \x01(\t\"?\n\x15\x44\x65\x63ideDisputeResponse\x12&\n\x07\x64ispute\x18\x01 \x01(\x0b\x32\x15.cohort.qa.v1.Dispute*|\n\x0c\x44isputeState\x12\x1d\n\x19\x44ISPUTE_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44ISPUTE_STATE_OPEN\x10\x01\x12\x18\n\x14\x44ISPUTE_STATE_UPHELD\x10\x02\x12\x1b\n\x17\x44ISPUTE_STATE_DISMISSED\x10\x03\x32\x92\x02\n\x0e\x44isputeService\x12U\n\x0cListDisputes\x12!.cohort.qa.v1.ListDisputesRequest\x1a\".cohort.qa.v1.ListDisputesResponse\x12O\n\nGetDispute\x12\x1f.cohort.qa.v1.GetDisputeRequest\x1a .cohort.qa.v1.GetDisputeResponse\x12X\n\rDecideDispute\x12\".cohort.qa.v1.DecideDisputeRequest\x1a#.cohort.qa.v1.DecideDisputeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ohort/qa/v1/disputes.proto\x12\x0c\x63ohort.qa.v1\x1a\x1b\x63ohort/types/v1/tasks.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa2\x03\n\x07\x44ispute\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x10\n\x08\x61udit_id\x18\x04 \x01(\t\x12\x12\n\nlab_reason\x18\x05 \x01(\t\x12)\n\x05state\x18\x06 \x01(\x0e\x32\x1a.cohort.qa.v1.DisputeState\x12\x10\n\x08\x63omments\x18\x07 \x01(\t\x12\x12\n\ndecided_by\x18\x08 \x01(\t\x12\x30\n\x0c\x64ispute_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x64\x65\x63ide_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eitem_agreement\x18\x0b \x01(\x01\x12\x17\n\x0fitem_confidence\x18\x0c \x01(\x01\x12\x12\n\nexpert_ids\x18\r \x03(\t\x12)\n\x05input\x18\x0e \x01(\x0b\x32\x1a.cohort.types.v1.TaskInput\x12\x17\n\x0frework_revision\x18\x0f \x01(\x05\"{\n\x13ListDisputesRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.cohort.qa.v1.DisputeState\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"X\n\x14ListDisputesResponse\x12\'\n\x08\x64isputes\x18\x01 \x03(\x0b\x32\x15.cohort.qa.v1.Dispute\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"$\n\x11GetDisputeRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\"<\n\x12GetDisputeResponse\x12&\n\x07\x64ispute\x18\x01 \x01(\x0b\x32\x15.cohort.qa.v1.Dispute\"I\n\x14\x44\x65\x63ideDisputeRequest\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x0e\n\x06uphold\x18\x02 \x01(\x08\x12\x10\n\x08\x63omments\x18\x03 \x01(\t\"?\n\x15\x44\x65\x63ideDisputeResponse\x12&\n\x07\x64ispute\x18\x01 \x01(\x0b\x32\x15.cohort.qa.v1.Dispute*|\n\x0c\x44isputeState\x12\x1d\n\x19\x44ISPUTE_STATE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x44ISPUTE_STATE_OPEN\x10\x01\x12\x18\n\x14\x44ISPUTE_STATE_UPHELD\x10\x02\x12\x1b\n\x17\x44ISPUTE_STATE_DISMISSED\x10\x03\x32\x92\x02\n\x0e\x44isputeService\x12U\n\x0cListDisputes\x12!.cohort.qa.v1.ListDisputesRequest\x1a\".cohort.qa.v1.ListDisputesResponse\x12O\n\nGetDispute\x12\x1f.cohort.qa.v1.GetDisputeRequest\x1a .cohort.qa.v1.GetDisputeResponse\x12X\n\rDecideDispute\x12\".cohort.qa.v1.DecideDisputeRequest\x1a#.cohort.qa.v1.DecideDisputeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cohort.qa.v1.disputes_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DISPUTESTATE']._serialized_start=958
-  _globals['_DISPUTESTATE']._serialized_end=1082
+  _globals['_DISPUTESTATE']._serialized_start=983
+  _globals['_DISPUTESTATE']._serialized_end=1107
   _globals['_DISPUTE']._serialized_start=108
-  _globals['_DISPUTE']._serialized_end=501
-  _globals['_LISTDISPUTESREQUEST']._serialized_start=503
-  _globals['_LISTDISPUTESREQUEST']._serialized_end=626
-  _globals['_LISTDISPUTESRESPONSE']._serialized_start=628
-  _globals['_LISTDISPUTESRESPONSE']._serialized_end=716
-  _globals['_GETDISPUTEREQUEST']._serialized_start=718
-  _globals['_GETDISPUTEREQUEST']._serialized_end=754
-  _globals['_GETDISPUTERESPONSE']._serialized_start=756
-  _globals['_GETDISPUTERESPONSE']._serialized_end=816
-  _globals['_DECIDEDISPUTEREQUEST']._serialized_start=818
-  _globals['_DECIDEDISPUTEREQUEST']._serialized_end=891
-  _globals['_DECIDEDISPUTERESPONSE']._serialized_start=893
-  _globals['_DECIDEDISPUTERESPONSE']._serialized_end=956
-  _globals['_DISPUTESERVICE']._serialized_start=1085
-  _globals['_DISPUTESERVICE']._serialized_end=1359
+  _globals['_DISPUTE']._serialized_end=526
+  _globals['_LISTDISPUTESREQUEST']._serialized_start=528
+  _globals['_LISTDISPUTESREQUEST']._serialized_end=651
+  _globals['_LISTDISPUTESRESPONSE']._serialized_start=653
+  _globals['_LISTDISPUTESRESPONSE']._serialized_end=741
+  _globals['_GETDISPUTEREQUEST']._serialized_start=743
+  _globals['_GETDISPUTEREQUEST']._serialized_end=779
+  _globals['_GETDISPUTERESPONSE']._serialized_start=781
+  _globals['_GETDISPUTERESPONSE']._serialized_end=841
+  _globals['_DECIDEDISPUTEREQUEST']._serialized_start=843
+  _globals['_DECIDEDISPUTEREQUEST']._serialized_end=916
+  _globals['_DECIDEDISPUTERESPONSE']._serialized_start=918
+  _globals['_DECIDEDISPUTERESPONSE']._serialized_end=981
+  _globals['_DISPUTESERVICE']._serialized_start=1110
+  _globals['_DISPUTESERVICE']._serialized_end=1384
 # @@protoc_insertion_point(module_scope)

@@ -69,6 +69,7 @@ class Dispute(_message.Message):
     ITEM_CONFIDENCE_FIELD_NUMBER: _builtins.int
     EXPERT_IDS_FIELD_NUMBER: _builtins.int
     INPUT_FIELD_NUMBER: _builtins.int
+    REWORK_REVISION_FIELD_NUMBER: _builtins.int
     item_id: _builtins.str
     """The disputed item (UUID)."""
     project_id: _builtins.str
@@ -89,6 +90,10 @@ class Dispute(_message.Message):
     """The item's agreement and confidence when QA finalized it (unset when QA has no such item)."""
     item_confidence: _builtins.float
     """See item_agreement."""
+    rework_revision: _builtins.int
+    """Upheld: the revision the task was reopened at for rework by new experts (0: none, because
+    the item was already superseded or the project was cancelled).
+    """
     @_builtins.property
     def dispute_time(self) -> _timestamp_pb2.Timestamp:
         """When the lab disputed."""
@@ -122,10 +127,11 @@ class Dispute(_message.Message):
         item_confidence: _builtins.float = ...,
         expert_ids: _abc.Iterable[_builtins.str] | None = ...,
         input: _tasks_pb2.TaskInput | None = ...,
+        rework_revision: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time", "dispute_time", b"dispute_time", "input", b"input"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_id", b"audit_id", "comments", b"comments", "decide_time", b"decide_time", "decided_by", b"decided_by", "dispute_time", b"dispute_time", "expert_ids", b"expert_ids", "input", b"input", "item_agreement", b"item_agreement", "item_confidence", b"item_confidence", "item_id", b"item_id", "lab_reason", b"lab_reason", "project_id", b"project_id", "state", b"state", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["audit_id", b"audit_id", "comments", b"comments", "decide_time", b"decide_time", "decided_by", b"decided_by", "dispute_time", b"dispute_time", "expert_ids", b"expert_ids", "input", b"input", "item_agreement", b"item_agreement", "item_confidence", b"item_confidence", "item_id", b"item_id", "lab_reason", b"lab_reason", "project_id", b"project_id", "rework_revision", b"rework_revision", "state", b"state", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
