@@ -36,6 +36,7 @@ def dispute_to_proto(d: Dispute) -> pb.Dispute:
         decided_by=d.decided_by,
         dispute_time=timestamp(d.dispute_time),
         decide_time=timestamp(d.decide_time) if d.decide_time else None,
+        rework_revision=d.rework_revision,
     )
 
 

@@ -60,6 +60,7 @@ class _Finalized:
     outcome: consensus.Outcome
     judgments: list[Judgment]
     accepted: list[TaskSubmission]
+    revision: int
 
     @property
     def delivered(self) -> list[uuid.UUID]:
@@ -104,7 +105,7 @@ async def advance(
             out.append(outgoing.extra_judgments(project.project_id, t.task.task_id, 1))
             after_commit(metrics.extra_judgments.inc)
             continue
-        finalized.append(_Finalized(t.task.task_id, outcome, judgments, t.accepted))
+        finalized.append(_Finalized(t.task.task_id, outcome, judgments, t.accepted, t.task.revision))
         if len(judgments) >= 2:
             # Agreeing with the others is evidence only when there are others.
             for expert, agreed in outcome.agreed.items():
@@ -124,7 +125,9 @@ async def _ready_tasks(conn: asyncpg.Connection, project: QaProject, task_ids: l
     open_tasks = [t for t in tasks if not t.finalized]
     if not open_tasks:
         return []
-    by_task = await submissions_repo.judgments_of_tasks(conn, project.project_id, [t.task_id for t in open_tasks])
+    by_task = await submissions_repo.judgments_of_tasks(
+        conn, project.project_id, {t.task_id: t.revision for t in open_tasks}
+    )
     most = max(project.max_overlap, project.overlap)
     ready = []
     for task in open_tasks:
@@ -169,7 +172,9 @@ async def _finalize(
     await items_repo.insert_many(
         conn,
         project.project_id,
-        [(outgoing.item_id(project.project_id, f.task_id), f.task_id, f.outcome.agreement, f.outcome.confidence)
+        [(outgoing.item_id(project.project_id, f.task_id, f.revision), f.task_id, f.outcome.agreement,
+          f.outcome.confidence, f.revision,
+          outgoing.item_id(project.project_id, f.task_id, f.revision - 1) if f.revision > 1 else None)
          for f in finalized],
         now,
     )  # fmt: skip
@@ -187,6 +192,7 @@ async def _finalize(
                 reviewer_scores=[v for s in f.delivered for v in scores.get(s, [])],
                 chosen_payload=next((r.payload for r in f.accepted if r.submission_id == chosen), None),
                 when=now,
+                revision=f.revision,
             )
         )
         after_commit(metrics.items_finalized.labels(project.kind.value).inc)

@@ -30,6 +30,7 @@ def new_submission(m: submissions_pb2.SubmissionCreated, received: dt.datetime) 
         submit_time=m.submit_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("submit_time") else received,
         is_screening=m.is_screening,
         shown_order=tuple(m.shown_order),
+        revision=max(m.task_revision, 1),
     )
 
 

@@ -13,7 +13,7 @@ from cohort_qa.domain.disputes import Dispute, DisputeState
 def _dispute(r: asyncpg.Record) -> Dispute:
     return Dispute(
         r["item_id"], r["project_id"], r["task_id"], r["audit_id"], r["lab_reason"], DisputeState(r["state"]),
-        r["comments"], r["decided_by"], r["dispute_time"], r["decide_time"],
+        r["comments"], r["decided_by"], r["dispute_time"], r["decide_time"], r["rework_revision"],
     )  # fmt: skip
 
 
@@ -54,28 +54,43 @@ async def listed(
 
 
 async def decide(
-    conn: asyncpg.Connection, item_id: uuid.UUID, state: DisputeState, comments: str, by: str, now: dt.datetime
+    conn: asyncpg.Connection,
+    item_id: uuid.UUID,
+    state: DisputeState,
+    comments: str,
+    by: str,
+    now: dt.datetime,
+    rework_revision: int,
 ) -> None:
     await conn.execute(
-        "UPDATE disputes SET state = $2, comments = $3, decided_by = $4, decide_time = $5 WHERE item_id = $1",
+        """UPDATE disputes SET state = $2, comments = $3, decided_by = $4, decide_time = $5, rework_revision = $6
+           WHERE item_id = $1""",
         item_id,
         state.value,
         comments,
         by,
         now,
+        rework_revision,
     )
+
+
+async def item_revision(conn: asyncpg.Connection, item_id: uuid.UUID) -> int | None:
+    """The task revision QA's item answers; None when QA has no such item."""
+    revision: int | None = await conn.fetchval("SELECT revision FROM items WHERE item_id = $1", item_id)
+    return revision
 
 
 async def item_context(
     conn: asyncpg.Connection, d: Dispute
 ) -> tuple[tuple[float, float] | None, list[str], bytes | None]:
     """((agreement, confidence) of QA's item, the experts of the task's accepted work, the task input)."""
-    quality = await conn.fetchrow("SELECT agreement, confidence FROM items WHERE item_id = $1", d.item_id)
+    quality = await conn.fetchrow("SELECT agreement, confidence, revision FROM items WHERE item_id = $1", d.item_id)
     experts = await conn.fetch(
         """SELECT DISTINCT expert_id FROM submissions
-           WHERE project_id = $1 AND task_id = $2 AND state = 'accepted' ORDER BY expert_id""",
+           WHERE project_id = $1 AND task_id = $2 AND state = 'accepted' AND revision = $3 ORDER BY expert_id""",
         d.project_id,
         d.task_id,
+        quality["revision"] if quality else 1,
     )
     task_input = await conn.fetchval(
         "SELECT input FROM tasks WHERE project_id = $1 AND task_id = $2", d.project_id, d.task_id

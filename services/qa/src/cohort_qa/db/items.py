@@ -11,21 +11,24 @@ import asyncpg
 async def insert_many(
     conn: asyncpg.Connection,
     project_id: uuid.UUID,
-    items: list[tuple[uuid.UUID, str, float, float]],
+    items: list[tuple[uuid.UUID, str, float, float, int, uuid.UUID | None]],
     now: dt.datetime,
 ) -> None:
-    """(item id, task, agreement, confidence); the caller holds the tasks' locks, so none exists yet."""
+    """(item id, task, agreement, confidence, revision, item superseded); the caller holds the
+    tasks' locks, so none exists yet."""
     await conn.execute(
-        """INSERT INTO items (item_id, project_id, task_id, agreement, confidence, finalized_at)
-           SELECT i.item_id, $1, i.task_id, i.agreement, i.confidence, $6
-           FROM unnest($2::uuid[], $3::text[], $4::float8[], $5::float8[])
-                AS i(item_id, task_id, agreement, confidence)""",
+        """INSERT INTO items (item_id, project_id, task_id, agreement, confidence, finalized_at, revision, supersedes)
+           SELECT i.item_id, $1, i.task_id, i.agreement, i.confidence, $6, i.revision, i.supersedes
+           FROM unnest($2::uuid[], $3::text[], $4::float8[], $5::float8[], $7::int[], $8::uuid[])
+                AS i(item_id, task_id, agreement, confidence, revision, supersedes)""",
         project_id,
         [i[0] for i in items],
         [i[1] for i in items],
         [i[2] for i in items],
         [i[3] for i in items],
         now,
+        [i[4] for i in items],
+        [i[5] for i in items],
     )
 
 

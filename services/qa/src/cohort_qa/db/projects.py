@@ -77,6 +77,11 @@ def _from_row(row: asyncpg.Record) -> QaProject:
     )
 
 
+async def state(conn: asyncpg.Connection, project_id: uuid.UUID) -> str | None:
+    found: str | None = await conn.fetchval("SELECT state FROM projects WHERE project_id = $1", project_id)
+    return found
+
+
 async def get(conn: asyncpg.Connection, project_id: uuid.UUID) -> QaProject | None:
     row = await conn.fetchrow("SELECT * FROM projects WHERE project_id = $1", project_id)
     return _from_row(row) if row else None

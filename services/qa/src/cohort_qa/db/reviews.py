@@ -50,7 +50,11 @@ async def lease_next(
                SELECT r.review_id FROM reviews r JOIN projects p USING (project_id)
                WHERE (r.state = 'open' OR (r.state = 'leased' AND r.lease_until < now()))
                  AND ($2::uuid IS NULL OR r.project_id = $2)
-                 AND p.state = 'active'
+                 AND (p.state = 'active'
+                      -- rework of a completed project (an upheld dispute) still needs its reviews
+                      OR (p.state = 'completed' AND EXISTS (
+                              SELECT 1 FROM tasks t WHERE t.project_id = r.project_id AND t.task_id = r.task_id
+                                AND t.revision > 1 AND t.finalized_at IS NULL)))
                  AND NOT EXISTS (SELECT 1 FROM submissions s
                                  WHERE s.project_id = r.project_id AND s.task_id = r.task_id AND s.expert_id = $1)
                  AND NOT EXISTS (SELECT 1 FROM reviews o

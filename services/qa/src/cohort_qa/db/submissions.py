@@ -15,11 +15,11 @@ async def insert_new(conn: asyncpg.Connection, subs: list[NewSubmission]) -> dic
     """Record submissions as waiting; returns seq of those not seen before (a resent one is skipped)."""
     rows = await conn.fetch(
         """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
-                                    submit_time, shown_order, state)
+                                    submit_time, shown_order, revision, state)
            SELECT s.*, 'waiting' FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bool[],
-                                             $7::int[], $8::timestamptz[], $9::jsonb[])
+                                             $7::int[], $8::timestamptz[], $9::jsonb[], $10::int[])
                 AS s(submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds, submit_time,
-                     shown_order)
+                     shown_order, revision)
            ON CONFLICT (submission_id) DO NOTHING
            RETURNING submission_id, seq""",
         [s.submission_id for s in subs],
@@ -31,6 +31,7 @@ async def insert_new(conn: asyncpg.Connection, subs: list[NewSubmission]) -> dic
         [s.active_seconds for s in subs],
         [s.submit_time for s in subs],
         [json.dumps(list(s.shown_order)) for s in subs],
+        [s.revision for s in subs],
     )
     return {r["submission_id"]: r["seq"] for r in rows}
 
@@ -51,6 +52,7 @@ async def waiting(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[tuple
                 r["active_seconds"],
                 r["submit_time"],
                 shown_order=tuple(json.loads(r["shown_order"])),
+                revision=r["revision"],
             ),
             r["seq"],
         )
@@ -166,16 +168,19 @@ async def count_positions(
 
 
 async def judgments_of_tasks(
-    conn: asyncpg.Connection, project_id: uuid.UUID, task_ids: list[str]
+    conn: asyncpg.Connection, project_id: uuid.UUID, revisions: dict[str, int]
 ) -> dict[str, list[TaskSubmission]]:
-    """The tasks' submissions (in arrival order) with the deciding review's weighted total, if any."""
+    """The submissions for each task's given revision (in arrival order) with the deciding review's
+    weighted total, if any: a reworked task is aggregated from its rework alone."""
     rows = await conn.fetch(
         """SELECT s.task_id, s.submission_id, s.expert_id, s.payload, s.state, r.weighted_total
-           FROM submissions s
+           FROM unnest($2::text[], $3::int[]) AS k(task_id, revision)
+           JOIN submissions s ON s.project_id = $1 AND s.task_id = k.task_id AND s.revision = k.revision
            LEFT JOIN reviews r ON r.submission_id = s.submission_id AND r.slot = 0 AND r.state = 'done'
-           WHERE s.project_id = $1 AND s.task_id = ANY($2::text[]) ORDER BY s.seq""",
+           ORDER BY s.seq""",
         project_id,
-        task_ids,
+        list(revisions),
+        list(revisions.values()),
     )
     out: dict[str, list[TaskSubmission]] = {}
     for r in rows:

@@ -17,6 +17,7 @@ class TaskRow:
     gold: bytes | None
     target_overlap: int | None
     finalized: bool
+    revision: int = 1
 
 
 async def add_inputs(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
@@ -52,6 +53,7 @@ def _row(r: asyncpg.Record) -> TaskRow:
         r["gold"],
         r["target_overlap"],
         r["finalized_at"] is not None,
+        r["revision"],
     )
 
 
@@ -110,3 +112,16 @@ async def mark_finalized(conn: asyncpg.Connection, project_id: uuid.UUID, task_i
         project_id,
         task_ids,
     )
+
+
+async def reopen(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, revision: int) -> bool:
+    """Reopen a task finalized at `revision` - 1 for rework at `revision` (the project's overlap
+    again); False when it is not (another revision already, or not finalized)."""
+    status: str = await conn.execute(
+        """UPDATE tasks SET revision = $3, finalized_at = NULL, target_overlap = NULL
+           WHERE project_id = $1 AND task_id = $2 AND revision = $3 - 1 AND finalized_at IS NOT NULL""",
+        project_id,
+        task_id,
+        revision,
+    )
+    return status.endswith(" 1")

@@ -31,6 +31,7 @@ class Dispute:
     decided_by: str
     dispute_time: dt.datetime
     decide_time: dt.datetime | None
+    rework_revision: int = 0  # upheld: the revision the task was reopened at (0: none)
 
 
 def decision(current: Dispute, uphold: bool, comments: str) -> DisputeState | None:

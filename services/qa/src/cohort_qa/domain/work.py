@@ -71,6 +71,8 @@ class NewSubmission:
     is_screening: bool = False
     shown_order: tuple[str, ...] = ()
     """The candidates' ids in the order the expert saw them (none for inputs without candidates)."""
+    revision: int = 1
+    """The task's revision the answer is for (2 and up: rework after an upheld dispute)."""
 
 
 @dataclass(frozen=True)

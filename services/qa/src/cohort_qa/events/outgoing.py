@@ -115,9 +115,17 @@ def extra_judgments(project_id: uuid.UUID, task_id: str, additional: int) -> Out
     )
 
 
-def item_id(project_id: uuid.UUID, task_id: str) -> uuid.UUID:
-    """One item per task, the same id however often QA finalizes it (redeliveries, retries)."""
-    return uuid.uuid5(project_id, task_id)
+def item_id(project_id: uuid.UUID, task_id: str, revision: int = 1) -> uuid.UUID:
+    """One item per task and revision, the same id however often QA finalizes it (redeliveries,
+    retries); a rework's item has an id of its own."""
+    return uuid.uuid5(project_id, task_id if revision <= 1 else f"{task_id}#revision-{revision}")
+
+
+def rework_requested(project_id: uuid.UUID, task_id: str, revision: int, judgments: int, item: uuid.UUID) -> Outgoing:
+    message = quality_pb2.ReworkRequested(
+        project_id=str(project_id), task_id=task_id, revision=revision, judgments=judgments, item_id=str(item)
+    )
+    return (REQUESTS, str(project_id), message)
 
 
 def item_finalized(
@@ -129,11 +137,15 @@ def item_finalized(
     reviewer_scores: list[float],
     chosen_payload: bytes | None,
     when: dt.datetime,
+    revision: int = 1,
 ) -> Outgoing:
+    supersedes = str(item_id(project.project_id, task_id, revision - 1)) if revision > 1 else ""
     item = items_pb2.ItemFinalized(
         project_id=str(project.project_id),
         task_id=task_id,
-        item_id=str(item_id(project.project_id, task_id)),
+        item_id=str(item_id(project.project_id, task_id, revision)),
+        revision=revision,
+        supersedes_item_id=supersedes,
         quality=items_pb2.ItemQuality(
             agreement=outcome.agreement, confidence=outcome.confidence, reviewer_scores=reviewer_scores
         ),
