@@ -1,5 +1,7 @@
 """A stateful test of earnings: submissions, verdicts and rate cards arrive in any order, some
 twice; after every step the ledger must balance and credit each accepted submission exactly once.
+Some submissions are rework (after a lab's upheld dispute): their experts are paid the same, by
+the platform, and the project is charged only for the others.
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from cohort_payout.app import earnings
 from cohort_payout.config import PayoutSettings
 from cohort_payout.db import ledger
 from cohort_payout.domain.earnings import RateCard
-from cohort_payout.domain.ledger import FEES, expert_account, fee, project_account
+from cohort_payout.domain.ledger import (
+    FEES,
+    REWORK_COMMITTED,
+    REWORK_SPEND,
+    expert_account,
+    fee,
+    project_account,
+)
 from cohort_runtime.testing import SyncDatabase
 
 EXPERTS = ["exp_pay0001", "exp_pay0002", "exp_pay0003"]
@@ -47,7 +56,10 @@ def test_earnings_match_their_model(harness):
             tag = uuid.uuid4().hex[:8]
             self.experts = [f"{e}_{tag}" for e in EXPERTS]  # fresh per example: balances are exact
             self.created: dict[uuid.UUID, str] = {}
+            self.rework: dict[uuid.UUID, bool] = {}
             self.verdicts: dict[uuid.UUID, bool] = {}
+            # The platform's rework accounts are shared by every example: count from here.
+            self.rework_base = {a: harness.run(_balance(a)) for a in (REWORK_SPEND, REWORK_COMMITTED)}
             if card_first:
                 self.activate()
 
@@ -63,11 +75,12 @@ def test_earnings_match_their_model(harness):
         def late_card(self) -> None:
             self.activate()  # also a redelivery when already known
 
-        @rule(sub=subs, which=st.integers(0, len(EXPERTS) - 1))
-        def created(self, sub: uuid.UUID, which: int) -> None:
-            expert = self.experts[which]
-            harness.transaction(earnings.submission_created, sub, self.pid, self.created.get(sub, expert), 0)
+        @rule(sub=subs, which=st.integers(0, len(EXPERTS) - 1), rework=st.booleans())
+        def created(self, sub: uuid.UUID, which: int, rework: bool) -> None:
+            expert, rework = self.created.get(sub, self.experts[which]), self.rework.get(sub, rework)
+            harness.transaction(earnings.submission_created, sub, self.pid, expert, 0, rework)
             self.created.setdefault(sub, expert)
+            self.rework.setdefault(sub, rework)
 
         @rule(sub=subs, accepted=st.booleans())
         def decided(self, sub: uuid.UUID, accepted: bool) -> None:
@@ -92,7 +105,8 @@ def test_earnings_match_their_model(harness):
                     [f"%:{s}" for s in state] or ["-"],
                 )
             )
-            accepted_posts = [k["idempotency_key"].split(":", 1)[1] for k in keys if k["kind"] == "earning_accepted"]
+            paid = ("earning_accepted", "rework_accepted")
+            accepted_posts = [k["idempotency_key"].split(":", 1)[1] for k in keys if k["kind"] in paid]
             assert len(accepted_posts) == len(set(accepted_posts)), "credited at most once"
             for sub, s in state.items():
                 credited = str(sub) in accepted_posts
@@ -111,14 +125,20 @@ def test_earnings_match_their_model(harness):
                 if r["state"] == "pending":
                     pending_by_expert[r["expert_id"]] += 1
             n_accepted = sum(accepted_by_expert.values())
-            pending = sum(1 for s in state.values() if s == "pending")
+            rework = {r["submission_id"] for r in rows if self.rework.get(r["submission_id"])}
+            n_rework = sum(1 for s, st_ in state.items() if st_ == "accepted" and s in rework)
+            pending = sum(1 for s, st_ in state.items() if st_ == "pending" and s not in rework)
+            rework_pending = sum(1 for s, st_ in state.items() if st_ == "pending" and s in rework)
             bal = lambda name: harness.run(_balance(name))  # noqa: E731
-            assert bal(project_account(self.pid, "spend")) == n_accepted * (rate + fee_amount)
+            # The lab is charged for first work only; rework is the platform's, without a fee.
+            assert bal(project_account(self.pid, "spend")) == (n_accepted - n_rework) * (rate + fee_amount)
             assert bal(project_account(self.pid, "committed")) == pending * rate
+            assert bal(REWORK_SPEND) - self.rework_base[REWORK_SPEND] == n_rework * rate
+            assert bal(REWORK_COMMITTED) - self.rework_base[REWORK_COMMITTED] == rework_pending * rate
             for e in self.experts:
                 assert -bal(expert_account(e, "payable")) == accepted_by_expert[e] * rate, "paid exactly for accepted"
                 assert -bal(expert_account(e, "pending")) == pending_by_expert[e] * rate
-            assert -bal(FEES) >= n_accepted * fee_amount
+            assert -bal(FEES) >= (n_accepted - n_rework) * fee_amount
 
     async def _scalar(fn):
         async with harness.pool.acquire() as conn:

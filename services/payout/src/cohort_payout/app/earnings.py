@@ -47,6 +47,7 @@ class Fact:
     project_id: uuid.UUID
     expert_id: str | None = None
     active_seconds: int = 0
+    rework: bool = False  # CREATED only: an answer for a task reopened after an upheld dispute
 
 
 async def project_activated(conn: asyncpg.Connection, card: RateCard, clock: Clock = SYSTEM_CLOCK) -> None:
@@ -84,9 +85,14 @@ async def _post_waiting_reviews(conn: asyncpg.Connection, project_id: uuid.UUID,
 
 
 async def submission_created(
-    conn: asyncpg.Connection, submission_id: uuid.UUID, project_id: uuid.UUID, expert_id: str, active_seconds: int
+    conn: asyncpg.Connection,
+    submission_id: uuid.UUID,
+    project_id: uuid.UUID,
+    expert_id: str,
+    active_seconds: int,
+    rework: bool = False,
 ) -> None:
-    await facts_received(conn, [Fact(FactKind.CREATED, submission_id, project_id, expert_id, active_seconds)])
+    await facts_received(conn, [Fact(FactKind.CREATED, submission_id, project_id, expert_id, active_seconds, rework)])
 
 
 async def submission_decided(
@@ -116,6 +122,7 @@ async def _advance_project(
             if row.created:
                 continue  # tasking submits once; a second SubmissionCreated is a redelivery
             row.created, row.expert_id, row.active_secs = True, fact.expert_id, fact.active_seconds
+            row.rework = fact.rework
         else:
             if row.verdict is not None:
                 continue  # QA decides once; a second verdict is a redelivery
@@ -149,13 +156,13 @@ def _advance(row: repo.SubmissionRow, card: RateCard) -> list[Posting]:
         # it is reached), not work the expert was already doing in good faith. The overshoot is
         # bounded by the leases live at that moment (docs/ARCHITECTURE.md, "Budget cap").
         if row.verdict != "rejected":
-            postings.append(earnings.pending(row.submission_id, card, row.expert_id, amount))
+            postings.append(earnings.pending(row.submission_id, card, row.expert_id, amount, rework=row.rework))
             row.state = "pending"
         else:
             row.state = "rejected"  # decided before it was known: nothing to commit or release
     if row.state == "pending" and row.verdict is not None and row.amount is not None:
         decide = earnings.accepted if row.verdict == "accepted" else earnings.rejected
-        postings.append(decide(row.submission_id, card, row.expert_id, row.amount))
+        postings.append(decide(row.submission_id, card, row.expert_id, row.amount, rework=row.rework))
         row.state = row.verdict
     return postings
 

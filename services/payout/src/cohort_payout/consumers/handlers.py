@@ -38,6 +38,7 @@ def fact_from(event: Event[Any]) -> earnings.Fact:
             uuid.UUID(m.project_id),
             m.expert_id,
             m.active_seconds,
+            rework=m.task_revision > 1,
         )
     kind = earnings.FactKind.ACCEPTED if isinstance(m, verdicts_pb2.SubmissionAccepted) else earnings.FactKind.REJECTED
     return earnings.Fact(kind, uuid.UUID(m.submission_id), uuid.UUID(m.project_id))

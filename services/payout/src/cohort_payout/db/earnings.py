@@ -22,6 +22,7 @@ class SubmissionRow:
     verdict: str | None
     state: str
     decided_at: dt.datetime | None = None
+    rework: bool = False  # paid by the platform, not charged to the project
 
 
 async def upsert_card(conn: asyncpg.Connection, card: RateCard) -> None:
@@ -70,6 +71,7 @@ def _row(r: asyncpg.Record) -> SubmissionRow:
         r["verdict"],
         r["state"],
         r["decided_at"],
+        r["rework"],
     )
 
 
@@ -96,10 +98,11 @@ async def save_many(conn: asyncpg.Connection, rows: list[SubmissionRow]) -> None
         return
     await conn.execute(
         """UPDATE submissions s SET expert_id = n.expert_id, amount = n.amount, active_secs = n.active_secs,
-                  created = n.created, verdict = n.verdict, state = n.state, decided_at = n.decided_at
+                  created = n.created, verdict = n.verdict, state = n.state, decided_at = n.decided_at,
+                  rework = n.rework
            FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::int[], $5::bool[], $6::text[], $7::text[],
-                       $8::timestamptz[])
-                AS n(submission_id, expert_id, amount, active_secs, created, verdict, state, decided_at)
+                       $8::timestamptz[], $9::bool[])
+                AS n(submission_id, expert_id, amount, active_secs, created, verdict, state, decided_at, rework)
            WHERE s.submission_id = n.submission_id""",
         [r.submission_id for r in rows],
         [r.expert_id for r in rows],
@@ -109,6 +112,7 @@ async def save_many(conn: asyncpg.Connection, rows: list[SubmissionRow]) -> None
         [r.verdict for r in rows],
         [r.state for r in rows],
         [r.decided_at for r in rows],
+        [r.rework for r in rows],
     )
 
 

@@ -5,6 +5,10 @@ accepted: reverse the commitment; debit project spend (earning + fee); credit ex
           (earning) and platform fees (fee)
 rejected: reverse the commitment; nobody is charged, nobody is paid
 review:   debit project spend (review rate + fee); credit reviewer payable and platform fees
+
+Rework (an answer for a task reopened after a lab's upheld dispute) moves the same way, with the
+platform's rework commitment and spend in place of the project's and no fee: the lab was charged
+once for the item, and the experts who redo it are paid as for new work.
 """
 
 from __future__ import annotations
@@ -12,7 +16,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from cohort_payout.domain.ledger import FEES, Entry, Posting, expert_account, fee, project_account
+from cohort_payout.domain.ledger import (
+    FEES,
+    REWORK_COMMITTED,
+    REWORK_SPEND,
+    Entry,
+    Posting,
+    expert_account,
+    fee,
+    project_account,
+)
 
 
 @dataclass(frozen=True)
@@ -35,20 +48,37 @@ class RateCard:
         return (self.hourly_rate or 0) * max(seconds, 0) // 3600
 
 
-def pending(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Posting:
+def _committed(card: RateCard, rework: bool) -> str:
+    return REWORK_COMMITTED if rework else project_account(card.project_id, "committed")
+
+
+def pending(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int, *, rework: bool = False) -> Posting:
     c = card.currency
     return Posting(
         f"pending:{sub}",
-        "earning_pending",
+        "rework_pending" if rework else "earning_pending",
         (
-            Entry(project_account(card.project_id, "committed"), c, amount),
+            Entry(_committed(card, rework), c, amount),
             Entry(expert_account(expert_id, "pending"), c, -amount),
         ),
     )
 
 
-def accepted(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Posting:
-    c, f = card.currency, fee(amount, card.fee_bps)
+def accepted(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int, *, rework: bool = False) -> Posting:
+    c = card.currency
+    if rework:
+        # The platform pays rework at the project's rate, without a fee (it would charge itself).
+        return Posting(
+            f"decided:{sub}",
+            "rework_accepted",
+            (
+                Entry(expert_account(expert_id, "pending"), c, amount),
+                Entry(REWORK_COMMITTED, c, -amount),
+                Entry(REWORK_SPEND, c, amount),
+                Entry(expert_account(expert_id, "payable"), c, -amount),
+            ),
+        )
+    f = fee(amount, card.fee_bps)
     entries = [
         Entry(expert_account(expert_id, "pending"), c, amount),
         Entry(project_account(card.project_id, "committed"), c, -amount),
@@ -60,14 +90,14 @@ def accepted(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Pos
     return Posting(f"decided:{sub}", "earning_accepted", tuple(entries))
 
 
-def rejected(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int) -> Posting:
+def rejected(sub: uuid.UUID, card: RateCard, expert_id: str, amount: int, *, rework: bool = False) -> Posting:
     c = card.currency
     return Posting(
         f"decided:{sub}",
-        "earning_released",
+        "rework_released" if rework else "earning_released",
         (
             Entry(expert_account(expert_id, "pending"), c, amount),
-            Entry(project_account(card.project_id, "committed"), c, -amount),
+            Entry(_committed(card, rework), c, -amount),
         ),
     )
 

@@ -60,6 +60,10 @@ def project_account(project_id: object, bucket: str) -> str:
 
 
 FEES = "platform:fees"
+# Rework after a lab's upheld dispute is the platform's cost, not the lab's (it paid for the item
+# once): committed while the rework is pending, spent when QA accepts it.
+REWORK_COMMITTED = "platform:rework_committed"
+REWORK_SPEND = "platform:rework_spend"
 
 
 def fee(amount: int, fee_bps: int) -> int:
