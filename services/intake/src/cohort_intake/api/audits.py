@@ -51,6 +51,8 @@ def audit_to_proto(a: Audit) -> pb.Audit:
                 finding_time=timestamp(i.finding_time) if i.finding_time else None,
                 dispute=DISPUTES[i.dispute] if i.dispute else pb.ITEM_DISPUTE_STATE_UNSPECIFIED,
                 qa_comments=i.qa_comments,
+                rework_revision=i.rework_revision,
+                rework_item_id=str(i.rework_item_id) if i.rework_item_id else "",
             )
             for i in a.items
         ],

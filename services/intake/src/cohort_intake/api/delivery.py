@@ -105,6 +105,8 @@ class DeliveryServicer(pb_grpc.DeliveryServiceServicer):
                         task_id=r["task_id"],
                         record_json=r["record_json"],
                         deliver_time=timestamp(r["deliver_time"]),
+                        revision=r["revision"],
+                        supersedes_item_id=str(r["supersedes"]) if r["supersedes"] else "",
                     )
                     for r in rows
                 ],

@@ -15,6 +15,8 @@ from cohort_intake.app import webhooks
 from cohort_intake.db import audits as repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.domain.audits import Audit, DisputeState, Finding, NewFinding, changes, decide
+from cohort_intake.domain.items import FinalizedItem
+from cohort_intake.domain.projects import Project
 from cohort_intake.domain.sampling_plans import plan
 from cohort_intake.domain.webhooks import EventType
 from cohort_intake.events.topics import AUDITS_TOPIC
@@ -143,17 +145,36 @@ async def dispute_decided(
     upheld: bool,
     comments: str,
     clock: Clock = SYSTEM_CLOCK,
+    rework_revision: int = 0,
 ) -> None:
     """QA's answer to a disputed item, shown on the lab's audit and announced to its webhooks. A
     decision for a dispute intake does not hold pending is logged and dropped: QA decides each once."""
     state = DisputeState.UPHELD if upheld else DisputeState.DISMISSED
-    owner = await repo.dispute_decided(conn, audit_id, item_id, state, comments)
+    owner = await repo.dispute_decided(conn, audit_id, item_id, state, comments, rework_revision)
     if owner is None:
         log.warning("QA decided a dispute intake does not hold pending: audit %s item %s", audit_id, item_id)
         return
     lab_id, project_id = owner
     data = {
         "project_id": str(project_id), "audit_id": str(audit_id), "item_id": str(item_id),
-        "dispute": state.value, "qa_comments": comments,
+        "dispute": state.value, "qa_comments": comments, "rework_revision": rework_revision,
     }  # fmt: skip
     await webhooks.announce(conn, lab_id, EventType.AUDIT_DISPUTE_DECIDED, [data], clock.now())
+
+
+async def rework_delivered(
+    conn: asyncpg.Connection, project: Project, items: list[FinalizedItem], now: dt.datetime
+) -> None:
+    """Reworked items (each superseding an upheld one) are recorded on the audited item they
+    replace and announced to the lab (audit.item_reworked)."""
+    if not items:
+        return
+    reworked = await repo.rework_delivered(conn, [(i.supersedes, i.item_id) for i in items if i.supersedes])
+    revisions = {i.item_id: i.revision for i in items}
+    data = [
+        {"project_id": str(project.project_id), "audit_id": str(audit_id), "item_id": str(old),
+         "rework_item_id": str(new), "revision": revisions[new]}
+        for audit_id, old, new in reworked
+    ]  # fmt: skip
+    if data:
+        await webhooks.announce(conn, project.lab_id, EventType.AUDIT_ITEM_REWORKED, data, now)

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import asyncpg
 
-from cohort_intake.app import webhooks
+from cohort_intake.app import audits, webhooks
 from cohort_intake.db import progress as repo
 from cohort_intake.db import projects as projects_repo
 from cohort_intake.db import pseudonyms as pseudonyms_repo
@@ -94,11 +94,16 @@ async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem], 
             # by one, and that item is retried, then dead-lettered.
             rendered.append((item, render(replace(item, expert_ids=pseudonyms), task.input)))
         await pseudonyms_repo.record(conn, project.lab_id, sorted(shown.items()))
-        stored = await repo.insert_items(conn, project_id, [(i.item_id, i.task_id, r) for i, r in rendered], now)
-        fresh = [i for i, _ in rendered if i.item_id in stored]
+        stored = await repo.insert_items(
+            conn, project_id, [(i.item_id, i.task_id, r, i.revision, i.supersedes) for i, r in rendered], now
+        )
+        new_items = [i for i, _ in rendered if i.item_id in stored]
+        new += len(new_items)
+        # A rework replaces an item the lab has counted already: not another item toward the target.
+        await audits.rework_delivered(conn, project, [i for i in new_items if i.supersedes is not None], now)
+        fresh = [i for i in new_items if i.supersedes is None]
         if not fresh:
             continue
-        new += len(fresh)
         delivered = await repo.record_items(
             conn,
             project_id,

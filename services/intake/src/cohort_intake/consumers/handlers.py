@@ -74,6 +74,8 @@ def item_from_proto(m: items_pb2.ItemFinalized, fallback_time: dt.datetime) -> F
         instructions_version=m.instructions_version,
         rubric_version=m.rubric_version,
         finalize_time=m.finalize_time.ToDatetime(tzinfo=dt.UTC) if m.HasField("finalize_time") else fallback_time,
+        revision=max(m.revision, 1),
+        supersedes=uuid.UUID(m.supersedes_item_id) if m.supersedes_item_id else None,
     )
 
 
@@ -108,7 +110,9 @@ def _on_qualification(
 
 async def on_dispute_decided(conn: asyncpg.Connection, event: Event[items_pb2.DisputeDecided]) -> None:
     m = event.message
-    await audits.dispute_decided(conn, uuid.UUID(m.audit_id), uuid.UUID(m.item_id), m.upheld, m.comments)
+    await audits.dispute_decided(
+        conn, uuid.UUID(m.audit_id), uuid.UUID(m.item_id), m.upheld, m.comments, rework_revision=m.rework_revision
+    )
 
 
 def subscriptions(metrics: IntakeMetrics, lab_view: LabView) -> list[Subscription]:

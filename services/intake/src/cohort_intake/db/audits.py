@@ -25,7 +25,10 @@ def _audit(r: asyncpg.Record, items: tuple[SampledItem, ...] = ()) -> Audit:
 def _item(r: asyncpg.Record) -> SampledItem:
     finding = Finding(r["finding"]) if r["finding"] else None
     dispute = DisputeState(r["dispute"]) if r["dispute"] else None
-    return SampledItem(r["item_id"], r["task_id"], finding, r["reason"], r["finding_time"], dispute, r["qa_comments"])
+    return SampledItem(
+        r["item_id"], r["task_id"], finding, r["reason"], r["finding_time"], dispute, r["qa_comments"],
+        r["rework_revision"], r["rework_item_id"],
+    )  # fmt: skip
 
 
 async def by_request(conn: asyncpg.Connection, lab_id: uuid.UUID, request_id: uuid.UUID) -> uuid.UUID | None:
@@ -138,17 +141,39 @@ async def set_outcome(
 
 
 async def dispute_decided(
-    conn: asyncpg.Connection, audit_id: uuid.UUID, item_id: uuid.UUID, state: DisputeState, comments: str
+    conn: asyncpg.Connection,
+    audit_id: uuid.UUID,
+    item_id: uuid.UUID,
+    state: DisputeState,
+    comments: str,
+    rework_revision: int,
 ) -> tuple[uuid.UUID, uuid.UUID] | None:
     """Record QA's decision on a pending dispute: the audit's (lab, project), None when there is no
     such pending dispute (unknown, or decided already)."""
     row = await conn.fetchrow(
-        """UPDATE audit_samples s SET dispute = $3, qa_comments = $4 FROM audits a
+        """UPDATE audit_samples s SET dispute = $3, qa_comments = $4, rework_revision = $5 FROM audits a
            WHERE s.audit_id = $1 AND s.item_id = $2 AND s.dispute = 'pending' AND a.audit_id = s.audit_id
            RETURNING a.lab_id, a.project_id""",
         audit_id,
         item_id,
         state.value,
         comments,
+        rework_revision,
     )
     return (row["lab_id"], row["project_id"]) if row else None
+
+
+async def rework_delivered(
+    conn: asyncpg.Connection, replaced: list[tuple[uuid.UUID, uuid.UUID]]
+) -> list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]:
+    """(superseded item, rework item) pairs: record each rework on the upheld audited item it
+    replaces; returns (audit, superseded, rework) for those recorded now."""
+    rows = await conn.fetch(
+        """UPDATE audit_samples s SET rework_item_id = r.new
+           FROM unnest($1::uuid[], $2::uuid[]) AS r(old, new)
+           WHERE s.item_id = r.old AND s.dispute = 'upheld' AND s.rework_item_id IS NULL
+           RETURNING s.audit_id, s.item_id, s.rework_item_id""",
+        [old for old, _ in replaced],
+        [new for _, new in replaced],
+    )
+    return [(r["audit_id"], r["item_id"], r["rework_item_id"]) for r in rows]

@@ -113,13 +113,18 @@ async def mark_tasks_submitted(conn: asyncpg.Connection, project_id: uuid.UUID, 
 
 
 async def insert_items(
-    conn: asyncpg.Connection, project_id: uuid.UUID, items: list[tuple[uuid.UUID, str, str]], now: dt.datetime
+    conn: asyncpg.Connection,
+    project_id: uuid.UUID,
+    items: list[tuple[uuid.UUID, str, str, int, uuid.UUID | None]],
+    now: dt.datetime,
 ) -> set[uuid.UUID]:
-    """(item, task, record) rows; returns the ids that were new (a redelivered item is stored once)."""
+    """(item, task, record, revision, item superseded) rows; returns the ids that were new (a
+    redelivered item is stored once)."""
     rows = await conn.fetch(
-        """INSERT INTO items (item_id, project_id, task_id, record_json, deliver_time)
-           SELECT i.item_id, $1, i.task_id, i.record_json, $5
-           FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS i(item_id, task_id, record_json, n)
+        """INSERT INTO items (item_id, project_id, task_id, record_json, deliver_time, revision, supersedes)
+           SELECT i.item_id, $1, i.task_id, i.record_json, $5, i.revision, i.supersedes
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $6::int[], $7::uuid[]) WITH ORDINALITY
+                AS i(item_id, task_id, record_json, revision, supersedes, n)
            ORDER BY i.n
            ON CONFLICT (item_id) DO NOTHING
            RETURNING item_id""",
@@ -128,6 +133,8 @@ async def insert_items(
         [i[1] for i in items],
         [i[2] for i in items],
         now,
+        [i[3] for i in items],
+        [i[4] for i in items],
     )
     return {r["item_id"] for r in rows}
 
@@ -142,7 +149,7 @@ async def items_page(
     limit: int,
 ) -> list[asyncpg.Record]:
     rows: list[asyncpg.Record] = await conn.fetch(
-        """SELECT item_id, task_id, seq, record_json, deliver_time FROM items
+        """SELECT item_id, task_id, seq, record_json, deliver_time, revision, supersedes FROM items
            WHERE project_id = $1
              AND ($2::bigint IS NULL OR seq > $2)
              AND ($3::timestamptz IS NULL OR deliver_time >= $3)

@@ -41,6 +41,8 @@ class SampledItem:
     finding_time: dt.datetime | None = None
     dispute: DisputeState | None = None
     qa_comments: str = ""
+    rework_revision: int = 0  # upheld: the revision being made by new experts (0: none)
+    rework_item_id: uuid.UUID | None = None  # the item that replaces this one, once delivered
 
 
 @dataclass(frozen=True)

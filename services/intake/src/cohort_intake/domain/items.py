@@ -8,7 +8,8 @@ Shapes (one JSON object per line):
 - rubric grade: {"prompt", "response", "scores", "overall"}
 - adversarial prompt: {"prompt", "reference", "failure"}
 Every record carries "metadata": project, item and task ids, pseudonymous expert ids, quality
-figures and the instructions / rubric versions.
+figures, the instructions / rubric versions and the task's revision (with the item a rework
+supersedes).
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class FinalizedItem:
     instructions_version: int
     rubric_version: int
     finalize_time: dt.datetime
+    revision: int = 1
+    """1 for first work; 2 and up for rework after an upheld dispute (then `supersedes` is set)."""
+    supersedes: uuid.UUID | None = None
 
 
 class UnrenderableItem(ValueError):
@@ -104,8 +108,11 @@ def render(item: FinalizedItem, task: TaskInput) -> str:
         },
         "instructions_version": item.instructions_version,
         "rubric_version": item.rubric_version,
+        "revision": item.revision,
         "format_version": FORMAT_VERSION,
     }
+    if item.supersedes is not None:
+        meta["supersedes_item_id"] = str(item.supersedes)
     records = [{**body, "metadata": meta} for body in _bodies(item.result, task)]
     return "\n".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records)
 

@@ -31,6 +31,8 @@ class EventType(enum.StrEnum):
     """QA decided an expert's screening test of the project (the expert by the lab's pseudonym)."""
     AUDIT_DISPUTE_DECIDED = "audit.dispute_decided"
     """QA decided an item the lab rejected in an audit: upheld or dismissed, with comments."""
+    AUDIT_ITEM_REWORKED = "audit.item_reworked"
+    """The rework of an upheld item was delivered: the item that replaces it, and its revision."""
 
 
 class EndpointState(enum.StrEnum):
