@@ -11,7 +11,7 @@ BUF := tools/node_modules/.bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test client-matrix unit integration up down status demo demo-rubric demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-history-scans bench-payout bench-verdicts bench-qa bench-grpc-floor clean
+.PHONY: help setup deps assets workbench-screenshots proto lint proto-check test client-matrix unit integration up down status demo demo-rubric demo-rte fuzz chaos observability helm-lint bench bench-workbench bench-intake bench-export bench-webhooks bench-tasking bench-history bench-history-scans bench-payout bench-verdicts bench-qa bench-grpc-floor clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -122,6 +122,12 @@ bench-grpc-floor: setup ## CPU per unary gRPC call with no work behind it (bare 
 
 bench-webhooks: setup ## webhook deliveries/s (20 endpoints, 20k queued) and lag p50/p99 at 200/s, against the local PostgreSQL
 	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/webhooks.py $(BENCH_ARGS)
+
+bench-history: setup ## a full cycle fresh vs after a year of history: empties the local stack (make clean), runs make bench, loads 1M finished cycles (bench/history.py), runs it again
+	@$(MAKE) --no-print-directory clean
+	@$(MAKE) --no-print-directory bench BENCH_ARGS="--seconds 120 $(BENCH_ARGS)"
+	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && $(BIN)/python bench/history.py $(HISTORY_ARGS)
+	@$(MAKE) --no-print-directory bench BENCH_ARGS="--seconds 120 $(BENCH_ARGS)"
 
 bench-history-scans: setup ## periodic queries against a long history: tasking's gold gauges (600k held tasks), QA's refit pass (1M judgments), on the local PostgreSQL
 	@bash deploy/local/stack.sh infra-up && eval "$$(bash deploy/local/stack.sh env)" && \

@@ -81,7 +81,7 @@ start() {
   else
     log "starting postgres on 127.0.0.1:$PG_PORT"
     as_owner "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCK -c max_connections=300 -c fsync=${COHORT_PG_FSYNC:-on} -c autovacuum_naptime=10s -c random_page_cost=1.1 $(tls_options)" \
+      -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_SOCK -c max_connections=300 -c fsync=${COHORT_PG_FSYNC:-on} -c autovacuum_naptime=10s -c random_page_cost=1.1 $(tls_options) ${COHORT_PG_OPTIONS:-}" \
       >/dev/null || { tail -30 "$PG_LOG" >&2; die "postgres did not start"; }
   fi
   if ! PGPASSWORD="$(password)" "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
