@@ -146,11 +146,16 @@ BEGIN
                         EXIT;
                     END IF;
                 ELSE
+                    -- OFFSET 0 keeps the held-task check a probe per candidate slot (three index
+                    -- pages). As an anti-join the planner, once history makes an expert's held tasks
+                    -- per project look like one row, read every task the expert ever held in the
+                    -- project on each acquire (2.4 ms vs 0.7 ms as a probe, for 270 held tasks, after
+                    -- 1M cycles of history; docs/BENCHMARKS.md, "A year of history").
                     SELECT s.slot_id, s.task_id INTO v_slot, v_task FROM slots s
                     WHERE s.project_id = p_projects[i] AND NOT s.is_gold AND s.open
                       AND NOT EXISTS (SELECT 1 FROM expert_tasks e
                                       WHERE e.expert_id = p_expert AND e.project_id = s.project_id
-                                        AND e.task_id = s.task_id)
+                                        AND e.task_id = s.task_id OFFSET 0)
                     ORDER BY s.started DESC, s.slot_id
                     LIMIT 1
                     FOR UPDATE OF s SKIP LOCKED;
