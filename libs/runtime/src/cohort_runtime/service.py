@@ -31,6 +31,7 @@ from cohort_runtime.definition import Resources, ServiceDefinition, Subscription
 from cohort_runtime.grpc_errors import error_interceptor
 from cohort_runtime.grpc_metrics import GrpcServerMetrics
 from cohort_runtime.inbox import InboxConsumer, InboxMetrics
+from cohort_runtime.inbox_retention import purge_inbox_forever
 from cohort_runtime.kafka import dlq_topic, ensure_topics, make_producer
 from cohort_runtime.logs import configure_logging
 from cohort_runtime.migrations import Migration, Routine, migrate, migrations_in, runtime_migrations
@@ -173,6 +174,11 @@ class ServiceRuntime:
             await consumer.start()
             self._consumers.append(consumer)
             self._tasks.append(self._supervise(consumer.name, consumer.run))
+        if subscriptions:
+            pool, retention = self._pool, s.inbox_retention_hours * 3600
+            self._tasks.append(
+                self._supervise(f"{s.service_name}-inbox-retention", lambda: purge_inbox_forever(pool, retention))
+            )
 
     def _start_relay(self) -> None:
         s = self.settings

@@ -88,6 +88,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
     inbox_max_attempts: int = Field(default=5, ge=1)
+    # How long handled event ids are remembered against redelivery: longer than any topic keeps its
+    # records (Kafka's default retention is 7 days; the DLQ's too), with a margin.
+    inbox_retention_hours: float = Field(default=336.0, gt=0)
 
     def kafka_security(self) -> KafkaSecurity:
         return KafkaSecurity(
