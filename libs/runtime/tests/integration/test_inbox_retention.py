@@ -13,10 +13,10 @@ async def test_only_rows_received_before_the_retention_are_forgotten(database_ur
     try:
         await pool.execute(
             """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome, received_at)
-               SELECT 'c', 'e' || g, 't', 'topic', 0, g, 'processed', now() - make_interval(days => g)
+               SELECT 'c', 'e' || g, 't', 'topic', 0, g, 'processed', now() - make_interval(days => g) + interval '12 hours'
                FROM generate_series(1, 25) AS g"""
         )
-        # 14 days: rows 15..25 days old go, in batches of 4 (three full ones, then a short one).
+        # 14 days: rows 14.5..24.5 days old go, in batches of 4 (three full ones, then a short one).
         assert await purge_inbox(pool, 14 * 86400, batch=4) == 11
         left = {r["event_id"] for r in await pool.fetch("SELECT event_id FROM inbox")}
         assert left == {f"e{g}" for g in range(1, 15)}

@@ -30,4 +30,9 @@ def test_checksum_follows_content():
 
 def test_runtime_ships_its_outbox_and_inbox_migration():
     labels = [m.label for m in runtime_migrations()]
-    assert labels == ["runtime:0001_outbox_inbox.sql", "runtime:0002_outbox_parked.sql"]
+    assert labels == [
+        "runtime:0001_outbox_inbox.sql",
+        "runtime:0002_outbox_parked.sql",
+        "runtime:0003_outbox_vacuum.sql",
+        "runtime:0004_inbox_retention.sql",
+    ]
