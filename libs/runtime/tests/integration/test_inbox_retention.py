@@ -13,7 +13,8 @@ async def test_only_rows_received_before_the_retention_are_forgotten(database_ur
     try:
         await pool.execute(
             """INSERT INTO inbox (consumer, event_id, event_type, topic, partition, "offset", outcome, received_at)
-               SELECT 'c', 'e' || g, 't', 'topic', 0, g, 'processed', now() - make_interval(days => g) + interval '12 hours'
+               SELECT 'c', 'e' || g, 't', 'topic', 0, g, 'processed',
+                      now() - make_interval(days => g) + interval '12 hours'
                FROM generate_series(1, 25) AS g"""
         )
         # 14 days: rows 14.5..24.5 days old go, in batches of 4 (three full ones, then a short one).
