@@ -41,7 +41,9 @@ async def items_finalized(conn: asyncpg.Connection, tasks: list[tuple[uuid.UUID,
     """The tasks are done at these revisions: no more of their slots are handed out, and a project
     reopened for rework is completed again once its last reworked task is."""
     await repo.finalize_tasks(conn, tasks)
-    await repo.finish_rework(conn, sorted({p for p, _, r in tasks if r > 1}))
+    reworked = sorted({p for p, _, r in tasks if r > 1})
+    if reworked:  # first revisions (nearly every item) cost no second statement
+        await repo.finish_rework(conn, reworked)
 
 
 async def rework_requested(
