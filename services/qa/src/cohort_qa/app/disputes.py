@@ -88,7 +88,7 @@ async def decide(
 
 async def _reopen_for_rework(conn: asyncpg.Connection, d: Dispute) -> tuple[int, list[Outgoing]]:
     """Reopen the task of an upheld item at its next revision: (that revision, the request to
-    routing). None when the item was superseded already (a later revision exists: only the
+    routing); (0, []) when the item was superseded already (a later revision exists: only the
     current one is reworked) or the project was cancelled (the lab stopped it: nothing routes)."""
     revision = await repo.item_revision(conn, d.item_id)
     project = await projects_repo.get(conn, d.project_id)
