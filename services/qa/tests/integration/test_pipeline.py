@@ -153,6 +153,15 @@ async def test_an_expert_who_always_picks_the_first_shown_goes_to_review(qa) -> 
     assert states.count("in_review") >= 11 and states.count("accepted") <= 19
     reasons = await qa.pool.fetch("SELECT DISTINCT reasons FROM reviews")
     assert [r["reasons"] for r in reasons] == [["position_bias"]]
+    # 20 of 20 is beyond doubt (p < 1e-6): suspended in the project, and tasking is told once.
+    suspended = await qa.pool.fetch("SELECT expert_id, reasons FROM project_suspensions WHERE project_id = $1", pid)
+    assert [(s["expert_id"], s["reasons"]) for s in suspended] == [("lazy", ["position_bias"])]
+    announced = [
+        (u.expert_id, u.project_id, list(u.reasons))
+        for u in await qa.published(quality_pb2.ExpertQualityUpdated)
+        if u.suspended
+    ]
+    assert announced == [("lazy", pid, ["position_bias"])]
 
 
 async def test_position_bias_is_judged_against_the_order_each_expert_was_shown(qa) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import numpy as np
 import pytest
 
 from cohort_qa.domain import checks, similarity
@@ -109,6 +110,46 @@ def test_position_bias_needs_enough_judgments_and_an_improbable_share() -> None:
     assert checks.position_bias_finding(14, 25, 2, limits) is None  # plausible under chance
     found = checks.position_bias_finding(24, 25, 2, limits)
     assert found is not None and found.code == "position_bias" and not found.hard
+
+
+def test_position_bias_suspends_only_beyond_doubt() -> None:
+    limits = CheckLimits()
+    assert checks.position_bias_beyond_doubt(20, 20, 2, limits)  # p = 9.5e-7
+    assert not checks.position_bias_beyond_doubt(19, 19, 2, limits)  # too few to judge at all
+    assert checks.position_bias_beyond_doubt(28, 30, 2, limits)
+    assert not checks.position_bias_beyond_doubt(27, 30, 2, limits)  # p = 4.3e-6
+    assert not checks.position_bias_beyond_doubt(20, 30, 2, limits)
+    assert checks.position_bias_beyond_doubt(18, 20, 3, limits)  # a third of 20 expected (p = 2.3e-7)
+    assert not checks.position_bias_beyond_doubt(17, 20, 3, limits)  # p = 2.8e-6
+
+
+@pytest.mark.parametrize("candidates", [2, 3])
+def test_an_honest_expert_is_almost_never_suspended_for_position_bias(candidates: int) -> None:
+    """The exact chance that an expert whose choices do not depend on the shown order is ever
+    suspended, checked after each of 1,000 judgments: with every assignment's order uniformly
+    random, their first-shown choices are a Binomial(n, 1/candidates) walk, followed here state by
+    state (the distribution of first choices among those not yet suspended)."""
+    limits = CheckLimits()
+    p = 1.0 / candidates
+    alive = np.array([1.0])  # alive[k]: P(k first choices so far and never suspended)
+    suspended = 0.0
+    for n in range(1, 1001):
+        step = np.zeros(n + 1)
+        step[:-1] += alive * (1 - p)
+        step[1:] += alive * p
+        # The fewest first choices suspended at n (more are more improbable): a bisection.
+        low, high = 0, n + 1
+        while low < high:
+            mid = (low + high) // 2
+            if checks.position_bias_beyond_doubt(mid, n, candidates, limits):
+                high = mid
+            else:
+                low = mid + 1
+        suspended += step[low:].sum()
+        step[low:] = 0.0
+        alive = step
+    # 2.7e-5 with two candidates, 2.5e-5 with three: about one honest expert in 40,000.
+    assert 0 < suspended < 5e-5, suspended
 
 
 def test_near_duplicates_share_bands_and_estimates_track_jaccard() -> None:

@@ -8,6 +8,7 @@ makes thousands of submissions per second possible on a small machine.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import asyncpg
 import numpy as np
 
 from cohort.types.v1 import submissions_pb2
-from cohort_qa.app import progress
+from cohort_qa.app import progress, suspensions
 from cohort_qa.app import quality as quality_app
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
@@ -35,6 +36,11 @@ from cohort_qa.metrics import QaMetrics
 from cohort_runtime import add_events
 from cohort_runtime.clock import SYSTEM_CLOCK, Clock
 from cohort_runtime.inbox import after_commit
+
+log = logging.getLogger(__name__)
+
+POSITION_BIAS = "position_bias"
+"""The reason of a suspension for first-shown choices beyond doubt (checks.position_bias_beyond_doubt)."""
 
 
 @dataclass
@@ -97,7 +103,7 @@ async def evaluate(
 ) -> list[Outgoing]:
     tasks = await tasks_repo.get_many(conn, [(project.project_id, s.task_id) for s, _ in subs])
     assessed = [_assess(project, s, seq, tasks.get((project.project_id, s.task_id)), limits) for s, seq in subs]
-    await _position_bias(conn, project, assessed, limits)
+    biased = await _position_bias(conn, project, assessed, limits)
     await _near_duplicates(conn, project, assessed, limits)
     estimates = await quality_repo.estimates(conn, project.domain, sorted({a.sub.expert_id for a in assessed}))
 
@@ -122,6 +128,8 @@ async def evaluate(
     await reviews_repo.enqueue(conn, batch.reviews)
     out = batch.out
     out += await quality_app.record(conn, project, dict(batch.evidence), now)
+    if await suspensions.suspend(conn, project, biased, POSITION_BIAS, now):
+        log.warning("project %s: suspended for position bias: %s", project.project_id, sorted(biased))
     # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
     # with the judgments it has, and replace_rejected asks for nothing).
     out += await progress.advance(conn, project, batch.accepted_tasks + batch.rejected_tasks, now, metrics)
@@ -204,9 +212,11 @@ def _assess(
 
 async def _position_bias(
     conn: asyncpg.Connection, project: QaProject, assessed: list[_Assessed], limits: CheckLimits
-) -> None:
+) -> set[str]:
+    """Sends work to review while an expert's first-shown choices look improbable; returns the
+    experts for whom they are beyond doubt (to suspend in the project)."""
     if project.kind is not DataKind.PREFERENCE:
-        return
+        return set()
     counted = [a for a in assessed if a.answer and a.answer.ranking and a.view and a.view.candidates]
     stats = await repo.count_positions(
         conn,
@@ -222,6 +232,11 @@ async def _position_bias(
         finding = checks.position_bias_finding(first_choices, judgments, candidates, limits)
         if finding:
             a.findings.append(finding)
+    return {
+        expert
+        for expert, (judgments, first_choices, candidates) in stats.items()
+        if checks.position_bias_beyond_doubt(first_choices, judgments, candidates, limits)
+    }
 
 
 async def _near_duplicates(

@@ -42,6 +42,12 @@ class CheckLimits:
     # Position bias: flagged once an expert's first-shown choices are this improbable under chance.
     position_bias_min_judgments: int = 20
     position_bias_p_value: float = 0.001
+    # ... and suspended in the project at this p-value: beyond reasonable doubt, because each
+    # assignment shows the candidates in its own uniformly random order, so chance alone gives any
+    # honest expert first-shown choices distributed exactly Binomial(n, 1/candidates), whatever their
+    # skill or taste (20 of 20 with two candidates: p = 9.5e-7). tests/unit/test_checks.py computes
+    # the chance an honest expert is ever suspended within 1,000 judgments: 2.7e-5.
+    position_bias_suspend_p_value: float = 1e-6
 
 
 DEFAULT_LIMITS = CheckLimits()
@@ -92,6 +98,16 @@ def position_bias_finding(
             detail=f"chose the first shown in {first_choices} of {judgments} (p={pvalue:.1e})",
         )
     return None
+
+
+def position_bias_beyond_doubt(
+    first_choices: int, judgments: int, candidates: int, limits: CheckLimits = DEFAULT_LIMITS
+) -> bool:
+    """Whether the first-shown choices are so improbable under chance that the expert is suspended
+    in the project until an operator looks, rather than only having their work reviewed."""
+    if judgments < limits.position_bias_min_judgments or candidates < 2:
+        return False
+    return _first_choice_p_value(first_choices, judgments, candidates) < limits.position_bias_suspend_p_value
 
 
 @functools.lru_cache(maxsize=65536)
