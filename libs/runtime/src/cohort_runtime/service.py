@@ -175,8 +175,10 @@ class ServiceRuntime:
             self._consumers.append(consumer)
             self._tasks.append(self._supervise(consumer.name, consumer.run))
         if subscriptions:
+            # A background job (cancelled at stop): among the consumers it was waited for, and every
+            # stop lasted the whole grace period.
             pool, retention = self._pool, s.inbox_retention_hours * 3600
-            self._tasks.append(
+            self._background.append(
                 self._supervise(f"{s.service_name}-inbox-retention", lambda: purge_inbox_forever(pool, retention))
             )
 
