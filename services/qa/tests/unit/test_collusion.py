@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cohort_qa.domain import dawid_skene
-from cohort_qa.domain.collusion import expected_agreement, pair_counts, suspect_pairs
+from cohort_qa.domain.collusion import expected_agreement, held_out_agreement, pair_counts, suspect_pairs, suspects
 
 
 def crowd(rng: np.random.Generator, honest: int, items: int, overlap: int, colluders: int = 0):
@@ -38,14 +38,61 @@ def test_expected_agreement_of_independent_experts():
     assert expected_agreement(m[0], m[1], np.array([0.5, 0.5])) == pytest.approx(0.9 * 0.8 + 0.1 * 0.2)
 
 
+def refit_suspects(judgments: list[tuple[str, str, int]]):
+    """The test as QA's refit runs it: a Dawid-Skene fit of the judgments, then suspects()."""
+    items = sorted({i for i, _, _ in judgments})
+    experts = sorted({e for _, e, _ in judgments})
+    item_index, expert_index = {t: n for n, t in enumerate(items)}, {e: n for n, e in enumerate(experts)}
+    fit = dawid_skene.fit(
+        np.array([item_index[i] for i, _, _ in judgments]),
+        np.array([expert_index[e] for _, e, _ in judgments]),
+        np.array([label for _, _, label in judgments]),
+        n_items=len(items),
+        n_workers=len(experts),
+        n_classes=2,
+    )
+    reference = {t: int(fit.labels[n]) for t, n in item_index.items()}
+    return suspects(judgments, reference, {e: fit.confusion[n] for e, n in expert_index.items()}, fit.priors)
+
+
 def test_honest_crowds_raise_no_flag():
-    """200 projects of 30 honest experts (accuracy 0.6-0.95), 400 items, 5 judgments each."""
+    """200 projects of 20 honest experts (accuracy 0.6-0.95), 300 items, 8 judgments each: every
+    pair shares ~44 items, judged by the same fit as in production."""
     rng = np.random.default_rng(2026)
-    flagged = 0
+    flagged = []
     for _ in range(200):
-        judgments, confusion = crowd(rng, honest=30, items=400, overlap=5)
-        flagged += len(suspect_pairs(pair_counts(judgments), confusion, np.array([0.5, 0.5])))
-    assert flagged == 0
+        judgments, _ = crowd(rng, honest=20, items=300, overlap=8)
+        flagged += refit_suspects(judgments)
+    assert flagged == []
+
+
+def test_a_pair_the_fit_flatters_is_judged_by_what_each_does_alone():
+    """Two colluders who outnumber the honest expert on the items they share (overlap 3) look
+    accurate to the fit: on those items they are the majority. On the items they judged apart they
+    are a coin, and that is what their agreement is weighed against: flagged after 14 shared items
+    (against the fitted matrices alone they are not)."""
+    rng = np.random.default_rng(5)
+    judgments, _ = crowd(rng, honest=12, items=80, overlap=3)
+    shared = sorted({i for i, _, _ in judgments})[:14]
+    for item in shared:
+        judgments = [j for j in judgments if j[0] != item or j[1] == "h0"] + [(item, "h0", 1)]
+        coin = int(rng.integers(0, 2))
+        judgments += [(item, "c0", coin), (item, "c1", coin)]
+    apart = [i for i in sorted({i for i, _, _ in judgments}) if i not in shared]
+    judgments += [(item, "c0", int(rng.integers(0, 2))) for item in apart[:10]]
+    judgments += [(item, "c1", int(rng.integers(0, 2))) for item in apart[10:20]]
+    found = refit_suspects(judgments)
+    assert [s.experts for s in found] == [("c0", "c1")]
+    assert found[0].shared == 14 and found[0].agreed == 14
+
+
+def test_held_out_agreement_uses_only_the_items_judged_apart():
+    labels = [("t0", "a", 1), ("t0", "b", 1), ("t1", "a", 0), ("t2", "b", 1)]
+    reference = {"t0": 1, "t1": 1, "t2": 1}
+    (expected,) = held_out_agreement(labels, reference, [("a", "b")], 2, quantile=0.5).values()
+    # a: wrong on its one item apart (Beta(1, 2), median 0.29, raised to chance 0.5); b: right on
+    # its one (Beta(2, 1), median 0.71).
+    assert expected == pytest.approx(0.5 * 0.7071 + 0.5 * 0.2929, abs=1e-3)
 
 
 def test_a_pair_sharing_one_coin_is_flagged_and_nobody_else():

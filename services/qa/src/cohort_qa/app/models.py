@@ -22,8 +22,8 @@ from cohort_qa.db import models as repo
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
+from cohort_qa.domain import collusion as collusion_test
 from cohort_qa.domain import dawid_skene
-from cohort_qa.domain.collusion import pair_counts, suspect_pairs
 from cohort_qa.events import payloads
 from cohort_qa.metrics import QaMetrics
 
@@ -107,10 +107,10 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     confusion = {e: fit.confusion[i] for e, i in expert_index.items()}
     # Pairs who agree beyond what these matrices predict: judged on the same fit, in the same pass.
     by_worker = {i: e for e, i in expert_index.items()}
-    counts = pair_counts(
-        (str(item), by_worker[w], label) for item, w, label in zip(items, workers, labels, strict=True)
+    judged = [(str(item), by_worker[w], label) for item, w, label in zip(items, workers, labels, strict=True)]
+    suspects = collusion_test.suspects(
+        judged, {str(i): int(label) for i, label in enumerate(fit.labels)}, confusion, fit.priors
     )
-    suspects = suspect_pairs(counts, confusion, fit.priors)
     async with pool.acquire() as conn, conn.transaction():
         now = dt.datetime.now(dt.UTC)
         await repo.save(conn, project_id, fit.priors, confusion, len(rows), now)

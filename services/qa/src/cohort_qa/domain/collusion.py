@@ -5,12 +5,19 @@ from their confusion matrices and how common each answer is: for a pair (i, j) t
 same first choice on an item is E = Σ_c π_c Σ_k C_i[c, k] · C_j[c, k]. Colluders (copying each
 other, or one coin for both) agree far more often than that, right and wrong alike.
 
+Matrices fitted on the same judgments flatter a colluding pair (their agreement makes each look
+right), so a pair is judged against what each of them does without the other: their accuracy on
+the items the partner did not judge, measured against the fit's labels, taken at its upper 75 %
+credible bound (Beta(1, 1) prior; generous, so an honest pair measured on few items is not
+accused; a pair never apart is taken at 0.75 each), as one-coin matrices.
+
 Over the n items a pair both judged, with k agreements, the one-sided binomial tail
 P(X ≥ k | n, E) is the evidence. A pair is suspect when that tail is below alpha divided by the number
 of pairs tested (Bonferroni: the whole project's false-alarm chance stays below alpha), the pair
 shared at least `min_shared` items, and the excess k/n - E is at least `min_excess` (large
-samples make tiny, harmless excesses significant). With alpha = 0.001 an honest crowd, simulated
-with known skills, raises no flag in 200 projects (tests/unit/test_collusion.py).
+samples make tiny, harmless excesses significant). With alpha = 0.001 honest crowds, simulated
+with known skills and judged by the same refit, raise no flag in 200 projects whose pairs share
+~40 items each (tests/unit/test_collusion.py).
 """
 
 from __future__ import annotations
@@ -21,10 +28,10 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from scipy.stats import binom
+from scipy.stats import beta, binom
 
 ALPHA = 1e-3
-MIN_SHARED = 20
+MIN_SHARED = 12
 MIN_EXCESS = 0.15
 
 
@@ -57,6 +64,38 @@ def pair_counts(labels: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str],
     return {pair: (n, k) for pair, (n, k) in counts.items()}
 
 
+def held_out_agreement(
+    labels: Iterable[tuple[str, str, int]],
+    reference: Mapping[str, int],
+    pairs: Iterable[tuple[str, str]],
+    n_classes: int,
+    quantile: float = 0.75,
+) -> dict[tuple[str, str], float]:
+    """For each pair, the agreement expected of two independent experts as accurate as each of
+    them is on the items the partner did not judge (against `reference`, item -> label), each
+    accuracy at its upper `quantile` credible bound."""
+    by_item: dict[str, dict[str, int]] = defaultdict(dict)
+    for item, expert, label in labels:
+        by_item[item].setdefault(expert, label)
+    judged: dict[str, list[str]] = defaultdict(list)
+    for item, experts in by_item.items():
+        if item in reference:
+            for expert in experts:
+                judged[expert].append(item)
+
+    def accuracy(expert: str, partner: str) -> float:
+        alone = [i for i in judged[expert] if partner not in by_item[i]]
+        right = sum(by_item[i][expert] == reference[i] for i in alone)
+        upper = float(beta.ppf(quantile, right + 1, len(alone) - right + 1))
+        return max(upper, 1.0 / n_classes)
+
+    out = {}
+    for a, b in pairs:
+        acc_a, acc_b = accuracy(a, b), accuracy(b, a)
+        out[(a, b)] = acc_a * acc_b + (1 - acc_a) * (1 - acc_b) / (n_classes - 1)
+    return out
+
+
 def suspect_pairs(
     counts: Mapping[tuple[str, str], tuple[int, int]],
     confusion: Mapping[str, np.ndarray],
@@ -65,10 +104,19 @@ def suspect_pairs(
     alpha: float = ALPHA,
     min_shared: int = MIN_SHARED,
     min_excess: float = MIN_EXCESS,
+    held_out: Mapping[tuple[str, str], float] | None = None,
 ) -> list[SuspectPair]:
-    """The pairs whose agreement their fitted confusion matrices cannot explain, most suspect first."""
+    """The pairs whose agreement their skill cannot explain, most suspect first. The expected
+    agreement of a pair is `held_out`'s (held_out_agreement) where given (QA's refit gives it for
+    every pair tested), else their fitted confusion matrices'."""
+    held_out = held_out or {}
     tested = [
-        (pair, n, k, expected_agreement(confusion[pair[0]], confusion[pair[1]], priors))
+        (
+            pair,
+            n,
+            k,
+            held_out[pair] if pair in held_out else expected_agreement(confusion[pair[0]], confusion[pair[1]], priors),
+        )
         for pair, (n, k) in counts.items()
         if n >= min_shared and pair[0] in confusion and pair[1] in confusion
     ]
@@ -83,3 +131,17 @@ def suspect_pairs(
         if p_value < threshold:
             out.append(SuspectPair(pair, n, k, expected, p_value))
     return sorted(out, key=lambda s: s.p_value)
+
+
+def suspects(
+    labels: list[tuple[str, str, int]],
+    reference: Mapping[str, int],
+    confusion: Mapping[str, np.ndarray],
+    priors: np.ndarray,
+) -> list[SuspectPair]:
+    """The whole test on one fit: (item, expert, label) judgments, the fit's label per item, its
+    matrices and class priors."""
+    counts = pair_counts(labels)
+    candidates = [pair for pair, (n, _) in counts.items() if n >= MIN_SHARED]
+    held_out = held_out_agreement(labels, reference, candidates, len(priors))
+    return suspect_pairs(counts, confusion, priors, held_out=held_out)
