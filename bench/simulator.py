@@ -1,7 +1,9 @@
 """An expert population acting through the real gRPC APIs with real tokens (`make demo`, tests).
 
 Profiles: accurate and noisy experts, experts biased to the first-shown candidate, fast spammers,
-colluding pairs (who agree on a coin flip per task, right or wrong), experts who abandon leases,
+colluding pairs (who agree on a coin flip per task, right or wrong, and acquire in lockstep, the
+second releasing what it is handed until it lands on its partner's task, as a ring coordinating
+over chat would), experts who abandon leases,
 and reviewers, who make mistakes of their own (an accuracy, and a leniency toward work they judge
 wrong) unless a run asks for oracles. Tasks are generated preference items whose better candidate
 is known (shown in a random order), or rubric-grade items whose true score on each criterion is
@@ -24,6 +26,7 @@ work), except spammers, which is how QA catches them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import random
@@ -197,6 +200,33 @@ def rte_crowd(
 
 
 @dataclass
+class _Lockstep:
+    """A colluding pair's meeting point: the leader acquires once the follower is ready, and the
+    follower right after the leader's acquire returned; a follower handed another task releases it
+    and asks again, up to HUNT times, to land on the leader's. Either waits at most `patience`
+    seconds, so a partner who was suspended (or is slow) does not stop the other."""
+
+    HUNT: ClassVar[int] = 4
+
+    follower_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    leader_went: asyncio.Event = field(default_factory=asyncio.Event)
+    leader_task: str | None = None
+    patience: float = 3.0
+
+    async def before_acquire(self, *, leader: bool) -> None:
+        mine, theirs = (self.follower_ready, None) if leader else (self.leader_went, self.follower_ready)
+        if theirs is not None:
+            theirs.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(mine.wait(), self.patience)
+        mine.clear()
+
+    def leader_acquired(self, task_id: str | None) -> None:
+        self.leader_task = task_id
+        self.leader_went.set()
+
+
+@dataclass
 class ExpertStats:
     acquired: int = 0
     submitted: int = 0
@@ -233,6 +263,16 @@ class Simulation:
     """(reviewer, the work was right, they accepted it) of every review handed in."""
     replay: dict[str, dict[str, str]] = field(default_factory=dict)
     """Replayed crowd: expert -> task -> the first choice their real worker gave."""
+    pairs: dict[str, tuple[str, bool, _Lockstep]] = field(init=False, default_factory=dict)
+    """Colluder -> (their pair's key, whether they lead, the pair's lockstep): colluders pair up
+    in the order they are listed."""
+
+    def __post_init__(self) -> None:
+        colluders = [e for e, p in self.experts if p.collude]
+        for leader, follower in zip(colluders[::2], colluders[1::2], strict=False):
+            step = _Lockstep()
+            self.pairs[leader] = (leader, True, step)
+            self.pairs[follower] = (leader, False, step)
 
     @staticmethod
     def population(counts: dict[str, int], reviewers: int, tag: str) -> tuple[list[tuple[str, Profile]], list[str]]:
@@ -254,6 +294,9 @@ class Simulation:
         out += [experts_pb2.ExpertProfile(expert_id=r, reviewer=True, **common) for r in reviewers]
         return out
 
+    def _pair_key(self, expert: str) -> str:
+        return self.pairs[expert][0] if expert in self.pairs else expert
+
     def choose(self, expert: str, profile: Profile, task: Task, rng: random.Random, shown: tuple[str, ...] = ()) -> str:
         """The candidate `expert` puts first; `shown` is the order their assignment showed the
         candidates in (the task's own order when tasking gave none)."""
@@ -265,7 +308,7 @@ class Simulation:
             return (shown or task.shown)[0]
         if profile.collude:
             # Both of a pair flip the same coin per task: they always agree, right or wrong.
-            digest = hashlib.sha256(f"{expert[-2:]}{task.task_id}".encode()).digest()
+            digest = hashlib.sha256(f"{self._pair_key(expert)}{task.task_id}".encode()).digest()
             return "a" if digest[0] % 2 else "b"
         other = "b" if task.better == "a" else "a"
         return task.better if rng.random() < profile.accuracy else other
@@ -280,7 +323,8 @@ class Simulation:
         if profile.collude:
             # Both of a pair draw the same grade per task and criterion: they agree, right or wrong.
             return {
-                c: low + hashlib.sha256(f"{expert[-2:]}{task.task_id}{c}".encode()).digest()[0] % (high - low + 1)
+                c: low
+                + hashlib.sha256(f"{self._pair_key(expert)}{task.task_id}{c}".encode()).digest()[0] % (high - low + 1)
                 for c in task.scores
             }
         sd = 0.35 + 3 * (1 - profile.accuracy)
@@ -309,23 +353,41 @@ class Simulation:
         rng = random.Random(f"{self.seed}{expert}")
         stats = self.stats[expert]
         idle = 0.2
+        pair = self.pairs.get(expert)
+        hunting = 0  # a follower's acquisitions so far in search of their leader's task
         while not stop.is_set():
+            if pair and not hunting:
+                await pair[2].before_acquire(leader=pair[1])
             started = time.perf_counter()
             try:
                 reply = await work.AcquireTask(
                     work_pb2.AcquireTaskRequest(project_id=project_id), metadata=md, timeout=10
                 )
             except grpc.aio.AioRpcError:
+                if pair and pair[1]:
+                    pair[2].leader_acquired(None)
                 await asyncio.sleep(1)
                 continue
             self.acquire_latency.append(time.perf_counter() - started)
-            if not reply.HasField("assignment"):
+            got = reply.assignment if reply.HasField("assignment") else None
+            if pair and pair[1]:
+                pair[2].leader_acquired(got.task_id if got else None)
+            if got is None:
                 stats.refused += 1
+                hunting = 0
                 await asyncio.sleep(idle + rng.random() * idle)
                 continue
-            a = reply.assignment
+            a = got
             stats.acquired += 1
             stats.last_work_time = time.monotonic()
+            target = pair[2].leader_task if pair and not pair[1] else None
+            if target and a.task_id != target and hunting < _Lockstep.HUNT:
+                # Not the leader's task: hand it back and ask again (it is never offered again).
+                await work.ReleaseTask(work_pb2.ReleaseTaskRequest(assignment_id=a.assignment_id), metadata=md)
+                stats.released += 1
+                hunting += 1
+                continue
+            hunting = 0
             skip = profile.replay and a.task_id not in self.replay.get(expert, {})  # their worker never saw it
             if skip or (profile.abandon and rng.random() < profile.abandon):
                 await work.ReleaseTask(work_pb2.ReleaseTaskRequest(assignment_id=a.assignment_id), metadata=md)
