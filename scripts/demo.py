@@ -147,7 +147,9 @@ async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tasks", type=int, default=0, help="tasks (default 60; 100 items with --crowd rte)")
+    parser.add_argument(
+        "--tasks", type=int, default=0, help="tasks (default 250: ~30 submissions per expert; 100 with --crowd rte)"
+    )
     parser.add_argument("--minutes", type=float, default=6.0)
     parser.add_argument("--crowd", choices=["simulated", "rte"], default="simulated")
     parser.add_argument("--kind", choices=["preference", "rubric"], default="preference")
@@ -167,7 +169,7 @@ def main() -> int:
     else:
         experts, _ = Simulation.population(POPULATION, 0, tag)
         make_tasks = rubric_tasks if args.kind == "rubric" else preference_tasks
-        tasks, replay = make_tasks(args.tasks or 60, seed=int(tag, 16) % 1000), {}
+        tasks, replay = make_tasks(args.tasks or 250, seed=int(tag, 16) % 1000), {}
         population = ", ".join(f"{n} {k}" for k, n in POPULATION.items())
     reviewer_profiles = Simulation.reviewer_population(REVIEWERS, tag)
     reviewers = list(reviewer_profiles)
@@ -259,9 +261,12 @@ def report(  # type: ignore[no-untyped-def]
     caught = flagged & bad
     precision = len(caught) / len(flagged) if flagged else float("nan")
     if bad:
+        # A caught expert is barred from the project, so what they handed in bounds how long it took.
+        handed = sorted(sim.stats[e].submitted for e in caught)
         catch = (
             f"{len(flagged)} flagged: precision {precision:.2f}, recall {len(caught) / len(bad):.2f} "
-            f"(spammers, position-biased, colluders: {len(bad)})"
+            f"(spammers, position-biased, colluders: {len(bad)}); the caught ones handed in "
+            f"{handed[len(handed) // 2] if handed else 0} submissions (median), {max(handed, default=0)} at most"
         )
     else:  # a replayed crowd has no planted bad experts: say whom QA rated low instead
         catch = f"{len(flagged)} of {len(sim.experts)} replayed workers rated below 0.6 or suspended"
