@@ -128,8 +128,9 @@ async def evaluate(
     await reviews_repo.enqueue(conn, batch.reviews)
     out = batch.out
     out += await quality_app.record(conn, project, dict(batch.evidence), now)
-    if await suspensions.suspend(conn, project, biased, POSITION_BIAS, now):
-        log.warning("project %s: suspended for position bias: %s", project.project_id, sorted(biased))
+    newly = await suspensions.suspend(conn, project, biased, POSITION_BIAS, now)
+    if newly:
+        log.warning("project %s: suspended for position bias: %s", project.project_id, sorted(newly))
     # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
     # with the judgments it has, and replace_rejected asks for nothing).
     out += await progress.advance(conn, project, batch.accepted_tasks + batch.rejected_tasks, now, metrics)
