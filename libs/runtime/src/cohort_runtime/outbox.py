@@ -80,6 +80,9 @@ async def redrive_parked(conn: asyncpg.Connection, blocked_by: uuid.UUID, *, dro
     return int(status.split()[-1])
 
 
+PURGE_BATCH = 10_000
+"""Published rows deleted per statement: a short transaction even after a long stop."""
+
 # The broker or the client refuses these for the record itself: sending it again cannot succeed.
 _REFUSED_FOR_GOOD = (
     MessageSizeTooLargeError,
@@ -329,15 +332,25 @@ class OutboxRelay:
             if token is not None:
                 otel_context.detach(token)
 
-    async def purge_published(self) -> int:
-        """Delete rows published longer ago than the retention; unpublished rows are never deleted.
+    async def purge_published(self, batch: int = PURGE_BATCH) -> int:
+        """Delete rows published longer ago than the retention, `batch` at a time (found by the
+        BRIN index on published_at); unpublished rows are never deleted.
 
         Published rows are kept for a while for audit and for replaying by hand."""
-        async with self._pool.acquire() as conn:
-            status = await conn.execute(
-                "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", self._retention
-            )
-        return int(status.split()[-1])
+        deleted = 0
+        while True:
+            async with self._pool.acquire() as conn:
+                status = await conn.execute(
+                    """DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+                           SELECT ctid FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT $2))""",
+                    self._retention,
+                    batch,
+                )
+            n = int(status.split()[-1])
+            deleted += n
+            if n < batch:
+                return deleted
+            await asyncio.sleep(0)  # the relay's own work between batches (after a long stop, many)
 
     async def _observe_backlog(self) -> None:
         async with self._pool.acquire() as conn:

@@ -141,6 +141,13 @@ async def test_purge_deletes_only_rows_published_before_the_retention(database_u
             LabCreated.FromString(r["payload"]).lab_id for r in await pool.fetch("SELECT payload FROM outbox")
         )
         assert left == ["new-published", "old-unpublished"]
+        # In batches: 7 more old rows go 3 at a time (two full batches, then a short one).
+        await pool.execute(
+            """INSERT INTO outbox (event_id, event_type, topic, payload, published_at)
+               SELECT gen_random_uuid(), 't', 't', '', now() - interval '8 days' FROM generate_series(1, 7)"""
+        )
+        assert await relay.purge_published(batch=3) == 7
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 2
     finally:
         await pool.close()
 

@@ -35,4 +35,5 @@ def test_runtime_ships_its_outbox_and_inbox_migration():
         "runtime:0002_outbox_parked.sql",
         "runtime:0003_outbox_vacuum.sql",
         "runtime:0004_inbox_retention.sql",
+        "runtime:0005_outbox_purge.sql",
     ]
