@@ -13,27 +13,17 @@ import logging
 
 import asyncpg
 
+from cohort_runtime.batched_delete import BATCH, delete_in_batches
+
 log = logging.getLogger(__name__)
 
-BATCH = 10_000
+_PURGE = """DELETE FROM inbox WHERE ctid = ANY(ARRAY(
+               SELECT ctid FROM inbox WHERE received_at < now() - make_interval(secs => $1) LIMIT $2))"""
 
 
 async def purge_inbox(pool: asyncpg.Pool, retention_seconds: float, batch: int = BATCH) -> int:
     """Delete inbox rows received more than `retention_seconds` ago; returns how many."""
-    deleted = 0
-    while True:
-        async with pool.acquire() as conn:
-            status = await conn.execute(
-                """DELETE FROM inbox WHERE ctid = ANY(ARRAY(
-                       SELECT ctid FROM inbox WHERE received_at < now() - make_interval(secs => $1) LIMIT $2))""",
-                retention_seconds,
-                batch,
-            )
-        n = int(status.split()[-1])
-        deleted += n
-        if n < batch:
-            return deleted
-        await asyncio.sleep(0)  # let the service's own work in between batches
+    return await delete_in_batches(pool, _PURGE, retention_seconds, batch)
 
 
 async def purge_inbox_forever(pool: asyncpg.Pool, retention_seconds: float, every_seconds: float = 300.0) -> None:

@@ -40,6 +40,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 
+from cohort_runtime.batched_delete import BATCH, delete_in_batches
 from cohort_runtime.cloudevents import EventAttributes
 from cohort_runtime.outbox_metrics import OutboxMetrics
 from cohort_runtime.outbox_writes import NOTIFY_RELAY, EventTooLarge, OutboxInsert, add_event, add_events
@@ -80,8 +81,8 @@ async def redrive_parked(conn: asyncpg.Connection, blocked_by: uuid.UUID, *, dro
     return int(status.split()[-1])
 
 
-PURGE_BATCH = 10_000
-"""Published rows deleted per statement: a short transaction even after a long stop."""
+_PURGE = """DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+               SELECT ctid FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT $2))"""
 
 # The broker or the client refuses these for the record itself: sending it again cannot succeed.
 _REFUSED_FOR_GOOD = (
@@ -332,25 +333,12 @@ class OutboxRelay:
             if token is not None:
                 otel_context.detach(token)
 
-    async def purge_published(self, batch: int = PURGE_BATCH) -> int:
+    async def purge_published(self, batch: int = BATCH) -> int:
         """Delete rows published longer ago than the retention, `batch` at a time (found by the
         BRIN index on published_at); unpublished rows are never deleted.
 
         Published rows are kept for a while for audit and for replaying by hand."""
-        deleted = 0
-        while True:
-            async with self._pool.acquire() as conn:
-                status = await conn.execute(
-                    """DELETE FROM outbox WHERE ctid = ANY(ARRAY(
-                           SELECT ctid FROM outbox WHERE published_at < now() - make_interval(secs => $1) LIMIT $2))""",
-                    self._retention,
-                    batch,
-                )
-            n = int(status.split()[-1])
-            deleted += n
-            if n < batch:
-                return deleted
-            await asyncio.sleep(0)  # the relay's own work between batches (after a long stop, many)
+        return await delete_in_batches(self._pool, _PURGE, self._retention, batch)
 
     async def _observe_backlog(self) -> None:
         async with self._pool.acquire() as conn:
