@@ -25,8 +25,10 @@ async def suspend(
     ordered = sorted(set(experts))
     if not ordered:
         return set()
-    estimates = await quality_repo.estimates(conn, project.domain, ordered)
     newly = [e for e in ordered if await quality_repo.suspend_in_project(conn, e, project.project_id, [reason], now)]
+    if not newly:
+        return set()  # the usual case for position bias: the batch's biased experts were suspended before
+    estimates = await quality_repo.estimates(conn, project.domain, newly)
     await add_events(
         conn,
         [

@@ -49,12 +49,18 @@ def expected_agreement(conf_i: np.ndarray, conf_j: np.ndarray, priors: np.ndarra
     return float(np.sum(priors[:, None] * conf_i * conf_j))
 
 
-def pair_counts(labels: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(item, expert, label) judgments -> per expert pair (sorted ids): (items shared, agreements).
-    An expert's later judgment of an item they already judged is ignored."""
+def _first_labels(labels: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    """item -> expert -> their first label of it."""
     by_item: dict[str, dict[str, int]] = defaultdict(dict)
     for item, expert, label in labels:
         by_item[item].setdefault(expert, label)
+    return by_item
+
+
+def pair_counts(labels: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(item, expert, label) judgments -> per expert pair (sorted ids): (items shared, agreements).
+    An expert's later judgment of an item they already judged is ignored."""
+    by_item = _first_labels(labels)
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for judged in by_item.values():
         for a, b in combinations(sorted(judged), 2):
@@ -74,9 +80,7 @@ def held_out_agreement(
     """For each pair, the agreement expected of two independent experts as accurate as each of
     them is on the items the partner did not judge (against `reference`, item -> label), each
     accuracy at its upper `quantile` credible bound."""
-    by_item: dict[str, dict[str, int]] = defaultdict(dict)
-    for item, expert, label in labels:
-        by_item[item].setdefault(expert, label)
+    by_item = _first_labels(labels)
     judged: dict[str, list[str]] = defaultdict(list)
     for item, experts in by_item.items():
         if item in reference:
