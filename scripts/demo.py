@@ -62,6 +62,8 @@ from cohort_runtime.tokens import issue_token
 
 OUT = Path(__file__).resolve().parents[1] / ".local" / "demo"
 CROWD = Path(os.environ.get("COHORT_CROWD_DATA", Path(__file__).resolve().parents[1] / "data" / "crowd"))
+MIN_QUALITY = 0.6
+"""The demo project's minimum quality: routing bars an expert QA is confident is below it."""
 POPULATION = {"accurate": 14, "noisy": 4, "first_shown": 3, "spammer": 4, "colluder": 4, "abandoner": 2}
 REVIEWERS = {"careful": 2, "hasty": 1}
 
@@ -89,7 +91,7 @@ def spec(tasks: int, kind: str = "preference", min_confidence: float | None = No
     return {
         **what,
         "domain": FIELD,
-        "qualifications": {"fields": ["chemistry"], "languages": ["en"], "minimum_quality": 0.6},
+        "qualifications": {"fields": ["chemistry"], "languages": ["en"], "minimum_quality": MIN_QUALITY},
         "rubric": {"criteria": criteria},
         "target_accepted_items": tasks,
         "overlap": 3,
@@ -264,9 +266,10 @@ def report(  # type: ignore[no-untyped-def]
     sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, project, project_spent
 ) -> None:
     bad = {e for e, p in sim.experts if p.spam or p.first_shown or p.collude}
-    # Caught: suspended by QA, or QA's estimate of them already below the project's minimum (0.6).
+    # Caught: suspended by QA, or barred by routing: QA is confident (its interval's upper bound)
+    # they are below the project's minimum quality.
     flagged = set(quality.flagged_expert_ids) | {
-        e for e, est in estimates.items() if any(q.mean < 0.6 or q.suspended for q in est)
+        e for e, est in estimates.items() if any(q.upper < MIN_QUALITY or q.suspended for q in est)
     }
     caught = flagged & bad
     precision = len(caught) / len(flagged) if flagged else float("nan")
@@ -279,7 +282,7 @@ def report(  # type: ignore[no-untyped-def]
             f"{handed[len(handed) // 2] if handed else 0} submissions (median), {max(handed, default=0)} at most"
         )
     else:  # a replayed crowd has no planted bad experts: say whom QA rated low instead
-        catch = f"{len(flagged)} of {len(sim.experts)} replayed workers rated below 0.6 or suspended"
+        catch = f"{len(flagged)} of {len(sim.experts)} replayed workers confidently below {MIN_QUALITY} or suspended"
     items_path = ".local/demo/items.jsonl"
     spammers = [e for e, p in sim.experts if p.spam]
     by_kind: defaultdict[str, list[float]] = defaultdict(list)

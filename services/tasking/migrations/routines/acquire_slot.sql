@@ -9,8 +9,9 @@
 -- gold first, the per-expert cap, the lease time, the domain, the screening test's size and the
 -- minimum quality. This function re-checks at the moment of leasing what must never be stale: the
 -- expert is registered and active, holds no live lease (a retried call gets that lease back), the
--- project is still active, no suspension covers it, their stored quality in the domain meets the
--- minimum (p_prior when unmeasured: QA's estimates change with every judgment), the cap is not
+-- project is still active, no suspension covers it, QA is not confident they are below the minimum
+-- quality in the domain (the upper bound of its interval, p_prior when unmeasured: QA's estimates
+-- change with every judgment), the cap is not
 -- reached. An expert without a screening decision is served the test's tasks first (p_screening
 -- answers, 0 for no test), one who failed nothing. Then it claims the first open slot (SKIP LOCKED,
 -- started tasks first, never a task the expert held) or, for gold, a slot of the lease's own on a
@@ -86,7 +87,7 @@ BEGIN
             SELECT 1 FROM suspensions s WHERE s.expert_id = p_expert
               AND s.scope IN ('domain:' || p_domains[i], 'project:' || p_projects[i]::text));
         -- QA's estimate moves with every judgment: gate on the stored one, never a cached one.
-        CONTINUE WHEN coalesce((SELECT q.mean FROM expert_quality q
+        CONTINUE WHEN coalesce((SELECT q.upper FROM expert_quality q
                                 WHERE q.expert_id = p_expert AND q.domain = p_domains[i]), p_prior)
                       < p_min_quality[i];
         IF p_caps[i] > 0 THEN

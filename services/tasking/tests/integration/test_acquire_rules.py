@@ -62,7 +62,10 @@ async def _setup(pool, expert_id, status, quality, suspension, project_state):
             expert_id, status, now,
         )  # fmt: skip
         if quality is not None:
-            await conn.execute("INSERT INTO expert_quality VALUES ($1, $2, $3)", expert_id, DOMAIN, quality)
+            await conn.execute(
+                "INSERT INTO expert_quality (expert_id, domain, mean, upper) VALUES ($1, $2, $3, $3)",
+                expert_id, DOMAIN, quality,
+            )  # fmt: skip
         if suspension is not None:
             scope = {"domain": f"domain:{DOMAIN}", "project": f"project:{pid}", "elsewhere": "domain:law"}[suspension]
             await conn.execute("INSERT INTO suspensions VALUES ($1, $2, '{quality}', $3)", expert_id, scope, now)

@@ -287,33 +287,44 @@ async def test_quality_updates_gate_routing_and_suspensions_end_leases(tasking):
 
     pid = await tasking.project(tasks=3, overlap=1, qualifications=types.Qualifications(minimum_quality=0.8))
     expert, creds = await tasking.register()
-    listed = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
-    assert pid not in [p.project_id for p in listed.projects], "unmeasured experts count at the prior 0.75 < 0.8"
 
-    def update(mean: float, suspended: bool, seconds: int) -> quality_pb2.ExpertQualityUpdated:
+    def update(mean: float, upper: float, suspended: bool, seconds: int) -> quality_pb2.ExpertQualityUpdated:
         ts = Timestamp()
         ts.FromDatetime(dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=seconds))
         return quality_pb2.ExpertQualityUpdated(
             expert_id=expert,
             domain="chemistry.organic",
             mean=mean,
+            upper=upper,
             suspended=suspended,
             as_of=ts,
             reasons=["gold accuracy 0.41"] if suspended else [],
         )
 
-    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.9, False, 10))
-
     async def eligible() -> bool:
         got = await tasking.work.ListEligibleProjects(pb.ListEligibleProjectsRequest(), metadata=creds)
         return pid in [p.project_id for p in got.projects]
 
+    async def barred() -> bool:
+        return not await eligible()
+
+    assert await eligible(), "an unmeasured expert counts at the prior's bound, 0.98 >= 0.8"
+    # Confidently below the minimum (the whole interval under 0.8): barred.
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.7, 0.78, False, 10))
+    await eventually(barred)
+    # Below it on average but not confidently: routed, so the estimate can still move either way.
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.74, 0.9, False, 12))
+    await eventually(eligible)
+    # An update without a bound gates on its mean.
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.7, 0.0, False, 14))
+    await eventually(barred)
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.9, 0.0, False, 15))
     await eventually(eligible)
     a = (await tasking.work.AcquireTask(pb.AcquireTaskRequest(), metadata=creds)).assignment
     assert a.project_id == pid and a.instructions_markdown == "rank"
 
-    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.3, True, 5))  # older: ignored
-    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.3, True, 20))
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.3, 0.4, True, 5))  # older: ignored
+    await tasking.events.send("cohort.qa.expert_quality.v1", expert, update(0.3, 0.4, True, 20))
 
     async def lease_ended() -> bool:
         state = await tasking.pool.fetchval(

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from cohort_tasking.domain.experts import Expert, ExpertStatus
 from cohort_tasking.domain.leases import active_seconds_after_beat
-from cohort_tasking.domain.routing import PRIOR_QUALITY, Criterion, RoutingProject, ineligibility, routing_order
+from cohort_tasking.domain.routing import PRIOR_UPPER, Criterion, RoutingProject, ineligibility, routing_order
 from cohort_tasking.domain.submissions import PREFERENCE, RUBRIC_GRADE, SFT, TRAJECTORY, Payload, Step, validate
 
 NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
@@ -71,7 +71,7 @@ def project(**kw) -> RoutingProject:
         (expert(fields=("chemistry",)), project(fields=("chemistry.organic",)), "field"),
         (expert(), project(languages=("fr",)), "language"),
         (expert(), project(cohort_ids=("nov",)), "cohort"),
-        (expert(), project(min_quality=PRIOR_QUALITY + 0.01), "quality"),
+        (expert(), project(min_quality=PRIOR_UPPER + 0.01), "quality"),
     ],
 )
 def test_each_rule_can_exclude(e, p, reason):
@@ -83,6 +83,22 @@ def test_eligible_expert_and_the_rules_that_admit():
     assert ineligibility(expert(), frozenset({"nov"}), {}, project(cohort_ids=("nov", "dec"))) is None
     assert ineligibility(expert(), frozenset(), {"chemistry.organic": 0.9}, project(min_quality=0.8)) is None
     assert ineligibility(expert(), frozenset(), {}, project(languages=("EN", "de"))) is None, "en-GB speaks en"
+
+
+def test_quality_bars_only_an_expert_confidently_below_the_minimum():
+    # The upper bound of QA's interval is what counts: a 0.68 expert whose mean dipped to 0.55
+    # after a few judgments still has a bound above 0.6 and keeps working.
+    assert ineligibility(expert(), frozenset(), {"chemistry.organic": 0.71}, project(min_quality=0.6)) is None
+    why = ineligibility(expert(), frozenset(), {"chemistry.organic": 0.59}, project(min_quality=0.6))
+    assert why == "quality in the domain confidently below the project's minimum"
+    # An unmeasured expert counts at the prior's bound: a project asking 0.8 admits them.
+    assert ineligibility(expert(), frozenset(), {}, project(min_quality=0.8)) is None
+
+
+def test_the_prior_bound_is_qas_prior_95th_percentile():
+    from scipy.stats import beta  # QA's distribution library; tasking itself needs only the number
+
+    assert beta.ppf(0.95, 3, 1) == pytest.approx(PRIOR_UPPER)
 
 
 def test_projects_are_offered_by_priority_then_deadline():

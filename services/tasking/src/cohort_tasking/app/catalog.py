@@ -69,13 +69,14 @@ async def quality_updated(
     expert_id: str,
     domain: str,
     mean: float,
+    upper: float,
     suspended: bool,
     project_id: uuid.UUID | None,
     reasons: list[str],
     as_of: dt.datetime,
 ) -> None:
     """Record QA's estimate; a suspension also returns the expert's live leases in its scope."""
-    if not await experts_repo.record_quality(conn, expert_id, domain, mean, as_of):
+    if not await experts_repo.record_quality(conn, expert_id, domain, mean, upper, as_of):
         return  # an older update than the one stored
     scope = f"project:{project_id}" if project_id else f"domain:{domain}"
     await experts_repo.set_suspension(conn, expert_id, scope, suspended, reasons, as_of)

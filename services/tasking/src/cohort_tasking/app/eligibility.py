@@ -8,8 +8,8 @@ state, the expert's status, cohorts, profile, quality or suspensions). Another r
 reaches this one within `ttl`.
 
 What must never be stale is checked again in the acquiring statement itself: the expert is active,
-the project is active, no suspension covers it, the expert's quality in the domain meets the
-minimum, the screening test was not failed, the per-expert cap is not reached. The cache only
+the project is active, no suspension covers it, the expert is not confidently below the minimum
+quality in the domain, the screening test was not failed, the per-expert cap is not reached. The cache only
 saves re-reading the profile rules (degree, fields, languages, cohorts, walls).
 """
 
@@ -38,13 +38,11 @@ async def qualified_projects(
         raise NotAllowed(f"expert {expert_id} is not registered")
     if active is None:
         active = await projects_repo.active(conn)
-    return routing_order(
-        [
-            p
-            for p in active
-            if ineligibility(view.expert, view.cohorts, view.quality, p, view.suspended, view.failed_screening) is None
-        ]
-    )
+
+    def why_not(p: RoutingProject) -> str | None:
+        return ineligibility(view.expert, view.cohorts, view.quality_upper, p, view.suspended, view.failed_screening)
+
+    return routing_order([p for p in active if why_not(p) is None])
 
 
 async def eligible_projects(conn: asyncpg.Connection, expert_id: str) -> list[RoutingProject]:

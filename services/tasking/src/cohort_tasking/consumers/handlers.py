@@ -68,6 +68,9 @@ async def on_quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.
         m.expert_id,
         m.domain,
         m.mean,
+        # An update without an upper bound (proto3 reads it as 0) gates on its mean: a bound is
+        # never below the mean, so the larger of the two is the bound or, lacking one, the mean.
+        max(m.upper, m.mean),
         m.suspended,
         uuid.UUID(m.project_id) if m.project_id else None,
         list(m.reasons),

@@ -92,16 +92,18 @@ async def missing(conn: asyncpg.Connection, expert_ids: list[str]) -> list[str]:
 
 
 async def record_quality(
-    conn: asyncpg.Connection, expert_id: str, domain: str, mean: float, as_of: dt.datetime
+    conn: asyncpg.Connection, expert_id: str, domain: str, mean: float, upper: float, as_of: dt.datetime
 ) -> bool:
     """Store the estimate unless a newer one is stored; True when stored."""
     status: str = await conn.execute(
-        """INSERT INTO expert_quality (expert_id, domain, mean, as_of) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (expert_id, domain) DO UPDATE SET mean = EXCLUDED.mean, as_of = EXCLUDED.as_of
+        """INSERT INTO expert_quality (expert_id, domain, mean, upper, as_of) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (expert_id, domain) DO UPDATE SET mean = EXCLUDED.mean, upper = EXCLUDED.upper,
+               as_of = EXCLUDED.as_of
            WHERE expert_quality.as_of < EXCLUDED.as_of""",
         expert_id,
         domain,
         mean,
+        upper,
         as_of,
     )
     return status == "INSERT 0 1"
@@ -143,7 +145,8 @@ class RoutingView:
 
     expert: Expert
     cohorts: frozenset[str]
-    quality: dict[str, float]
+    quality_upper: dict[str, float]
+    """Per domain, the upper bound of QA's interval: what routing gates on."""
     suspended: frozenset[str]
     failed_screening: frozenset[uuid.UUID]
 
@@ -154,8 +157,8 @@ async def routing_view(conn: asyncpg.Connection, expert_id: str) -> RoutingView 
                   (SELECT coalesce(array_agg(cohort_id), '{}') FROM cohort_members WHERE expert_id = $1) AS cohorts,
                   (SELECT coalesce(array_agg(domain ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
                       AS domains,
-                  (SELECT coalesce(array_agg(mean ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
-                      AS means,
+                  (SELECT coalesce(array_agg(upper ORDER BY domain), '{}') FROM expert_quality WHERE expert_id = $1)
+                      AS uppers,
                   (SELECT coalesce(array_agg(scope), '{}') FROM suspensions WHERE expert_id = $1) AS scopes,
                   (SELECT coalesce(array_agg(project_id), '{}') FROM qualifications
                    WHERE expert_id = $1 AND NOT passed) AS failed
@@ -167,7 +170,7 @@ async def routing_view(conn: asyncpg.Connection, expert_id: str) -> RoutingView 
     return RoutingView(
         expert=_expert(row),
         cohorts=frozenset(row["cohorts"]),
-        quality=dict(zip(row["domains"], row["means"], strict=True)),
+        quality_upper=dict(zip(row["domains"], row["uppers"], strict=True)),
         suspended=frozenset(row["scopes"]),
         failed_screening=frozenset(row["failed"]),
     )

@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from cohort.types.v1.tasks_pb2 import TaskInput
 from cohort_runtime import NOTIFY_RELAY, OutboxInsert
 from cohort_tasking.domain.assignments import Assignment, AssignmentState
-from cohort_tasking.domain.routing import PRIOR_QUALITY, RoutingProject
+from cohort_tasking.domain.routing import PRIOR_UPPER, RoutingProject
 
 
 def _assignment(r: asyncpg.Record) -> Assignment:
@@ -60,7 +60,7 @@ async def acquire_slot(
         [p.domain for p in projects],
         [p.screening_tasks for p in projects],
         [p.min_quality for p in projects],
-        PRIOR_QUALITY,
+        PRIOR_UPPER,
         assignment_id,
         now,
     )

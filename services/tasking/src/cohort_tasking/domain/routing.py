@@ -1,8 +1,15 @@
 """Who may work on which project, and in what order projects are offered.
 
 Eligibility: the expert is active; meets the degree, field, language and cohort requirements;
-is not walled off from the project's lab; has a quality estimate for the project's domain at or
-above its minimum (an expert without one counts at the prior mean); is below the per-expert cap.
+is not walled off from the project's lab; is not confidently below the project's minimum quality
+(the upper bound of QA's 90 % credible interval for the domain is at or above it; an expert QA has
+not measured counts at the prior's); is below the per-expert cap.
+
+Why the bound and not the mean: the mean of a few judgments wanders, and an expert barred when it
+dipped under the bar gathers no more evidence to climb back, so honest experts near the bar (a
+0.68 expert under a 0.6 minimum) were shut out for good. Experts who are plainly bad reach a low
+bound quickly (six rejections by the automatic checks), and QA's own tests catch position bias and
+collusion, which agreement evidence is too weak to tell quickly.
 Order: priority (high first), then deadline (soonest first).
 """
 
@@ -14,9 +21,10 @@ from dataclasses import dataclass
 
 from cohort_tasking.domain.experts import Expert, ExpertStatus
 
-# Quality of an expert QA has not measured yet in a domain: the mean of QA's prior, Beta(3, 1)
-# (vetted experts are presumed good until evidence says otherwise), so both services agree.
-PRIOR_QUALITY = 0.75
+# The upper bound of an expert QA has not measured yet in a domain: the 95th percentile of QA's
+# prior, Beta(3, 1), whose distribution function is x**3 (vetted experts are presumed good until
+# evidence says otherwise), so both services agree.
+PRIOR_UPPER = 0.95 ** (1 / 3)
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ def suspension_scopes(domain: str, project_id: uuid.UUID) -> tuple[str, str]:
 def ineligibility(
     expert: Expert,
     cohorts: frozenset[str],
-    quality: dict[str, float],
+    quality_upper: dict[str, float],
     project: RoutingProject,
     suspended: frozenset[str] = frozenset(),
     failed_screening: frozenset[uuid.UUID] = frozenset(),
@@ -89,8 +97,8 @@ def ineligibility(
         return "a required language is missing"
     if project.cohort_ids and not cohorts.intersection(project.cohort_ids):
         return "not in a required cohort"
-    if quality.get(project.domain, PRIOR_QUALITY) < project.min_quality:
-        return "quality in the domain below the project's minimum"
+    if quality_upper.get(project.domain, PRIOR_UPPER) < project.min_quality:
+        return "quality in the domain confidently below the project's minimum"
     return None
 
 

@@ -152,7 +152,9 @@ class Qualifications(_message.Message):
     minimum_degree: Global___DegreeLevel.ValueType
     """Lowest degree admitted."""
     minimum_quality: _builtins.float
-    """Lowest expert quality estimate (0..1) in the project's domain."""
+    """Lowest expert quality (0..1) in the project's domain: routing bars an expert once QA is
+    confident they are below it (the upper bound of its 90 % credible interval).
+    """
     @_builtins.property
     def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Fields of study, from the domain taxonomy (any one suffices); empty admits every field."""
