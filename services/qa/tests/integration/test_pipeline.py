@@ -117,12 +117,36 @@ async def test_split_judgments_request_more_until_the_maximum_overlap(qa) -> Non
     assert len(await qa.published(quality_pb2.ExtraJudgmentsRequested)) == 1
 
 
-async def test_rejections_that_use_up_the_last_slots_finalize_with_what_there_is(qa) -> None:
-    """Tasking never opens more than the maximum overlap of slots, and rejected submissions used
-    some: when every possible submission is in and decided, the item is made from the accepted
-    ones instead of waiting forever for a judgment that cannot come (a demo run stalled so)."""
+async def test_rejected_answers_are_replaced_beyond_the_maximum_overlap(qa) -> None:
+    """The maximum overlap counts answers that can stand: two spammers' rejected answers do not
+    leave a task of maximum overlap 3 with one judgment; each asks tasking for a replacement."""
     pid = await qa.project("preference", tasks=1, overlap=2, max_overlap=3)
     spam = [await qa.submit(pid, "t0", f"s{i}", pref("b", "a"), active_seconds=0) for i in range(2)]
+    for s in spam:
+        await qa.state(s, "rejected")
+
+    async def both_requested() -> bool:
+        return len(await qa.published(quality_pb2.ExtraJudgmentsRequested)) >= 2
+
+    await qa.until(both_requested, "two replacement requests")
+    requests = await qa.published(quality_pb2.ExtraJudgmentsRequested)
+    assert [(r.task_id, r.additional, r.replaces_rejected) for r in requests] == [("t0", 1, True)] * 2
+    good = await qa.submit(pid, "t0", "e1", pref("a", "b"))
+    await qa.state(good, "accepted")
+    assert await qa.published(items_pb2.ItemFinalized) == [], "3 slots decided, 1 accepted: more can come"
+    second = await qa.submit(pid, "t0", "e2", pref("a", "b"))
+    await qa.state(second, "accepted")
+    await qa.until(lambda: qa.published(items_pb2.ItemFinalized), "the item from the two accepted judgments")
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert sorted(item.expert_ids) == ["e1", "e2"]
+
+
+async def test_rejections_that_use_up_the_slot_ceiling_finalize_with_what_there_is(qa) -> None:
+    """Tasking opens at most twice the maximum overlap of slots, replacements included: when
+    every possible submission is in and decided, the item is made from the accepted ones instead
+    of waiting forever for a judgment that cannot come (a demo run stalled so)."""
+    pid = await qa.project("preference", tasks=1, overlap=2, max_overlap=3)
+    spam = [await qa.submit(pid, "t0", f"s{i}", pref("b", "a"), active_seconds=0) for i in range(5)]
     for s in spam:
         await qa.state(s, "rejected")
     assert await qa.published(items_pb2.ItemFinalized) == []

@@ -350,6 +350,29 @@ async def test_extra_judgments_add_slots_up_to_the_maximum(tasking):
     assert await tasking.pool.fetchval("SELECT count(*) FROM slots WHERE project_id = $1::text::uuid", pid) == 3
 
 
+async def test_replacements_of_rejected_answers_go_beyond_the_maximum_up_to_twice_it(tasking):
+    from cohort.events.v1 import quality_pb2
+
+    pid = await tasking.project(tasks=1, overlap=1, max_overlap=3)
+
+    async def ask(additional: int, replaces_rejected: bool) -> tuple[int, int]:
+        request = quality_pb2.ExtraJudgmentsRequested(
+            project_id=pid, task_id="t0", additional=additional, replaces_rejected=replaces_rejected
+        )
+        await tasking.handled(await tasking.events.send("cohort.qa.requests.v1", pid, request))
+        row = await tasking.pool.fetchrow(
+            """SELECT count(*) AS total, count(*) FILTER (WHERE replaces_rejected) AS replacements
+               FROM slots WHERE project_id = $1::text::uuid""",
+            pid,
+        )
+        return row["total"], row["replacements"]
+
+    assert await ask(2, True) == (3, 2), "two rejected answers replaced: they do not use up the maximum"
+    assert await ask(5, False) == (5, 2), "adaptive overlap still stops at 3 slots that are not replacements"
+    assert await ask(5, True) == (6, 3), "replacements stop at the ceiling, twice the maximum overlap"
+    assert await ask(1, True) == (6, 3)
+
+
 async def test_experts_edit_only_their_own_editable_fields(tasking):
     expert, creds = await tasking.register(skills=["nmr"])
     other, other_creds = await tasking.register()

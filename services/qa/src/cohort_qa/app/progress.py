@@ -39,12 +39,17 @@ PRIOR_MEAN = quality.PRIOR_SUCCESSES / (quality.PRIOR_SUCCESSES + quality.PRIOR_
 
 
 async def replace_rejected(conn: asyncpg.Connection, project: QaProject, task_ids: list[str]) -> list[Outgoing]:
-    """A rejected submission leaves its task a judgment short: ask tasking for one more (it adds
-    slots up to the project's maximum overlap), unless the task is already finalized."""
+    """A rejected submission leaves its task a judgment short: ask tasking for one more, unless
+    the task is already finalized. The maximum overlap counts answers that can stand, so tasking
+    adds a replacement beyond it, up to the slot ceiling (domain/finalization.py)."""
     if not task_ids:
         return []
     finalized = await tasks_repo.finalized(conn, project.project_id, sorted(set(task_ids)))
-    return [outgoing.extra_judgments(project.project_id, t, 1) for t in task_ids if t not in finalized]
+    return [
+        outgoing.extra_judgments(project.project_id, t, 1, replaces_rejected=True)
+        for t in task_ids
+        if t not in finalized
+    ]
 
 
 @dataclass(frozen=True)

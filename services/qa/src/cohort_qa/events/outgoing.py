@@ -107,11 +107,13 @@ def review_completed(
     )
 
 
-def extra_judgments(project_id: uuid.UUID, task_id: str, additional: int) -> Outgoing:
+def extra_judgments(project_id: uuid.UUID, task_id: str, additional: int, replaces_rejected: bool = False) -> Outgoing:
     return (
         REQUESTS,
         str(project_id),
-        quality_pb2.ExtraJudgmentsRequested(project_id=str(project_id), task_id=task_id, additional=additional),
+        quality_pb2.ExtraJudgmentsRequested(
+            project_id=str(project_id), task_id=task_id, additional=additional, replaces_rejected=replaces_rejected
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from cohort_tasking.db import projects as repo
 from cohort_tasking.db import work as work_repo
 from cohort_tasking.domain.assignments import AssignmentState
 from cohort_tasking.domain.experts import Qualification
+from cohort_tasking.domain.overlap import slot_ceiling
 from cohort_tasking.domain.tasks import NewTask
 
 
@@ -56,12 +57,16 @@ async def rework_requested(
     return await repo.reopen_for_rework(conn, project_id, task_id, revision, judgments)
 
 
-async def extra_judgments(conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, additional: int) -> int:
-    """Adaptive overlap: more slots for a task with low agreement, up to the project's maximum."""
+async def extra_judgments(
+    conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, additional: int, replaces_rejected: bool = False
+) -> int:
+    """Adaptive overlap: more slots for a task with low agreement, up to the project's maximum;
+    or slots replacing answers QA rejected, which do not count toward it (domain/overlap.py)."""
     found = await repo.get(conn, project_id)
     if found is None or additional <= 0:
         return 0
-    return await repo.add_slots(conn, project_id, task_id, additional, found[0].max_overlap)
+    most = found[0].max_overlap
+    return await repo.add_slots(conn, project_id, task_id, additional, most, slot_ceiling(most), replaces_rejected)
 
 
 async def quality_updated(

@@ -80,7 +80,7 @@ async def on_quality_updated(conn: asyncpg.Connection, event: Event[quality_pb2.
 
 async def on_extra_judgments(conn: asyncpg.Connection, event: Event[quality_pb2.ExtraJudgmentsRequested]) -> None:
     m = event.message
-    await catalog.extra_judgments(conn, uuid.UUID(m.project_id), m.task_id, m.additional)
+    await catalog.extra_judgments(conn, uuid.UUID(m.project_id), m.task_id, m.additional, m.replaces_rejected)
 
 
 async def on_rework_requested(conn: asyncpg.Connection, event: Event[quality_pb2.ReworkRequested]) -> None:

@@ -234,23 +234,36 @@ async def reopen_for_rework(
 
 
 async def add_slots(
-    conn: asyncpg.Connection, project_id: uuid.UUID, task_id: str, wanted: int, max_overlap: int
+    conn: asyncpg.Connection,
+    project_id: uuid.UUID,
+    task_id: str,
+    wanted: int,
+    max_overlap: int,
+    ceiling: int,
+    replaces_rejected: bool,
 ) -> int:
-    """Up to `wanted` more slots for a task's current revision, never beyond `max_overlap` in that
-    revision; 0 once finalized, and 0 for gold in its first revision (served per lease, to every
-    expert once; a reworked gold task is routed like any other)."""
+    """Up to `wanted` more slots for a task's current revision: replacements of rejected answers
+    up to `ceiling` slots in that revision, others also only while the slots that are not
+    replacements number fewer than `max_overlap`. 0 once finalized, and 0 for gold in its first
+    revision (served per lease, to every expert once; a reworked gold task is routed like any
+    other)."""
     status: str = await conn.execute(
-        """INSERT INTO slots (project_id, task_id, is_gold, started, revision)
-           SELECT t.project_id, t.task_id, false, true, t.revision FROM tasks t
-           CROSS JOIN generate_series(1, greatest(0, least($3, $4 - (
-               SELECT count(*) FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id
-                 AND s.revision = t.revision))::int))
+        """INSERT INTO slots (project_id, task_id, is_gold, started, revision, replaces_rejected)
+           SELECT t.project_id, t.task_id, false, true, t.revision, $6 FROM tasks t
+           CROSS JOIN LATERAL (
+               SELECT count(*) AS total, count(*) FILTER (WHERE NOT s.replaces_rejected) AS counted
+               FROM slots s WHERE s.project_id = t.project_id AND s.task_id = t.task_id
+                 AND s.revision = t.revision) used
+           CROSS JOIN generate_series(1, greatest(0, least(
+               $3, $5 - used.total, CASE WHEN $6 THEN $3 ELSE $4 - used.counted END))::int)
            WHERE t.project_id = $1 AND t.task_id = $2 AND NOT t.finalized AND NOT t.is_screening
              AND (NOT t.is_gold OR t.revision > 1)""",
         project_id,
         task_id,
         wanted,
         max_overlap,
+        ceiling,
+        replaces_rejected,
     )
     return int(status.rsplit(maxsplit=1)[-1])
 

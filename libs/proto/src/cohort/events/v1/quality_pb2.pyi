@@ -135,7 +135,8 @@ Global___QualificationDecided: _TypeAlias = QualificationDecided  # noqa: Y015
 @_typing.final
 class ExtraJudgmentsRequested(_message.Message):
     """ExtraJudgmentsRequested (topic cohort.qa.requests.v1, key: project_id) asks routing for more
-    independent judgments on a task whose agreement is low (adaptive overlap).
+    independent judgments on a task whose agreement is low (adaptive overlap), or to replace
+    answers QA rejected.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -143,22 +144,29 @@ class ExtraJudgmentsRequested(_message.Message):
     PROJECT_ID_FIELD_NUMBER: _builtins.int
     TASK_ID_FIELD_NUMBER: _builtins.int
     ADDITIONAL_FIELD_NUMBER: _builtins.int
+    REPLACES_REJECTED_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     task_id: _builtins.str
     """The task."""
     additional: _builtins.int
     """How many more judgments; routing adds at most up to the project's maximum overlap."""
+    replaces_rejected: _builtins.bool
+    """The judgments replace answers QA rejected. The maximum overlap counts answers that can
+    stand, so routing adds these beyond it, up to a ceiling of twice the maximum overlap in
+    slots of the task's revision (docs/EVENTS.md, "Overlap").
+    """
     def __init__(
         self,
         *,
         project_id: _builtins.str = ...,
         task_id: _builtins.str = ...,
         additional: _builtins.int = ...,
+        replaces_rejected: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["additional", b"additional", "project_id", b"project_id", "task_id", b"task_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["additional", b"additional", "project_id", b"project_id", "replaces_rejected", b"replaces_rejected", "task_id", b"task_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
