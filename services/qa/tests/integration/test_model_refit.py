@@ -84,3 +84,42 @@ async def test_a_refit_flags_a_pair_who_agree_beyond_their_skill(qa) -> None:
         [b"pair-1", b"pair-2"],
     )
     assert announced == 2, "tasking hears of both suspensions and stops routing the project to them"
+
+
+async def test_the_collusion_test_counts_a_pairs_rejected_answers_too(qa) -> None:
+    """A coin-tossing pair is wrong half the time, and reviews reject that half: on accepted
+    answers alone the pair shares ~10 of its 20 tasks, too few to be tested (12); counted with the
+    rejected ones it shares all 20 and agrees on all 20."""
+    pid = uuid.UUID(await qa.project("preference", tasks=60, overlap=3))
+    rng = np.random.default_rng(5)
+    truth = {f"t{i}": "a" if i % 2 else "b" for i in range(60)}
+    rows = []
+    for task, right in truth.items():
+        wrong = "b" if right == "a" else "a"
+        rows += [(task, f"honest-{e}", right if rng.random() < 0.85 else wrong) for e in range(10)]
+    for i in range(60):
+        coin = "a" if rng.random() < 0.5 else "b"
+        pair = ["pair-1", "pair-2"] if i < 20 else ["pair-1"] if i < 40 else ["pair-2"]
+        rows += [(f"t{i}", expert, coin) for expert in pair]
+    await qa.pool.executemany(
+        """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
+                                    submit_time, state, top_choice)
+           VALUES ($1, $2, $3, $4, '', false, 60, now(), $5, $6)""",
+        [
+            (uuid.uuid4(), pid, task, expert, "accepted" if choice == truth[task] or "honest" in expert else "rejected",
+             choice)
+            for task, expert, choice in rows
+        ],
+    )  # fmt: skip
+    both_accepted = await qa.pool.fetchval(
+        """SELECT count(*) FROM submissions a JOIN submissions b USING (project_id, task_id)
+           WHERE a.expert_id = 'pair-1' AND b.expert_id = 'pair-2' AND a.state = 'accepted' AND b.state = 'accepted'"""
+    )
+    assert both_accepted < 12, "the premise: on accepted answers alone the pair would not be tested"
+
+    await refit(qa.pool, pid, QaMetrics(CollectorRegistry()))
+
+    flags = await qa.pool.fetch(
+        "SELECT expert_a, expert_b, shared, agreed FROM collusion_flags WHERE project_id = $1", pid
+    )
+    assert [(f["expert_a"], f["expert_b"], f["shared"], f["agreed"]) for f in flags] == [("pair-1", "pair-2", 20, 20)]

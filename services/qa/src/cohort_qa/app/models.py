@@ -47,23 +47,31 @@ def _shown_orders(inputs: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
     return orders
 
 
+def _labelled(rows: list[asyncpg.Record], orders: dict[str, tuple[str, ...]]) -> list[tuple[str, str, int]]:
+    """(task, expert, label) of each answer, the label being the chosen candidate's position in
+    the shown order; an answer to a task QA never saw the input of, or naming a candidate the task
+    does not have, is left out."""
+    out = []
+    for r in rows:
+        order = orders.get(r["task_id"])
+        if order and r["top_choice"] in order:
+            out.append((r["task_id"], r["expert_id"], order.index(r["top_choice"])))
+    return out
+
+
 def _encode(
     rows: list[asyncpg.Record],
     orders: dict[str, tuple[str, ...]],
     task_index: dict[str, int],
     expert_index: dict[str, int],
 ) -> tuple[list[int], list[int], list[int]]:
-    """(item, worker, label) arrays for the fit; a judgment of a task QA never saw the input of,
-    or naming a candidate the task does not have, is left out."""
-    items, workers, labels = [], [], []
-    for r in rows:
-        order = orders.get(r["task_id"])
-        if not order or r["top_choice"] not in order:
-            continue
-        items.append(task_index[r["task_id"]])
-        workers.append(expert_index[r["expert_id"]])
-        labels.append(order.index(r["top_choice"]))
-    return items, workers, labels
+    """(item, worker, label) arrays for the fit."""
+    labelled = _labelled(rows, orders)
+    return (
+        [task_index[t] for t, _, _ in labelled],
+        [expert_index[e] for _, e, _ in labelled],
+        [label for _, _, label in labelled],
+    )
 
 
 async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -> int:
@@ -72,9 +80,10 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         project = await projects_repo.get(conn, project_id)
         if project is None:
             return 0
-        rows = await repo.categorical_judgments(conn, project_id)
+        answers = await repo.categorical_answers(conn, project_id)
+        rows = [r for r in answers if r["accepted"]]
         tasks = sorted({r["task_id"] for r in rows})
-        inputs = await repo.task_inputs(conn, project_id, tasks)
+        inputs = await repo.task_inputs(conn, project_id, sorted({r["task_id"] for r in answers}))
         experts = sorted({r["expert_id"] for r in rows})
         priors, previous = await repo.get(conn, project_id, experts)
         estimates = await quality_repo.estimates(conn, project.domain, experts)
@@ -105,15 +114,16 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     )
     metrics.model_fit_seconds.observe(time.perf_counter() - started)
     confusion = {e: fit.confusion[i] for e, i in expert_index.items()}
-    # Pairs who agree beyond what these matrices predict: judged on the same fit, in the same pass.
-    by_worker = {i: e for e, i in expert_index.items()}
-    judged = [(str(item), by_worker[w], label) for item, w, label in zip(items, workers, labels, strict=True)]
+    # Pairs who agree beyond what these matrices predict: judged on the same fit, in the same pass,
+    # over every answer they gave, rejected ones included: a pair agrees on its rejected answers
+    # too (reviews reject a coin-tossing pair's wrong half), and an expert's accuracy on the items
+    # judged apart is measured without the bias of counting only what was accepted.
     # Off the event loop like the fit: pure Python over every pair's items (~0.5 s for a project of
     # 20 experts and 10k items, where every pair shares enough items to be tested).
     suspects = await asyncio.to_thread(
         collusion_test.suspects,
-        judged,
-        {str(i): int(label) for i, label in enumerate(fit.labels)},
+        _labelled(answers, orders),
+        {task: int(label) for task, label in zip(tasks, fit.labels, strict=True)},
         confusion,
         fit.priors,
     )

@@ -71,12 +71,13 @@ async def stale_projects(conn: asyncpg.Connection, min_new: int) -> list[uuid.UU
     return [r["project_id"] for r in rows]
 
 
-async def categorical_judgments(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[asyncpg.Record]:
-    """(task, expert, top choice) of every accepted preference in the project."""
+async def categorical_answers(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[asyncpg.Record]:
+    """(task, expert, top choice, accepted) of every decided preference in the project: the
+    accepted ones are what the model is fitted on; the collusion test reads the rejected ones too."""
     return list(
         await conn.fetch(
-            """SELECT task_id, expert_id, top_choice FROM submissions
-           WHERE project_id = $1 AND state = 'accepted' AND top_choice IS NOT NULL""",
+            """SELECT task_id, expert_id, top_choice, state = 'accepted' AS accepted FROM submissions
+           WHERE project_id = $1 AND state IN ('accepted', 'rejected') AND top_choice IS NOT NULL""",
             project_id,
         )
     )
