@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from cohort_qa.domain import dawid_skene
-from cohort_qa.domain.collusion import expected_agreement, held_out_agreement, pair_counts, suspect_pairs, suspects
+from cohort_qa.domain.collusion import (
+    expected_agreement,
+    held_out_agreement,
+    pair_counts,
+    suspect_pairs,
+    suspects,
+    testable_count,
+)
 
 
 def crowd(rng: np.random.Generator, honest: int, items: int, overlap: int, colluders: int = 0):
@@ -108,3 +115,24 @@ def test_too_few_shared_items_say_nothing():
     counts = {("a", "b"): (10, 10)}
     m = dawid_skene.one_coin(np.array([0.5, 0.5]), 2)
     assert suspect_pairs(counts, {"a": m[0], "b": m[1]}, np.array([0.5, 0.5])) == []
+
+
+def test_only_pairs_that_could_be_flagged_share_the_false_alarm_budget():
+    """120 pairs of accurate experts (expected agreement 0.87: they cannot show an excess of 0.15
+    whatever they do) and one pair tossing one coin on 13 shared items. Divided among all 121
+    pairs (Bonferroni) the bar would be 8e-6, beyond the pair's 0.5^13 = 1.2e-4; counting only the
+    pairs that could be flagged at all (Tarone), it is 1e-3 and the pair is flagged."""
+    accurate, coin = dawid_skene.one_coin(np.array([0.93, 0.5]), 2)
+    confusion = {f"a{i}": accurate for i in range(16)} | {"c0": coin, "c1": coin}
+    counts = {(f"a{i}", f"a{j}"): (40, 36) for i in range(16) for j in range(i + 1, 16)}
+    counts[("c0", "c1")] = (13, 13)
+    assert len(counts) == 121
+    found = suspect_pairs(counts, confusion, np.array([0.5, 0.5]))
+    assert [(s.experts, s.shared) for s in found] == [(("c0", "c1"), 13)]
+
+
+def test_tarones_count_is_the_least_m_with_at_most_m_testable():
+    assert testable_count([], 1e-3) == 1
+    assert testable_count([0.5, 0.9], 1e-3) == 1  # none can reach the bar
+    assert testable_count([1e-5, 1e-4, 0.5], 1e-3) == 2  # two can reach 1e-3 / 2
+    assert testable_count([1e-9] * 5 + [0.5] * 100, 1e-3) == 5

@@ -13,15 +13,22 @@ accused; a pair never apart is taken at 0.75 each), as one-coin matrices.
 
 Over the n items a pair both judged, with k agreements, the one-sided binomial tail
 P(X ≥ k | n, E) is the evidence. A pair is suspect when that tail is below alpha divided by the number
-of pairs tested (Bonferroni: the whole project's false-alarm chance stays below alpha), the pair
-shared at least `min_shared` items, and the excess k/n - E is at least `min_excess` (large
-samples make tiny, harmless excesses significant). With alpha = 0.001 honest crowds, simulated
-with known skills and judged by the same refit, raise no flag in 200 projects whose pairs share
-~40 items each (tests/unit/test_collusion.py).
+of pairs tested, the pair shared at least `min_shared` items, and the excess k/n - E is at least
+`min_excess` (large samples make tiny, harmless excesses significant).
+
+The division keeps the whole project's false-alarm chance below alpha (Bonferroni), and only the
+pairs that could be flagged at all are counted (Tarone's refinement for discrete tests, still
+family-wise at alpha): a pair's smallest possible tail is E^n (agreeing on every item), and a pair
+of two accurate experts (E near 0.9) can never show an excess of 0.15 nor reach the bar in a
+dozen items. Counting them made a coin-tossing pair wait for ~18 shared items instead of ~12 in a
+crowd of 31. With alpha = 0.001 honest crowds, simulated with known skills and judged by the same
+refit, raise no flag in 200 projects whose pairs share ~40 items each
+(tests/unit/test_collusion.py).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -100,6 +107,17 @@ def held_out_agreement(
     return out
 
 
+def testable_count(smallest_tails: list[float], alpha: float) -> int:
+    """Tarone's m: the least m such that at most m hypotheses could reach alpha / m at all, given
+    each one's smallest possible p-value. Dividing alpha by it bounds the family-wise error like
+    Bonferroni over all of them, since a hypothesis that cannot reach the bar cannot err."""
+    ordered = sorted(smallest_tails)
+    m = 1
+    while bisect_right(ordered, alpha / m) > m:
+        m += 1
+    return m
+
+
 def suspect_pairs(
     counts: Mapping[tuple[str, str], tuple[int, int]],
     confusion: Mapping[str, np.ndarray],
@@ -114,7 +132,7 @@ def suspect_pairs(
     agreement of a pair is `held_out`'s (held_out_agreement) where given (QA's refit gives it for
     every pair tested), else their fitted confusion matrices'."""
     held_out = held_out or {}
-    tested = [
+    candidates = [
         (
             pair,
             n,
@@ -124,9 +142,10 @@ def suspect_pairs(
         for pair, (n, k) in counts.items()
         if n >= min_shared and pair[0] in confusion and pair[1] in confusion
     ]
-    if not tested:
-        return []
-    threshold = alpha / len(tested)
+    # A pair can be flagged at best by agreeing on all n items: tail E^n, excess 1 - E.
+    possible = [c for c in candidates if 1.0 - c[3] >= min_excess]
+    threshold = alpha / testable_count([c[3] ** c[1] for c in possible], alpha)
+    tested = [c for c in possible if c[3] ** c[1] <= threshold]
     out = []
     for pair, n, k, expected in tested:
         if k / n - expected < min_excess:
