@@ -13,7 +13,7 @@ from cohort_qa.domain.collusion import (
     pair_counts,
     suspect_pairs,
     suspects,
-    testable_count,
+    tarone_count,
 )
 
 
@@ -132,7 +132,7 @@ def test_only_pairs_that_could_be_flagged_share_the_false_alarm_budget():
 
 
 def test_tarones_count_is_the_least_m_with_at_most_m_testable():
-    assert testable_count([], 1e-3) == 1
-    assert testable_count([0.5, 0.9], 1e-3) == 1  # none can reach the bar
-    assert testable_count([1e-5, 1e-4, 0.5], 1e-3) == 2  # two can reach 1e-3 / 2
-    assert testable_count([1e-9] * 5 + [0.5] * 100, 1e-3) == 5
+    assert tarone_count([], 1e-3) == 1
+    assert tarone_count([0.5, 0.9], 1e-3) == 1  # none can reach the bar
+    assert tarone_count([1e-5, 1e-4, 0.5], 1e-3) == 2  # two can reach 1e-3 / 2
+    assert tarone_count([1e-9] * 5 + [0.5] * 100, 1e-3) == 5

@@ -107,7 +107,7 @@ def held_out_agreement(
     return out
 
 
-def testable_count(smallest_tails: list[float], alpha: float) -> int:
+def tarone_count(smallest_tails: list[float], alpha: float) -> int:
     """Tarone's m: the least m such that at most m hypotheses could reach alpha / m at all, given
     each one's smallest possible p-value. Dividing alpha by it bounds the family-wise error like
     Bonferroni over all of them, since a hypothesis that cannot reach the bar cannot err."""
@@ -144,7 +144,7 @@ def suspect_pairs(
     ]
     # A pair can be flagged at best by agreeing on all n items: tail E^n, excess 1 - E.
     possible = [c for c in candidates if 1.0 - c[3] >= min_excess]
-    threshold = alpha / testable_count([c[3] ** c[1] for c in possible], alpha)
+    threshold = alpha / tarone_count([c[3] ** c[1] for c in possible], alpha)
     tested = [c for c in possible if c[3] ** c[1] <= threshold]
     out = []
     for pair, n, k, expected in tested:
