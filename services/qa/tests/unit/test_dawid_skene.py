@@ -134,3 +134,24 @@ def test_a_prior_keeps_sparse_workers_near_what_is_known_of_them() -> None:
     # short of it (0.745 vs 0.838 here), the anchored one comes close (0.815).
     assert np.mean(anchored.labels == truth) > np.mean(free.labels == truth) + 0.03
     assert np.mean(anchored.labels == truth) >= np.mean(majority == truth) - 0.05
+
+
+def test_a_prior_on_the_classes_keeps_a_few_early_items_from_pinning_them() -> None:
+    """A project's first fit: twelve items judged once so far (ten say class 0) and one judged by
+    three who all say class 1, every expert believed 75 % accurate. Fitted freely, the class
+    priors go to (1, 0) and the unanimous item is labelled 0 with certainty (a demo run delivered
+    its first 45 items as the first candidate so). Even priors worth ten items per class keep the
+    unanimous item in class 1, also when warm-started from the pinned priors."""
+    items = np.array([*range(12), 12, 12, 12])
+    workers = np.arange(15)
+    labels = np.array([0] * 10 + [1] * 2 + [1, 1, 1])
+    known = dawid_skene.one_coin(np.full(15, 0.75), 2)
+    kw = {"n_items": 13, "n_workers": 15, "n_classes": 2, "prior_confusion": known, "prior_judgments": 2.0}
+    free = dawid_skene.fit(items, workers, labels, initial_confusion=known.copy(), **kw)
+    assert free.priors[0] > 0.999 and free.labels[12] == 0, "the collapse this guards against"
+    for pinned in (None, np.array([1 - 1e-6, 1e-6])):
+        fit = dawid_skene.fit(
+            items, workers, labels, initial_confusion=known.copy(), initial_priors=pinned, class_prior_items=10.0, **kw
+        )
+        assert 0.5 < fit.priors[0] < 0.6
+        assert fit.labels[12] == 1 and fit.posteriors[12, 1] > 0.95

@@ -36,6 +36,10 @@ PRIOR_JUDGMENTS = 2.0
 """Weight, in judgments per true class, of what QA's quality estimate says of an expert when their
 confusion matrix is fitted (see dawid_skene.fit)."""
 
+CLASS_PRIOR_ITEMS = 10.0
+"""Weight, in items per class, of the even class priors the fit starts from: a dozen early items
+cannot pin the priors to one class (see dawid_skene.fit); a project's few hundred can move them."""
+
 
 def _shown_orders(inputs: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
     """Each task's candidates in the order they were shown: the classes are these positions."""
@@ -111,6 +115,7 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         initial_priors=priors if priors is not None and priors.shape == (k,) else None,
         prior_confusion=known,
         prior_judgments=PRIOR_JUDGMENTS,
+        class_prior_items=CLASS_PRIOR_ITEMS,
     )
     metrics.model_fit_seconds.observe(time.perf_counter() - started)
     confusion = {e: fit.confusion[i] for e, i in expert_index.items()}
