@@ -211,3 +211,17 @@ async def test_position_bias_is_judged_against_the_order_each_expert_was_shown(q
 
     assert await flagged("steady") == 0, "choosing one candidate wherever it is shown is no position bias"
     assert await flagged("lazy") >= 11
+
+
+async def test_experts_suspended_in_the_project_do_not_outvote_the_others(qa) -> None:
+    pid = await qa.project("preference", tasks=1, overlap=3, max_overlap=3)
+    await qa.pool.executemany(
+        "INSERT INTO project_suspensions (expert_id, project_id, reasons, as_of) VALUES ($1, $2, $3, now())",
+        [(e, uuid.UUID(pid), ["collusion_suspected"]) for e in ("c1", "c2")],
+    )
+    for expert, ranking in (("c1", ("b", "a")), ("c2", ("b", "a")), ("e1", ("a", "b"))):
+        await qa.state(await qa.submit(pid, "t0", expert, pref(*ranking)), "accepted")
+    await qa.until(lambda: qa.published(items_pb2.ItemFinalized), "the item")
+    (item,) = await qa.published(items_pb2.ItemFinalized)
+    assert list(item.preference.ranking) == ["a", "b"], "two suspended votes against one count as none"
+    assert sorted(item.expert_ids) == ["c1", "c2", "e1"]

@@ -162,3 +162,33 @@ def test_free_text_takes_the_best_reviewed_submission() -> None:
     out = consensus.aggregate(p, [unreviewed, reviewed], acceptance_rate=0.5)
     assert out.result == ChosenItem(reviewed.submission_id)
     assert out.confidence == 0.9 and out.agreement == 0.5
+
+
+def test_suspended_experts_weigh_nothing_until_cleared() -> None:
+    """Two colluders (suspended once caught) outvote one accurate expert on a task still open: their
+    answers stay on the item but count as a coin, so the item takes the accurate answer or, short
+    of confidence, asks for more. Rubric grades and free text treat them alike."""
+    p = project(DataKind.PREFERENCE, overlap=3, max_overlap=5)
+    colluders = [_pref("c1", ("b", "a"), 0.9), _pref("c2", ("b", "a"), 0.9)]
+    honest = _pref("e1", ("a", "b"), 0.95)
+    assert consensus.aggregate(p, [*colluders, honest], candidate_ids=("a", "b")).result.ranking[0] == "b"
+    caught = [dataclasses.replace(j, suspended=True) for j in colluders]
+    out = consensus.aggregate(p, [*caught, honest], candidate_ids=("a", "b"))
+    assert out.result.ranking[0] == "a" and np.isclose(out.confidence, 0.95), "the honest expert alone decides"
+    assert out.agreed == {"c1": False, "c2": False, "e1": True}, "still evidence about each of them"
+
+    rubric = project(DataKind.RUBRIC_GRADE)
+
+    def grade(e: str, a: int, suspended: bool = False) -> Judgment:
+        answer = Answer(DataKind.RUBRIC_GRADE, scores={"accuracy": a, "style": a})
+        return Judgment(uuid.uuid4(), e, answer, 0.8, suspended=suspended)
+
+    graded = consensus.aggregate(rubric, [grade("s1", 5, True), grade("s2", 5, True), grade("e1", 2)])
+    assert graded.result.scores == {"accuracy": 2.0, "style": 2.0}
+    alone = consensus.aggregate(rubric, [grade("s1", 5, True)])
+    assert alone.result.scores == {"accuracy": 5.0, "style": 5.0}, "nobody else graded: theirs is all there is"
+
+    sft = project(DataKind.SFT, overlap=1, max_overlap=1)
+    suspect = Judgment(uuid.uuid4(), "s1", Answer(DataKind.SFT, "x"), 0.99, review_score=0.95, suspended=True)
+    plain = Judgment(uuid.uuid4(), "e1", Answer(DataKind.SFT, "y"), 0.6)
+    assert consensus.aggregate(sft, [suspect, plain]).result == ChosenItem(plain.submission_id)

@@ -85,6 +85,7 @@ async def advance(
         return []
     experts = sorted({r.expert_id for t in ready for r in t.accepted})
     estimates = await quality_repo.estimates(conn, project.domain, experts)
+    barred = await quality_repo.barred(conn, project.project_id, project.domain, experts)
     priors, matrices = await models_repo.get(conn, project.project_id, experts)
 
     out: list[Outgoing] = []
@@ -92,7 +93,7 @@ async def advance(
     finalized: list[_Finalized] = []
     evidence: dict[str, Evidence] = defaultdict(Evidence)
     for t in ready:
-        judgments = _judgments(project, t.accepted, estimates, matrices)
+        judgments = _judgments(project, t.accepted, estimates, matrices, barred)
         if not judgments:
             continue
         view = payloads.task_view(t.task.input)
@@ -148,6 +149,7 @@ def _judgments(
     accepted: list[TaskSubmission],
     estimates: dict[str, quality.Estimate],
     matrices: dict[str, np.ndarray],
+    barred: set[str],
 ) -> list[Judgment]:
     judgments = []
     for r in accepted:
@@ -163,6 +165,7 @@ def _judgments(
                 reliability=estimate.mean if estimate else PRIOR_MEAN,
                 review_score=normalized_total(project, r.review_total) if r.review_total is not None else None,
                 confusion=matrices.get(r.expert_id),
+                suspended=r.expert_id in barred,
             )
         )
     return judgments

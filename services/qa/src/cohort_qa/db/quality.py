@@ -106,6 +106,19 @@ async def suspend_in_project(
     return bool(inserted)
 
 
+async def barred(conn: asyncpg.Connection, project_id: uuid.UUID, domain: str, experts: list[str]) -> set[str]:
+    """Those of `experts` suspended in the project or in its whole domain, in one statement."""
+    rows = await conn.fetch(
+        """SELECT expert_id FROM project_suspensions WHERE project_id = $1 AND expert_id = ANY($3::text[])
+           UNION
+           SELECT expert_id FROM expert_quality WHERE domain = $2 AND suspended AND expert_id = ANY($3::text[])""",
+        project_id,
+        domain,
+        experts,
+    )
+    return {r["expert_id"] for r in rows}
+
+
 async def project_suspended(conn: asyncpg.Connection, project_id: uuid.UUID, experts: list[str]) -> set[str]:
     rows = await conn.fetch(
         "SELECT expert_id FROM project_suspensions WHERE project_id = $1 AND expert_id = ANY($2::text[])",

@@ -23,7 +23,7 @@ of two accurate experts (E near 0.9) can never show an excess of 0.15 nor reach 
 dozen items. Counting them made a coin-tossing pair wait for ~18 shared items instead of ~12 in a
 crowd of 31. With alpha = 0.001 honest crowds, simulated with known skills and judged by the same
 refit, raise no flag in 200 projects whose pairs share ~40 items each
-(tests/unit/test_collusion.py).
+(tests/unit/test_collusion.py) and one in 1,000 (the bound allows one).
 """
 
 from __future__ import annotations

@@ -48,6 +48,9 @@ class Judgment:
     """The normalized weighted total of its review, if it had one."""
     confusion: np.ndarray | None = None
     """The expert's confusion matrix from the project's last fit, when it has one of this size."""
+    suspended: bool = False
+    """The expert is suspended in the project or its domain (position bias, collusion, quality):
+    until an operator clears them their answer weighs nothing, though it stays on the item."""
 
 
 @dataclass(frozen=True)
@@ -112,23 +115,24 @@ def _preference(judgments: list[Judgment], candidate_ids: tuple[str, ...], prior
     k = len(classes)
     usable = [j for j in judgments if j.answer.ranking and j.answer.ranking[0] in index]
     labels = np.array([index[j.answer.ranking[0]] for j in usable], dtype=np.int64)
+    weight = [0.0 if j.suspended else j.reliability for j in usable]
     one_coin = dawid_skene.one_coin(np.array([j.reliability for j in usable]), k)
-    confusion = np.stack(
-        [
-            j.confusion if j.confusion is not None and j.confusion.shape == (k, k) else one_coin[n]
-            for n, j in enumerate(usable)
-        ]
-    )
+    fitted = [
+        j.confusion if j.confusion is not None and j.confusion.shape == (k, k) else one_coin[n]
+        for n, j in enumerate(usable)
+    ]
+    chance = np.full((k, k), 1.0 / k)  # a suspended expert's answer says nothing of the truth
+    confusion = np.stack([chance if j.suspended else fitted[n] for n, j in enumerate(usable)])
     class_priors = priors if priors is not None and priors.shape == (k,) else np.full(k, 1.0 / k)
     posterior = dawid_skene.e_step(
         np.zeros(len(usable), dtype=np.int64), np.arange(len(usable)), labels, 1, class_priors, confusion
     )[0]
     top = int(np.argmax(posterior))
     borda = np.zeros(k)
-    for j in usable:
+    for n, j in enumerate(usable):
         for position, candidate in enumerate(j.answer.ranking):
             if candidate in index:
-                borda[index[candidate]] += j.reliability * (k - 1 - position)
+                borda[index[candidate]] += weight[n] * (k - 1 - position)
     rest = sorted((i for i in range(k) if i != top), key=lambda i: (-borda[i], i))
     ranking = tuple(classes[i] for i in [top, *rest])
     agreed = {j.expert_id: int(labels[n]) == top for n, j in enumerate(usable)}
@@ -144,8 +148,10 @@ def _rubric(project: QaProject, judgments: list[Judgment]) -> Outcome:
     scores: dict[str, float] = {}
     agreements: list[float] = []
     within: dict[str, bool] = {j.expert_id: True for j in judgments}
+    # Suspended experts' grades count only where nobody else graded.
+    counted = [j for j in judgments if not j.suspended] or judgments
     for criterion in project.criteria:
-        given = [(j.expert_id, j.answer.scores[criterion.name]) for j in judgments if criterion.name in j.answer.scores]
+        given = [(j.expert_id, j.answer.scores[criterion.name]) for j in counted if criterion.name in j.answer.scores]
         if not given:
             continue
         median = float(statistics.median(v for _, v in given))
@@ -162,8 +168,8 @@ def _rubric(project: QaProject, judgments: list[Judgment]) -> Outcome:
 
 
 def _best_reviewed(judgments: list[Judgment], acceptance_rate: float) -> Outcome:
-    def rank(j: Judgment) -> tuple[int, float, float]:
-        return (j.review_score is not None, j.review_score or 0.0, j.reliability)
+    def rank(j: Judgment) -> tuple[bool, bool, float, float]:
+        return (not j.suspended, j.review_score is not None, j.review_score or 0.0, j.reliability)
 
     best = max(judgments, key=rank)
     confidence = best.review_score if best.review_score is not None else best.reliability
