@@ -438,17 +438,35 @@ class Simulation:
             r = reply.review
             right, accept = self.judge(reviewer, r, rng)
             scores = {c.name: (c.scale_max if accept else c.scale_min) for c in r.rubric.criteria}
-            await reviews.SubmitReview(
-                reviews_pb2.SubmitReviewRequest(
-                    review_id=r.review_id,
-                    scores=scores,
-                    verdict=reviews_pb2.REVIEW_VERDICT_ACCEPT if accept else reviews_pb2.REVIEW_VERDICT_REJECT,
-                    comments="" if accept else "This is not what the task asks for.",
-                ),
-                metadata=md,
+            request = reviews_pb2.SubmitReviewRequest(
+                review_id=r.review_id,
+                scores=scores,
+                verdict=reviews_pb2.REVIEW_VERDICT_ACCEPT if accept else reviews_pb2.REVIEW_VERDICT_REJECT,
+                comments="" if accept else "This is not what the task asks for.",
             )
-            self.reviews += 1
-            self.review_log.append((reviewer, right, accept))
+            if await self._submit_review(reviews, request, md):
+                self.reviews += 1
+                self.review_log.append((reviewer, right, accept))
+
+    @staticmethod
+    async def _submit_review(
+        reviews: reviews_pb2_grpc.ReviewServiceStub, request: reviews_pb2.SubmitReviewRequest, md: tuple
+    ) -> bool:
+        """Hand the review in as the API asks: ABORTED (a concurrent update rolled the call back)
+        and UNAVAILABLE are retried, the same call being safe to repeat; any other refusal hands
+        the review back to the queue rather than leaving it leased for half an hour. (A reviewer
+        that gave up on the first ABORTED once held a demo's last item for the lease's 30 min.)"""
+        for attempt in range(5):
+            try:
+                await reviews.SubmitReview(request, metadata=md, timeout=10)
+                return True
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in (grpc.StatusCode.ABORTED, grpc.StatusCode.UNAVAILABLE):
+                    break
+                await asyncio.sleep(0.2 * (attempt + 1))
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await reviews.ReleaseReview(reviews_pb2.ReleaseReviewRequest(review_id=request.review_id), metadata=md)
+        return False
 
     def majority_accuracy(self, overlap: int, only: set[str] | None = None) -> float:
         """What the same crowd delivers without QA: per task (of `only`, when given), the majority
