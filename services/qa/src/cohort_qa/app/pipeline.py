@@ -18,7 +18,6 @@ import numpy as np
 
 from cohort.types.v1 import submissions_pb2
 from cohort_qa.app import progress, suspensions
-from cohort_qa.app import quality as quality_app
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
@@ -127,13 +126,14 @@ async def evaluate(
     await repo.apply(conn, batch.decisions)
     await reviews_repo.enqueue(conn, batch.reviews)
     out = batch.out
-    out += await quality_app.record(conn, project, dict(batch.evidence), now)
     newly = await suspensions.suspend(conn, project, biased, POSITION_BIAS, now)
     if newly:
         log.warning("project %s: suspended for position bias: %s", project.project_id, sorted(newly))
     # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
     # with the judgments it has, and replace_rejected asks for nothing).
-    out += await progress.advance(conn, project, batch.accepted_tasks + batch.rejected_tasks, now, metrics)
+    out += await progress.advance(
+        conn, project, batch.accepted_tasks + batch.rejected_tasks, now, metrics, learned=dict(batch.evidence)
+    )
     out += await progress.replace_rejected(conn, project, batch.rejected_tasks)
     return out
 

@@ -76,13 +76,23 @@ class _Finalized:
 
 
 async def advance(
-    conn: asyncpg.Connection, project: QaProject, task_ids: list[str], now: dt.datetime, metrics: QaMetrics
+    conn: asyncpg.Connection,
+    project: QaProject,
+    task_ids: list[str],
+    now: dt.datetime,
+    metrics: QaMetrics,
+    learned: dict[str, Evidence] | None = None,
 ) -> list[Outgoing]:
     """Aggregate every task of `task_ids` that is ready: finalize its item, or ask for one more
-    judgment when the aggregation is not confident enough."""
+    judgment when the aggregation is not confident enough.
+
+    `learned` is what the caller found out about experts in the same transaction (checks, gold,
+    a review): it is recorded together with the agreement evidence, in one statement. Two
+    statements, each locking its experts in sorted order, deadlocked against another transaction
+    doing the same with other experts (a review and a consumer batch did so in a demo run)."""
     ready = await _ready_tasks(conn, project, task_ids)
     if not ready:
-        return []
+        return await quality_app.record(conn, project, dict(learned or {}), now)
     experts = sorted({r.expert_id for t in ready for r in t.accepted})
     estimates = await quality_repo.estimates(conn, project.domain, experts)
     barred = await quality_repo.barred(conn, project.project_id, project.domain, experts)
@@ -91,7 +101,7 @@ async def advance(
     out: list[Outgoing] = []
     targets: list[tuple[str, int]] = []
     finalized: list[_Finalized] = []
-    evidence: dict[str, Evidence] = defaultdict(Evidence)
+    evidence: dict[str, Evidence] = defaultdict(Evidence, learned or {})
     for t in ready:
         judgments = _judgments(project, t.accepted, estimates, matrices, barred)
         if not judgments:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import asyncpg
 
 from cohort_qa.app import progress
-from cohort_qa.app import quality as quality_app
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviewer_profiles
@@ -153,8 +152,7 @@ async def submit(
         ]
         # Weighed by how far the reviewer is trusted: a careless reviewer moves an expert less.
         evidence = {submission["expert_id"]: quality.review(reviews.normalized_total(project, total), accept, trust)}
-        out += await quality_app.record(conn, project, evidence, now)
-        out += await progress.advance(conn, project, [row["task_id"]], now, metrics)
+        out += await progress.advance(conn, project, [row["task_id"]], now, metrics, learned=evidence)
         if not accept:
             out += await progress.replace_rejected(conn, project, [row["task_id"]])
         await add_events(conn, out)
