@@ -9,7 +9,7 @@ from cohort.events.v1 import items_pb2, quality_pb2, verdicts_pb2
 from cohort.qa.v1 import quality_pb2 as quality_api
 from cohort.types.v1 import tasks_pb2 as ttypes
 
-from .conftest import CANDIDATES, PROMPT, pref, sft
+from .conftest import CANDIDATES, PROMPT, grade, pref, sft
 
 LONG = (
     "Bond formation releases more energy than bond breaking absorbs, so the enthalpy change is negative "
@@ -225,3 +225,29 @@ async def test_experts_suspended_in_the_project_do_not_outvote_the_others(qa) ->
     (item,) = await qa.published(items_pb2.ItemFinalized)
     assert list(item.preference.ranking) == ["a", "b"], "two suspended votes against one count as none"
     assert sorted(item.expert_ids) == ["c1", "c2", "e1"]
+
+
+async def test_a_rubric_grader_who_straight_lines_is_suspended_in_the_project(qa) -> None:
+    """Four honest graders vary their grades; the fifth gives both criteria 5 on every item and
+    is suspended for straight-lining once a dozen flat grades are beyond doubt, announced once."""
+    pid = await qa.project("rubric_grade", tasks=15, overlap=5)
+    for i in range(15):
+        for e in range(4):
+            await qa.submit(pid, f"t{i}", f"honest{e}", grade(accuracy=1 + (i + e) % 5, clarity=1 + (i + e + 1) % 5))
+        await qa.submit(pid, f"t{i}", "flat", grade(accuracy=5, clarity=5))
+
+    async def suspended():
+        return await qa.pool.fetch(
+            "SELECT expert_id, reasons FROM project_suspensions WHERE project_id = $1", uuid.UUID(pid)
+        )
+
+    await qa.until(suspended, "the straight-liner's suspension")
+    await qa.until(
+        lambda: qa.pool.fetchval(
+            "SELECT count(*) = 75 FROM submissions WHERE project_id = $1 AND state <> 'waiting'", uuid.UUID(pid)
+        ),
+        "every grade judged",
+    )
+    assert [(s["expert_id"], s["reasons"]) for s in await suspended()] == [("flat", ["straight_lining"])]
+    announced = [u for u in await qa.published(quality_pb2.ExpertQualityUpdated) if u.suspended and u.project_id == pid]
+    assert [(u.expert_id, list(u.reasons)) for u in announced] == [("flat", ["straight_lining"])]

@@ -23,7 +23,7 @@ from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviews as reviews_repo
 from cohort_qa.db import submissions as repo
 from cohort_qa.db import tasks as tasks_repo
-from cohort_qa.domain import checks, gold, sampling, similarity, verdicts
+from cohort_qa.domain import checks, gold, sampling, similarity, straight_lining, verdicts
 from cohort_qa.domain.checks import CheckLimits, Finding
 from cohort_qa.domain.projects import DataKind, QaProject
 from cohort_qa.domain.quality import Evidence
@@ -39,6 +39,7 @@ from cohort_runtime.inbox import after_commit
 log = logging.getLogger(__name__)
 
 POSITION_BIAS = "position_bias"
+STRAIGHT_LINING = "straight_lining"
 """The reason of a suspension for first-shown choices beyond doubt (checks.position_bias_beyond_doubt)."""
 
 
@@ -103,6 +104,7 @@ async def evaluate(
     tasks = await tasks_repo.get_many(conn, [(project.project_id, s.task_id) for s, _ in subs])
     assessed = [_assess(project, s, seq, tasks.get((project.project_id, s.task_id)), limits) for s, seq in subs]
     biased = await _position_bias(conn, project, assessed, limits)
+    straight_liners = await _straight_lining(conn, project, assessed)
     await _near_duplicates(conn, project, assessed, limits)
     estimates = await quality_repo.estimates(conn, project.domain, sorted({a.sub.expert_id for a in assessed}))
 
@@ -129,6 +131,9 @@ async def evaluate(
     newly = await suspensions.suspend(conn, project, biased, POSITION_BIAS, now)
     if newly:
         log.warning("project %s: suspended for position bias: %s", project.project_id, sorted(newly))
+    newly = await suspensions.suspend(conn, project, straight_liners, STRAIGHT_LINING, now)
+    if newly:
+        log.warning("project %s: suspended for straight-lining: %s", project.project_id, sorted(newly))
     # Rejected tasks too: a rejection may have used the task's last slot (then it is finalized
     # with the judgments it has, and replace_rejected asks for nothing).
     out += await progress.advance(
@@ -237,6 +242,24 @@ async def _position_bias(
         expert
         for expert, (judgments, first_choices, candidates) in stats.items()
         if checks.position_bias_beyond_doubt(first_choices, judgments, candidates, limits)
+    }
+
+
+async def _straight_lining(conn: asyncpg.Connection, project: QaProject, assessed: list[_Assessed]) -> set[str]:
+    """Counts each rubric grade as flat or not; returns the experts whose flat grades are beyond
+    doubt against the project's other graders (to suspend in the project)."""
+    if project.kind is not DataKind.RUBRIC_GRADE:
+        return set()
+    entries = [
+        (a.sub.expert_id, straight_lining.is_flat(a.answer.scores))
+        for a in assessed
+        if a.answer and len(a.answer.scores) >= 2
+    ]
+    experts, (graded, flat) = await repo.count_flat_grades(conn, project.project_id, entries)
+    return {
+        expert
+        for expert, (own_graded, own_flat) in experts.items()
+        if straight_lining.beyond_doubt(own_flat, own_graded, flat - own_flat, graded - own_graded)
     }
 
 

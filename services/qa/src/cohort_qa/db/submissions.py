@@ -167,6 +167,38 @@ async def count_positions(
     return {r["expert_id"]: (r["judgments"], r["first_choices"], r["candidates"]) for r in rows}
 
 
+async def count_flat_grades(
+    conn: asyncpg.Connection, project_id: uuid.UUID, entries: list[tuple[str, bool]]
+) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
+    """Add (expert, flat) rubric grades; returns the experts' totals (graded, flat) and the
+    project's (graded, flat) over every grader."""
+    if not entries:
+        return {}, (0, 0)
+    totals: dict[str, list[int]] = {}
+    for expert_id, flat in entries:
+        t = totals.setdefault(expert_id, [0, 0])
+        t[0] += 1
+        t[1] += int(flat)
+    experts = sorted(totals)
+    rows = await conn.fetch(
+        """INSERT INTO grading_stats (project_id, expert_id, graded, flat)
+           SELECT $1, e.expert_id, e.g, e.f FROM unnest($2::text[], $3::int[], $4::int[]) AS e(expert_id, g, f)
+           ON CONFLICT (project_id, expert_id) DO UPDATE SET
+               graded = grading_stats.graded + EXCLUDED.graded, flat = grading_stats.flat + EXCLUDED.flat
+           RETURNING expert_id, graded, flat""",
+        project_id,
+        experts,
+        [totals[e][0] for e in experts],
+        [totals[e][1] for e in experts],
+    )
+    project = await conn.fetchrow(
+        """SELECT coalesce(sum(graded), 0) AS graded, coalesce(sum(flat), 0) AS flat
+           FROM grading_stats WHERE project_id = $1""",
+        project_id,
+    )
+    return {r["expert_id"]: (r["graded"], r["flat"]) for r in rows}, (project["graded"], project["flat"])
+
+
 async def judgments_of_tasks(
     conn: asyncpg.Connection, project_id: uuid.UUID, revisions: dict[str, int]
 ) -> dict[str, list[TaskSubmission]]:
