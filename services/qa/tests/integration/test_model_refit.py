@@ -123,3 +123,46 @@ async def test_the_collusion_test_counts_a_pairs_rejected_answers_too(qa) -> Non
         "SELECT expert_a, expert_b, shared, agreed FROM collusion_flags WHERE project_id = $1", pid
     )
     assert [(f["expert_a"], f["expert_b"], f["shared"], f["agreed"]) for f in flags] == [("pair-1", "pair-2", 20, 20)]
+
+
+async def test_a_rubric_pair_who_grade_alike_is_flagged_by_the_background_pass(qa) -> None:
+    """Eight honest graders vary around each item's truth; two give one shared grade on the 14
+    items they both grade. The pass finds the project stale, flags the pair alone, suspends both
+    and does not test the project again until 50 more answers are in."""
+    from cohort_qa.app import collusion
+    from cohort_qa.db import collusion as collusion_repo
+
+    from .conftest import grade
+
+    pid = uuid.UUID(await qa.project("rubric_grade", tasks=40, overlap=3))
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(40):
+        truth = rng.integers(1, 6, size=2)
+        for e in rng.choice(8, size=3, replace=False):
+            a, c = np.clip(np.rint(truth + rng.normal(0, 0.6, size=2)), 1, 5)
+            rows.append((f"t{i}", f"honest-{e}", grade(accuracy=int(a), clarity=int(c))))
+        if i < 14:
+            a, c = rng.integers(1, 6, size=2)
+            rows += [(f"t{i}", p, grade(accuracy=int(a), clarity=int(c))) for p in ("pair-1", "pair-2")]
+    await qa.pool.executemany(
+        """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
+                                    submit_time, state)
+           VALUES ($1, $2, $3, $4, $5, false, 60, now(), 'accepted')""",
+        [(uuid.uuid4(), pid, task, expert, payload.SerializeToString()) for task, expert, payload in rows],
+    )
+    async with qa.pool.acquire() as conn:
+        assert pid in await collusion_repo.stale_rubric_projects(conn, 50)
+
+    found = await collusion.check_rubric(qa.pool, pid)
+
+    assert [(s.experts, s.shared, s.agreed) for s in found] == [(("pair-1", "pair-2"), 14, 14)]
+    suspended = await qa.pool.fetch(
+        "SELECT expert_id, reasons FROM project_suspensions WHERE project_id = $1 ORDER BY expert_id", pid
+    )
+    assert [(s["expert_id"], s["reasons"]) for s in suspended] == [
+        ("pair-1", ["collusion_suspected"]),
+        ("pair-2", ["collusion_suspected"]),
+    ]
+    async with qa.pool.acquire() as conn:
+        assert pid not in await collusion_repo.stale_rubric_projects(conn, 50), "checked on these answers"

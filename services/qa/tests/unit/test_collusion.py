@@ -10,6 +10,7 @@ from cohort_qa.domain import dawid_skene
 from cohort_qa.domain.collusion import (
     expected_agreement,
     held_out_agreement,
+    identical_suspects,
     pair_counts,
     suspect_pairs,
     suspects,
@@ -136,3 +137,36 @@ def test_tarones_count_is_the_least_m_with_at_most_m_testable():
     assert tarone_count([0.5, 0.9], 1e-3) == 1  # none can reach the bar
     assert tarone_count([1e-5, 1e-4, 0.5], 1e-3) == 2  # two can reach 1e-3 / 2
     assert tarone_count([1e-9] * 5 + [0.5] * 100, 1e-3) == 5
+
+
+def rubric_crowd(rng: np.random.Generator, items: int, overlap: int, colluded: int = 0):
+    """20 honest graders (truth on three 1..5 criteria plus noise of sd 0.56 or 1.3, rounded)
+    and, on the first `colluded` items, a pair who give one shared random grade."""
+    sd = {f"h{i}": 0.56 if i % 3 else 1.3 for i in range(20)}
+    answers = []
+    for item in range(items):
+        truth = rng.integers(1, 6, size=3)
+        for expert in rng.choice(sorted(sd), size=overlap, replace=False):
+            grade = np.clip(np.rint(truth + rng.normal(0, sd[str(expert)], size=3)), 1, 5)
+            answers.append((f"t{item}", str(expert), tuple(int(g) for g in grade)))
+        if item < colluded:
+            shared = tuple(int(g) for g in rng.integers(1, 6, size=3))
+            answers += [(f"t{item}", "c0", shared), (f"t{item}", "c1", shared)]
+    return answers
+
+
+def test_honest_rubric_graders_raise_no_identical_answer_flag():
+    """300 projects of 20 honest graders, 150 items graded 5 times (pairs share ~8 items on
+    average; those with 12 or more are tested)."""
+    rng = np.random.default_rng(11)
+    flagged = [s for _ in range(300) for s in identical_suspects(rubric_crowd(rng, items=150, overlap=5))]
+    assert flagged == []
+
+
+def test_a_pair_grading_alike_is_flagged_at_a_dozen_shared_items():
+    rng = np.random.default_rng(3)
+    answers = rubric_crowd(rng, items=150, overlap=5, colluded=12)
+    found = identical_suspects(answers)
+    assert [(s.experts, s.shared, s.agreed) for s in found] == [(("c0", "c1"), 12, 12)]
+    assert found[0].expected >= 0.2, "the null never below the floor"
+    assert identical_suspects(rubric_crowd(np.random.default_rng(3), items=150, overlap=5, colluded=11)) == []

@@ -1,16 +1,26 @@
 """Acting on suspected collusion: the pair is recorded for an operator to review and both experts
-are suspended in the project (app/suspensions.py) until an operator clears them."""
+are suspended in the project (app/suspensions.py) until an operator clears them. Preference
+projects are tested at each refit (app/models.py); rubric projects here, for pairs who grade
+alike, as often."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import uuid
 
 import asyncpg
 
+from cohort.types.v1 import submissions_pb2
 from cohort_qa.app import suspensions
 from cohort_qa.db import collusion as collusion_repo
-from cohort_qa.domain.collusion import SuspectPair
+from cohort_qa.db import projects as projects_repo
+from cohort_qa.domain.collusion import SuspectPair, identical_suspects
 from cohort_qa.domain.projects import QaProject
+from cohort_qa.events import payloads
+
+log = logging.getLogger(__name__)
 
 COLLUSION_SUSPECTED = "collusion_suspected"
 
@@ -22,3 +32,28 @@ async def flag(conn: asyncpg.Connection, project: QaProject, suspects: list[Susp
         return set()
     await collusion_repo.record(conn, project.project_id, suspects, now)
     return await suspensions.suspend(conn, project, (e for s in suspects for e in s.experts), COLLUSION_SUSPECTED, now)
+
+
+async def check_rubric(pool: asyncpg.Pool, project_id: uuid.UUID) -> list[SuspectPair]:
+    """Test a rubric project's graders for pairs who grade alike (the same score on every
+    criterion far more often than the project's pairs do); flag and suspend them. Returns the
+    pairs found."""
+    async with pool.acquire() as conn:
+        project = await projects_repo.get(conn, project_id)
+        if project is None:
+            return []
+        rows = await collusion_repo.decided_answers(conn, project_id)
+    graded = []
+    for r in rows:
+        answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r["payload"]))
+        if answer is not None and answer.scores:
+            graded.append((r["task_id"], r["expert_id"], tuple(sorted(answer.scores.items()))))
+    # Off the event loop: pure Python over every pair's shared items.
+    suspects = await asyncio.to_thread(identical_suspects, graded)
+    async with pool.acquire() as conn, conn.transaction():
+        now = dt.datetime.now(dt.UTC)
+        await collusion_repo.checked(conn, project_id, len(rows), now)
+        newly = await flag(conn, project, suspects, now)
+    if newly:
+        log.warning("project %s: suspected collusion in grading, suspended %s", project_id, sorted(newly))
+    return suspects

@@ -18,6 +18,7 @@ import numpy as np
 
 from cohort_qa.app import collusion
 from cohort_qa.app.progress import PRIOR_MEAN
+from cohort_qa.db import collusion as collusion_repo
 from cohort_qa.db import models as repo
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
@@ -142,16 +143,20 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
 
 
 async def refit_forever(pool: asyncpg.Pool, metrics: QaMetrics, every_seconds: float = 10.0) -> None:
-    """Background job: refit stale projects and refresh the review-queue gauge."""
+    """Background job: refit stale projects, test stale rubric projects for graders who grade
+    alike, and refresh the review-queue gauge."""
     while True:
         try:
             async with pool.acquire() as conn:
                 stale = await repo.stale_projects(conn, REFIT_EVERY)
+                stale_rubric = await collusion_repo.stale_rubric_projects(conn, REFIT_EVERY)
                 depth = await reviews_repo.queue_depth(conn)
             for slot in (0, 1):
                 metrics.review_queue.labels(str(slot)).set(depth.get(slot, 0))
             for project_id in stale:
                 await refit(pool, project_id, metrics)
+            for project_id in stale_rubric:
+                await collusion.check_rubric(pool, project_id)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("model refit pass failed; retrying later", exc_info=True)
         await asyncio.sleep(every_seconds)

@@ -1,4 +1,4 @@
-"""Suspected colluding pairs, recorded for review."""
+"""Suspected colluding pairs, recorded for review; the rubric projects' collusion checks."""
 
 from __future__ import annotations
 
@@ -18,4 +18,40 @@ async def record(
         """INSERT INTO collusion_flags (project_id, expert_a, expert_b, shared, agreed, expected, p_value, flagged_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING""",
         [(project_id, *s.experts, s.shared, s.agreed, s.expected, s.p_value, now) for s in suspects],
+    )
+
+
+async def stale_rubric_projects(conn: asyncpg.Connection, min_new: int) -> list[uuid.UUID]:
+    """Rubric projects still taking work with at least `min_new` decided answers more than their
+    last collusion check read."""
+    rows = await conn.fetch(
+        """SELECT p.project_id FROM projects p
+           LEFT JOIN collusion_checks c USING (project_id)
+           CROSS JOIN LATERAL (SELECT count(*) AS n FROM submissions s
+                               WHERE s.project_id = p.project_id AND s.state IN ('accepted', 'rejected')) d
+           WHERE p.data_kind = 'rubric_grade' AND p.state IN ('active', 'paused')
+             AND d.n >= coalesce(c.answers, 0) + $1""",
+        min_new,
+    )
+    return [r["project_id"] for r in rows]
+
+
+async def decided_answers(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[asyncpg.Record]:
+    """(task, expert, payload) of every decided answer in the project, accepted or rejected."""
+    return list(
+        await conn.fetch(
+            """SELECT task_id, expert_id, payload FROM submissions
+               WHERE project_id = $1 AND state IN ('accepted', 'rejected')""",
+            project_id,
+        )
+    )
+
+
+async def checked(conn: asyncpg.Connection, project_id: uuid.UUID, answers: int, now: dt.datetime) -> None:
+    await conn.execute(
+        """INSERT INTO collusion_checks (project_id, answers, checked_at) VALUES ($1, $2, $3)
+           ON CONFLICT (project_id) DO UPDATE SET answers = EXCLUDED.answers, checked_at = EXCLUDED.checked_at""",
+        project_id,
+        answers,
+        now,
     )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -56,15 +56,15 @@ def expected_agreement(conf_i: np.ndarray, conf_j: np.ndarray, priors: np.ndarra
     return float(np.sum(priors[:, None] * conf_i * conf_j))
 
 
-def _first_labels(labels: Iterable[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+def _first_labels(labels: Iterable[tuple[str, str, Hashable]]) -> dict[str, dict[str, Hashable]]:
     """item -> expert -> their first label of it."""
-    by_item: dict[str, dict[str, int]] = defaultdict(dict)
+    by_item: dict[str, dict[str, Hashable]] = defaultdict(dict)
     for item, expert, label in labels:
         by_item[item].setdefault(expert, label)
     return by_item
 
 
-def pair_counts(labels: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str], tuple[int, int]]:
+def pair_counts(labels: Iterable[tuple[str, str, Hashable]]) -> dict[tuple[str, str], tuple[int, int]]:
     """(item, expert, label) judgments -> per expert pair (sorted ids): (items shared, agreements).
     An expert's later judgment of an item they already judged is ignored."""
     by_item = _first_labels(labels)
@@ -168,3 +168,42 @@ def suspects(
     candidates = [pair for pair, (n, _) in counts.items() if n >= MIN_SHARED]
     held_out = held_out_agreement(labels, reference, candidates, len(priors))
     return suspect_pairs(counts, confusion, priors, held_out=held_out)
+
+
+IDENTICAL_FLOOR = 0.2
+
+
+def identical_suspects(
+    answers: Iterable[tuple[str, str, Hashable]],
+    *,
+    alpha: float = ALPHA,
+    min_shared: int = MIN_SHARED,
+    min_excess: float = MIN_EXCESS,
+    floor: float = IDENTICAL_FLOOR,
+) -> list[SuspectPair]:
+    """Pairs who give identical answers (rubric grades: the same score on every criterion) far
+    more often than the project's other pairs do. Ordinal grades have no confusion model to
+    predict agreement from (two honest graders miss the truth in the same direction), so the null
+    is empirical: the identical share over every other pair's shared items, at its upper 99 %
+    credible bound, never below `floor`. Tarone's count over the pairs that could be flagged,
+    as for categorical answers. (item, expert, answer) in; the answer is any hashable value."""
+    counts = pair_counts(answers)
+    total_n = sum(n for n, _ in counts.values())
+    total_k = sum(k for _, k in counts.values())
+    candidates = []
+    for pair, (n, k) in counts.items():
+        if n < min_shared:
+            continue
+        others_n, others_k = total_n - n, total_k - k
+        rate = max(floor, float(beta.ppf(0.99, others_k + 1, others_n - others_k + 1)))
+        if 1.0 - rate >= min_excess:
+            candidates.append((pair, n, k, rate))
+    threshold = alpha / tarone_count([rate**n for _, n, _, rate in candidates], alpha)
+    out = []
+    for pair, n, k, rate in candidates:
+        if k / n - rate < min_excess:
+            continue
+        p_value = float(binom.sf(k - 1, n, rate))
+        if p_value < threshold:
+            out.append(SuspectPair(pair, n, k, rate, p_value))
+    return sorted(out, key=lambda s: s.p_value)
