@@ -11,6 +11,7 @@ from cohort_qa.domain.collusion import (
     expected_agreement,
     held_out_agreement,
     identical_suspects,
+    labels_without_each,
     pair_counts,
     suspect_pairs,
     suspects,
@@ -170,3 +171,16 @@ def test_a_pair_grading_alike_is_flagged_at_a_dozen_shared_items():
     assert [(s.experts, s.shared, s.agreed) for s in found] == [(("c0", "c1"), 12, 12)]
     assert found[0].expected >= 0.2, "the null never below the floor"
     assert identical_suspects(rubric_crowd(np.random.default_rng(3), items=150, overlap=5, colluded=11)) == []
+
+
+def test_each_expert_is_measured_against_what_the_others_on_the_item_say():
+    """t0: the inflated expert says 0, two accurate experts say 1: the fit's label follows the
+    inflated matrix (0), but the reference for the inflated expert is what the others say (1). t1: only a judge
+    the fit has no matrix for (a spammer with rejected answers only) beside them: no reference."""
+    accurate, inflated = dawid_skene.one_coin(np.array([0.85, 0.99]), 2)
+    confusion = {"a1": accurate, "a2": accurate, "x": inflated}
+    labels = [("t0", "x", 0), ("t0", "a1", 1), ("t0", "a2", 1), ("t1", "x", 0), ("t1", "spam", 1)]
+    without = labels_without_each(labels, confusion, np.array([0.5, 0.5]))
+    # For x, the two accurate experts; for each accurate one, x (0.99) outweighs the other (0.85).
+    assert without["t0"] == {"x": 1, "a1": 0, "a2": 0}
+    assert without["t1"] == {"spam": 0}, "x's own vote is no reference for x"

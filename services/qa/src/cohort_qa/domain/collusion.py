@@ -7,8 +7,9 @@ other, or one coin for both) agree far more often than that, right and wrong ali
 
 Matrices fitted on the same judgments flatter a colluding pair (their agreement makes each look
 right), so a pair is judged against what each of them does without the other: their accuracy on
-the items the partner did not judge, measured against the fit's labels, taken at its upper 75 %
-credible bound (Beta(1, 1) prior; generous, so an honest pair measured on few items is not
+the items the partner did not judge, measured against what the item's other judges say
+(labels_without_each: the fit's own label of an item carries the expert's inflated vote), taken
+at its upper 75 % credible bound (Beta(1, 1) prior; generous, so an honest pair measured on few items is not
 accused; a pair never apart is taken at 0.75 each), as one-coin matrices.
 
 Over the n items a pair both judged, with k agreements, the one-sided binomial tail
@@ -21,9 +22,11 @@ pairs that could be flagged at all are counted (Tarone's refinement for discrete
 family-wise at alpha): a pair's smallest possible tail is E^n (agreeing on every item), and a pair
 of two accurate experts (E near 0.9) can never show an excess of 0.15 nor reach the bar in a
 dozen items. Counting them made a coin-tossing pair wait for ~18 shared items instead of ~12 in a
-crowd of 31. With alpha = 0.001 honest crowds, simulated with known skills and judged by the same
-refit, raise no flag in 200 projects whose pairs share ~40 items each
-(tests/unit/test_collusion.py) and one in 1,000 (the bound allows one).
+crowd of 31. With alpha = 0.0005 honest crowds, simulated with known skills and judged by the
+same refit, raise no flag in 200 projects whose pairs share ~40 items each
+(tests/unit/test_collusion.py), nor in 1,000 of them, nor in 1,000 smaller ones (~6 shared). At
+0.001 there were two in each 1,000: measured against the other judges, an honest expert's
+accuracy is no longer flattered by their own vote either.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from itertools import combinations
 import numpy as np
 from scipy.stats import beta, binom
 
-ALPHA = 1e-3
+ALPHA = 5e-4
 MIN_SHARED = 12
 MIN_EXCESS = 0.15
 
@@ -83,20 +86,29 @@ def held_out_agreement(
     pairs: Iterable[tuple[str, str]],
     n_classes: int,
     quantile: float = 0.75,
+    without: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[tuple[str, str], float]:
     """For each pair, the agreement expected of two independent experts as accurate as each of
-    them is on the items the partner did not judge (against `reference`, item -> label), each
+    them is on the items the partner did not judge (against `reference`, item -> label; or, where
+    given, `without`: item -> expert -> the label the item's other judges point to), each
     accuracy at its upper `quantile` credible bound."""
     by_item = _first_labels(labels)
-    judged: dict[str, list[str]] = defaultdict(list)
+
+    def truth(item: str, expert: str) -> int | None:
+        if without is not None:
+            return without.get(item, {}).get(expert)
+        return reference.get(item)
+
+    judged: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for item, experts in by_item.items():
-        if item in reference:
-            for expert in experts:
-                judged[expert].append(item)
+        for expert in experts:
+            label = truth(item, expert)
+            if label is not None:
+                judged[expert].append((item, label))
 
     def accuracy(expert: str, partner: str) -> float:
-        alone = [i for i in judged[expert] if partner not in by_item[i]]
-        right = sum(by_item[i][expert] == reference[i] for i in alone)
+        alone = [(i, label) for i, label in judged[expert] if partner not in by_item[i]]
+        right = sum(by_item[i][expert] == label for i, label in alone)
         upper = float(beta.ppf(quantile, right + 1, len(alone) - right + 1))
         return max(upper, 1.0 / n_classes)
 
@@ -166,8 +178,41 @@ def suspects(
     matrices and class priors."""
     counts = pair_counts(labels)
     candidates = [pair for pair, (n, _) in counts.items() if n >= MIN_SHARED]
-    held_out = held_out_agreement(labels, reference, candidates, len(priors))
+    without = labels_without_each(labels, confusion, priors)
+    held_out = held_out_agreement(labels, reference, candidates, len(priors), without=without)
     return suspect_pairs(counts, confusion, priors, held_out=held_out)
+
+
+def labels_without_each(
+    labels: Iterable[tuple[str, str, int]], confusion: Mapping[str, np.ndarray], priors: np.ndarray
+) -> dict[str, dict[str, int]]:
+    """item -> expert -> the item's most probable class given the *other* judges' labels (the
+    fit's matrices and class priors); no entry where nobody else the fit knows judged the item.
+
+    The fit's own label of an item counts the expert's vote, weighted by a matrix the fit may have
+    inflated: a colluding pair outvotes the honest judge on its shared items, looks accurate, and
+    then carries the label of the items each judged apart too. Measured against those labels a
+    coin-tossing pair looked 0.8 accurate and was flagged only at 21 of 21 shared items."""
+    by_item = _first_labels(labels)
+    log_priors = np.log(priors)
+    out: dict[str, dict[str, int]] = {}
+    for item, judged in by_item.items():
+        if len(judged) < 2:
+            continue
+        # log P(label | class) of each judge whose matrix the fit has: the matrix's column.
+        votes = {
+            e: np.log(confusion[e].T[label])
+            for e, label in judged.items()
+            if e in confusion and isinstance(label, int | np.integer)
+        }
+        total = log_priors + sum(votes.values(), np.zeros_like(log_priors))
+        # Only where someone else with a matrix judged the item: the priors alone are no reference.
+        out[item] = {
+            e: int(np.argmax(total - votes[e] if e in votes else total))
+            for e in judged
+            if len(votes) - (e in votes) >= 1
+        }
+    return out
 
 
 IDENTICAL_FLOOR = 0.2
