@@ -154,13 +154,20 @@ def suspect_pairs(
         for pair, (n, k) in counts.items()
         if n >= min_shared and pair[0] in confusion and pair[1] in confusion
     ]
+    return _flagged(candidates, alpha, min_excess)
+
+
+def _flagged(
+    candidates: list[tuple[tuple[str, str], int, int, float]], alpha: float, min_excess: float
+) -> list[SuspectPair]:
+    """(pair, shared, agreed, expected agreement) -> the suspect pairs, most suspect first: a
+    binomial tail below alpha over Tarone's count, with the excess at least `min_excess`."""
     # A pair can be flagged at best by agreeing on all n items: tail E^n, excess 1 - E.
     possible = [c for c in candidates if 1.0 - c[3] >= min_excess]
-    threshold = alpha / tarone_count([c[3] ** c[1] for c in possible], alpha)
-    tested = [c for c in possible if c[3] ** c[1] <= threshold]
+    threshold = alpha / tarone_count([expected**n for _, n, _, expected in possible], alpha)
     out = []
-    for pair, n, k, expected in tested:
-        if k / n - expected < min_excess:
+    for pair, n, k, expected in possible:
+        if expected**n > threshold or k / n - expected < min_excess:
             continue
         p_value = float(binom.sf(k - 1, n, expected))
         if p_value < threshold:
@@ -237,18 +244,8 @@ def identical_suspects(
     total_k = sum(k for _, k in counts.values())
     candidates = []
     for pair, (n, k) in counts.items():
-        if n < min_shared:
-            continue
-        others_n, others_k = total_n - n, total_k - k
-        rate = max(floor, float(beta.ppf(0.99, others_k + 1, others_n - others_k + 1)))
-        if 1.0 - rate >= min_excess:
+        if n >= min_shared:
+            others_n, others_k = total_n - n, total_k - k
+            rate = max(floor, float(beta.ppf(0.99, others_k + 1, others_n - others_k + 1)))
             candidates.append((pair, n, k, rate))
-    threshold = alpha / tarone_count([rate**n for _, n, _, rate in candidates], alpha)
-    out = []
-    for pair, n, k, rate in candidates:
-        if k / n - rate < min_excess:
-            continue
-        p_value = float(binom.sf(k - 1, n, rate))
-        if p_value < threshold:
-            out.append(SuspectPair(pair, n, k, rate, p_value))
-    return sorted(out, key=lambda s: s.p_value)
+    return _flagged(candidates, alpha, min_excess)
