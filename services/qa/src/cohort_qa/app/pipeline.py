@@ -39,8 +39,9 @@ from cohort_runtime.inbox import after_commit
 log = logging.getLogger(__name__)
 
 POSITION_BIAS = "position_bias"
-STRAIGHT_LINING = "straight_lining"
 """The reason of a suspension for first-shown choices beyond doubt (checks.position_bias_beyond_doubt)."""
+STRAIGHT_LINING = "straight_lining"
+"""The reason of a suspension for flat rubric grades beyond doubt (domain/straight_lining.py)."""
 
 
 @dataclass
