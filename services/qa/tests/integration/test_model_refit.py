@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import numpy as np
@@ -147,10 +148,14 @@ async def test_a_rubric_pair_who_grade_alike_is_flagged_by_the_background_pass(q
             rows += [(f"t{i}", p, grade(accuracy=int(a), clarity=int(c))) for p in ("pair-1", "pair-2")]
     await qa.pool.executemany(
         """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
-                                    submit_time, state)
-           VALUES ($1, $2, $3, $4, $5, false, 60, now(), 'accepted')""",
-        [(uuid.uuid4(), pid, task, expert, payload.SerializeToString()) for task, expert, payload in rows],
-    )
+                                    submit_time, state, scores)
+           VALUES ($1, $2, $3, $4, $5, false, 60, now(), 'accepted', $6::jsonb)""",
+        [
+            (uuid.uuid4(), pid, task, expert, payload.SerializeToString(),
+             json.dumps(dict(payload.rubric_grade.scores)))
+            for task, expert, payload in rows
+        ],
+    )  # fmt: skip
     async with qa.pool.acquire() as conn:
         assert pid in await collusion_repo.stale_rubric_projects(conn, 50)
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import uuid
 
 import asyncpg
 
-from cohort.types.v1 import submissions_pb2
 from cohort_qa.app import suspensions
 from cohort_qa.db import collusion as collusion_repo
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.domain.collusion import SuspectPair, identical_suspects
 from cohort_qa.domain.projects import QaProject
-from cohort_qa.events import payloads
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +41,9 @@ async def check_rubric(pool: asyncpg.Pool, project_id: uuid.UUID) -> list[Suspec
         project = await projects_repo.get(conn, project_id)
         if project is None:
             return []
-        rows = await collusion_repo.decided_answers(conn, project_id)
-    graded = []
-    for r in rows:
-        answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r["payload"]))
-        if answer is not None and answer.scores:
-            graded.append((r["task_id"], r["expert_id"], tuple(sorted(answer.scores.items()))))
-    # Off the event loop: pure Python over every pair's shared items.
-    suspects = await asyncio.to_thread(identical_suspects, graded)
+        rows = await collusion_repo.decided_grades(conn, project_id)
+    # Off the event loop: pure Python over every grade and every pair's shared items.
+    suspects = await asyncio.to_thread(_grading_alike, rows)
     async with pool.acquire() as conn, conn.transaction():
         now = dt.datetime.now(dt.UTC)
         await collusion_repo.checked(conn, project_id, len(rows), now)
@@ -57,3 +51,11 @@ async def check_rubric(pool: asyncpg.Pool, project_id: uuid.UUID) -> list[Suspec
     if newly:
         log.warning("project %s: suspected collusion in grading, suspended %s", project_id, sorted(newly))
     return suspects
+
+
+def _grading_alike(rows: list[tuple[str, str, str]]) -> list[SuspectPair]:
+    """identical_suspects over (task, expert, scores JSON): a grade is the same when every
+    criterion's score is."""
+    return identical_suspects(
+        (task, expert, tuple(sorted(json.loads(scores).items()))) for task, expert, scores in rows
+    )

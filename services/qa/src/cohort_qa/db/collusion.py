@@ -36,15 +36,15 @@ async def stale_rubric_projects(conn: asyncpg.Connection, min_new: int) -> list[
     return [r["project_id"] for r in rows]
 
 
-async def decided_answers(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[asyncpg.Record]:
-    """(task, expert, payload) of every decided answer in the project, accepted or rejected."""
-    return list(
-        await conn.fetch(
-            """SELECT task_id, expert_id, payload FROM submissions
-               WHERE project_id = $1 AND state IN ('accepted', 'rejected')""",
-            project_id,
-        )
+async def decided_grades(conn: asyncpg.Connection, project_id: uuid.UUID) -> list[tuple[str, str, str]]:
+    """(task, expert, scores as stored JSON) of every decided rubric grade in the project,
+    accepted or rejected (the denormalised column: no payload to decode)."""
+    rows = await conn.fetch(
+        """SELECT task_id, expert_id, scores::text AS scores FROM submissions
+           WHERE project_id = $1 AND state IN ('accepted', 'rejected') AND scores IS NOT NULL""",
+        project_id,
     )
+    return [(r["task_id"], r["expert_id"], r["scores"]) for r in rows]
 
 
 async def checked(conn: asyncpg.Connection, project_id: uuid.UUID, answers: int, now: dt.datetime) -> None:
