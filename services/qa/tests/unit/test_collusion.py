@@ -60,8 +60,7 @@ def refit_suspects(judgments: list[tuple[str, str, int]]):
         n_workers=len(experts),
         n_classes=2,
     )
-    reference = {t: int(fit.labels[n]) for t, n in item_index.items()}
-    return suspects(judgments, reference, {e: fit.confusion[n] for e, n in expert_index.items()}, fit.priors)
+    return suspects(judgments, {e: fit.confusion[n] for e, n in expert_index.items()}, fit.priors)
 
 
 def test_honest_crowds_raise_no_flag():
@@ -97,7 +96,7 @@ def test_a_pair_the_fit_flatters_is_judged_by_what_each_does_alone():
 
 def test_held_out_agreement_uses_only_the_items_judged_apart():
     labels = [("t0", "a", 1), ("t0", "b", 1), ("t1", "a", 0), ("t2", "b", 1)]
-    reference = {"t0": 1, "t1": 1, "t2": 1}
+    reference = {"t0": {"a": 1, "b": 1}, "t1": {"a": 1}, "t2": {"b": 1}}
     (expected,) = held_out_agreement(labels, reference, [("a", "b")], 2, quantile=0.5).values()
     # a: wrong on its one item apart (Beta(1, 2), median 0.29, raised to chance 0.5); b: right on
     # its one (Beta(2, 1), median 0.71).

@@ -129,7 +129,6 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     suspects = await asyncio.to_thread(
         collusion_test.suspects,
         _labelled(answers, orders),
-        {task: int(label) for task, label in zip(tasks, fit.labels, strict=True)},
         confusion,
         fit.priors,
     )

@@ -36,11 +36,13 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
+from typing import TypeVar
 
 import numpy as np
 from scipy.stats import beta, binom
 
 ALPHA = 5e-4
+Label = TypeVar("Label", bound=Hashable)
 MIN_SHARED = 12
 MIN_EXCESS = 0.15
 
@@ -59,9 +61,9 @@ def expected_agreement(conf_i: np.ndarray, conf_j: np.ndarray, priors: np.ndarra
     return float(np.sum(priors[:, None] * conf_i * conf_j))
 
 
-def _first_labels(labels: Iterable[tuple[str, str, Hashable]]) -> dict[str, dict[str, Hashable]]:
+def _first_labels(labels: Iterable[tuple[str, str, Label]]) -> dict[str, dict[str, Label]]:
     """item -> expert -> their first label of it."""
-    by_item: dict[str, dict[str, Hashable]] = defaultdict(dict)
+    by_item: dict[str, dict[str, Label]] = defaultdict(dict)
     for item, expert, label in labels:
         by_item[item].setdefault(expert, label)
     return by_item
@@ -82,27 +84,20 @@ def pair_counts(labels: Iterable[tuple[str, str, Hashable]]) -> dict[tuple[str, 
 
 def held_out_agreement(
     labels: Iterable[tuple[str, str, int]],
-    reference: Mapping[str, int],
+    reference: Mapping[str, Mapping[str, int]],
     pairs: Iterable[tuple[str, str]],
     n_classes: int,
     quantile: float = 0.75,
-    without: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[tuple[str, str], float]:
     """For each pair, the agreement expected of two independent experts as accurate as each of
-    them is on the items the partner did not judge (against `reference`, item -> label; or, where
-    given, `without`: item -> expert -> the label the item's other judges point to), each
-    accuracy at its upper `quantile` credible bound."""
+    them is on the items the partner did not judge, against `reference` (item -> expert -> the
+    label that expert is measured against: labels_without_each), each accuracy at its upper
+    `quantile` credible bound."""
     by_item = _first_labels(labels)
-
-    def truth(item: str, expert: str) -> int | None:
-        if without is not None:
-            return without.get(item, {}).get(expert)
-        return reference.get(item)
-
     judged: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for item, experts in by_item.items():
         for expert in experts:
-            label = truth(item, expert)
+            label = reference.get(item, {}).get(expert)
             if label is not None:
                 judged[expert].append((item, label))
 
@@ -176,17 +171,13 @@ def _flagged(
 
 
 def suspects(
-    labels: list[tuple[str, str, int]],
-    reference: Mapping[str, int],
-    confusion: Mapping[str, np.ndarray],
-    priors: np.ndarray,
+    labels: list[tuple[str, str, int]], confusion: Mapping[str, np.ndarray], priors: np.ndarray
 ) -> list[SuspectPair]:
-    """The whole test on one fit: (item, expert, label) judgments, the fit's label per item, its
-    matrices and class priors."""
+    """The whole test on one fit: (item, expert, label) judgments, its matrices and class priors."""
     counts = pair_counts(labels)
     candidates = [pair for pair, (n, _) in counts.items() if n >= MIN_SHARED]
-    without = labels_without_each(labels, confusion, priors)
-    held_out = held_out_agreement(labels, reference, candidates, len(priors), without=without)
+    reference = labels_without_each(labels, confusion, priors)
+    held_out = held_out_agreement(labels, reference, candidates, len(priors))
     return suspect_pairs(counts, confusion, priors, held_out=held_out)
 
 
@@ -207,11 +198,7 @@ def labels_without_each(
         if len(judged) < 2:
             continue
         # log P(label | class) of each judge whose matrix the fit has: the matrix's column.
-        votes = {
-            e: np.log(confusion[e].T[label])
-            for e, label in judged.items()
-            if e in confusion and isinstance(label, int | np.integer)
-        }
+        votes = {e: np.log(confusion[e].T[label]) for e, label in judged.items() if e in confusion}
         total = log_priors + sum(votes.values(), np.zeros_like(log_priors))
         # Only where someone else with a matrix judged the item: the priors alone are no reference.
         out[item] = {
