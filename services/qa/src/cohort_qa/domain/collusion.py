@@ -21,8 +21,8 @@ The division keeps the whole project's false-alarm chance below alpha (Bonferron
 pairs that could be flagged at all are counted (Tarone's refinement for discrete tests, still
 family-wise at alpha): a pair's smallest possible tail is E^n (agreeing on every item), and a pair
 of two accurate experts (E near 0.9) can never show an excess of 0.15 nor reach the bar in a
-dozen items. Counting them made a coin-tossing pair wait for ~18 shared items instead of ~12 in a
-crowd of 31. With alpha = 0.0005 honest crowds, simulated with known skills and judged by the
+dozen items. Counting them left a coin-tossing pair that agreed on 12 of 12 shared items
+unflagged in a demo crowd of 31. With alpha = 0.0005 honest crowds, simulated with known skills and judged by the
 same refit, raise no flag in 200 projects whose pairs share ~40 items each
 (tests/unit/test_collusion.py), nor in 1,000 of them, nor in 1,000 smaller ones (~6 shared). At
 0.001 there were two in each 1,000: measured against the other judges, an honest expert's
