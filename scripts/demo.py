@@ -56,6 +56,7 @@ from simulator import (  # type: ignore[import-not-found]
 )
 
 from cohort.payout.v1 import payees_pb2, runs_pb2
+from cohort.qa.v1 import quality_pb2, quality_pb2_grpc
 from cohort.tasking.v1 import experts_pb2
 from cohort_qa.domain import dawid_skene
 from cohort_runtime.tokens import issue_token
@@ -144,10 +145,36 @@ async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: 
                 if done or time.monotonic() > deadline:
                     break
             await watch.aclose()  # type: ignore[attr-defined]
+        await settle_reworks(qa, md("demo-operator", "operator"), project_id, deadline)
         elapsed = time.monotonic() - started
         stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
     return elapsed
+
+
+REVISIT_SECONDS = 16.0
+"""QA revisits a suspension's delivered items 5 s after it, in a pass every 10 s."""
+
+
+async def settle_reworks(qa: Any, operator: tuple[tuple[str, str], ...], project_id: str, deadline: float) -> None:
+    """The target counts first deliveries; items QA reopened for rework (their experts suspended
+    since) are still being answered. The experts keep working until QA has had time to revisit
+    every suspension and no rework is open."""
+    stub = quality_pb2_grpc.QualityServiceStub(qa)
+    request = quality_pb2.GetProjectQualityRequest(project_id=project_id)
+    busy_at = time.monotonic()
+    announced = -1
+    while time.monotonic() < deadline:
+        q = (await stub.GetProjectQuality(request, metadata=operator)).quality
+        if q.reworks_open or q.revisits_pending:
+            busy_at = time.monotonic()
+            if q.reworks_open != announced:
+                say(f"{q.reworks_open} items reopened for rework (their experts suspended since) still being answered")
+                announced = q.reworks_open
+        elif time.monotonic() - busy_at >= REVISIT_SECONDS:
+            return
+        await asyncio.sleep(1.0)
+    say("the time is up with rework still open")
 
 
 def main() -> int:
@@ -226,8 +253,9 @@ def main() -> int:
                 f"{sim.reviews} reviews"
             )
 
-            items = list(lab_client.export_items(pid))
-            (OUT / "items.jsonl").write_text("".join(i.record_json + "\n" for i in items))
+            exported = list(lab_client.export_items(pid))
+            (OUT / "items.jsonl").write_text("".join(i.record_json + "\n" for i in exported))
+            items, reworked = latest_items(exported)
             final = lab_client.get_project(pid)
             spent = next(iter(lab_client.watch_progress(pid))).spent_minor
 
@@ -240,7 +268,7 @@ def main() -> int:
         sepa_path = OUT / payment_file.file_name
         sepa_path.write_bytes(payment_file.content)
 
-    report(sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, final, spent)
+    report(sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, final, spent, reworked)
     say("the stack keeps running: `make down` stops it (state and logs in .local/)")
     return 0
 
@@ -263,7 +291,7 @@ def invite_people(op: OperatorClient, tag: str) -> None:
 
 
 def report(  # type: ignore[no-untyped-def]
-    sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, project, project_spent
+    sim, items, quality, estimates, judged, run, payment_file, sepa_path, elapsed, project, project_spent, reworked
 ) -> None:
     bad = {e for e, p in sim.experts if p.spam or p.first_shown or p.collude}
     # Caught: suspended by QA, or barred by routing: QA is confident (its interval's upper bound)
@@ -293,7 +321,8 @@ def report(  # type: ignore[no-untyped-def]
     lines = [
         "",
         "=== Cohort demo report ===",
-        f"items delivered            {len(items)} (target {project.spec.target_accepted_items}) -> {items_path}",
+        f"items delivered            {len(items)} (target {project.spec.target_accepted_items}) -> {items_path}; "
+        f"{reworked} of them reworked after their experts were suspended (figures below: each task's latest item)",
         *(rubric_lines(sim, items, quality) if sim.grades else preference_lines(sim, items)),
         f"bad experts caught by QA   {catch}",
         f"spammers' submissions      {[sim.stats[e].submitted for e in spammers]} (QA rejects them as too fast)",
@@ -312,6 +341,13 @@ def report(  # type: ignore[no-untyped-def]
         f"acquire latency            p50 {p50:.1f} ms, p99 {p99:.1f} ms",
     ]  # fmt: skip
     print("\n".join(lines), flush=True)  # noqa: T201
+
+
+def latest_items(exported: list[Any]) -> tuple[list[Any], int]:
+    """Each task's latest item (a rework's item supersedes the one it replaces: a lab keeps the
+    latest), and how many were superseded."""
+    superseded = {i.supersedes_item_id for i in exported if i.supersedes_item_id}
+    return [i for i in exported if i.item_id not in superseded], len(superseded)
 
 
 def _or_none(value: float) -> str:

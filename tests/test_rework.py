@@ -61,7 +61,9 @@ async def test_an_upheld_item_is_reworked_by_new_experts_and_redelivered_paid_by
         )
         hook = await webhooks_pb2_grpc.WebhookServiceStub(ic).CreateEndpoint(
             webhooks_pb2.CreateEndpointRequest(
-                endpoint=webhooks_pb2.Endpoint(url="https://lab.example/hooks", event_types=["audit.item_reworked"])
+                endpoint=webhooks_pb2.Endpoint(
+                    url="https://lab.example/hooks", event_types=["audit.item_reworked", "item.superseded"]
+                )
             ),
             metadata=lab,
         )
@@ -173,6 +175,15 @@ async def test_an_upheld_item_is_reworked_by_new_experts_and_redelivered_paid_by
         data = [json.loads(r["payload"])["data"] for r in told]
         assert data == [{"project_id": pid, "audit_id": audit.audit_id, "item_id": disputed,
                          "rework_item_id": str(new["item_id"]), "revision": 2}]  # fmt: skip
+        superseded = await intake.pool.fetch(
+            "SELECT payload FROM webhook_deliveries WHERE endpoint_id = $1::text::uuid AND event_type = $2",
+            hook.endpoint.endpoint_id,
+            "item.superseded",
+        )
+        assert [json.loads(r["payload"])["data"] for r in superseded] == [
+            {"project_id": pid, "item_id": str(new["item_id"]), "task_id": new["task_id"],
+             "supersedes_item_id": disputed, "revision": 2}
+        ]  # fmt: skip
 
         # Money: the rework experts are paid as for new work, by the platform; the lab's charge
         # for the project is what it was.

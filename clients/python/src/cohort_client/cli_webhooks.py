@@ -15,7 +15,7 @@ Events = Annotated[
     list[str],
     typer.Option("--event", help="An event type to receive (repeat): items.delivered, project.milestone, "
                  "project.completed, project.paused, project.cost_updated, screening.finished, "
-                 "audit.dispute_decided, audit.item_reworked."),
+                 "audit.dispute_decided, audit.item_reworked, item.superseded."),
 ]  # fmt: skip
 
 

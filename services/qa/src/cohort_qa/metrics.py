@@ -22,6 +22,12 @@ class QaMetrics:
         self.items_finalized = Counter(
             "qa_items_finalized", "Items finalized, by data kind.", ["kind"], registry=registry
         )
+        self.items_reworked = Counter(
+            "qa_items_reworked",
+            "Delivered items reopened for rework, by why (suspension: it rested on experts suspended since).",
+            ["reason"],
+            registry=registry,
+        )
         self.extra_judgments = Counter(
             "qa_extra_judgments_requested", "Extra judgments requested (adaptive overlap).", registry=registry
         )

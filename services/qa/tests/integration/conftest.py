@@ -175,6 +175,7 @@ class QA:
         submission_id: str | None = None,
         event_id: str | None = None,
         shown_order: tuple[str, ...] = (),
+        task_revision: int = 0,
     ) -> str:
         submission_id = submission_id or str(uuid.uuid4())
         now = Timestamp()
@@ -191,6 +192,7 @@ class QA:
             active_seconds=active_seconds,
             is_gold=is_gold,
             shown_order=shown_order,
+            task_revision=task_revision,
         )
         await self.events.send("cohort.tasking.submissions.v1", task_id, created, event_id=event_id)
         return submission_id

@@ -100,7 +100,9 @@ async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem], 
         new_items = [i for i, _ in rendered if i.item_id in stored]
         new += len(new_items)
         # A rework replaces an item the lab has counted already: not another item toward the target.
-        await audits.rework_delivered(conn, project, [i for i in new_items if i.supersedes is not None], now)
+        reworks = [i for i in new_items if i.supersedes is not None]
+        await audits.rework_delivered(conn, project, reworks, now)
+        await _announce_superseded(conn, project, reworks, now)
         fresh = [i for i in new_items if i.supersedes is None]
         if not fresh:
             continue
@@ -118,6 +120,20 @@ async def items_finalized(conn: asyncpg.Connection, items: list[FinalizedItem], 
         ):
             await _move(conn, project, Transition.COMPLETE, "", now)
     return new
+
+
+async def _announce_superseded(
+    conn: asyncpg.Connection, project: Project, reworks: list[FinalizedItem], now: dt.datetime
+) -> None:
+    """item.superseded for every rework delivered, audited or not: QA also reworks items that rested
+    on experts it suspended after delivering them, which no audit of the lab's names."""
+    if reworks:
+        data = [
+            {"project_id": str(project.project_id), "item_id": str(i.item_id), "task_id": i.task_id,
+             "supersedes_item_id": str(i.supersedes), "revision": i.revision}
+            for i in reworks
+        ]  # fmt: skip
+        await webhooks.announce(conn, project.lab_id, EventType.ITEM_SUPERSEDED, data, now)
 
 
 async def _announce_items(

@@ -33,6 +33,9 @@ class EventType(enum.StrEnum):
     """QA decided an item the lab rejected in an audit: upheld or dismissed, with comments."""
     AUDIT_ITEM_REWORKED = "audit.item_reworked"
     """The rework of an upheld item was delivered: the item that replaces it, and its revision."""
+    ITEM_SUPERSEDED = "item.superseded"
+    """A new revision of a delivered item was delivered, for whatever reason it was reworked (an
+    upheld dispute, or QA suspended experts the item rested on): keep the new one."""
 
 
 class EndpointState(enum.StrEnum):

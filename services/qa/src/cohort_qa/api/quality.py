@@ -51,6 +51,8 @@ class QualityServicer(pb_grpc.QualityServiceServicer):
                 rejection_reasons=r.rejection_reasons,
                 criterion_alpha=r.criterion_alpha,
                 reviewer_accuracy=r.reviewer_accuracy,
+                reworks_open=r.reworks_open,
+                revisits_pending=r.revisits_pending,
             )
         )
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import asyncpg
 
 from cohort.events.v1 import items_pb2
+from cohort_qa.app import rework
 from cohort_qa.db import disputes as repo
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import tasks as tasks_repo
 from cohort_qa.domain.disputes import Dispute, DisputeState, decision
-from cohort_qa.events import outgoing
 from cohort_qa.events.outgoing import Outgoing
 from cohort_qa.events.topics import DISPUTES
 from cohort_runtime import add_events
@@ -95,6 +95,4 @@ async def _reopen_for_rework(conn: asyncpg.Connection, d: Dispute) -> tuple[int,
     if revision is None or project is None or await projects_repo.state(conn, d.project_id) == "cancelled":
         return 0, []
     await tasks_repo.lock_many(conn, d.project_id, [d.task_id])
-    if not await tasks_repo.reopen(conn, d.project_id, d.task_id, revision + 1):
-        return 0, []
-    return revision + 1, [outgoing.rework_requested(d.project_id, d.task_id, revision + 1, project.overlap, d.item_id)]
+    return await rework.reopen(conn, project, d.task_id, revision)

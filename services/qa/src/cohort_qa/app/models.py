@@ -16,7 +16,7 @@ import uuid
 import asyncpg
 import numpy as np
 
-from cohort_qa.app import collusion
+from cohort_qa.app import collusion, revisit
 from cohort_qa.app.progress import PRIOR_MEAN
 from cohort_qa.db import collusion as collusion_repo
 from cohort_qa.db import models as repo
@@ -143,7 +143,8 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
 
 async def refit_forever(pool: asyncpg.Pool, metrics: QaMetrics, every_seconds: float = 10.0) -> None:
     """Background job: refit stale projects, test stale rubric projects for graders who grade
-    alike, and refresh the review-queue gauge."""
+    alike, revisit the items of experts suspended since the last pass, and refresh the
+    review-queue gauge."""
     while True:
         try:
             async with pool.acquire() as conn:
@@ -156,6 +157,7 @@ async def refit_forever(pool: asyncpg.Pool, metrics: QaMetrics, every_seconds: f
                 await refit(pool, project_id, metrics)
             for project_id in stale_rubric:
                 await collusion.check_rubric(pool, project_id)
+            await revisit.revisit_pending(pool, metrics)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             log.warning("model refit pass failed; retrying later", exc_info=True)
         await asyncio.sleep(every_seconds)

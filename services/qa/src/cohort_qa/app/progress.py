@@ -103,7 +103,7 @@ async def advance(
     finalized: list[_Finalized] = []
     evidence: dict[str, Evidence] = defaultdict(Evidence, learned or {})
     for t in ready:
-        judgments = _judgments(project, t.accepted, estimates, matrices, barred)
+        judgments = judgments_of(project, t.accepted, estimates, matrices, barred)
         if not judgments:
             continue
         view = payloads.task_view(t.task.input)
@@ -154,13 +154,15 @@ async def _ready_tasks(conn: asyncpg.Connection, project: QaProject, task_ids: l
     return ready
 
 
-def _judgments(
+def judgments_of(
     project: QaProject,
     accepted: list[TaskSubmission],
     estimates: dict[str, quality.Estimate],
     matrices: dict[str, np.ndarray],
     barred: set[str],
 ) -> list[Judgment]:
+    """The accepted submissions as the aggregation weighs them: `barred` experts (suspended in the
+    project or domain) weigh nothing."""
     judgments = []
     for r in accepted:
         answer = payloads.answer(submissions_pb2.SubmissionPayload.FromString(r.payload))
@@ -192,7 +194,8 @@ async def _finalize(
         project.project_id,
         [(outgoing.item_id(project.project_id, f.task_id, f.revision), f.task_id, f.outcome.agreement,
           f.outcome.confidence, f.revision,
-          outgoing.item_id(project.project_id, f.task_id, f.revision - 1) if f.revision > 1 else None)
+          outgoing.item_id(project.project_id, f.task_id, f.revision - 1) if f.revision > 1 else None,
+          f.outcome.result)
          for f in finalized],
         now,
     )  # fmt: skip

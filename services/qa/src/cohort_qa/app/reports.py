@@ -13,6 +13,7 @@ import asyncpg
 from cohort_qa.db import projects as projects_repo
 from cohort_qa.db import quality as quality_repo
 from cohort_qa.db import reviewer_quality as reviewer_repo
+from cohort_qa.db import revisit as revisit_repo
 from cohort_qa.domain import agreement, reviewer_quality
 from cohort_qa.domain.errors import ProjectNotFound
 from cohort_qa.domain.projects import DataKind, QaProject
@@ -34,6 +35,8 @@ class ProjectQualityReport:
     rejection_reasons: dict[str, int] = field(default_factory=dict)
     criterion_alpha: dict[str, float] = field(default_factory=dict)
     reviewer_accuracy: float = math.nan
+    reworks_open: int = 0
+    revisits_pending: int = 0
 
 
 async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str | None = None) -> ProjectQualityReport:
@@ -81,6 +84,7 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
         reviewer_accuracy = await reviewer_repo.project_accuracy(
             conn, project_id, project.domain, reviewer_quality.PRIOR_MEAN
         )
+        reworks_open, revisits_pending = await revisit_repo.open_counts(conn, project_id)
     decided = sum(counts.get(state, 0) for state in DECIDED)
     return ProjectQualityReport(
         project=project,
@@ -95,6 +99,8 @@ async def project_quality(pool: asyncpg.Pool, project_id: uuid.UUID, lab_id: str
         rejection_reasons=reasons,
         criterion_alpha=by_criterion,
         reviewer_accuracy=math.nan if reviewer_accuracy is None else reviewer_accuracy,
+        reworks_open=reworks_open,
+        revisits_pending=revisits_pending,
     )
 
 

@@ -1,26 +1,48 @@
-"""Finalized items (one per task)."""
+"""Finalized items (one per task and revision), with what each delivered."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import asyncpg
+
+from cohort_qa.domain.consensus import ChosenItem, ItemResult, PreferenceItem, RubricItem
+
+
+def result_json(result: ItemResult) -> str:
+    """What an item delivered, as stored in `items.result`."""
+    if isinstance(result, PreferenceItem):
+        return json.dumps({"ranking": list(result.ranking)})
+    if isinstance(result, RubricItem):
+        return json.dumps({"scores": dict(result.scores), "overall": result.overall})
+    return json.dumps({"submission_id": str(result.submission_id)})
+
+
+def result_from_json(stored: str) -> ItemResult:
+    data = json.loads(stored)
+    if "ranking" in data:
+        return PreferenceItem(tuple(data["ranking"]))
+    if "scores" in data:
+        return RubricItem(data["scores"], data["overall"])
+    return ChosenItem(uuid.UUID(data["submission_id"]))
 
 
 async def insert_many(
     conn: asyncpg.Connection,
     project_id: uuid.UUID,
-    items: list[tuple[uuid.UUID, str, float, float, int, uuid.UUID | None]],
+    items: list[tuple[uuid.UUID, str, float, float, int, uuid.UUID | None, ItemResult]],
     now: dt.datetime,
 ) -> None:
-    """(item id, task, agreement, confidence, revision, item superseded); the caller holds the
-    tasks' locks, so none exists yet."""
+    """(item id, task, agreement, confidence, revision, item superseded, result); the caller holds
+    the tasks' locks, so none exists yet."""
     await conn.execute(
-        """INSERT INTO items (item_id, project_id, task_id, agreement, confidence, finalized_at, revision, supersedes)
-           SELECT i.item_id, $1, i.task_id, i.agreement, i.confidence, $6, i.revision, i.supersedes
-           FROM unnest($2::uuid[], $3::text[], $4::float8[], $5::float8[], $7::int[], $8::uuid[])
-                AS i(item_id, task_id, agreement, confidence, revision, supersedes)""",
+        """INSERT INTO items (item_id, project_id, task_id, agreement, confidence, finalized_at, revision, supersedes,
+                              result)
+           SELECT i.item_id, $1, i.task_id, i.agreement, i.confidence, $6, i.revision, i.supersedes, i.result
+           FROM unnest($2::uuid[], $3::text[], $4::float8[], $5::float8[], $7::int[], $8::uuid[], $9::jsonb[])
+                AS i(item_id, task_id, agreement, confidence, revision, supersedes, result)""",
         project_id,
         [i[0] for i in items],
         [i[1] for i in items],
@@ -29,6 +51,7 @@ async def insert_many(
         now,
         [i[4] for i in items],
         [i[5] for i in items],
+        [result_json(i[6]) for i in items],
     )
 
 

@@ -55,7 +55,7 @@ class ItemFinalized(_message.Message):
     """Rubric version the reviewers scored with."""
     revision: _builtins.int
     """The task's revision this item answers: 1 for first work (0 from producers before revisions
-    existed: read as 1), 2 and up for rework after an upheld dispute.
+    existed: read as 1), 2 and up for rework (ReworkRequested: an upheld dispute, or suspended experts).
     """
     supersedes_item_id: _builtins.str
     """The item this revision replaces (UUID); empty for revision 1."""

@@ -175,7 +175,8 @@ Global___ExtraJudgmentsRequested: _TypeAlias = ExtraJudgmentsRequested  # noqa: 
 @_typing.final
 class ReworkRequested(_message.Message):
     """ReworkRequested (topic cohort.qa.requests.v1, key: project_id) reopens a finalized task after
-    QA upheld a lab's dispute of its item: routing offers it to `judgments` more experts, none of
+    QA upheld a lab's dispute of its item, or found that the item rested on answers of experts it
+    suspended in the project since (collusion, position bias, straight-lining, quality): routing offers it to `judgments` more experts, none of
     whom held the task before, beyond the project's maximum overlap and also when the project is
     completed; their answers form the task's next revision.
     """
@@ -196,7 +197,7 @@ class ReworkRequested(_message.Message):
     judgments: _builtins.int
     """How many new judgments to route."""
     item_id: _builtins.str
-    """The disputed item the rework replaces (UUID)."""
+    """The item the rework replaces (UUID)."""
     def __init__(
         self,
         *,

@@ -65,7 +65,8 @@ class SubmissionCreated(_message.Message):
     """
     task_revision: _builtins.int
     """The task's revision the answer is for: 1 for first work, 2 and up for rework after a lab's
-    upheld dispute (0 from producers before revisions existed: read as 1).
+    upheld dispute or after QA suspended experts the item rested on (0 from producers before
+    revisions existed: read as 1).
     """
     @_builtins.property
     def submit_time(self) -> _timestamp_pb2.Timestamp:

@@ -224,7 +224,9 @@ class ExportedItem(_message.Message):
     object with provenance (project, item, pseudonymous expert ids, quality, versions).
     """
     revision: _builtins.int
-    """The task's revision: 1 for first work, 2 and up for rework after an upheld dispute."""
+    """The task's revision: 1 for first work, 2 and up for rework after an upheld dispute or after QA
+    suspended experts the item rested on (collusion, bias, quality); keep each task's latest.
+    """
     supersedes_item_id: _builtins.str
     """The item this revision replaces (UUID); empty for revision 1."""
     @_builtins.property

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ohort/qa/v1/quality.proto\x12\x0c\x63ohort.qa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\".\n\x18GetProjectQualityRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"\xc7\x04\n\x0eProjectQuality\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x1a\n\x12krippendorff_alpha\x18\x02 \x01(\x01\x12\x13\n\x0b\x61lpha_level\x18\x03 \x01(\t\x12\x15\n\rgold_accuracy\x18\x04 \x01(\x01\x12\x17\n\x0f\x61\x63\x63\x65ptance_rate\x18\x05 \x01(\x01\x12\x1a\n\x12reviewer_agreement\x18\x06 \x01(\x01\x12\x1a\n\x12\x66lagged_expert_ids\x18\x07 \x03(\t\x12\x13\n\x0bsubmissions\x18\x08 \x01(\x03\x12\x10\n\x08\x61\x63\x63\x65pted\x18\t \x01(\x03\x12\x10\n\x08rejected\x18\n \x01(\x03\x12\x11\n\tin_review\x18\x0b \x01(\x03\x12\x17\n\x0fitems_finalized\x18\x0c \x01(\x03\x12M\n\x11rejection_reasons\x18\r \x03(\x0b\x32\x32.cohort.qa.v1.ProjectQuality.RejectionReasonsEntry\x12I\n\x0f\x63riterion_alpha\x18\x0e \x03(\x0b\x32\x30.cohort.qa.v1.ProjectQuality.CriterionAlphaEntry\x12\x19\n\x11reviewer_accuracy\x18\x0f \x01(\x01\x1a\x37\n\x15RejectionReasonsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x35\n\x13\x43riterionAlphaEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"J\n\x19GetProjectQualityResponse\x12-\n\x07quality\x18\x01 \x01(\x0b\x32\x1c.cohort.qa.v1.ProjectQuality\",\n\x17GetExpertQualityRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"\x9b\x01\n\rExpertQuality\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\r\n\x05lower\x18\x03 \x01(\x01\x12\r\n\x05upper\x18\x04 \x01(\x01\x12\x10\n\x08\x65vidence\x18\x05 \x01(\x05\x12\x11\n\tsuspended\x18\x06 \x01(\x08\x12)\n\x05\x61s_of\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\x18GetExpertQualityResponse\x12.\n\testimates\x18\x01 \x03(\x0b\x32\x1b.cohort.qa.v1.ExpertQuality\x12\x37\n\x12reviewer_estimates\x18\x02 \x03(\x0b\x32\x1b.cohort.qa.v1.ExpertQuality2\xd9\x01\n\x0eQualityService\x12\x64\n\x11GetProjectQuality\x12&.cohort.qa.v1.GetProjectQualityRequest\x1a\'.cohort.qa.v1.GetProjectQualityResponse\x12\x61\n\x10GetExpertQuality\x12%.cohort.qa.v1.GetExpertQualityRequest\x1a&.cohort.qa.v1.GetExpertQualityResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x63ohort/qa/v1/quality.proto\x12\x0c\x63ohort.qa.v1\x1a\x1fgoogle/protobuf/timestamp.proto\".\n\x18GetProjectQualityRequest\x12\x12\n\nproject_id\x18\x01 \x01(\t\"\xf7\x04\n\x0eProjectQuality\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x1a\n\x12krippendorff_alpha\x18\x02 \x01(\x01\x12\x13\n\x0b\x61lpha_level\x18\x03 \x01(\t\x12\x15\n\rgold_accuracy\x18\x04 \x01(\x01\x12\x17\n\x0f\x61\x63\x63\x65ptance_rate\x18\x05 \x01(\x01\x12\x1a\n\x12reviewer_agreement\x18\x06 \x01(\x01\x12\x1a\n\x12\x66lagged_expert_ids\x18\x07 \x03(\t\x12\x13\n\x0bsubmissions\x18\x08 \x01(\x03\x12\x10\n\x08\x61\x63\x63\x65pted\x18\t \x01(\x03\x12\x10\n\x08rejected\x18\n \x01(\x03\x12\x11\n\tin_review\x18\x0b \x01(\x03\x12\x17\n\x0fitems_finalized\x18\x0c \x01(\x03\x12M\n\x11rejection_reasons\x18\r \x03(\x0b\x32\x32.cohort.qa.v1.ProjectQuality.RejectionReasonsEntry\x12I\n\x0f\x63riterion_alpha\x18\x0e \x03(\x0b\x32\x30.cohort.qa.v1.ProjectQuality.CriterionAlphaEntry\x12\x19\n\x11reviewer_accuracy\x18\x0f \x01(\x01\x12\x14\n\x0creworks_open\x18\x10 \x01(\x03\x12\x18\n\x10revisits_pending\x18\x11 \x01(\x03\x1a\x37\n\x15RejectionReasonsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x35\n\x13\x43riterionAlphaEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"J\n\x19GetProjectQualityResponse\x12-\n\x07quality\x18\x01 \x01(\x0b\x32\x1c.cohort.qa.v1.ProjectQuality\",\n\x17GetExpertQualityRequest\x12\x11\n\texpert_id\x18\x01 \x01(\t\"\x9b\x01\n\rExpertQuality\x12\x0e\n\x06\x64omain\x18\x01 \x01(\t\x12\x0c\n\x04mean\x18\x02 \x01(\x01\x12\r\n\x05lower\x18\x03 \x01(\x01\x12\r\n\x05upper\x18\x04 \x01(\x01\x12\x10\n\x08\x65vidence\x18\x05 \x01(\x05\x12\x11\n\tsuspended\x18\x06 \x01(\x08\x12)\n\x05\x61s_of\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x01\n\x18GetExpertQualityResponse\x12.\n\testimates\x18\x01 \x03(\x0b\x32\x1b.cohort.qa.v1.ExpertQuality\x12\x37\n\x12reviewer_estimates\x18\x02 \x03(\x0b\x32\x1b.cohort.qa.v1.ExpertQuality2\xd9\x01\n\x0eQualityService\x12\x64\n\x11GetProjectQuality\x12&.cohort.qa.v1.GetProjectQualityRequest\x1a\'.cohort.qa.v1.GetProjectQualityResponse\x12\x61\n\x10GetExpertQuality\x12%.cohort.qa.v1.GetExpertQualityRequest\x1a&.cohort.qa.v1.GetExpertQualityResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,19 +39,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPROJECTQUALITYREQUEST']._serialized_start=77
   _globals['_GETPROJECTQUALITYREQUEST']._serialized_end=123
   _globals['_PROJECTQUALITY']._serialized_start=126
-  _globals['_PROJECTQUALITY']._serialized_end=709
-  _globals['_PROJECTQUALITY_REJECTIONREASONSENTRY']._serialized_start=599
-  _globals['_PROJECTQUALITY_REJECTIONREASONSENTRY']._serialized_end=654
-  _globals['_PROJECTQUALITY_CRITERIONALPHAENTRY']._serialized_start=656
-  _globals['_PROJECTQUALITY_CRITERIONALPHAENTRY']._serialized_end=709
-  _globals['_GETPROJECTQUALITYRESPONSE']._serialized_start=711
-  _globals['_GETPROJECTQUALITYRESPONSE']._serialized_end=785
-  _globals['_GETEXPERTQUALITYREQUEST']._serialized_start=787
-  _globals['_GETEXPERTQUALITYREQUEST']._serialized_end=831
-  _globals['_EXPERTQUALITY']._serialized_start=834
-  _globals['_EXPERTQUALITY']._serialized_end=989
-  _globals['_GETEXPERTQUALITYRESPONSE']._serialized_start=992
-  _globals['_GETEXPERTQUALITYRESPONSE']._serialized_end=1123
-  _globals['_QUALITYSERVICE']._serialized_start=1126
-  _globals['_QUALITYSERVICE']._serialized_end=1343
+  _globals['_PROJECTQUALITY']._serialized_end=757
+  _globals['_PROJECTQUALITY_REJECTIONREASONSENTRY']._serialized_start=647
+  _globals['_PROJECTQUALITY_REJECTIONREASONSENTRY']._serialized_end=702
+  _globals['_PROJECTQUALITY_CRITERIONALPHAENTRY']._serialized_start=704
+  _globals['_PROJECTQUALITY_CRITERIONALPHAENTRY']._serialized_end=757
+  _globals['_GETPROJECTQUALITYRESPONSE']._serialized_start=759
+  _globals['_GETPROJECTQUALITYRESPONSE']._serialized_end=833
+  _globals['_GETEXPERTQUALITYREQUEST']._serialized_start=835
+  _globals['_GETEXPERTQUALITYREQUEST']._serialized_end=879
+  _globals['_EXPERTQUALITY']._serialized_start=882
+  _globals['_EXPERTQUALITY']._serialized_end=1037
+  _globals['_GETEXPERTQUALITYRESPONSE']._serialized_start=1040
+  _globals['_GETEXPERTQUALITYRESPONSE']._serialized_end=1171
+  _globals['_QUALITYSERVICE']._serialized_start=1174
+  _globals['_QUALITYSERVICE']._serialized_end=1391
 # @@protoc_insertion_point(module_scope)

@@ -102,6 +102,8 @@ class ProjectQuality(_message.Message):
     REJECTION_REASONS_FIELD_NUMBER: _builtins.int
     CRITERION_ALPHA_FIELD_NUMBER: _builtins.int
     REVIEWER_ACCURACY_FIELD_NUMBER: _builtins.int
+    REWORKS_OPEN_FIELD_NUMBER: _builtins.int
+    REVISITS_PENDING_FIELD_NUMBER: _builtins.int
     project_id: _builtins.str
     """The project (UUID)."""
     krippendorff_alpha: _builtins.float
@@ -134,6 +136,15 @@ class ProjectQuality(_message.Message):
     """QA's estimate of the share of this project's completed reviews whose verdict is right: each
     reviewer's estimated accuracy in the domain (from reviews of gold-scored work and double
     reviews), weighted by their reviews here. NaN before the first review.
+    """
+    reworks_open: _builtins.int
+    """Delivered items reopened for rework whose new revision is not delivered yet: after an upheld
+    dispute, or because the item rested on answers of experts suspended since (collusion, position
+    bias, straight-lining, quality).
+    """
+    revisits_pending: _builtins.int
+    """Experts suspended in the project whose delivered items QA has not revisited yet (it does within
+    seconds, in its background pass); an item that does not stand without them is reworked.
     """
     @_builtins.property
     def flagged_expert_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -168,10 +179,12 @@ class ProjectQuality(_message.Message):
         rejection_reasons: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         criterion_alpha: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
         reviewer_accuracy: _builtins.float = ...,
+        reworks_open: _builtins.int = ...,
+        revisits_pending: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acceptance_rate", b"acceptance_rate", "accepted", b"accepted", "alpha_level", b"alpha_level", "criterion_alpha", b"criterion_alpha", "flagged_expert_ids", b"flagged_expert_ids", "gold_accuracy", b"gold_accuracy", "in_review", b"in_review", "items_finalized", b"items_finalized", "krippendorff_alpha", b"krippendorff_alpha", "project_id", b"project_id", "rejected", b"rejected", "rejection_reasons", b"rejection_reasons", "reviewer_accuracy", b"reviewer_accuracy", "reviewer_agreement", b"reviewer_agreement", "submissions", b"submissions"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acceptance_rate", b"acceptance_rate", "accepted", b"accepted", "alpha_level", b"alpha_level", "criterion_alpha", b"criterion_alpha", "flagged_expert_ids", b"flagged_expert_ids", "gold_accuracy", b"gold_accuracy", "in_review", b"in_review", "items_finalized", b"items_finalized", "krippendorff_alpha", b"krippendorff_alpha", "project_id", b"project_id", "rejected", b"rejected", "rejection_reasons", b"rejection_reasons", "reviewer_accuracy", b"reviewer_accuracy", "reviewer_agreement", b"reviewer_agreement", "revisits_pending", b"revisits_pending", "reworks_open", b"reworks_open", "submissions", b"submissions"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
