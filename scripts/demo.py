@@ -145,7 +145,8 @@ async def simulate(sim: Simulation, project_id: str, private_key: str, lab_key: 
                 if done or time.monotonic() > deadline:
                     break
             await watch.aclose()  # type: ignore[attr-defined]
-        await settle_reworks(qa, md("demo-operator", "operator"), project_id, deadline)
+        operator = issue_token(private_key, kind="operator", subject="demo-operator")
+        await settle_reworks(qa, (("authorization", f"Bearer {operator}"),), project_id, deadline)
         elapsed = time.monotonic() - started
         stop.set()
         await asyncio.gather(*workers, return_exceptions=True)
