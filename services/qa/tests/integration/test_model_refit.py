@@ -8,7 +8,7 @@ import uuid
 import numpy as np
 from prometheus_client import CollectorRegistry
 
-from cohort_qa.app.models import refit
+from cohort_qa.app.models import REFIT_EVERY, REST_FACTOR, refit
 from cohort_qa.db import models as repo
 from cohort_qa.metrics import QaMetrics
 
@@ -171,3 +171,40 @@ async def test_a_rubric_pair_who_grade_alike_is_flagged_by_the_background_pass(q
     ]
     async with qa.pool.acquire() as conn:
         assert pid not in await collusion_repo.stale_rubric_projects(conn, 50), "checked on these answers"
+
+
+async def test_a_refit_reads_stored_candidates_and_rests_in_proportion_to_its_cost(qa) -> None:
+    """Candidate ids are stored at ingestion (a refit reads them instead of every judged input); a
+    project that has just been refitted waits REST_FACTOR times the refit's duration before the
+    next, however many judgments arrive meanwhile."""
+    pid = uuid.UUID(await qa.project("preference", tasks=60, overlap=1))
+    stored = await qa.pool.fetch("SELECT DISTINCT candidate_ids FROM tasks WHERE project_id = $1", pid)
+    assert [r["candidate_ids"] for r in stored] == [["a", "b"]]
+    await qa.pool.executemany(
+        """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
+                                    submit_time, state, top_choice)
+           VALUES ($1, $2, $3, $4, '', false, 60, now(), 'accepted', 'a')""",
+        [(uuid.uuid4(), pid, f"t{i}", f"e{i % 4}") for i in range(55)],
+    )
+
+    async def stale() -> list[uuid.UUID]:
+        async with qa.pool.acquire() as conn:
+            return [p for p in await repo.stale_projects(conn, REFIT_EVERY, REST_FACTOR) if p == pid]
+
+    assert await stale() == [pid]
+    await refit(qa.pool, pid, QaMetrics(CollectorRegistry()))
+    took = await qa.pool.fetchval("SELECT fit_seconds FROM project_models WHERE project_id = $1", pid)
+    assert took > 0
+    await qa.pool.executemany(
+        """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
+                                    submit_time, state, top_choice)
+           VALUES ($1, $2, $3, $4, '', false, 60, now(), 'accepted', 'b')""",
+        [(uuid.uuid4(), pid, f"t{i % 60}", f"f{i % 4}") for i in range(60)],
+    )
+    # Pretend the refit took a minute: 50 more judgments are not enough while it rests.
+    await qa.pool.execute("UPDATE project_models SET fit_seconds = 60 WHERE project_id = $1", pid)
+    assert await stale() == []
+    await qa.pool.execute(
+        "UPDATE project_models SET fitted_at = now() - interval '20 minutes' WHERE project_id = $1", pid
+    )
+    assert await stale() == [pid], "rested 19 minutes and more"

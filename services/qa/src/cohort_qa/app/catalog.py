@@ -36,8 +36,10 @@ async def project_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: 
     await projects_repo.set_state(conn, project_id, state)
 
 
-async def tasks_added(conn: asyncpg.Connection, project_id: uuid.UUID, inputs: list[tuple[str, bytes, bool]]) -> None:
-    """(task id, serialized input, is gold) per task."""
+async def tasks_added(
+    conn: asyncpg.Connection, project_id: uuid.UUID, inputs: list[tuple[str, bytes, bool, list[str]]]
+) -> None:
+    """(task id, serialized input, is gold, candidate ids in the lab's order) per task."""
     await tasks_repo.add_inputs(conn, project_id, inputs)
 
 

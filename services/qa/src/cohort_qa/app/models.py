@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 REFIT_EVERY = 50
 """Accepted judgments a project gains before its model is refitted."""
 
+REST_FACTOR = 19.0
+"""After a refit a project rests this many times as long as the refit took: a refit reads every
+judgment of its project, so refitting every pass would make each judgment's share of the work
+grow with the project (a second per refit at 29k judgments, every 10 s flat out); resting in
+proportion keeps refits to a twentieth of the time (and of one core) whatever the size."""
+
 PRIOR_JUDGMENTS = 2.0
 """Weight, in judgments per true class, of what QA's quality estimate says of an expert when their
 confusion matrix is fitted (see dawid_skene.fit)."""
@@ -42,36 +48,41 @@ CLASS_PRIOR_ITEMS = 10.0
 cannot pin the priors to one class (see dawid_skene.fit); a project's few hundred can move them."""
 
 
-def _shown_orders(inputs: dict[str, bytes]) -> dict[str, tuple[str, ...]]:
-    """Each task's candidates in the order they were shown: the classes are these positions."""
+def _shown_orders(tasks: dict[str, tuple[tuple[str, ...] | None, bytes | None]]) -> dict[str, tuple[str, ...]]:
+    """Each task's candidates in the lab's order (the classes are these positions): as stored at
+    ingestion, else read from the input (tasks stored before they were)."""
     orders: dict[str, tuple[str, ...]] = {}
-    for task_id, data in inputs.items():
-        view = payloads.task_view(data)
-        if view:
-            orders[task_id] = view.candidate_ids
+    for task_id, (stored, data) in tasks.items():
+        view = payloads.task_view(data) if stored is None else None
+        candidates = stored if stored is not None else (view.candidate_ids if view else ())
+        if candidates:
+            orders[task_id] = candidates
     return orders
 
 
-def _labelled(rows: list[asyncpg.Record], orders: dict[str, tuple[str, ...]]) -> list[tuple[str, str, int]]:
-    """(task, expert, label) of each answer, the label being the chosen candidate's position in
-    the shown order; an answer to a task QA never saw the input of, or naming a candidate the task
-    does not have, is left out."""
-    out = []
+def _labelled(
+    rows: list[asyncpg.Record], orders: dict[str, tuple[str, ...]]
+) -> tuple[list[tuple[str, str, int]], list[tuple[str, str, int]]]:
+    """(task, expert, label) of every answer and of the accepted ones, the label being the chosen
+    candidate's position in the shown order; an answer to a task QA never saw the input of, or
+    naming a candidate the task does not have, is left out."""
+    every, accepted = [], []
     for r in rows:
         order = orders.get(r["task_id"])
         if order and r["top_choice"] in order:
-            out.append((r["task_id"], r["expert_id"], order.index(r["top_choice"])))
-    return out
+            labelled = (r["task_id"], r["expert_id"], order.index(r["top_choice"]))
+            every.append(labelled)
+            if r["accepted"]:
+                accepted.append(labelled)
+    return every, accepted
 
 
 def _encode(
-    rows: list[asyncpg.Record],
-    orders: dict[str, tuple[str, ...]],
+    labelled: list[tuple[str, str, int]],
     task_index: dict[str, int],
     expert_index: dict[str, int],
 ) -> tuple[list[int], list[int], list[int]]:
     """(item, worker, label) arrays for the fit."""
-    labelled = _labelled(rows, orders)
     return (
         [task_index[t] for t, _, _ in labelled],
         [expert_index[e] for _, e, _ in labelled],
@@ -81,6 +92,7 @@ def _encode(
 
 async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -> int:
     """Refit one project's model; returns the number of judgments it used."""
+    started = time.perf_counter()
     async with pool.acquire() as conn:
         project = await projects_repo.get(conn, project_id)
         if project is None:
@@ -88,13 +100,14 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         answers = await repo.categorical_answers(conn, project_id)
         rows = [r for r in answers if r["accepted"]]
         tasks = sorted({r["task_id"] for r in rows})
-        inputs = await repo.task_inputs(conn, project_id, sorted({r["task_id"] for r in answers}))
+        candidates = await repo.task_candidates(conn, project_id, sorted({r["task_id"] for r in answers}))
         experts = sorted({r["expert_id"] for r in rows})
         priors, previous = await repo.get(conn, project_id, experts)
         estimates = await quality_repo.estimates(conn, project.domain, experts)
-    orders = _shown_orders(inputs)
+    orders = _shown_orders(candidates)
+    every_answer, accepted = _labelled(answers, orders)
     expert_index = {e: i for i, e in enumerate(experts)}
-    items, workers, labels = _encode(rows, orders, {t: i for i, t in enumerate(tasks)}, expert_index)
+    items, workers, labels = _encode(accepted, {t: i for i, t in enumerate(tasks)}, expert_index)
     if not labels:
         return 0
     k = max(2, max(labels) + 1, *(len(o) for o in orders.values()))
@@ -103,7 +116,7 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     for e, matrix in previous.items():
         if matrix.shape == (k, k):
             initial[expert_index[e]] = matrix
-    started = time.perf_counter()
+    fitting = time.perf_counter()
     fit = await asyncio.to_thread(
         dawid_skene.fit,
         np.array(items),
@@ -118,7 +131,7 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         prior_judgments=PRIOR_JUDGMENTS,
         class_prior_items=CLASS_PRIOR_ITEMS,
     )
-    metrics.model_fit_seconds.observe(time.perf_counter() - started)
+    metrics.model_fit_seconds.observe(time.perf_counter() - fitting)
     confusion = {e: fit.confusion[i] for e, i in expert_index.items()}
     # Pairs who agree beyond what these matrices predict: judged on the same fit, in the same pass,
     # over every answer they gave, rejected ones included: a pair agrees on its rejected answers
@@ -128,13 +141,13 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     # 20 experts and 10k items, where every pair shares enough items to be tested).
     suspects = await asyncio.to_thread(
         collusion_test.suspects,
-        _labelled(answers, orders),
+        every_answer,
         confusion,
         fit.priors,
     )
     async with pool.acquire() as conn, conn.transaction():
         now = dt.datetime.now(dt.UTC)
-        await repo.save(conn, project_id, fit.priors, confusion, len(rows), now)
+        await repo.save(conn, project_id, fit.priors, confusion, len(rows), now, time.perf_counter() - started)
         newly = await collusion.flag(conn, project, suspects, now)
     if newly:
         log.warning("project %s: suspected collusion, suspended %s", project_id, sorted(newly))
@@ -148,7 +161,7 @@ async def refit_forever(pool: asyncpg.Pool, metrics: QaMetrics, every_seconds: f
     while True:
         try:
             async with pool.acquire() as conn:
-                stale = await repo.stale_projects(conn, REFIT_EVERY)
+                stale = await repo.stale_projects(conn, REFIT_EVERY, REST_FACTOR)
                 stale_rubric = await collusion_repo.stale_rubric_projects(conn, REFIT_EVERY)
                 depth = await reviews_repo.queue_depth(conn)
             for slot in (0, 1):

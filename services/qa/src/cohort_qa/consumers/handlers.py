@@ -47,7 +47,12 @@ def subscriptions(metrics: QaMetrics, limits: CheckLimits) -> list[Subscription]
     async def on_tasks(conn: asyncpg.Connection, event: Event[task_events.TasksAdded]) -> None:
         m = event.message
         await catalog.tasks_added(
-            conn, uuid.UUID(m.project_id), [(t.task_id, t.input.SerializeToString(), t.is_gold) for t in m.tasks]
+            conn,
+            uuid.UUID(m.project_id),
+            [
+                (t.task_id, t.input.SerializeToString(), t.is_gold, [c.candidate_id for c in t.input.candidates])
+                for t in m.tasks
+            ],
         )
 
     async def on_gold(conn: asyncpg.Connection, event: Event[task_events.GoldReferencesAdded]) -> None:

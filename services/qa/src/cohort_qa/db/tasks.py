@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -20,16 +21,22 @@ class TaskRow:
     revision: int = 1
 
 
-async def add_inputs(conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool]]) -> None:
+async def add_inputs(
+    conn: asyncpg.Connection, project_id: uuid.UUID, tasks: list[tuple[str, bytes, bool, list[str]]]
+) -> None:
+    """(task, input, is gold, candidate ids); the candidate ids travel as a JSON array per task (a
+    text[][] array cannot be ragged)."""
     await conn.execute(
-        """INSERT INTO tasks (project_id, task_id, input, is_gold)
-           SELECT $1, t.task_id, t.input, t.is_gold
-           FROM unnest($2::text[], $3::bytea[], $4::bool[]) AS t(task_id, input, is_gold)
-           ON CONFLICT (project_id, task_id) DO UPDATE SET input = EXCLUDED.input, is_gold = EXCLUDED.is_gold""",
+        """INSERT INTO tasks (project_id, task_id, input, is_gold, candidate_ids)
+           SELECT $1, t.task_id, t.input, t.is_gold, ARRAY(SELECT jsonb_array_elements_text(t.candidates))
+           FROM unnest($2::text[], $3::bytea[], $4::bool[], $5::jsonb[]) AS t(task_id, input, is_gold, candidates)
+           ON CONFLICT (project_id, task_id) DO UPDATE
+           SET input = EXCLUDED.input, is_gold = EXCLUDED.is_gold, candidate_ids = EXCLUDED.candidate_ids""",
         project_id,
         [t[0] for t in tasks],
         [t[1] for t in tasks],
         [t[2] for t in tasks],
+        [json.dumps(t[3]) for t in tasks],
     )
 
 
