@@ -192,9 +192,10 @@ async def test_a_refit_reads_stored_candidates_and_rests_in_proportion_to_its_co
             return [p for p in await repo.stale_projects(conn, REFIT_EVERY, REST_FACTOR) if p == pid]
 
     assert await stale() == [pid]
-    await refit(qa.pool, pid, QaMetrics(CollectorRegistry()))
-    took = await qa.pool.fetchval("SELECT fit_seconds FROM project_models WHERE project_id = $1", pid)
-    assert took > 0
+    assert await refit(qa.pool, pid, QaMetrics(CollectorRegistry())) == 0, "each task judged once: nothing to fit"
+    noted = await qa.pool.fetchrow("SELECT judgments, fit_seconds FROM project_models WHERE project_id = $1", pid)
+    assert noted["judgments"] == 55 and noted["fit_seconds"] > 0, "noted, so the project rests like a fitted one"
+    assert await qa.pool.fetchval("SELECT count(*) FROM expert_confusion WHERE project_id = $1", pid) == 0
     await qa.pool.executemany(
         """INSERT INTO submissions (submission_id, project_id, task_id, expert_id, payload, is_gold, active_seconds,
                                     submit_time, state, top_choice)
@@ -208,3 +209,5 @@ async def test_a_refit_reads_stored_candidates_and_rests_in_proportion_to_its_co
         "UPDATE project_models SET fitted_at = now() - interval '20 minutes' WHERE project_id = $1", pid
     )
     assert await stale() == [pid], "rested 19 minutes and more"
+    # t0..t54 judged twice now (110 judgments); t55..t59 once, still nothing to learn from.
+    assert await refit(qa.pool, pid, QaMetrics(CollectorRegistry())) == 110

@@ -77,6 +77,16 @@ def _labelled(
     return every, accepted
 
 
+def _shared(labelled: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """The judgments of tasks judged at least twice: a task's only judgment says nothing of its
+    expert's reliability (it agrees with itself), so fitting on it only costs time — in a project
+    of one judgment per task, a second of CPU at 29k judgments for nothing."""
+    per_task: dict[str, int] = {}
+    for task, _, _ in labelled:
+        per_task[task] = per_task.get(task, 0) + 1
+    return [x for x in labelled if per_task[x[0]] >= 2]
+
+
 def _encode(
     labelled: list[tuple[str, str, int]],
     task_index: dict[str, int],
@@ -98,17 +108,25 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
         if project is None:
             return 0
         answers = await repo.categorical_answers(conn, project_id)
-        rows = [r for r in answers if r["accepted"]]
-        tasks = sorted({r["task_id"] for r in rows})
+        judged = sum(r["accepted"] for r in answers)
         candidates = await repo.task_candidates(conn, project_id, sorted({r["task_id"] for r in answers}))
-        experts = sorted({r["expert_id"] for r in rows})
+        orders = _shown_orders(candidates)
+        every_answer, accepted = _labelled(answers, orders)
+        accepted = _shared(accepted)
+        tasks = sorted({t for t, _, _ in accepted})
+        experts = sorted({e for _, e, _ in accepted})
         priors, previous = await repo.get(conn, project_id, experts)
         estimates = await quality_repo.estimates(conn, project.domain, experts)
-    orders = _shown_orders(candidates)
-    every_answer, accepted = _labelled(answers, orders)
     expert_index = {e: i for i, e in enumerate(experts)}
     items, workers, labels = _encode(accepted, {t: i for i, t in enumerate(tasks)}, expert_index)
+    if not answers:
+        return 0
     if not labels:
+        # Nothing to learn yet (every task judged once, as in an overlap-1 project); noted, so
+        # that the project rests like a fitted one instead of being read again every pass.
+        async with pool.acquire() as conn:
+            kept = priors if priors is not None else np.full(2, 0.5)
+            await repo.save(conn, project_id, kept, {}, judged, dt.datetime.now(dt.UTC), time.perf_counter() - started)
         return 0
     k = max(2, max(labels) + 1, *(len(o) for o in orders.values()))
     known = dawid_skene.one_coin(np.array([estimates[e].mean if e in estimates else PRIOR_MEAN for e in experts]), k)
@@ -147,7 +165,7 @@ async def refit(pool: asyncpg.Pool, project_id: uuid.UUID, metrics: QaMetrics) -
     )
     async with pool.acquire() as conn, conn.transaction():
         now = dt.datetime.now(dt.UTC)
-        await repo.save(conn, project_id, fit.priors, confusion, len(rows), now, time.perf_counter() - started)
+        await repo.save(conn, project_id, fit.priors, confusion, judged, now, time.perf_counter() - started)
         newly = await collusion.flag(conn, project, suspects, now)
     if newly:
         log.warning("project %s: suspected collusion, suspended %s", project_id, sorted(newly))
