@@ -104,6 +104,22 @@ def test_a_completed_project_is_routed_again_only_while_its_rework_is_open(harne
     assert _state(harness, pid) == "completed"
 
 
+def test_a_project_that_ends_closes_its_open_slots_but_not_a_held_rework(harness):
+    cancelled = _project(harness, max_overlap=1)
+    assert _slots(harness, cancelled) == {1: (1, 1)}
+    harness.transaction(catalog.project_state, cancelled, "cancelled")
+    assert _slots(harness, cancelled) == {1: (1, 0)}, "nobody leases a cancelled project's slots"
+
+    held = _project(harness, max_overlap=1)
+    harness.transaction(catalog.items_finalized, [(held, "t0", 1)])
+    harness.transaction(catalog.rework_requested, held, "t0", 2, 2)
+    harness.transaction(catalog.project_state, held, "completed")
+    assert _slots(harness, held)[2] == (2, 2), "completed while its rework is open: the rework's slots stay"
+    paused = _project(harness, max_overlap=1)
+    harness.transaction(catalog.project_state, paused, "paused")
+    assert _slots(harness, paused) == {1: (1, 1)}, "a paused project resumes with its slots"
+
+
 def test_a_request_for_an_earlier_or_first_revision_changes_nothing(harness):
     pid = _project(harness, max_overlap=1)
     harness.transaction(catalog.items_finalized, [(pid, "t0", 1)])

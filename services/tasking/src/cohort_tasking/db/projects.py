@@ -57,14 +57,23 @@ async def upsert_activated(conn: asyncpg.Connection, m: events.ProjectActivated)
 
 async def set_state(conn: asyncpg.Connection, project_id: uuid.UUID, state: str) -> None:
     """Intake's state for the project, except that a project completed with rework still to do
-    stays routable ('active') until the rework is finalized (then `finish_rework` completes it)."""
+    stays routable ('active') until the rework is finalized (then `finish_rework` completes it).
+    A project that ends (cancelled, or completed with no rework held) has its open slots closed:
+    nobody will lease them, and left open they counted as queued work in the open-slots gauge
+    for ever (a cancelled 150k-task benchmark project: 120k). A rework of a completed project
+    opens slots of its own."""
     await conn.execute(
-        """UPDATE projects p SET state = CASE WHEN r.held THEN 'active' ELSE $2 END,
-                                 reopened_for_rework = r.held, update_time = now()
-           FROM (SELECT $2 = 'completed' AND EXISTS (
-                     SELECT 1 FROM tasks t WHERE t.project_id = $1 AND t.revision > 1 AND NOT t.finalized) AS held
-                ) r
-           WHERE p.project_id = $1""",
+        """WITH r AS (
+               SELECT $2 = 'completed' AND EXISTS (
+                   SELECT 1 FROM tasks t WHERE t.project_id = $1 AND t.revision > 1 AND NOT t.finalized) AS held
+           ), moved AS (
+               UPDATE projects p SET state = CASE WHEN r.held THEN 'active' ELSE $2 END,
+                                     reopened_for_rework = r.held, update_time = now()
+               FROM r WHERE p.project_id = $1
+               RETURNING p.state
+           )
+           UPDATE slots s SET open = false
+           FROM moved WHERE s.project_id = $1 AND s.open AND moved.state IN ('cancelled', 'completed')""",
         project_id,
         state,
     )
