@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import time
 import uuid
+from collections import Counter
 
 import asyncpg
 import numpy as np
@@ -53,11 +54,15 @@ def _shown_orders(tasks: dict[str, tuple[tuple[str, ...] | None, bytes | None]])
     ingestion, else read from the input (tasks stored before they were)."""
     orders: dict[str, tuple[str, ...]] = {}
     for task_id, (stored, data) in tasks.items():
-        view = payloads.task_view(data) if stored is None else None
-        candidates = stored if stored is not None else (view.candidate_ids if view else ())
+        candidates = stored if stored is not None else _candidates_of(data)
         if candidates:
             orders[task_id] = candidates
     return orders
+
+
+def _candidates_of(data: bytes | None) -> tuple[str, ...]:
+    view = payloads.task_view(data)
+    return view.candidate_ids if view else ()
 
 
 def _labelled(
@@ -81,9 +86,7 @@ def _shared(labelled: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
     """The judgments of tasks judged at least twice: a task's only judgment says nothing of its
     expert's reliability (it agrees with itself), so fitting on it only costs time — in a project
     of one judgment per task, a second of CPU at 29k judgments for nothing."""
-    per_task: dict[str, int] = {}
-    for task, _, _ in labelled:
-        per_task[task] = per_task.get(task, 0) + 1
+    per_task = Counter(task for task, _, _ in labelled)
     return [x for x in labelled if per_task[x[0]] >= 2]
 
 
